@@ -1,0 +1,19 @@
+import { defineConfig } from '@playwright/test';
+import { chromiumArgs, chromiumExecutable } from './support/chromium.js';
+
+// Browser tests: real Chromium against fixture pages served by Vite (see global-setup.ts).
+// WebRTC needs a non-loopback interface: CI runs this inside ../shared/netns-run.
+export default defineConfig({
+  testDir: './tests',
+  timeout: 120_000,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  globalSetup: './global-setup.ts',
+  use: {
+    browserName: 'chromium',
+    headless: true,
+    screenshot: 'only-on-failure',
+    launchOptions: { executablePath: chromiumExecutable(), args: chromiumArgs },
+  },
+});

@@ -1,3 +1,4 @@
 export * from './types.js';
 export * from './errors.js';
 export * from './storage.js';
+export * from './memory-storage.js';

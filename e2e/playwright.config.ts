@@ -8,7 +8,7 @@ export default defineConfig({
   timeout: 120_000,
   workers: 1,
   retries: 0,
-  reporter: [['list']],
+  reporter: [['list'], ['./support/summary-reporter.ts']],
   globalSetup: './global-setup.ts',
   use: {
     browserName: 'chromium',

@@ -1,1 +1,2 @@
-export {};
+export * from './signaling-server.js';
+export * from './protocol.js';

@@ -1,1 +1,3 @@
 export * from './transport.js';
+export * from './errors.js';
+export * from './signaling/index.js';

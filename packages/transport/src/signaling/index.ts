@@ -1,0 +1,3 @@
+export * from './signaling-client.js';
+export type { WebSocketFactory, WebSocketLike } from './websocket.js';
+export { createRoomCipher, type RoomCipher, type SealedKind } from './room-crypto.js';

@@ -1,0 +1,572 @@
+/**
+ * @module signaling-client
+ * Client of the meshraft signaling server, for browsers and Node. It joins one room as one peer,
+ * tracks presence, sends/receives opaque signals (SDP/ICE for the WebRTC transport) and relayed
+ * binary frames (the relay transport), and keeps itself connected: exponential backoff with
+ * jitter, re-join after reconnect, failover across several URLs, a reconnect attempt on the
+ * browser's `online` event, and bounded queues while disconnected.
+ *
+ * With a room `secret`, every signal and frame is sealed end to end (see room-crypto.ts); messages
+ * that fail authentication are dropped, counted in `stats().authFailures` and reported on `error`.
+ */
+import {
+  CLOSE_CODES,
+  SIGNALING_PROTOCOL_VERSION,
+  decodeRelayFrame,
+  encodeRelayFrame,
+  parseServerMessage,
+  type ClientMessage,
+  type PeerId,
+  type ServerLimitsInfo,
+  type ServerMessage,
+} from '@meshraft/signaling-server/protocol';
+import { createPlatformWebSocket } from '#platform/websocket';
+import { Emitter } from '../emitter.js';
+import { MalformedFrameError, SignalingClosedError, SignalingError } from '../errors.js';
+import { createRoomCipher, fromBase64, toBase64, type RoomCipher, type SealedKind } from './room-crypto.js';
+import { WS_OPEN, type WebSocketFactory, type WebSocketLike } from './websocket.js';
+
+export type SignalingStatus = 'connecting' | 'joined' | 'disconnected' | 'closed';
+
+export interface SignalingClientEvents {
+  status: (status: SignalingStatus) => void;
+  /** Joined (or re-joined) the room; `peers` are the other members. */
+  joined: (peers: readonly PeerId[]) => void;
+  'peer-joined': (peer: PeerId) => void;
+  'peer-left': (peer: PeerId) => void;
+  /** A signal payload from a peer (already decrypted when the room has a secret). */
+  signal: (from: PeerId, payload: unknown) => void;
+  /** A relayed binary frame from a peer (already decrypted when the room has a secret). */
+  frame: (from: PeerId, payload: Uint8Array) => void;
+  /** Non-fatal problems: server error messages, failed authentication, malformed input. */
+  error: (err: Error) => void;
+}
+
+export interface SignalingClientOptions {
+  /** One URL or several for failover, e.g. `ws://host:port/signal`. */
+  readonly urls: string | readonly string[];
+  /** Room = cluster name. */
+  readonly room: string;
+  readonly peer: PeerId;
+  /** Access token, when the server requires one. */
+  readonly token?: string;
+  /** Room secret: enables end-to-end encryption and authentication of signals and frames. */
+  readonly secret?: string | Uint8Array;
+  /** Random source in [0, 1) for backoff jitter and the session id (inject a seeded one in tests). */
+  readonly random?: () => number;
+  /** Reconnect backoff: delay = min(maxMs, initialMs * 2^attempt), jittered to 50..100%. */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
+  /** Messages kept while disconnected (or awaiting encryption); beyond it sends return false. */
+  readonly maxQueue?: number;
+  /** Socket buffer above which sendFrame returns false (backpressure). Default 8 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Application ping period; the link is considered dead after 3 periods of silence. */
+  readonly pingIntervalMs?: number;
+  /** WebSocket factory (default: platform WebSocket). */
+  readonly webSocket?: WebSocketFactory;
+  /** Connect immediately (default true). */
+  readonly autoConnect?: boolean;
+}
+
+export interface SignalingClientStats {
+  readonly connects: number;
+  readonly reconnectAttempts: number;
+  readonly signalsSent: number;
+  readonly signalsReceived: number;
+  readonly framesSent: number;
+  readonly framesReceived: number;
+  readonly bytesSent: number;
+  readonly bytesReceived: number;
+  /** Messages dropped because the bounded queue was full. */
+  readonly queueDrops: number;
+  /** Signals/frames dropped because they failed end-to-end authentication. */
+  readonly authFailures: number;
+  /** Server messages that were not valid protocol messages. */
+  readonly malformed: number;
+}
+
+export interface SignalingClient {
+  readonly self: PeerId;
+  readonly room: string;
+  status(): SignalingStatus;
+  /** Other members of the room as last seen (kept while reconnecting). */
+  peers(): PeerId[];
+  /** Limits the server announced on join, or null before the first join. */
+  limits(): ServerLimitsInfo | null;
+  on<E extends keyof SignalingClientEvents>(event: E, listener: SignalingClientEvents[E]): () => void;
+  /** Send a JSON-serialisable payload to `to`. False when dropped (unknown peer, queue full, closed). */
+  sendSignal(to: PeerId, payload: unknown): boolean;
+  /** Relay binary bytes to `to`. False when dropped (unknown peer, queue full, backpressure, closed). */
+  sendFrame(to: PeerId, payload: Uint8Array): boolean;
+  /** Bytes waiting in the socket buffer: pace bulk sends on it. */
+  bufferedAmount(): number;
+  /** Start connecting (only needed with `autoConnect: false`). */
+  connect(): void;
+  /** Drop the current connection and reconnect at once (e.g. after network change). */
+  reconnect(): void;
+  /** Resolves when joined (immediately if already joined); rejects if closed first. */
+  whenJoined(): Promise<void>;
+  stats(): SignalingClientStats;
+  close(): Promise<void>;
+}
+
+type Outgoing =
+  | { readonly kind: 'signal'; readonly to: PeerId; readonly data: string }
+  | { readonly kind: 'frame'; readonly to: PeerId; readonly data: Uint8Array };
+
+type MutableStats = { -readonly [K in keyof SignalingClientStats]: SignalingClientStats[K] };
+
+const SEALED_KEY = 'sealed';
+
+export function createSignalingClient(options: SignalingClientOptions): SignalingClient {
+  return new SignalingClientImpl(options);
+}
+
+class SignalingClientImpl implements SignalingClient {
+  readonly self: PeerId;
+  readonly room: string;
+  readonly #urls: readonly string[];
+  readonly #opts: SignalingClientOptions;
+  readonly #random: () => number;
+  readonly #factory: WebSocketFactory;
+  readonly #maxQueue: number;
+  readonly #maxBuffered: number;
+  readonly #pingMs: number;
+  readonly #session: string;
+  readonly #events = new Emitter<SignalingClientEvents>();
+  readonly #stats: MutableStats = {
+    connects: 0, reconnectAttempts: 0, signalsSent: 0, signalsReceived: 0, framesSent: 0,
+    framesReceived: 0, bytesSent: 0, bytesReceived: 0, queueDrops: 0, authFailures: 0, malformed: 0,
+  };
+
+  #status: SignalingStatus = 'disconnected';
+  #socket: WebSocketLike | null = null;
+  #urlIndex = 0;
+  #attempt = 0;
+  #peers = new Set<PeerId>();
+  #limits: ServerLimitsInfo | null = null;
+  #queue: Outgoing[] = [];
+  /** Messages accepted but not yet on the wire (queued or being sealed). */
+  #pending = 0;
+  #cipher: Promise<RoomCipher> | null;
+  #outChain: Promise<void> = Promise.resolve();
+  #inChain: Promise<void> = Promise.resolve();
+  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  #pingTimer: ReturnType<typeof setInterval> | null = null;
+  #lastHeard = 0;
+  #pingId = 0;
+  #joinWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  #closedPromise: Promise<void> | null = null;
+  readonly #onOnline = (): void => {
+    if (this.#status === 'disconnected') this.#connectNow();
+  };
+
+  constructor(options: SignalingClientOptions) {
+    this.#opts = options;
+    this.self = options.peer;
+    this.room = options.room;
+    this.#urls = typeof options.urls === 'string' ? [options.urls] : [...options.urls];
+    if (this.#urls.length === 0) throw new RangeError('signaling client needs at least one URL');
+    this.#random = options.random ?? Math.random;
+    this.#factory = options.webSocket ?? createPlatformWebSocket;
+    this.#maxQueue = options.maxQueue ?? 1024;
+    this.#maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
+    this.#pingMs = options.pingIntervalMs ?? 10_000;
+    this.#session = Array.from({ length: 4 }, () => Math.floor(this.#random() * 2 ** 32).toString(36)).join('');
+    this.#cipher = options.secret !== undefined ? createRoomCipher(options.secret, options.room) : null;
+    const g = globalThis as { addEventListener?: (type: string, fn: () => void) => void };
+    if (typeof g.addEventListener === 'function') g.addEventListener('online', this.#onOnline);
+    if (options.autoConnect !== false) this.connect();
+  }
+
+  status(): SignalingStatus {
+    return this.#status;
+  }
+
+  peers(): PeerId[] {
+    return [...this.#peers];
+  }
+
+  limits(): ServerLimitsInfo | null {
+    return this.#limits;
+  }
+
+  on<E extends keyof SignalingClientEvents>(event: E, listener: SignalingClientEvents[E]): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  stats(): SignalingClientStats {
+    return { ...this.#stats };
+  }
+
+  bufferedAmount(): number {
+    return this.#socket?.bufferedAmount ?? 0;
+  }
+
+  whenJoined(): Promise<void> {
+    if (this.#status === 'joined') return Promise.resolve();
+    if (this.#status === 'closed') return Promise.reject(new SignalingClosedError());
+    return new Promise((resolve, reject) => this.#joinWaiters.push({ resolve, reject }));
+  }
+
+  connect(): void {
+    if (this.#status === 'disconnected' && !this.#socket) this.#connectNow();
+  }
+
+  reconnect(): void {
+    if (this.#status === 'closed') return;
+    if (this.#socket) this.#socket.close(CLOSE_CODES.normal, 'reconnect');
+    else this.#connectNow();
+  }
+
+  sendSignal(to: PeerId, payload: unknown): boolean {
+    if (!this.#admit(to)) return false;
+    let data: string;
+    try {
+      data = JSON.stringify(payload);
+    } catch (cause) {
+      this.#reportError(new MalformedFrameError('signal payload is not JSON-serialisable', { cause }));
+      return false;
+    }
+    this.#enqueue({ kind: 'signal', to, data });
+    return true;
+  }
+
+  sendFrame(to: PeerId, payload: Uint8Array): boolean {
+    if (!this.#admit(to)) return false;
+    if (this.#socket && this.#socket.bufferedAmount > this.#maxBuffered) return false;
+    this.#enqueue({ kind: 'frame', to, data: payload });
+    return true;
+  }
+
+  close(): Promise<void> {
+    if (this.#closedPromise) return this.#closedPromise;
+    this.#setStatus('closed');
+    const g = globalThis as { removeEventListener?: (type: string, fn: () => void) => void };
+    if (typeof g.removeEventListener === 'function') g.removeEventListener('online', this.#onOnline);
+    this.#clearTimers();
+    this.#queue = [];
+    for (const w of this.#joinWaiters.splice(0)) w.reject(new SignalingClosedError());
+    const socket = this.#socket;
+    this.#socket = null;
+    this.#closedPromise = new Promise<void>((resolve) => {
+      if (!socket || socket.readyState > WS_OPEN) return resolve();
+      const done = setTimeout(resolve, 1000);
+      socket.onclose = () => {
+        clearTimeout(done);
+        resolve();
+      };
+      socket.onmessage = null;
+      try {
+        if (socket.readyState === WS_OPEN) socket.send(JSON.stringify({ type: 'leave' } satisfies ClientMessage));
+        socket.close(CLOSE_CODES.normal, 'client closed');
+      } catch {
+        resolve();
+      }
+    });
+    return this.#closedPromise;
+  }
+
+  // ---- sending ------------------------------------------------------------------------------
+
+  /** Shared admission checks for signals and frames. */
+  #admit(to: PeerId): boolean {
+    if (this.#status === 'closed') return false;
+    // While joined the presence list is current; while reconnecting it may be stale, so queue.
+    if (this.#status === 'joined' && !this.#peers.has(to)) return false;
+    if (this.#pending >= this.#maxQueue) {
+      this.#stats.queueDrops++;
+      return false;
+    }
+    return true;
+  }
+
+  #enqueue(msg: Outgoing): void {
+    this.#pending++;
+    const cipher = this.#cipher;
+    if (!cipher) {
+      this.#transmitOrQueue(msg);
+      return;
+    }
+    // Sealing is async; chain it so messages leave in the order they were sent.
+    this.#outChain = this.#outChain.then(async () => {
+      const c = await cipher;
+      if (msg.kind === 'signal') {
+        const sealed = await c.seal('signal', this.self, msg.to, new TextEncoder().encode(msg.data));
+        this.#transmitOrQueue({ kind: 'signal', to: msg.to, data: JSON.stringify({ [SEALED_KEY]: toBase64(sealed) }) });
+      } else {
+        this.#transmitOrQueue({ kind: 'frame', to: msg.to, data: await c.seal('frame', this.self, msg.to, msg.data) });
+      }
+    }).catch((err: unknown) => {
+      this.#pending--;
+      this.#reportError(err);
+    });
+  }
+
+  #transmitOrQueue(msg: Outgoing): void {
+    if (this.#status === 'closed') return;
+    if (this.#status === 'joined' && this.#socket?.readyState === WS_OPEN && this.#queue.length === 0) {
+      this.#transmit(this.#socket, msg);
+    } else {
+      this.#queue.push(msg);
+    }
+  }
+
+  #transmit(socket: WebSocketLike, msg: Outgoing): void {
+    this.#pending--;
+    if (msg.kind === 'signal') {
+      const text = `{"type":"signal","to":${JSON.stringify(msg.to)},"payload":${msg.data}}`;
+      socket.send(text);
+      this.#stats.signalsSent++;
+      this.#stats.bytesSent += text.length;
+    } else {
+      const bytes = encodeRelayFrame(msg.to, msg.data);
+      socket.send(bytes);
+      this.#stats.framesSent++;
+      this.#stats.bytesSent += bytes.length;
+    }
+  }
+
+  #flushQueue(): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    const queue = this.#queue;
+    this.#queue = [];
+    for (const msg of queue) {
+      // Peers that left while we were away are dropped rather than bounced by the server.
+      if (!this.#peers.has(msg.to)) {
+        this.#pending--;
+        continue;
+      }
+      this.#transmit(socket, msg);
+    }
+  }
+
+  // ---- connection ---------------------------------------------------------------------------
+
+  #connectNow(): void {
+    if (this.#status === 'closed') return;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+    const url = this.#urls[this.#urlIndex % this.#urls.length]!;
+    this.#setStatus('connecting');
+    let socket: WebSocketLike;
+    try {
+      socket = this.#factory(url);
+    } catch (err) {
+      this.#reportError(err);
+      this.#onSocketGone(null, false);
+      return;
+    }
+    this.#socket = socket;
+    socket.binaryType = 'arraybuffer';
+    let joined = false;
+    socket.onopen = () => {
+      this.#lastHeard = Date.now();
+      const join: ClientMessage = {
+        type: 'join', room: this.room, peer: this.self, session: this.#session, version: SIGNALING_PROTOCOL_VERSION,
+        ...(this.#opts.token !== undefined ? { token: this.#opts.token } : {}),
+      };
+      socket.send(JSON.stringify(join));
+      this.#startPing(socket);
+    };
+    socket.onmessage = (ev) => {
+      if (this.#socket !== socket) return;
+      this.#lastHeard = Date.now();
+      if (typeof ev.data === 'string') {
+        const msg = this.#parse(ev.data);
+        if (msg?.type === 'joined') joined = true;
+        if (msg) this.#onControl(msg);
+      } else if (ev.data instanceof ArrayBuffer) {
+        this.#onBinary(new Uint8Array(ev.data));
+      } else if (ev.data instanceof Uint8Array) {
+        this.#onBinary(ev.data);
+      } else {
+        this.#stats.malformed++;
+      }
+    };
+    socket.onerror = () => {
+      // onclose always follows; errors carry no useful detail in browsers.
+    };
+    socket.onclose = () => {
+      if (this.#socket !== socket) return;
+      this.#onSocketGone(socket, joined);
+    };
+  }
+
+  #onSocketGone(socket: WebSocketLike | null, wasJoined: boolean): void {
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+    }
+    this.#socket = null;
+    this.#stopPing();
+    if (this.#status === 'closed') return;
+    // A URL that never got us joined is skipped next time (failover); a joined one is retried first.
+    if (!wasJoined) this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
+    this.#setStatus('disconnected');
+    const base = this.#opts.backoff?.initialMs ?? 250;
+    const max = this.#opts.backoff?.maxMs ?? 10_000;
+    const delay = Math.min(max, base * 2 ** Math.min(this.#attempt, 30));
+    const jittered = delay / 2 + this.#random() * (delay / 2);
+    this.#attempt++;
+    this.#stats.reconnectAttempts++;
+    this.#reconnectTimer = setTimeout(() => this.#connectNow(), jittered);
+  }
+
+  #startPing(socket: WebSocketLike): void {
+    this.#stopPing();
+    this.#pingTimer = setInterval(() => {
+      if (this.#socket !== socket) return;
+      if (Date.now() - this.#lastHeard > 3 * this.#pingMs) {
+        // Silent for too long: the server or the path is dead even if TCP has not noticed.
+        socket.close(CLOSE_CODES.timeout, 'liveness timeout');
+        this.#onSocketGone(socket, this.#status === 'joined');
+        return;
+      }
+      if (socket.readyState === WS_OPEN) socket.send(JSON.stringify({ type: 'ping', id: ++this.#pingId }));
+    }, this.#pingMs);
+  }
+
+  #stopPing(): void {
+    if (this.#pingTimer) clearInterval(this.#pingTimer);
+    this.#pingTimer = null;
+  }
+
+  #clearTimers(): void {
+    this.#stopPing();
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+  }
+
+  #setStatus(status: SignalingStatus): void {
+    if (this.#status === status) return;
+    this.#status = status;
+    this.#events.emit('status', status);
+  }
+
+  // ---- receiving ----------------------------------------------------------------------------
+
+  #parse(text: string): ServerMessage | null {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      value = undefined;
+    }
+    const msg = parseServerMessage(value);
+    if (!msg) {
+      this.#stats.malformed++;
+      this.#reportError(new MalformedFrameError('invalid signaling server message'));
+    }
+    return msg;
+  }
+
+  #onControl(msg: ServerMessage): void {
+    switch (msg.type) {
+      case 'joined': {
+        this.#attempt = 0;
+        this.#stats.connects++;
+        this.#limits = msg.limits;
+        const next = new Set(msg.peers);
+        const before = this.#peers;
+        this.#peers = next;
+        this.#setStatus('joined');
+        // After a reconnect, report only what changed while we were away.
+        for (const p of before) if (!next.has(p)) this.#events.emit('peer-left', p);
+        for (const p of next) if (!before.has(p)) this.#events.emit('peer-joined', p);
+        this.#events.emit('joined', [...next]);
+        for (const w of this.#joinWaiters.splice(0)) w.resolve();
+        this.#flushQueue();
+        return;
+      }
+      case 'peer-joined':
+        if (msg.peer === this.self || this.#peers.has(msg.peer)) return;
+        this.#peers.add(msg.peer);
+        this.#events.emit('peer-joined', msg.peer);
+        return;
+      case 'peer-left':
+        if (this.#peers.delete(msg.peer)) this.#events.emit('peer-left', msg.peer);
+        return;
+      case 'signal':
+        this.#stats.signalsReceived++;
+        this.#onSignal(msg.from, msg.payload);
+        return;
+      case 'pong':
+        return;
+      case 'error':
+        this.#reportError(new SignalingError(msg.code, msg.message, msg.peer));
+        return;
+    }
+  }
+
+  #onSignal(from: PeerId, payload: unknown): void {
+    const cipher = this.#cipher;
+    if (!cipher) {
+      this.#events.emit('signal', from, payload);
+      return;
+    }
+    const sealed = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[SEALED_KEY] : undefined;
+    this.#deliverInOrder('signal', from, async (c) => {
+      if (typeof sealed !== 'string') return this.#authFailed(from, 'signal', 'unsealed signal');
+      let bytes: Uint8Array;
+      try {
+        bytes = fromBase64(sealed);
+      } catch {
+        return this.#authFailed(from, 'signal', 'bad base64');
+      }
+      const plain = await c.open('signal', from, this.self, bytes);
+      this.#events.emit('signal', from, JSON.parse(new TextDecoder().decode(plain)) as unknown);
+    }, cipher);
+  }
+
+  #onBinary(bytes: Uint8Array): void {
+    const frame = decodeRelayFrame(bytes);
+    if (!frame) {
+      this.#stats.malformed++;
+      this.#reportError(new MalformedFrameError('invalid relay frame header'));
+      return;
+    }
+    this.#stats.framesReceived++;
+    this.#stats.bytesReceived += bytes.length;
+    const cipher = this.#cipher;
+    if (!cipher) {
+      this.#events.emit('frame', frame.peer, frame.payload);
+      return;
+    }
+    this.#deliverInOrder('frame', frame.peer, async (c) => {
+      const plain = await c.open('frame', frame.peer, this.self, frame.payload);
+      this.#events.emit('frame', frame.peer, plain);
+    }, cipher);
+  }
+
+  /** Decrypt on one chain so deliveries keep arrival order; failures are counted, never thrown. */
+  #deliverInOrder(
+    kind: SealedKind,
+    from: PeerId,
+    step: (c: RoomCipher) => Promise<void>,
+    cipher: Promise<RoomCipher>,
+  ): void {
+    this.#inChain = this.#inChain.then(async () => {
+      if (this.#status === 'closed') return;
+      try {
+        await step(await cipher);
+      } catch (err) {
+        this.#authFailed(from, kind, err);
+      }
+    });
+  }
+
+  #authFailed(from: PeerId, kind: SealedKind, cause: unknown): void {
+    this.#stats.authFailures++;
+    const err = cause instanceof Error && 'code' in cause && cause.code === 'AUTH_FAILED'
+      ? cause
+      : new MalformedFrameError(`${kind} from "${from}" could not be opened`, { cause });
+    this.#reportError(err);
+  }
+
+  #reportError(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    // Without listeners an error event would be lost silently; that is fine: it is also counted.
+    if (this.#events.listenerCount('error') > 0) this.#events.emit('error', e);
+  }
+}

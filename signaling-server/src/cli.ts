@@ -1,0 +1,53 @@
+/**
+ * @module cli
+ * `pnpm signaling --port N [--host H] [--max-peers N] [--rate N] [--max-frame BYTES] [--tokens a,b]`
+ * Runs the signaling server until SIGINT/SIGTERM, then shuts down gracefully.
+ */
+import { parseArgs } from 'node:util';
+import { createSignalingServer } from './signaling-server.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.PORT ?? '8787' },
+    host: { type: 'string', default: '0.0.0.0' },
+    'max-peers': { type: 'string' },
+    rate: { type: 'string' },
+    'max-frame': { type: 'string' },
+    tokens: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+function int(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    console.error(`--${name} must be a non-negative integer, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const limits = {
+  ...(int('max-peers', values['max-peers']) !== undefined ? { maxPeersPerRoom: int('max-peers', values['max-peers'])! } : {}),
+  ...(int('rate', values.rate) !== undefined ? { messagesPerSecond: int('rate', values.rate)! } : {}),
+  ...(int('max-frame', values['max-frame']) !== undefined ? { maxFrameBytes: int('max-frame', values['max-frame'])! } : {}),
+};
+
+const server = await createSignalingServer({
+  port: int('port', values.port)!,
+  host: values.host,
+  limits,
+  ...(values.tokens ? { tokens: values.tokens.split(',') } : {}),
+  log: values.quiet ? () => {} : (line) => console.log(line),
+});
+console.log(`meshraft signaling server listening on port ${server.port} (ws path /signal, GET /healthz, GET /stats)`);
+
+let stopping = false;
+const stop = (): void => {
+  if (stopping) return;
+  stopping = true;
+  void server.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,398 @@
+/**
+ * @module signaling-server
+ * The meshraft signaling server: rooms keyed by cluster name, presence, signal relay and binary
+ * frame relay between named peers, liveness pings, limits answered with typed error messages, and
+ * `GET /healthz` / `GET /stats` on the same port. It never looks inside signals or frames (they
+ * are end-to-end sealed when the room has a secret).
+ *
+ * All state (rooms, connections, timers) belongs to the server instance.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import {
+  CLOSE_CODES,
+  FATAL_ERROR_CODES,
+  FRAME_TAG,
+  SIGNALING_PROTOCOL_VERSION,
+  decodeRelayFrame,
+  parseClientMessage,
+  type ClientMessage,
+  type PeerId,
+  type ServerLimitsInfo,
+  type ServerMessage,
+  type SignalingErrorCode,
+} from './protocol.js';
+import { TokenBucket } from './rate-limiter.js';
+
+export interface SignalingLimits {
+  /** Largest binary relay frame (header included), default 1 MiB. */
+  readonly maxFrameBytes: number;
+  /** Largest JSON control message, default 64 KiB. */
+  readonly maxJsonBytes: number;
+  readonly maxPeersPerRoom: number;
+  /** Messages (text or binary) per second per connection; burst = one second's worth. */
+  readonly messagesPerSecond: number;
+  /** Target socket buffer above which relayed frames are dropped (TARGET_CONGESTED). */
+  readonly maxBufferedBytes: number;
+  /** WebSocket ping period; a connection that misses one full period is dropped. */
+  readonly pingIntervalMs: number;
+}
+
+export const DEFAULT_LIMITS: SignalingLimits = {
+  maxFrameBytes: 1024 * 1024,
+  maxJsonBytes: 64 * 1024,
+  maxPeersPerRoom: 64,
+  messagesPerSecond: 5000,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  pingIntervalMs: 15_000,
+};
+
+/** Decides whether a join may use the server; a set of accepted tokens or a predicate. */
+export type TokenCheck = ReadonlySet<string> | readonly string[] | ((token: string | undefined, room: string, peer: PeerId) => boolean);
+
+export interface SignalingServerOptions {
+  /** Mount on an existing HTTP server (the host keeps serving its own routes). */
+  readonly server?: http.Server;
+  /** Listen on this port when no `server` is given (0 = any free port). */
+  readonly port?: number;
+  readonly host?: string;
+  /** WebSocket upgrade path, default `/signal`. With our own server any path is accepted. */
+  readonly path?: string;
+  readonly limits?: Partial<SignalingLimits>;
+  readonly tokens?: TokenCheck;
+  /** Log sink for rejected input and lifecycle (default: silent). */
+  readonly log?: (line: string) => void;
+}
+
+export interface SignalingStats {
+  readonly rooms: number;
+  readonly peers: number;
+  readonly connections: number;
+  readonly relayedFrames: number;
+  readonly relayedBytes: number;
+  readonly relayedSignals: number;
+  readonly droppedFrames: number;
+  readonly errors: Readonly<Record<string, number>>;
+  readonly uptimeSeconds: number;
+}
+
+export interface SignalingServer {
+  /** Port actually listened on (the host server's port when mounted). */
+  readonly port: number;
+  /** `ws://host:port/path` for local clients. */
+  readonly url: string;
+  stats(): SignalingStats;
+  /**
+   * Answer `GET /healthz` and `GET /stats`; true when handled. Called automatically on our own
+   * server; a host server calls it from its request handler.
+   */
+  handleRequest(req: http.IncomingMessage, res: http.ServerResponse): boolean;
+  /**
+   * Graceful shutdown: refuse new connections, send close frames (1001) to everyone, wait up to
+   * `graceMs` for clients to close, then terminate the rest and stop listening (own server only).
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+interface Conn {
+  readonly ws: WebSocket;
+  readonly bucket: TokenBucket;
+  alive: boolean;
+  room: Room | null;
+  peer: PeerId | null;
+  session: string | undefined;
+  /** Time of the last error notice per code, so floods do not get one error per message. */
+  readonly noticeAt: Map<SignalingErrorCode, number>;
+}
+
+interface Room {
+  readonly name: string;
+  readonly members: Map<PeerId, Conn>;
+}
+
+export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
+  const limits: SignalingLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const log = options.log ?? (() => {});
+  const path = options.path ?? '/signal';
+  const ownServer = !options.server;
+  const httpServer = options.server ?? http.createServer();
+  const rooms = new Map<string, Room>();
+  const conns = new Set<Conn>();
+  const errorCounts: Record<string, number> = {};
+  const counters = { relayedFrames: 0, relayedBytes: 0, relayedSignals: 0, droppedFrames: 0 };
+  const startedAt = Date.now();
+  let closing = false;
+  const limitsInfo: ServerLimitsInfo = {
+    maxFrameBytes: limits.maxFrameBytes,
+    maxPeersPerRoom: limits.maxPeersPerRoom,
+    messagesPerSecond: limits.messagesPerSecond,
+  };
+
+  // ws enforces a hard cap by closing with 1009; ours is higher so ordinary oversize messages get
+  // a typed FRAME_TOO_LARGE answer and the connection stays up.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: Math.max(limits.maxFrameBytes, limits.maxJsonBytes) * 4 + 64 * 1024,
+    perMessageDeflate: false,
+  });
+
+  const checkToken = (token: string | undefined, room: string, peer: PeerId): boolean => {
+    const t = options.tokens;
+    if (t === undefined) return true;
+    if (typeof t === 'function') return t(token, room, peer);
+    if (token === undefined) return false;
+    return Array.isArray(t) ? t.includes(token) : (t as ReadonlySet<string>).has(token);
+  };
+
+  const send = (conn: Conn, msg: ServerMessage): void => {
+    if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify(msg));
+  };
+
+  const fail = (conn: Conn, code: SignalingErrorCode, message: string, peer?: PeerId): void => {
+    errorCounts[code] = (errorCounts[code] ?? 0) + 1;
+    log(`reject ${code} from ${conn.peer ?? '(unjoined)'}: ${message}`);
+    const fatal = FATAL_ERROR_CODES.has(code);
+    // Repeated non-fatal errors are answered at most once per second per code.
+    const now = Date.now();
+    if (!fatal && now - (conn.noticeAt.get(code) ?? -Infinity) < 1000) return;
+    conn.noticeAt.set(code, now);
+    send(conn, { type: 'error', code, message, ...(peer !== undefined ? { peer } : {}) });
+    if (fatal) conn.ws.close(CLOSE_CODES.policy, code);
+  };
+
+  const broadcast = (room: Room, except: Conn, msg: ServerMessage): void => {
+    const text = JSON.stringify(msg);
+    for (const member of room.members.values()) {
+      if (member !== except && member.ws.readyState === member.ws.OPEN) member.ws.send(text);
+    }
+  };
+
+  const leave = (conn: Conn): void => {
+    const room = conn.room;
+    const peer = conn.peer;
+    conn.room = null;
+    conn.peer = null;
+    if (!room || peer === null || room.members.get(peer) !== conn) return;
+    room.members.delete(peer);
+    broadcast(room, conn, { type: 'peer-left', peer });
+    if (room.members.size === 0) rooms.delete(room.name);
+  };
+
+  const join = (conn: Conn, msg: Extract<ClientMessage, { type: 'join' }>): void => {
+    if (conn.room) return fail(conn, 'ALREADY_JOINED', 'this connection already joined a room');
+    if (msg.version !== undefined && msg.version !== SIGNALING_PROTOCOL_VERSION) {
+      return fail(conn, 'VERSION_MISMATCH', `server speaks version ${SIGNALING_PROTOCOL_VERSION}`);
+    }
+    if (!checkToken(msg.token, msg.room, msg.peer)) return fail(conn, 'UNAUTHORIZED', 'missing or invalid token');
+    let room = rooms.get(msg.room);
+    const existing = room?.members.get(msg.peer);
+    if (existing) {
+      // Same client instance reconnecting before we noticed its old socket died: take over.
+      if (msg.session !== undefined && existing.session === msg.session) {
+        room!.members.delete(msg.peer);
+        existing.room = null;
+        existing.peer = null;
+        existing.ws.close(CLOSE_CODES.replaced, 'replaced by a newer connection');
+      } else {
+        return fail(conn, 'DUPLICATE_PEER', `peer id "${msg.peer}" is already in room`);
+      }
+    }
+    if (room && room.members.size >= limits.maxPeersPerRoom) {
+      return fail(conn, 'ROOM_FULL', `room has ${limits.maxPeersPerRoom} peers`);
+    }
+    if (!room) rooms.set(msg.room, (room = { name: msg.room, members: new Map() }));
+    const peers = [...room.members.keys()];
+    room.members.set(msg.peer, conn);
+    conn.room = room;
+    conn.peer = msg.peer;
+    conn.session = msg.session;
+    send(conn, { type: 'joined', room: msg.room, peer: msg.peer, peers, limits: limitsInfo });
+    // A take-over keeps the peer present, so the others see no leave/join flap.
+    if (!existing) broadcast(room, conn, { type: 'peer-joined', peer: msg.peer });
+  };
+
+  const onText = (conn: Conn, text: string): void => {
+    if (text.length > limits.maxJsonBytes) return fail(conn, 'FRAME_TOO_LARGE', `JSON message above ${limits.maxJsonBytes} bytes`);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return fail(conn, 'MALFORMED', 'not JSON');
+    }
+    const msg = parseClientMessage(value);
+    if (!msg) return fail(conn, 'MALFORMED', 'not a valid client message');
+    switch (msg.type) {
+      case 'join':
+        return join(conn, msg);
+      case 'ping':
+        return send(conn, msg.id !== undefined ? { type: 'pong', id: msg.id } : { type: 'pong' });
+      case 'leave':
+        return leave(conn);
+      case 'signal': {
+        if (!conn.room || conn.peer === null) return fail(conn, 'NOT_JOINED', 'join a room first');
+        const target = conn.room.members.get(msg.to);
+        if (!target) return fail(conn, 'UNKNOWN_TARGET', `no peer "${msg.to}" in room`, msg.to);
+        counters.relayedSignals++;
+        send(target, { type: 'signal', from: conn.peer, payload: msg.payload });
+        return;
+      }
+    }
+  };
+
+  const onBinary = (conn: Conn, bytes: Buffer): void => {
+    if (bytes.length > limits.maxFrameBytes) {
+      return fail(conn, 'FRAME_TOO_LARGE', `frame of ${bytes.length} bytes above ${limits.maxFrameBytes}`);
+    }
+    if (!conn.room || conn.peer === null) return fail(conn, 'NOT_JOINED', 'join a room first');
+    const frame = decodeRelayFrame(bytes);
+    if (!frame) return fail(conn, 'MALFORMED', 'bad relay frame header');
+    const target = conn.room.members.get(frame.peer);
+    if (!target) return fail(conn, 'UNKNOWN_TARGET', `no peer "${frame.peer}" in room`, frame.peer);
+    if (target.ws.bufferedAmount > limits.maxBufferedBytes) {
+      counters.droppedFrames++;
+      return fail(conn, 'TARGET_CONGESTED', `peer "${frame.peer}" is not reading fast enough`, frame.peer);
+    }
+    // Rewrite the header to name the source; the payload bytes are copied once.
+    const source = Buffer.from(conn.peer, 'utf8');
+    const out = Buffer.allocUnsafe(2 + source.length + frame.payload.length);
+    out[0] = FRAME_TAG;
+    out[1] = source.length;
+    source.copy(out, 2);
+    out.set(frame.payload, 2 + source.length);
+    target.ws.send(out, { binary: true });
+    counters.relayedFrames++;
+    counters.relayedBytes += frame.payload.length;
+  };
+
+  wss.on('connection', (ws: WebSocket) => {
+    const conn: Conn = {
+      ws, bucket: new TokenBucket(limits.messagesPerSecond), alive: true, room: null, peer: null,
+      session: undefined, noticeAt: new Map(),
+    };
+    conns.add(conn);
+    ws.on('pong', () => (conn.alive = true));
+    ws.on('message', (data: RawData, isBinary: boolean) => {
+      conn.alive = true;
+      if (!conn.bucket.take()) return fail(conn, 'RATE_LIMITED', `over ${limits.messagesPerSecond} messages/s`);
+      const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      try {
+        if (isBinary) onBinary(conn, buf);
+        else onText(conn, buf.toString('utf8'));
+      } catch (err) {
+        // Defensive: a bug in handling one message must not take the server down.
+        log(`internal error: ${String(err)}`);
+      }
+    });
+    ws.on('close', () => {
+      conns.delete(conn);
+      leave(conn);
+    });
+    ws.on('error', (err) => log(`socket error: ${err.message}`));
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const conn of conns) {
+      if (!conn.alive) {
+        errorCounts.TIMEOUT = (errorCounts.TIMEOUT ?? 0) + 1;
+        conn.ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }
+  }, limits.pingIntervalMs);
+  heartbeat.unref();
+
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    if (!ownServer && pathname !== path) return; // someone else's upgrade (e.g. Vite HMR)
+    if (closing) {
+      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n');
+      return;
+    }
+    socket.on('error', () => {}); // resets during the handshake are not our problem
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  httpServer.on('upgrade', onUpgrade);
+
+  const stats = (): SignalingStats => {
+    let peers = 0;
+    for (const room of rooms.values()) peers += room.members.size;
+    return {
+      rooms: rooms.size, peers, connections: conns.size, ...counters, errors: { ...errorCounts },
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    };
+  };
+
+  const handleRequest = (req: http.IncomingMessage, res: http.ServerResponse): boolean => {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    if (req.method !== 'GET' || (pathname !== '/healthz' && pathname !== '/stats')) return false;
+    const body = pathname === '/healthz' ? { ok: !closing } : stats();
+    res.writeHead(closing && pathname === '/healthz' ? 503 : 200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+    return true;
+  };
+
+  if (ownServer) {
+    httpServer.on('request', (req, res) => {
+      if (!handleRequest(req, res)) {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"error":"not found"}');
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        httpServer.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  const address = (): AddressInfo | null => {
+    const a = httpServer.address();
+    return a && typeof a === 'object' ? a : null;
+  };
+  const port = address()?.port ?? options.port ?? 0;
+  const host = options.host && options.host !== '0.0.0.0' && options.host !== '::' ? options.host : '127.0.0.1';
+
+  return {
+    get port() {
+      return address()?.port ?? port;
+    },
+    get url() {
+      const h = host.includes(':') ? `[${host}]` : host;
+      return `ws://${h}:${address()?.port ?? port}${path}`;
+    },
+    stats,
+    handleRequest,
+    async close(graceMs = 2000) {
+      if (closing) return;
+      closing = true;
+      clearInterval(heartbeat);
+      httpServer.off('upgrade', onUpgrade);
+      const all = [...conns];
+      await Promise.all(all.map((c) => new Promise<void>((resolve) => {
+        if (c.ws.readyState === c.ws.CLOSED) return resolve();
+        const timer = setTimeout(() => {
+          c.ws.terminate();
+          resolve();
+        }, graceMs);
+        c.ws.once('close', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        c.ws.close(CLOSE_CODES.goingAway, 'server shutting down');
+      })));
+      wss.close();
+      if (ownServer) {
+        const stopped = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        httpServer.closeAllConnections(); // idle keep-alive sockets would hold close() open
+        await stopped;
+      }
+      log('signaling server closed');
+    },
+  };
+}

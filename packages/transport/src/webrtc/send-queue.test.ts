@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { Reassembler } from './chunk-codec.js';
+import { SendQueue, type ChunkSink } from './send-queue.js';
+
+/** A data channel stand-in: buffers what is sent until `drain` empties it to the reassembler. */
+class FakeChannel implements ChunkSink {
+  buffered: Uint8Array[] = [];
+  readonly received: Uint8Array[] = [];
+  private readonly reassembler = new Reassembler('fake', 1 << 24);
+  maxSeen = 0;
+  get bufferedAmount(): number {
+    return this.buffered.reduce((s, c) => s + c.byteLength, 0);
+  }
+  send(chunk: Uint8Array): void {
+    this.buffered.push(chunk);
+    this.maxSeen = Math.max(this.maxSeen, this.bufferedAmount);
+  }
+  drain(): void {
+    for (const c of this.buffered) {
+      const d = this.reassembler.push(c);
+      if (d.kind === 'frame') this.received.push(d.frame);
+    }
+    this.buffered = [];
+  }
+}
+
+const opts = { maxQueuedBytes: 10_000, highWaterMark: 1000, chunkSize: 256, maxFrameBytes: 1 << 20 };
+
+function frame(n: number, fill: number): Uint8Array {
+  return new Uint8Array(n).fill(fill);
+}
+
+describe('SendQueue', () => {
+  it('stops writing at the high-water mark and resumes when the channel drains', () => {
+    const q = new SendQueue(opts);
+    const ch = new FakeChannel();
+    const frames = [frame(3000, 1), frame(10, 2), frame(2500, 3)];
+    for (const f of frames) expect(q.push(f)).toBe(true);
+    q.pump(ch);
+    // Writes stop once the buffer reaches the mark; at most one chunk over it.
+    expect(ch.bufferedAmount).toBeGreaterThanOrEqual(1000);
+    expect(ch.maxSeen).toBeLessThan(1000 + 256);
+    expect(q.queuedBytes).toBe(5510);
+    let rounds = 0;
+    while (!q.isEmpty) {
+      ch.drain();
+      q.pump(ch);
+      rounds += 1;
+      expect(ch.maxSeen).toBeLessThan(1000 + 256);
+    }
+    ch.drain();
+    expect(rounds).toBeGreaterThan(3);
+    expect(ch.received).toEqual(frames);
+    expect(q.queuedBytes).toBe(0);
+  });
+
+  it('is bounded: refuses a frame that would exceed maxQueuedBytes, and accepts again after draining', () => {
+    const q = new SendQueue(opts);
+    expect(q.push(frame(6000, 1))).toBe(true);
+    expect(q.push(frame(4000, 2))).toBe(true);
+    expect(q.push(frame(1, 3))).toBe(false);
+    expect(q.queuedBytes).toBe(10_000);
+    const ch = new FakeChannel();
+    while (q.queuedBytes > 5000) {
+      q.pump(ch);
+      ch.drain();
+    }
+    expect(q.push(frame(1, 3))).toBe(true);
+  });
+
+  it('hands every unfinished frame, whole, to another path', () => {
+    const q = new SendQueue(opts);
+    const a = frame(2000, 1);
+    const b = frame(20, 2);
+    q.push(a);
+    q.push(b);
+    const ch = new FakeChannel();
+    q.pump(ch); // part of `a` is written
+    expect(q.takeAll()).toEqual([a, b]);
+    expect(q.isEmpty).toBe(true);
+    expect(q.queuedBytes).toBe(0);
+  });
+
+  it('rewinds a half-written frame so a new channel gets it from the first chunk', () => {
+    const q = new SendQueue(opts);
+    const a = frame(2000, 1);
+    q.push(a);
+    q.pump(new FakeChannel()); // this channel dies with half the frame
+    q.rewind();
+    const ch = new FakeChannel();
+    while (!q.isEmpty) {
+      q.pump(ch);
+      ch.drain();
+    }
+    expect(ch.received).toEqual([a]);
+  });
+});

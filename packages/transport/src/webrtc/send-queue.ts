@@ -1,0 +1,97 @@
+/**
+ * @module webrtc/send-queue
+ * One peer's bounded queue of outgoing frames, drained into a data channel only while the
+ * channel's `bufferedAmount` is under a high-water mark. simple-peer's `send()` writes straight
+ * to the channel and ignores its buffer, and a channel whose buffer overflows is closed by the
+ * browser, so every write goes through here. A frame's chunks go out back to back (the
+ * reassembler relies on it), but a big frame is fed in slices as the buffer drains.
+ */
+import { encodeFrame } from './chunk-codec.js';
+
+/** Where chunks go: a data channel, or anything with its buffer accounting. */
+export interface ChunkSink {
+  readonly bufferedAmount: number;
+  send(chunk: Uint8Array): void;
+}
+
+export interface SendQueueOptions {
+  /** Bytes of frames this queue may hold before `push` refuses. */
+  readonly maxQueuedBytes: number;
+  /** Stop writing while the sink buffers this many bytes or more. */
+  readonly highWaterMark: number;
+  readonly chunkSize: number;
+  readonly maxFrameBytes: number;
+}
+
+export class SendQueue {
+  private readonly frames: Uint8Array[] = [];
+  /** The frame being written, as chunks, and how many of them are out. */
+  private current: { readonly frame: Uint8Array; readonly chunks: Uint8Array[]; sent: number } | null = null;
+  private bytes = 0;
+
+  constructor(private readonly options: SendQueueOptions) {}
+
+  /** Bytes of frames not yet fully handed to a sink. */
+  get queuedBytes(): number {
+    return this.bytes;
+  }
+
+  get isEmpty(): boolean {
+    return this.current === null && this.frames.length === 0;
+  }
+
+  /** Queues a frame; false (and nothing queued) when it would exceed `maxQueuedBytes`. */
+  push(frame: Uint8Array): boolean {
+    if (this.bytes + frame.byteLength > this.options.maxQueuedBytes) return false;
+    this.frames.push(frame);
+    this.bytes += frame.byteLength;
+    return true;
+  }
+
+  /** Writes chunks into `sink` until it is full or the queue is empty. Returns chunks written. */
+  pump(sink: ChunkSink): number {
+    let written = 0;
+    while (sink.bufferedAmount < this.options.highWaterMark) {
+      if (this.current === null) {
+        const frame = this.frames.shift();
+        if (frame === undefined) break;
+        const chunks = encodeFrame(frame, this.options.chunkSize, this.options.maxFrameBytes);
+        this.current = { frame, chunks, sent: 0 };
+      }
+      const current = this.current;
+      const chunk = current.chunks[current.sent];
+      if (chunk !== undefined) {
+        sink.send(chunk);
+        current.sent += 1;
+        written += 1;
+      }
+      if (current.sent >= current.chunks.length) {
+        this.bytes -= current.frame.byteLength;
+        this.current = null;
+      }
+    }
+    return written;
+  }
+
+  /**
+   * Takes every frame not yet fully written, for another path (the relay). A frame cut off
+   * half-way is returned whole: the receiver drops the half it got when the channel closes.
+   */
+  takeAll(): Uint8Array[] {
+    const out = this.current === null ? [] : [this.current.frame];
+    out.push(...this.frames);
+    this.clear();
+    return out;
+  }
+
+  /** Mid-frame the channel closed: the in-progress frame must restart from its first chunk. */
+  rewind(): void {
+    if (this.current !== null) this.current.sent = 0;
+  }
+
+  clear(): void {
+    this.frames.length = 0;
+    this.current = null;
+    this.bytes = 0;
+  }
+}

@@ -1,0 +1,564 @@
+/**
+ * @module webrtc/webrtc-transport
+ * The WebRTC transport: a full mesh of data channels among the members of one signaling room,
+ * with the signaling server's frame relay as fallback. The application sees one Transport; per
+ * peer, frames travel over whichever path works now (`links()` says which).
+ *
+ * Per peer:
+ * - The lower peer id offers (so two peers never race) and owns reconnection: exponential backoff
+ *   with jitter after a drop. The higher id answers, and sends a `hello` when it has no link (it
+ *   joined late, restarted, or its link dropped) so the offerer need not wait for its own timer.
+ * - Offers carry a generation number; signals of an older generation are ignored, so a late ICE
+ *   candidate never reaches a newer connection.
+ * - State: `connecting` (frames wait in a bounded queue), `webrtc` (a data channel is open),
+ *   `relay` (frames go through the signaling server), `down` (not in the room / closed). A peer
+ *   falls back to the relay when no channel opened within `relayFallbackMs`, when WebRTC is not
+ *   available, with `forceRelay`, or at once after an open channel drops; it switches back as
+ *   soon as a channel opens.
+ * - RTT: pings on the data channel; on the relay, pings through signaling (the same server path).
+ */
+import type { PeerId } from '@meshraft/signaling-server/protocol';
+import SimplePeer from '#platform/simple-peer';
+import { Emitter } from '../emitter.js';
+import { FrameTooLargeError } from '../errors.js';
+import type { SignalingClient } from '../signaling/signaling-client.js';
+import type { LinkInfo, LinkState, Transport, TransportEvents } from '../transport.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { encodePing, encodePong, MIN_CHUNK_SIZE, Reassembler } from './chunk-codec.js';
+import { BadOptionsError, PeerLinkError, QueueFullError, WebRtcUnavailableError } from './errors.js';
+import { PeerLink, type SimplePeerConstructor, type WrtcLike } from './peer-link.js';
+import { SendQueue } from './send-queue.js';
+import { watchWake, type WakeDetectorOptions } from './wake-detector.js';
+
+export interface WebRtcTransportOptions {
+  /** A signaling client joined (or joining) the cluster's room; the transport does not close it. */
+  readonly signaling: SignalingClient;
+  /** Node: `@roamhq/wrtc` (or any object with the three RTC constructors). Browsers: omit. */
+  readonly wrtc?: WrtcLike;
+  /** STUN/TURN servers. Default none: host candidates only (same LAN / same machine). */
+  readonly iceServers?: readonly RTCIceServer[];
+  /** Largest data-channel message, header included. Default 16 KiB. */
+  readonly chunkSize?: number;
+  /** Largest frame `send` accepts (and a peer may announce). Default 16 MiB. */
+  readonly maxFrameBytes?: number;
+  /** Per-peer bound on frames waiting to be written; beyond it `send` returns false. Default 4 MiB. */
+  readonly maxQueuedBytes?: number;
+  /** Stop writing to a channel while it buffers this many bytes. Default 1 MiB. */
+  readonly highWaterMark?: number;
+  /** Use the relay for a peer whose data channel has not opened after this many ms. Default 5000. */
+  readonly relayFallbackMs?: number;
+  /** Never use WebRTC: every frame goes through the relay. */
+  readonly forceRelay?: boolean;
+  /** Ping period for RTT and liveness; a channel silent for 3 periods is dropped. Default 2000. */
+  readonly pingIntervalMs?: number;
+  /** Reconnect backoff for data channels. Default 250 ms doubling to 30 s, half jittered. */
+  readonly reconnect?: BackoffOptions;
+  /** Random source in [0, 1) for backoff jitter (inject a seeded one in tests). */
+  readonly random?: () => number;
+  /** Sleep/`online` detection (reconnect at once on wake); `false` turns it off. */
+  readonly wake?: WakeDetectorOptions | false;
+}
+
+/** Signals this transport exchanges through the signaling server (`w` tells them apart). */
+type RtcSignal =
+  | { readonly w: 'rtc'; readonly g: number; readonly d: unknown }
+  | { readonly w: 'hello' }
+  | { readonly w: 'ping' | 'pong'; readonly n: number };
+
+interface PeerState {
+  readonly id: PeerId;
+  readonly initiator: boolean;
+  readonly queue: SendQueue;
+  readonly reassembler: Reassembler;
+  readonly backoff: Backoff;
+  state: LinkState;
+  link: PeerLink | null;
+  /** Generation of `link` (the offerer counts them up). */
+  gen: number;
+  /** Once set, the peer uses the relay whenever no channel is open. */
+  relayDue: boolean;
+  fallbackTimer: ReturnType<typeof setTimeout> | null;
+  reconnectTimer: ReturnType<typeof setTimeout> | null;
+  drainTimer: ReturnType<typeof setTimeout> | null;
+  rttMs: number | null;
+  /** Outstanding ping: nonce and send time. */
+  ping: { readonly nonce: number; readonly at: number } | null;
+  lastHeard: number;
+}
+
+const DEFAULTS = {
+  chunkSize: 16 * 1024,
+  maxFrameBytes: 16 * 1024 * 1024,
+  maxQueuedBytes: 4 * 1024 * 1024,
+  highWaterMark: 1024 * 1024,
+  relayFallbackMs: 5000,
+  pingIntervalMs: 2000,
+} as const;
+
+/** Creates the WebRTC transport. Throws BadOptionsError for out-of-range options. */
+export function createWebRtcTransport(options: WebRtcTransportOptions): Transport {
+  return new WebRtcTransport(options);
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) throw new BadOptionsError(`${name} must be an integer >= ${min}, got ${value}`);
+  return value;
+}
+
+function isRtcSignal(payload: unknown): payload is RtcSignal {
+  if (typeof payload !== 'object' || payload === null) return false;
+  const p = payload as Record<string, unknown>;
+  switch (p.w) {
+    case 'rtc':
+      return typeof p.g === 'number' && 'd' in p;
+    case 'hello':
+      return true;
+    case 'ping':
+    case 'pong':
+      return typeof p.n === 'number';
+    default:
+      return false;
+  }
+}
+
+/** The RTCPeerConnection simple-peer would use here, or null when there is none. */
+function rtcAvailable(wrtc: WrtcLike | undefined): boolean {
+  if (wrtc) return typeof wrtc.RTCPeerConnection === 'function';
+  return typeof (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection === 'function';
+}
+
+class WebRtcTransport implements Transport {
+  readonly self: PeerId;
+  readonly #signaling: SignalingClient;
+  readonly #opts: WebRtcTransportOptions;
+  readonly #chunkSize: number;
+  readonly #maxFrameBytes: number;
+  readonly #maxQueuedBytes: number;
+  readonly #highWaterMark: number;
+  readonly #relayFallbackMs: number;
+  readonly #pingIntervalMs: number;
+  readonly #useRtc: boolean;
+  readonly #events = new Emitter<TransportEvents>();
+  readonly #peers = new Map<PeerId, PeerState>();
+  readonly #unsubscribe: (() => void)[] = [];
+  readonly #pingTimer: ReturnType<typeof setInterval>;
+  #closed = false;
+  #nonce = 0;
+
+  constructor(options: WebRtcTransportOptions) {
+    this.#opts = options;
+    this.#signaling = options.signaling;
+    this.self = options.signaling.self;
+    this.#chunkSize = positiveInt('chunkSize', options.chunkSize, DEFAULTS.chunkSize, MIN_CHUNK_SIZE);
+    this.#maxFrameBytes = positiveInt('maxFrameBytes', options.maxFrameBytes, DEFAULTS.maxFrameBytes, 0);
+    this.#maxQueuedBytes = positiveInt('maxQueuedBytes', options.maxQueuedBytes, DEFAULTS.maxQueuedBytes);
+    this.#highWaterMark = positiveInt('highWaterMark', options.highWaterMark, DEFAULTS.highWaterMark);
+    this.#relayFallbackMs = positiveInt('relayFallbackMs', options.relayFallbackMs, DEFAULTS.relayFallbackMs, 0);
+    this.#pingIntervalMs = positiveInt('pingIntervalMs', options.pingIntervalMs, DEFAULTS.pingIntervalMs);
+    const available = rtcAvailable(options.wrtc);
+    this.#useRtc = available && options.forceRelay !== true;
+    if (!available && options.forceRelay !== true) {
+      // Reported after construction so a listener attached right away still sees it.
+      queueMicrotask(() => this.#report(new WebRtcUnavailableError()));
+    }
+
+    const s = this.#signaling;
+    this.#unsubscribe.push(
+      s.on('peer-joined', (peer) => this.#addPeer(peer)),
+      s.on('peer-left', (peer) => this.#removePeer(peer)),
+      s.on('joined', (peers) => this.#onJoined(peers)),
+      s.on('status', () => this.#reevaluateAll()),
+      s.on('signal', (from, payload) => this.#onSignal(from, payload)),
+      s.on('frame', (from, payload) => this.#deliver(from, payload)),
+    );
+    if (options.wake !== false) {
+      this.#unsubscribe.push(watchWake(() => this.#onWake(), options.wake ?? {}));
+    }
+    this.#pingTimer = setInterval(() => this.#pingAll(), this.#pingIntervalMs);
+    (this.#pingTimer as { unref?: () => void }).unref?.();
+    if (s.status() === 'joined') this.#onJoined(s.peers());
+  }
+
+  on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  links(): LinkInfo[] {
+    return [...this.#peers.values()].map((p) => this.#info(p));
+  }
+
+  send(to: PeerId, frame: Uint8Array): boolean {
+    if (frame.byteLength > this.#maxFrameBytes) throw new FrameTooLargeError(frame.byteLength, this.#maxFrameBytes);
+    const p = this.#peers.get(to);
+    if (this.#closed || !p) return false;
+    switch (p.state) {
+      case 'relay':
+        return this.#sendRelay(p, frame);
+      case 'webrtc':
+      case 'connecting': {
+        if (!p.queue.push(frame)) {
+          this.#report(new QueueFullError(to, p.queue.queuedBytes, this.#maxQueuedBytes));
+          return false;
+        }
+        if (p.state === 'webrtc') this.#pump(p);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#pingTimer);
+    for (const off of this.#unsubscribe.splice(0)) off();
+    for (const p of this.#peers.values()) {
+      this.#clearTimers(p);
+      p.queue.clear();
+      p.link?.destroy();
+      p.link = null;
+    }
+    this.#peers.clear();
+    this.#events.clear();
+  }
+
+  // ---- membership ---------------------------------------------------------------------------
+
+  #onJoined(peers: readonly PeerId[]): void {
+    for (const peer of peers) this.#addPeer(peer);
+    // After a signaling reconnect, peers without a channel get a fresh attempt.
+    for (const p of this.#peers.values()) {
+      if (p.link === null) this.#kick(p);
+    }
+    this.#reevaluateAll();
+  }
+
+  #addPeer(peer: PeerId): void {
+    if (this.#closed || peer === this.self || this.#peers.has(peer)) return;
+    const p: PeerState = {
+      id: peer,
+      initiator: this.self < peer,
+      queue: new SendQueue({
+        maxQueuedBytes: this.#maxQueuedBytes,
+        highWaterMark: this.#highWaterMark,
+        chunkSize: this.#chunkSize,
+        maxFrameBytes: this.#maxFrameBytes,
+      }),
+      reassembler: new Reassembler(peer, this.#maxFrameBytes),
+      backoff: new Backoff({ ...(this.#opts.random ? { random: this.#opts.random } : {}), ...this.#opts.reconnect }),
+      state: 'connecting',
+      link: null,
+      gen: 0,
+      relayDue: !this.#useRtc,
+      fallbackTimer: null,
+      reconnectTimer: null,
+      drainTimer: null,
+      rttMs: null,
+      ping: null,
+      lastHeard: Date.now(),
+    };
+    this.#peers.set(peer, p);
+    this.#events.emit('peer-up', peer);
+    if (this.#useRtc) {
+      p.fallbackTimer = setTimeout(() => {
+        p.fallbackTimer = null;
+        p.relayDue = true;
+        this.#reevaluate(p);
+      }, this.#relayFallbackMs);
+      this.#kick(p);
+    }
+    this.#reevaluate(p);
+  }
+
+  #removePeer(peer: PeerId): void {
+    const p = this.#peers.get(peer);
+    if (!p) return;
+    this.#peers.delete(peer);
+    this.#clearTimers(p);
+    p.queue.clear();
+    p.link?.destroy();
+    p.link = null;
+    p.state = 'down';
+    this.#events.emit('link', this.#info(p));
+    this.#events.emit('peer-down', peer);
+  }
+
+  // ---- path selection -----------------------------------------------------------------------
+
+  #reevaluateAll(): void {
+    for (const p of this.#peers.values()) this.#reevaluate(p);
+  }
+
+  /** Moves a peer to the state its link and the signaling connection allow, and flushes. */
+  #reevaluate(p: PeerState): void {
+    if (this.#closed || this.#peers.get(p.id) !== p) return;
+    const next: LinkState = p.link?.isOpen
+      ? 'webrtc'
+      : p.relayDue && this.#signaling.status() === 'joined'
+        ? 'relay'
+        : 'connecting';
+    if (next === p.state) return;
+    p.state = next;
+    if (next === 'webrtc') {
+      p.backoff.reset();
+      this.#pump(p);
+    } else if (next === 'relay') {
+      for (const frame of p.queue.takeAll()) this.#sendRelay(p, frame);
+    } else {
+      p.queue.rewind();
+    }
+    // A new path has its own round-trip time; the old figure would mislead.
+    p.rttMs = null;
+    p.ping = null;
+    this.#events.emit('link', this.#info(p));
+  }
+
+  #sendRelay(p: PeerState, frame: Uint8Array): boolean {
+    const limit = this.#signaling.limits()?.maxFrameBytes;
+    if (limit !== undefined && frame.byteLength > limit) {
+      this.#report(new FrameTooLargeError(frame.byteLength, limit));
+      return false;
+    }
+    return this.#signaling.sendFrame(p.id, frame);
+  }
+
+  #pump(p: PeerState): void {
+    const link = p.link;
+    if (!link?.isOpen) return;
+    try {
+      p.queue.pump(link);
+    } catch (err) {
+      // The channel refused a write (closing under us): the link's close handler takes over.
+      link.destroy(new PeerLinkError(p.id, 'send failed', err));
+      return;
+    }
+    // `bufferedamountlow` drives the next pump; the timer only guards against a missed event.
+    if (!p.queue.isEmpty && p.drainTimer === null) {
+      p.drainTimer = setTimeout(() => {
+        p.drainTimer = null;
+        this.#pump(p);
+      }, 50);
+    }
+  }
+
+  // ---- data channels ------------------------------------------------------------------------
+
+  /** Starts a connection attempt now if this side offers, or asks the offerer for one. */
+  #kick(p: PeerState): void {
+    if (!this.#useRtc || this.#closed) return;
+    if (p.initiator) {
+      if (p.link === null && p.reconnectTimer === null) this.#connect(p);
+    } else if (p.link === null) {
+      this.#signal(p, { w: 'hello' });
+    }
+  }
+
+  #connect(p: PeerState): void {
+    p.gen += 1;
+    this.#openLink(p, p.gen, true);
+  }
+
+  #openLink(p: PeerState, gen: number, initiator: boolean): void {
+    p.link?.destroy();
+    p.gen = gen;
+    let link: PeerLink;
+    try {
+      link = new PeerLink(
+        SimplePeer as SimplePeerConstructor,
+        { initiator, iceServers: this.#opts.iceServers ?? [], wrtc: this.#opts.wrtc, lowWaterMark: this.#highWaterMark / 4 },
+        {
+          signal: (d) => this.#signal(p, { w: 'rtc', g: gen, d }),
+          open: () => {
+            if (p.link !== link) return;
+            if (p.fallbackTimer) clearTimeout(p.fallbackTimer);
+            p.fallbackTimer = null;
+            // From now on a drop goes straight to the relay while we reconnect.
+            p.relayDue = true;
+            p.lastHeard = Date.now();
+            this.#reevaluate(p);
+          },
+          message: (bytes) => {
+            if (p.link === link) this.#onChannelMessage(p, bytes);
+          },
+          drain: () => {
+            if (p.link === link) this.#pump(p);
+          },
+          close: (cause) => {
+            if (p.link !== link) return;
+            this.#onLinkClosed(p, cause);
+          },
+        },
+      );
+    } catch (err) {
+      this.#report(new PeerLinkError(p.id, 'could not create a peer connection', err));
+      this.#scheduleReconnect(p);
+      return;
+    }
+    p.link = link;
+  }
+
+  #onLinkClosed(p: PeerState, cause: unknown): void {
+    p.link = null;
+    p.reassembler.reset();
+    if (cause !== undefined) this.#report(new PeerLinkError(p.id, 'connection failed', cause));
+    this.#reevaluate(p);
+    if (this.#closed || this.#peers.get(p.id) !== p) return;
+    if (p.initiator) this.#scheduleReconnect(p);
+    else this.#signal(p, { w: 'hello' });
+  }
+
+  #scheduleReconnect(p: PeerState): void {
+    if (p.reconnectTimer !== null || this.#closed) return;
+    p.reconnectTimer = setTimeout(() => {
+      p.reconnectTimer = null;
+      if (this.#peers.get(p.id) === p && p.link === null) this.#connect(p);
+    }, p.backoff.next());
+  }
+
+  #onChannelMessage(p: PeerState, bytes: Uint8Array): void {
+    p.lastHeard = Date.now();
+    let decoded;
+    try {
+      decoded = p.reassembler.push(bytes);
+    } catch (err) {
+      this.#report(err);
+      return;
+    }
+    switch (decoded.kind) {
+      case 'frame':
+        this.#deliver(p.id, decoded.frame);
+        return;
+      case 'ping':
+        this.#sendControl(p, encodePong(decoded.nonce));
+        return;
+      case 'pong':
+        this.#onPong(p, decoded.nonce);
+        return;
+      case 'partial':
+        return;
+    }
+  }
+
+  #sendControl(p: PeerState, bytes: Uint8Array): void {
+    try {
+      if (p.link?.isOpen) p.link.send(bytes);
+    } catch {
+      // A closing channel; its close event follows.
+    }
+  }
+
+  // ---- signaling ----------------------------------------------------------------------------
+
+  #signal(p: PeerState, payload: RtcSignal): void {
+    this.#signaling.sendSignal(p.id, payload);
+  }
+
+  #onSignal(from: PeerId, payload: unknown): void {
+    if (this.#closed || !isRtcSignal(payload)) return;
+    // A signal can beat the peer-joined notice; the sender is in the room, so add it.
+    if (!this.#peers.has(from)) this.#addPeer(from);
+    const p = this.#peers.get(from);
+    if (!p) return;
+    switch (payload.w) {
+      case 'rtc':
+        this.#onRtcSignal(p, payload.g, payload.d);
+        return;
+      case 'hello':
+        // The answerer has no link. An open one here is stale (it restarted): replace it.
+        if (!p.initiator || !this.#useRtc) return;
+        if (p.link?.isOpen) p.link.destroy(new PeerLinkError(p.id, 'the peer lost this connection'));
+        else if (p.link === null && p.reconnectTimer === null) this.#connect(p);
+        return;
+      case 'ping':
+        this.#signal(p, { w: 'pong', n: payload.n });
+        return;
+      case 'pong':
+        if (p.state === 'relay') this.#onPong(p, payload.n);
+        return;
+    }
+  }
+
+  #onRtcSignal(p: PeerState, gen: number, data: unknown): void {
+    if (!this.#useRtc || p.initiator) return;
+    if (gen < p.gen) return; // from an attempt the offerer has given up
+    if (gen > p.gen || p.link === null) this.#openLink(p, gen, false);
+    try {
+      p.link?.signal(data);
+    } catch (err) {
+      p.link?.destroy(new PeerLinkError(p.id, 'bad signal', err));
+    }
+  }
+
+  // ---- liveness and round trips -------------------------------------------------------------
+
+  #pingAll(): void {
+    const now = Date.now();
+    for (const p of this.#peers.values()) {
+      if (p.state === 'webrtc' && p.link) {
+        if (now - p.lastHeard > 3 * this.#pingIntervalMs) {
+          p.link.destroy(new PeerLinkError(p.id, `silent for ${now - p.lastHeard} ms`));
+          continue;
+        }
+        this.#sendPing(p, (n) => this.#sendControl(p, encodePing(n)));
+      } else if (p.state === 'relay') {
+        this.#sendPing(p, (n) => this.#signal(p, { w: 'ping', n }));
+      }
+    }
+  }
+
+  #sendPing(p: PeerState, send: (nonce: number) => void): void {
+    this.#nonce = (this.#nonce + 1) >>> 0;
+    p.ping = { nonce: this.#nonce, at: performance.now() };
+    send(this.#nonce);
+  }
+
+  #onPong(p: PeerState, nonce: number): void {
+    if (p.ping?.nonce !== nonce) return;
+    p.rttMs = performance.now() - p.ping.at;
+    p.ping = null;
+  }
+
+  /** After sleep or a network change: reconnect now instead of waiting out backoff. */
+  #onWake(): void {
+    if (this.#closed) return;
+    this.#signaling.reconnect();
+    for (const p of this.#peers.values()) {
+      p.backoff.reset();
+      if (p.link?.isOpen) {
+        // Let the liveness check judge it: one ping now, a dead channel stays silent.
+        this.#sendPing(p, (n) => this.#sendControl(p, encodePing(n)));
+        continue;
+      }
+      if (p.reconnectTimer !== null) clearTimeout(p.reconnectTimer);
+      p.reconnectTimer = null;
+      if (p.link === null) this.#kick(p);
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  #deliver(from: PeerId, frame: Uint8Array): void {
+    if (this.#closed) return;
+    if (frame.byteLength > this.#maxFrameBytes) {
+      this.#report(new FrameTooLargeError(frame.byteLength, this.#maxFrameBytes));
+      return;
+    }
+    this.#events.emit('frame', from, frame);
+  }
+
+  #info(p: PeerState): LinkInfo {
+    return { peer: p.id, state: p.state, rttMs: p.rttMs };
+  }
+
+  #clearTimers(p: PeerState): void {
+    for (const t of [p.fallbackTimer, p.reconnectTimer, p.drainTimer]) if (t !== null) clearTimeout(t);
+    p.fallbackTimer = p.reconnectTimer = p.drainTimer = null;
+  }
+
+  #report(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (this.#events.listenerCount('error') > 0) this.#events.emit('error', e);
+  }
+}

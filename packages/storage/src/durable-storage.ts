@@ -4,7 +4,7 @@
  * the core's synchronous read-only Storage: backends keep the log in memory for the core's reads
  * and make each write durable before the returned promise resolves.
  */
-import type { Entry, HardState, Snapshot, Storage } from '@meshraft/core';
+import type { ConfState, Entry, HardState, Snapshot, Storage } from '@meshraft/core';
 
 /** One Ready's worth of state to persist (etcd: HardState, Entries, Snapshot of a Ready). */
 export interface StorageUpdate {
@@ -14,6 +14,12 @@ export interface StorageUpdate {
   readonly entries?: readonly Entry[];
   /** Written last, in the same atomic unit as the entries. */
   readonly hardState?: HardState;
+  /**
+   * The configuration in force after applying a conf change (what initialState().confState
+   * returns after a restart). Same atomic unit as the rest; a snapshot in the same update sets
+   * it first, so this one wins.
+   */
+  readonly confState?: ConfState;
 }
 
 export interface DurableStorage extends Storage {
@@ -31,6 +37,9 @@ export interface DurableStorage extends Storage {
   /** Small key/value metadata kept beside the log (e.g. the node's own id). */
   getMeta(key: string): string | undefined;
   setMeta(key: string, value: string): Promise<void>;
-  /** Release files, locks and database handles. Further calls reject with StorageClosedError. */
+  /**
+   * Release files, locks and database handles once pending writes settle. Idempotent. Every other
+   * call afterwards rejects (reads throw) with StorageClosedError.
+   */
   close(): Promise<void>;
 }

@@ -1,3 +1,5 @@
 export * from './transport.js';
 export * from './errors.js';
+export * from './envelope/index.js';
+export * from './memory/index.js';
 export * from './signaling/index.js';

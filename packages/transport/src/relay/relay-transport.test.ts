@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSignalingServer, type SignalingServer } from '@meshraft/signaling-server';
+import { describeTransportContract } from '../__tests__/contract.js';
+import { seededRandom, until } from '../__tests__/wait.js';
+import { createRelayTransport, relayMaxFrameBytes, type RelayTransport } from './relay-transport.js';
+
+const MAX_FRAME = 256 * 1024;
+let server: SignalingServer;
+let roomCounter = 0;
+
+beforeAll(async () => {
+  server = await createSignalingServer({ limits: { maxFrameBytes: MAX_FRAME } });
+});
+afterAll(() => server.close(100));
+
+function relayNetwork(secret?: string) {
+  return async () => {
+    const room = `contract-${++roomCounter}`;
+    const all: RelayTransport[] = [];
+    return {
+      add: async (peer: string) => {
+        const t = createRelayTransport({
+          signaling: {
+            urls: server.url, room, peer, random: seededRandom(roomCounter),
+            ...(secret !== undefined ? { secret } : {}),
+          },
+          pingIntervalMs: 50,
+        });
+        all.push(t);
+        return t;
+      },
+      teardown: async () => void (await Promise.all(all.map((t) => t.close()))),
+    };
+  };
+}
+
+const maxFrameBytes = relayMaxFrameBytes({ maxFrameBytes: MAX_FRAME, maxPeersPerRoom: 0, messagesPerSecond: 0 });
+describeTransportContract('relay', relayNetwork(), { maxFrameBytes, upStates: ['relay'] });
+describeTransportContract('relay with room secret', relayNetwork('s3cret'), { maxFrameBytes, upStates: ['relay'] });
+
+describe('relay transport', () => {
+  it('measures RTT with ping frames and refuses frames above the server limit', async () => {
+    const net = await relayNetwork()();
+    const a = (await net.add('a')) as RelayTransport;
+    const b = await net.add('b');
+    await until(() => a.links().some((l) => l.peer === 'b' && l.rttMs !== null), 'rtt measured');
+    expect(a.links()[0]).toMatchObject({ peer: 'b', state: 'relay' });
+    expect(a.maxFrameBytes()).toBe(maxFrameBytes);
+    expect(a.send('b', new Uint8Array(maxFrameBytes + 1))).toBe(false);
+    const got: Uint8Array[] = [];
+    b.on('frame', (_f, p) => got.push(p));
+    expect(a.send('b', new Uint8Array(0))).toBe(true); // empty frames are frames too
+    await until(() => got.length === 1, 'empty frame');
+    expect(got[0]!.length).toBe(0);
+    await net.teardown();
+  });
+});

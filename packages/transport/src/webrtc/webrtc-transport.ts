@@ -15,13 +15,17 @@
  *   falls back to the relay when no channel opened within `relayFallbackMs`, when WebRTC is not
  *   available, with `forceRelay`, or at once after an open channel drops; it switches back as
  *   soon as a channel opens.
- * - RTT: pings on the data channel; on the relay, pings through signaling (the same server path).
+ * - RTT: pings on the data channel; on the relay, the relay transport's own pings.
+ *
+ * The relay path is the relay transport (`../relay`), sharing this signaling client, so a peer
+ * that only runs the relay transport (no WebRTC at all) still talks to this one.
  */
 import type { PeerId } from '@meshraft/signaling-server/protocol';
 import SimplePeer from '#platform/simple-peer';
 import { Emitter } from '../emitter.js';
 import { FrameTooLargeError } from '../errors.js';
-import type { SignalingClient } from '../signaling/signaling-client.js';
+import { createRelayTransport, type RelayTransport } from '../relay/relay-transport.js';
+import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from '../signaling/signaling-client.js';
 import type { LinkInfo, LinkState, Transport, TransportEvents } from '../transport.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { encodePing, encodePong, MIN_CHUNK_SIZE, Reassembler } from './chunk-codec.js';
@@ -31,8 +35,10 @@ import { SendQueue } from './send-queue.js';
 import { watchWake, type WakeDetectorOptions } from './wake-detector.js';
 
 export interface WebRtcTransportOptions {
-  /** A signaling client joined (or joining) the cluster's room; the transport does not close it. */
-  readonly signaling: SignalingClient;
+  /** A signaling client for the cluster's room (shared), or options to create one. */
+  readonly signaling: SignalingClient | SignalingClientOptions;
+  /** Close the signaling client on close() (default: only when this transport created it). */
+  readonly closeSignaling?: boolean;
   /** Node: `@roamhq/wrtc` (or any object with the three RTC constructors). Browsers: omit. */
   readonly wrtc?: WrtcLike;
   /** STUN/TURN servers. Default none: host candidates only (same LAN / same machine). */
@@ -62,8 +68,7 @@ export interface WebRtcTransportOptions {
 /** Signals this transport exchanges through the signaling server (`w` tells them apart). */
 type RtcSignal =
   | { readonly w: 'rtc'; readonly g: number; readonly d: unknown }
-  | { readonly w: 'hello' }
-  | { readonly w: 'ping' | 'pong'; readonly n: number };
+  | { readonly w: 'hello' };
 
 interface PeerState {
   readonly id: PeerId;
@@ -114,9 +119,6 @@ function isRtcSignal(payload: unknown): payload is RtcSignal {
       return typeof p.g === 'number' && 'd' in p;
     case 'hello':
       return true;
-    case 'ping':
-    case 'pong':
-      return typeof p.n === 'number';
     default:
       return false;
   }
@@ -131,6 +133,8 @@ function rtcAvailable(wrtc: WrtcLike | undefined): boolean {
 class WebRtcTransport implements Transport {
   readonly self: PeerId;
   readonly #signaling: SignalingClient;
+  readonly #closeSignaling: boolean;
+  readonly #relay: RelayTransport;
   readonly #opts: WebRtcTransportOptions;
   readonly #chunkSize: number;
   readonly #maxFrameBytes: number;
@@ -148,8 +152,11 @@ class WebRtcTransport implements Transport {
 
   constructor(options: WebRtcTransportOptions) {
     this.#opts = options;
-    this.#signaling = options.signaling;
-    this.self = options.signaling.self;
+    const given = options.signaling;
+    const owned = typeof (given as SignalingClient).sendFrame !== 'function';
+    this.#signaling = owned ? createSignalingClient(given as SignalingClientOptions) : (given as SignalingClient);
+    this.#closeSignaling = options.closeSignaling ?? owned;
+    this.self = this.#signaling.self;
     this.#chunkSize = positiveInt('chunkSize', options.chunkSize, DEFAULTS.chunkSize, MIN_CHUNK_SIZE);
     this.#maxFrameBytes = positiveInt('maxFrameBytes', options.maxFrameBytes, DEFAULTS.maxFrameBytes, 0);
     this.#maxQueuedBytes = positiveInt('maxQueuedBytes', options.maxQueuedBytes, DEFAULTS.maxQueuedBytes);
@@ -164,20 +171,26 @@ class WebRtcTransport implements Transport {
     }
 
     const s = this.#signaling;
+    this.#relay = createRelayTransport({ signaling: s, closeSignaling: false, pingIntervalMs: this.#pingIntervalMs });
     this.#unsubscribe.push(
       s.on('peer-joined', (peer) => this.#addPeer(peer)),
       s.on('peer-left', (peer) => this.#removePeer(peer)),
       s.on('joined', (peers) => this.#onJoined(peers)),
       s.on('status', () => this.#reevaluateAll()),
       s.on('signal', (from, payload) => this.#onSignal(from, payload)),
-      s.on('frame', (from, payload) => this.#deliver(from, payload)),
+      this.#relay.on('frame', (from, frame) => this.#deliver(from, frame)),
+      this.#relay.on('error', (err) => this.#report(err)),
     );
     if (options.wake !== false) {
-      this.#unsubscribe.push(watchWake(() => this.#onWake(), options.wake ?? {}));
+      this.#unsubscribe.push(watchWake((reason) => this.#onWake(reason), options.wake ?? {}));
     }
     this.#pingTimer = setInterval(() => this.#pingAll(), this.#pingIntervalMs);
     (this.#pingTimer as { unref?: () => void }).unref?.();
-    if (s.status() === 'joined') this.#onJoined(s.peers());
+    // Members known before this transport existed are announced asynchronously (after the
+    // relay transport's own announcement), so callers can attach listeners first.
+    setTimeout(() => {
+      if (!this.#closed && s.status() === 'joined') this.#onJoined(s.peers());
+    }, 0);
   }
 
   on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void {
@@ -222,6 +235,8 @@ class WebRtcTransport implements Transport {
     }
     this.#peers.clear();
     this.#events.clear();
+    await this.#relay.close();
+    if (this.#closeSignaling) await this.#signaling.close();
   }
 
   // ---- membership ---------------------------------------------------------------------------
@@ -248,7 +263,8 @@ class WebRtcTransport implements Transport {
       }),
       reassembler: new Reassembler(peer, this.#maxFrameBytes),
       backoff: new Backoff({ ...(this.#opts.random ? { random: this.#opts.random } : {}), ...this.#opts.reconnect }),
-      state: 'connecting',
+      // Not a real state here: the first reevaluate moves it on and reports a `link` event.
+      state: 'down',
       link: null,
       gen: 0,
       relayDue: !this.#useRtc,
@@ -316,12 +332,13 @@ class WebRtcTransport implements Transport {
   }
 
   #sendRelay(p: PeerState, frame: Uint8Array): boolean {
-    const limit = this.#signaling.limits()?.maxFrameBytes;
-    if (limit !== undefined && frame.byteLength > limit) {
+    const limit = this.#relay.maxFrameBytes();
+    if (limit !== null && frame.byteLength > limit) {
+      // The server would refuse it; WebRTC carries up to maxFrameBytes, the relay less.
       this.#report(new FrameTooLargeError(frame.byteLength, limit));
       return false;
     }
-    return this.#signaling.sendFrame(p.id, frame);
+    return this.#relay.send(p.id, frame);
   }
 
   #pump(p: PeerState): void {
@@ -471,19 +488,21 @@ class WebRtcTransport implements Transport {
         if (p.link?.isOpen) p.link.destroy(new PeerLinkError(p.id, 'the peer lost this connection'));
         else if (p.link === null && p.reconnectTimer === null) this.#connect(p);
         return;
-      case 'ping':
-        this.#signal(p, { w: 'pong', n: payload.n });
-        return;
-      case 'pong':
-        if (p.state === 'relay') this.#onPong(p, payload.n);
-        return;
     }
   }
 
   #onRtcSignal(p: PeerState, gen: number, data: unknown): void {
-    if (!this.#useRtc || p.initiator) return;
-    if (gen < p.gen) return; // from an attempt the offerer has given up
-    if (gen > p.gen || p.link === null) this.#openLink(p, gen, false);
+    if (!this.#useRtc) return;
+    if (p.initiator) {
+      // Answers and candidates for our current offer; anything older is from a dead attempt.
+      if (gen !== p.gen || p.link === null) return;
+    } else if ((data as { type?: unknown } | null)?.type === 'offer') {
+      // A new offer replaces whatever we had. Its generation may be lower than ours when the
+      // offerer restarted and counts from 1 again.
+      if (gen !== p.gen || p.link === null) this.#openLink(p, gen, false);
+    } else if (gen !== p.gen || p.link === null) {
+      return; // a late candidate of an attempt that is gone
+    }
     try {
       p.link?.signal(data);
     } catch (err) {
@@ -501,17 +520,15 @@ class WebRtcTransport implements Transport {
           p.link.destroy(new PeerLinkError(p.id, `silent for ${now - p.lastHeard} ms`));
           continue;
         }
-        this.#sendPing(p, (n) => this.#sendControl(p, encodePing(n)));
-      } else if (p.state === 'relay') {
-        this.#sendPing(p, (n) => this.#signal(p, { w: 'ping', n }));
+        this.#sendPing(p);
       }
     }
   }
 
-  #sendPing(p: PeerState, send: (nonce: number) => void): void {
+  #sendPing(p: PeerState): void {
     this.#nonce = (this.#nonce + 1) >>> 0;
     p.ping = { nonce: this.#nonce, at: performance.now() };
-    send(this.#nonce);
+    this.#sendControl(p, encodePing(this.#nonce));
   }
 
   #onPong(p: PeerState, nonce: number): void {
@@ -521,14 +538,15 @@ class WebRtcTransport implements Transport {
   }
 
   /** After sleep or a network change: reconnect now instead of waiting out backoff. */
-  #onWake(): void {
+  #onWake(reason: 'timer-gap' | 'online'): void {
     if (this.#closed) return;
-    this.#signaling.reconnect();
+    // The signaling client handles `online` itself; after sleep its socket is likely dead.
+    if (reason === 'timer-gap') this.#signaling.reconnect();
     for (const p of this.#peers.values()) {
       p.backoff.reset();
       if (p.link?.isOpen) {
         // Let the liveness check judge it: one ping now, a dead channel stays silent.
-        this.#sendPing(p, (n) => this.#sendControl(p, encodePing(n)));
+        this.#sendPing(p);
         continue;
       }
       if (p.reconnectTimer !== null) clearTimeout(p.reconnectTimer);
@@ -549,7 +567,8 @@ class WebRtcTransport implements Transport {
   }
 
   #info(p: PeerState): LinkInfo {
-    return { peer: p.id, state: p.state, rttMs: p.rttMs };
+    const rttMs = p.state === 'relay' ? (this.#relay.links().find((l) => l.peer === p.id)?.rttMs ?? null) : p.rttMs;
+    return { peer: p.id, state: p.state, rttMs };
   }
 
   #clearTimers(p: PeerState): void {

@@ -1,1 +1,34 @@
-export {};
+/**
+ * @module meshraft/kv
+ * The state machine contract and the built-in state machines: an etcd-style KV store and a counter.
+ */
+export type { ApplyContext, StateMachine } from './state-machine.js';
+export { applyEntryData } from './state-machine.js';
+export * from './kv-types.js';
+export { KvError, KvErrorCode } from './kv-errors.js';
+export {
+  createKvStateMachine,
+  DEFAULT_MAX_TXN_OPS,
+  type KvStateMachine,
+  type KvStateMachineOptions,
+} from './kv-state-machine.js';
+export { cas, deleteRange, put, range, txn, unwrapKvResult, type RangeOptions } from './kv-commands.js';
+export {
+  bytesEqual,
+  bytesToString,
+  compareBytes,
+  prefixRangeEnd,
+  toBytes,
+  type Bytes,
+  type BytesLike,
+} from './bytes.js';
+export { MAX_TXN_DEPTH, parseKvCommand, parseKvQuery } from './kv-command-parser.js';
+export {
+  createCounterStateMachine,
+  CounterSnapshotError,
+  type CounterCommand,
+  type CounterQuery,
+  type CounterResult,
+  type CounterState,
+  type CounterStateMachine,
+} from './counter-state-machine.js';

@@ -1,0 +1,288 @@
+/**
+ * @module kv-state-machine
+ * The built-in replicated key-value store with etcd's data model: one global `revision` bumped
+ * once per command that changes something (a txn is one revision), per-key `version`,
+ * `createRevision` and `modRevision`, and txns whose compares are all evaluated before any of
+ * their writes. Failed commands are rolled back whole and answered with a KvFailure.
+ */
+import { EMPTY_BYTES, bytesToBinary, compareBytes } from './bytes.js';
+import { KeyIndex, toBinaryRange } from './key-index.js';
+import { parseKvCommand, parseKvQuery } from './kv-command-parser.js';
+import { KvError, KvErrorCode } from './kv-errors.js';
+import { checkReadRevision, evaluateRange } from './kv-range.js';
+import { decodeKvSnapshot, encodeKvSnapshot } from './kv-snapshot.js';
+import type {
+  Compare,
+  DeleteRangeCommand,
+  DeleteRangeResult,
+  InvalidCommand,
+  KeyValue,
+  KvCommand,
+  KvFailure,
+  KvQuery,
+  KvQueryResult,
+  KvResult,
+  PutCommand,
+  PutResult,
+  RangeQuery,
+  RangeResult,
+  TxnCommand,
+  TxnOp,
+  TxnOpResult,
+  TxnResult,
+  WatchListener,
+  WatchOptions,
+} from './kv-types.js';
+import { pack, unpack } from './msgpack.js';
+import type { ApplyContext, StateMachine } from './state-machine.js';
+import { Watchers, type Change } from './watchers.js';
+import { checkCommand, checkRequest } from './txn-checks.js';
+
+/** etcd's default `--max-txn-ops`. */
+export const DEFAULT_MAX_TXN_OPS = 128;
+
+export interface KvStateMachineOptions {
+  /** Most compares, success ops or failure ops one txn level may hold. Same on every replica. */
+  readonly maxTxnOps?: number;
+}
+
+export interface KvStateMachine extends StateMachine<KvCommand, KvResult, KvQuery, KvQueryResult> {
+  /** The store revision: 1 when empty, +1 per command that changed a key. */
+  readonly revision: number;
+  /** Number of keys. */
+  readonly size: number;
+  /** Subscribe to changes of one key or range on this replica; returns the unsubscribe function. */
+  watch(options: WatchOptions, listener: WatchListener): () => void;
+}
+
+/** State of one command while it runs: the revision its writes get and the changes made. */
+interface Execution {
+  readonly readRevision: number;
+  readonly writeRevision: number;
+  readonly changes: Change[];
+  /** Each txn's branch, decided on the state before the command's first write. */
+  readonly paths: Map<TxnCommand, boolean>;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+function failure(code: KvErrorCode, message: string, revision: number): KvFailure {
+  return { type: 'error', ok: false, revision, code, message };
+}
+
+function tombstone(kv: KeyValue, revision: number): KeyValue {
+  return { key: kv.key, value: EMPTY_BYTES, createRevision: 0, modRevision: revision, version: 0, lease: 0 };
+}
+
+const ZERO_KV: KeyValue = {
+  key: EMPTY_BYTES,
+  value: EMPTY_BYTES,
+  createRevision: 0,
+  modRevision: 0,
+  version: 0,
+  lease: 0,
+};
+
+function compareKv(kv: KeyValue, c: Compare): boolean {
+  let d: number;
+  switch (c.target) {
+    case 'value':
+      d = compareBytes(kv.value, c.value);
+      break;
+    case 'version':
+      d = kv.version - c.version;
+      break;
+    case 'createRevision':
+      d = kv.createRevision - c.createRevision;
+      break;
+    case 'modRevision':
+      d = kv.modRevision - c.modRevision;
+      break;
+    case 'lease':
+      d = kv.lease - c.lease;
+      break;
+  }
+  switch (c.result) {
+    case 'equal':
+      return d === 0;
+    case 'notEqual':
+      return d !== 0;
+    case 'greater':
+      return d > 0;
+    case 'less':
+      return d < 0;
+  }
+}
+
+export function createKvStateMachine(options: KvStateMachineOptions = {}): KvStateMachine {
+  const maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
+  const index = new KeyIndex();
+  const watchers = new Watchers();
+  let revision = 1;
+
+  function evalCompare(c: Compare): boolean {
+    const kvs = [...index.range(toBinaryRange(c))];
+    // etcd: a value compare on a missing key fails; other targets compare the missing key as zeros.
+    if (kvs.length === 0) return c.target === 'value' ? false : compareKv(ZERO_KV, c);
+    return kvs.every((kv) => compareKv(kv, c));
+  }
+
+  function decidePaths(txn: TxnCommand, paths: Map<TxnCommand, boolean>): void {
+    const ok = txn.compare.every(evalCompare);
+    paths.set(txn, ok);
+    for (const op of ok ? txn.success : txn.failure) if (op.type === 'txn') decidePaths(op, paths);
+  }
+
+  function runPut(cmd: PutCommand, ex: Execution): PutResult {
+    const prev = index.get(cmd.key);
+    if ((cmd.ignoreValue || cmd.ignoreLease) && prev === undefined) {
+      throw new KvError(KvErrorCode.KeyNotFound, 'key not found');
+    }
+    const kv: KeyValue = {
+      key: cmd.key,
+      value: cmd.ignoreValue && prev ? prev.value : cmd.value,
+      createRevision: prev ? prev.createRevision : ex.writeRevision,
+      modRevision: ex.writeRevision,
+      version: prev ? prev.version + 1 : 1,
+      lease: cmd.ignoreLease && prev ? prev.lease : (cmd.lease ?? 0),
+    };
+    index.set(kv);
+    ex.changes.push({
+      binaryKey: bytesToBinary(kv.key),
+      event: prev ? { type: 'put', kv, prevKv: prev } : { type: 'put', kv },
+    });
+    const result: Mutable<PutResult> = { type: 'put', ok: true, revision: 0 };
+    if (cmd.prevKv && prev) result.prevKv = prev;
+    return result;
+  }
+
+  function runDeleteRange(cmd: DeleteRangeCommand, ex: Execution): DeleteRangeResult {
+    const doomed = [...index.range(toBinaryRange(cmd))];
+    for (const prev of doomed) {
+      const binaryKey = bytesToBinary(prev.key);
+      index.delete(binaryKey);
+      ex.changes.push({ binaryKey, event: { type: 'delete', kv: tombstone(prev, ex.writeRevision), prevKv: prev } });
+    }
+    const result: Mutable<DeleteRangeResult> = { type: 'deleteRange', ok: true, revision: 0, deleted: doomed.length };
+    if (cmd.prevKv) result.prevKvs = doomed;
+    return result;
+  }
+
+  function runRange(q: RangeQuery, readRevision: number): RangeResult {
+    checkReadRevision(q.revision, readRevision);
+    return { type: 'range', ok: true, revision: readRevision, ...evaluateRange(index, q) };
+  }
+
+  function runTxn(txn: TxnCommand, ex: Execution): TxnResult {
+    const succeeded = ex.paths.get(txn) === true;
+    const responses = (succeeded ? txn.success : txn.failure).map((op) => runOp(op, ex));
+    return { type: 'txn', ok: true, revision: 0, succeeded, responses };
+  }
+
+  function runOp(op: TxnOp, ex: Execution): TxnOpResult {
+    switch (op.type) {
+      case 'put':
+        return runPut(op, ex);
+      case 'deleteRange':
+        return runDeleteRange(op, ex);
+      case 'range':
+        return runRange(op, ex.readRevision);
+      case 'txn':
+        return runTxn(op, ex);
+    }
+  }
+
+  /** Results are built before we know whether the command changed anything; stamp them after. */
+  function stamp(result: Mutable<TxnOpResult>, rev: number): void {
+    result.revision = rev;
+    if (result.type === 'txn') for (const r of result.responses) stamp(r, rev);
+  }
+
+  function apply(command: KvCommand, _ctx: ApplyContext): KvResult {
+    let cmd: Exclude<KvCommand, InvalidCommand>;
+    try {
+      const parsed = parseKvCommand(command);
+      if (parsed.type === 'invalid') return failure(KvErrorCode.InvalidCommand, parsed.reason, revision);
+      checkCommand(parsed, maxTxnOps);
+      cmd = parsed;
+    } catch (err) {
+      return toFailure(err);
+    }
+
+    const ex: Execution = { readRevision: revision, writeRevision: revision + 1, changes: [], paths: new Map() };
+    let result: TxnOpResult;
+    index.begin();
+    try {
+      if (cmd.type === 'txn') decidePaths(cmd, ex.paths);
+      result = runOp(cmd, ex);
+    } catch (err) {
+      index.rollback();
+      return toFailure(err);
+    }
+    index.commit();
+    if (ex.changes.length > 0) revision = ex.writeRevision;
+    stamp(result, revision);
+    watchers.emit(revision, ex.changes);
+    return result as KvResult;
+  }
+
+  function toFailure(err: unknown): KvFailure {
+    if (err instanceof KvError) return failure(err.code, err.message, revision);
+    // Anything else came from the command's content, so every replica fails the same way.
+    return failure(KvErrorCode.InvalidCommand, err instanceof Error ? err.message : String(err), revision);
+  }
+
+  function query(q: KvQuery): KvQueryResult {
+    try {
+      const parsed = parseKvQuery(q);
+      checkRequest(parsed, maxTxnOps);
+      return runRange(parsed, revision);
+    } catch (err) {
+      return toFailure(err);
+    }
+  }
+
+  function restore(data: Uint8Array): void {
+    const next = decodeKvSnapshot(data);
+    const before = new Map(index.entries());
+    index.clear();
+    for (const kv of next.kvs) index.set(kv);
+    revision = next.revision;
+    // Tell watchers what the snapshot changed, as if it were one big command.
+    const changes: Change[] = [];
+    for (const [k, kv] of index.entries()) {
+      const prev = before.get(k);
+      if (prev === undefined || prev.modRevision !== kv.modRevision || prev.createRevision !== kv.createRevision) {
+        changes.push({ binaryKey: k, event: prev ? { type: 'put', kv, prevKv: prev } : { type: 'put', kv } });
+      }
+      before.delete(k);
+    }
+    for (const [k, prev] of before) {
+      changes.push({ binaryKey: k, event: { type: 'delete', kv: tombstone(prev, revision), prevKv: prev } });
+    }
+    changes.sort((a, b) => (a.binaryKey < b.binaryKey ? -1 : a.binaryKey > b.binaryKey ? 1 : 0));
+    watchers.emit(revision, changes, true);
+  }
+
+  return {
+    get revision() {
+      return revision;
+    },
+    get size() {
+      return index.size;
+    },
+    apply,
+    query,
+    snapshot: () => encodeKvSnapshot({ revision, kvs: [...index.entries()].map(([, kv]) => kv) }),
+    restore,
+    encodeCommand: (command) => pack(command),
+    decodeCommand(data: Uint8Array): KvCommand {
+      try {
+        return parseKvCommand(unpack(data));
+      } catch (err) {
+        return { type: 'invalid', reason: err instanceof Error ? err.message : 'undecodable command' };
+      }
+    },
+    watch: (options, listener) => watchers.add(options, listener),
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * @module cli-args
+ * Parses `pnpm sim` arguments. Kept apart from cli.ts so it is testable without running anything.
+ */
+import { BadSimConfigError } from './errors.js';
+
+export interface CliArgs {
+  readonly from: number;
+  readonly to: number;
+  readonly nodes?: number;
+  readonly ticks?: number;
+  readonly verbose: boolean;
+  readonly snapshotEvery?: number;
+  readonly brokenDisk: boolean;
+  readonly help: boolean;
+}
+
+export const USAGE = `usage: pnpm sim [--seed N | --seeds FROM..TO] [--nodes N] [--ticks N] [--snapshot-every N] [--verbose]
+  --seed N           replay one seed (default 1)
+  --seeds A..B       run seeds A through B inclusive, one verdict line each
+  --nodes N          cluster size (default 3)
+  --ticks N          ticks of the fault phase (default 300)
+  --snapshot-every N snapshot and compact every N applied entries (default 0: never)
+  --verbose          print a readable trace of the run
+  --broken-disk      test double: disks that lose acknowledged writes (the checks must fail)
+Exits non-zero if any seed fails.`;
+
+function int(flag: string, v: string | undefined): number {
+  if (v === undefined || !/^\d+$/.test(v)) throw new BadSimConfigError(`${flag} needs a non-negative integer, got ${v ?? 'nothing'}`);
+  return Number(v);
+}
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  let from = 1;
+  let to = 1;
+  let nodes: number | undefined;
+  let ticks: number | undefined;
+  let snapshotEvery: number | undefined;
+  let verbose = false;
+  let brokenDisk = false;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const [flag, inline] = a.includes('=') ? (a.split('=', 2) as [string, string]) : [a, undefined];
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (flag) {
+      case '--seed':
+        from = to = int('--seed', value());
+        break;
+      case '--seeds': {
+        const v = value();
+        const m = v === undefined ? null : /^(\d+)\.\.(\d+)$/.exec(v);
+        if (m === null) throw new BadSimConfigError(`--seeds needs FROM..TO, got ${v ?? 'nothing'}`);
+        from = Number(m[1]);
+        to = Number(m[2]);
+        if (to < from) throw new BadSimConfigError(`--seeds ${v}: TO is before FROM`);
+        break;
+      }
+      case '--nodes':
+        nodes = int('--nodes', value());
+        break;
+      case '--ticks':
+        ticks = int('--ticks', value());
+        break;
+      case '--snapshot-every':
+        snapshotEvery = int('--snapshot-every', value());
+        break;
+      case '--verbose':
+      case '-v':
+        verbose = true;
+        break;
+      case '--broken-disk':
+        brokenDisk = true;
+        break;
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      case '--':
+        break;
+      default:
+        throw new BadSimConfigError(`unknown argument ${a}\n${USAGE}`);
+    }
+  }
+  return {
+    from,
+    to,
+    verbose,
+    brokenDisk,
+    help,
+    ...(nodes !== undefined && { nodes }),
+    ...(ticks !== undefined && { ticks }),
+    ...(snapshotEvery !== undefined && { snapshotEvery }),
+  };
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { digestEntry, formatViolation, SafetyChecker, type EntryFact, type LogView } from './invariants.js';
+
+/** A log given as the term of each index from 1. */
+function log(...terms: number[]): LogView {
+  return {
+    firstIndex: () => 1,
+    lastIndex: () => terms.length,
+    term: (i) => (i === 0 ? 0 : terms[i - 1]!),
+  };
+}
+const e = (index: number, term: number, cmd = `c${index}`): EntryFact => ({
+  index,
+  term,
+  digest: digestEntry(0, new TextEncoder().encode(cmd)),
+});
+
+describe('SafetyChecker catches each violated property', () => {
+  it('election safety: two leaders in one term, even at different times', () => {
+    const c = new SafetyChecker();
+    c.observeRole('n1', 2, true, log(1, 2));
+    c.observeRole('n1', 3, false, log(1, 2));
+    c.at(9, 4);
+    c.observeRole('n2', 2, true, log(1, 2));
+    expect(c.violations.map((v) => v.kind)).toEqual(['election-safety']);
+    expect(c.violations[0]).toMatchObject({ step: 9, tick: 4, nodes: ['n1', 'n2'] });
+    expect(formatViolation(c.violations[0]!, 77)).toMatch(/^seed 77 step 9 tick 4: election-safety/);
+  });
+
+  it('leader append-only: a leader overwriting its own entries', () => {
+    const c = new SafetyChecker();
+    c.observeRole('n1', 2, true, log(1, 2, 2));
+    c.observePersist('n1', [e(2, 2, 'other')], 1, null);
+    expect(c.violations.map((v) => v.kind)).toContain('leader-append-only');
+    expect(c.violations[0]!.indices).toEqual([2, 3]);
+  });
+
+  it('log matching: same index and term, different command or history', () => {
+    const c = new SafetyChecker();
+    c.observePersist('n1', [e(1, 1), e(2, 1)], 0, null);
+    c.observePersist('n2', [e(2, 1, 'forged')], 1, null);
+    c.observePersist('n3', [e(2, 1)], 5, null);
+    expect(c.violations.map((v) => v.kind)).toEqual(['log-matching', 'log-matching']);
+    expect(c.violations[0]!.nodes).toEqual(['n1', 'n2']);
+  });
+
+  it('leader completeness: a new leader lacking a committed entry', () => {
+    const c = new SafetyChecker();
+    c.observeApply('n1', e(1, 1));
+    c.observeApply('n1', e(2, 1));
+    c.observeRole('n3', 2, true, log(1));
+    expect(c.violations.map((v) => v.kind)).toEqual(['leader-completeness']);
+    expect(c.violations[0]!.indices).toEqual([2]);
+  });
+
+  it('leader completeness: an entry committed later that the sitting leader does not hold', () => {
+    const c = new SafetyChecker();
+    c.observeRole('n3', 3, true, log(1, 3));
+    c.observeApply('n1', e(1, 1));
+    c.observeApply('n1', e(2, 2)); // committed in term 2, but the term-3 leader has term 3 there
+    expect(c.violations.map((v) => v.kind)).toEqual(['leader-completeness']);
+  });
+
+  it('state machine safety: different entries applied at one index, and gaps', () => {
+    const c = new SafetyChecker();
+    c.observeApply('n1', e(1, 1));
+    c.observeApply('n2', e(1, 1, 'different'));
+    c.observeApply('n2', e(3, 1));
+    expect(c.violations.map((v) => v.kind)).toEqual(['state-machine-safety', 'state-machine-safety']);
+    expect(c.violations[1]!.indices).toEqual([1, 3]);
+  });
+
+  it('vote safety: a changed vote or a term going back across a crash', () => {
+    const c = new SafetyChecker();
+    c.observeHardState('n1', 3, 'n2');
+    c.observeCrash('n1');
+    c.observeHardState('n1', 3, 'n3');
+    c.observeHardState('n1', 2, null);
+    expect(c.violations.map((v) => v.kind)).toEqual(['vote-safety', 'vote-safety']);
+  });
+
+  it('stays quiet on a correct run', () => {
+    const c = new SafetyChecker();
+    c.observeHardState('n1', 1, 'n1');
+    c.observePersist('n1', [e(1, 1)], 0, null);
+    c.observeRole('n1', 1, true, log(1));
+    c.observePersist('n1', [e(2, 1)], 1, null);
+    c.observeRole('n1', 1, true, log(1, 1));
+    c.observePersist('n2', [e(1, 1), e(2, 1)], 0, null);
+    c.observeApply('n1', e(1, 1));
+    c.observeApply('n2', e(1, 1));
+    c.observeApply('n2', e(2, 1));
+    c.observeHardState('n2', 2, 'n2');
+    c.observeRole('n2', 2, true, log(1, 1));
+    expect(c.violations).toEqual([]);
+    expect(c.ok).toBe(true);
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * @module invariants
+ * The Raft safety properties (Raft paper §5.2–5.4, Figure 3) checked online against what the
+ * simulated hosts observe. The host reports every persisted Ready, every applied entry and each
+ * node's role; each report is checked at once, so a violation names the step it happened at.
+ *
+ * - Election Safety: at most one leader per term, over the whole run (not only at one instant).
+ * - Leader Append-Only: while a node leads a term it never truncates or overwrites its log.
+ * - Log Matching: entries with equal index and term hold the same command and follow entries
+ *   with the same term; by induction the logs are then identical up to that index. Checked
+ *   against one global table of every entry any node ever persisted.
+ * - Leader Completeness: every entry known to be committed is in the log of every leader of that
+ *   or a later term (checked when a node is first seen leading and whenever an entry commits).
+ * - State Machine Safety: no two nodes apply different entries at one index; each node applies
+ *   indices in order without gaps.
+ * - Vote safety (Figure 2): a node's persisted term never goes back and it never changes its vote
+ *   within a term, across crashes too.
+ */
+
+export type InvariantKind =
+  | 'election-safety'
+  | 'leader-append-only'
+  | 'log-matching'
+  | 'leader-completeness'
+  | 'state-machine-safety'
+  | 'vote-safety';
+
+export interface Violation {
+  readonly kind: InvariantKind;
+  readonly step: number;
+  readonly tick: number;
+  readonly nodes: readonly string[];
+  readonly indices: readonly number[];
+  readonly message: string;
+}
+
+/** The part of a node's persisted log the checker reads (MemoryStorage satisfies it). */
+export interface LogView {
+  firstIndex(): number;
+  lastIndex(): number;
+  term(index: number): number;
+}
+
+export interface EntryFact {
+  readonly index: number;
+  readonly term: number;
+  /** Identifies the command (type and data), e.g. digestEntry(). */
+  readonly digest: string;
+}
+
+/** FNV-1a over the entry type and data: cheap and collision-resistant enough for checking. */
+export function digestEntry(type: number, data: Uint8Array): string {
+  let h = 0x811c9dc5 ^ type;
+  for (let i = 0; i < data.length; i++) h = Math.imul(h ^ data[i]!, 0x01000193);
+  return `${type}:${data.length}:${(h >>> 0).toString(36)}`;
+}
+
+interface LeaderSeen {
+  readonly term: number;
+  lastIndex: number;
+}
+
+export class SafetyChecker {
+  readonly violations: Violation[] = [];
+  private step = 0;
+  private tick = 0;
+  private readonly leaderOfTerm = new Map<number, string>();
+  /** Nodes currently believed leading, with the log end they had at their last persist. */
+  private readonly leading = new Map<string, LeaderSeen>();
+  private readonly logs = new Map<string, LogView>();
+  private readonly entryTable = new Map<string, { digest: string; prevTerm: number; node: string }>();
+  private readonly committed = new Map<number, EntryFact & { node: string }>();
+  private readonly lastApplied = new Map<string, number>();
+  private readonly hardStates = new Map<string, { term: number; vote: string | null }>();
+
+  /** Sets the position every following violation is reported at. */
+  at(step: number, tick: number): void {
+    this.step = step;
+    this.tick = tick;
+  }
+
+  get ok(): boolean {
+    return this.violations.length === 0;
+  }
+
+  private fail(kind: InvariantKind, nodes: string[], indices: number[], message: string): void {
+    this.violations.push({ kind, step: this.step, tick: this.tick, nodes, indices, message });
+  }
+
+  /** A node's role as reported by status(); call after each of its Readies is persisted. */
+  observeRole(node: string, term: number, isLeader: boolean, log: LogView): void {
+    this.logs.set(node, log);
+    if (!isLeader) {
+      this.leading.delete(node);
+      return;
+    }
+    const other = this.leaderOfTerm.get(term);
+    if (other !== undefined && other !== node) {
+      this.fail('election-safety', [other, node], [], `two leaders in term ${term}: ${other} and ${node}`);
+    }
+    this.leaderOfTerm.set(term, node);
+    const seen = this.leading.get(node);
+    if (seen === undefined || seen.term !== term) {
+      this.leading.set(node, { term, lastIndex: log.lastIndex() });
+      // Newly leading: it must hold every entry committed so far.
+      for (const fact of this.committed.values()) this.checkHolds(node, term, log, fact);
+    } else {
+      seen.lastIndex = log.lastIndex();
+    }
+  }
+
+  /** A node crashed: it leads nothing until it is observed again. */
+  observeCrash(node: string): void {
+    this.leading.delete(node);
+    this.logs.delete(node);
+    this.lastApplied.delete(node);
+  }
+
+  /**
+   * A node persisted `entries` (appended after its entry at first-1, whose term is prevTerm)
+   * and possibly a snapshot at `snapshotIndex`. Call before observeRole for the same Ready.
+   */
+  observePersist(node: string, entries: readonly EntryFact[], prevTerm: number, snapshotIndex: number | null): void {
+    const lead = this.leading.get(node);
+    if (lead !== undefined) {
+      if (snapshotIndex !== null) {
+        this.fail('leader-append-only', [node], [snapshotIndex], `leader ${node} (term ${lead.term}) installed a snapshot at ${snapshotIndex}`);
+      }
+      const first = entries[0];
+      if (first !== undefined && first.index <= lead.lastIndex) {
+        this.fail(
+          'leader-append-only',
+          [node],
+          [first.index, lead.lastIndex],
+          `leader ${node} (term ${lead.term}) overwrote its log from index ${first.index} (its log ended at ${lead.lastIndex})`,
+        );
+      }
+    }
+    let prev = prevTerm;
+    for (const e of entries) {
+      const key = `${e.index}:${e.term}`;
+      const known = this.entryTable.get(key);
+      if (known === undefined) {
+        this.entryTable.set(key, { digest: e.digest, prevTerm: prev, node });
+      } else if (known.digest !== e.digest || known.prevTerm !== prev) {
+        const what = known.digest !== e.digest ? 'different commands' : `different previous terms (${known.prevTerm} vs ${prev})`;
+        this.fail('log-matching', [known.node, node], [e.index], `entry ${e.index} term ${e.term} has ${what} on ${known.node} and ${node}`);
+      }
+      prev = e.term;
+    }
+  }
+
+  /** A node applied an entry to its state machine (only committed entries may be applied). */
+  observeApply(node: string, fact: EntryFact): void {
+    const last = this.lastApplied.get(node);
+    if (last !== undefined && fact.index !== last + 1) {
+      this.fail('state-machine-safety', [node], [last, fact.index], `${node} applied index ${fact.index} right after ${last}`);
+    }
+    this.lastApplied.set(node, fact.index);
+    const known = this.committed.get(fact.index);
+    if (known === undefined) {
+      this.committed.set(fact.index, { ...fact, node });
+      for (const [leader, seen] of this.leading) {
+        const log = this.logs.get(leader);
+        if (log !== undefined && seen.term >= fact.term) this.checkHolds(leader, seen.term, log, fact);
+      }
+    } else if (known.term !== fact.term || known.digest !== fact.digest) {
+      this.fail(
+        'state-machine-safety',
+        [known.node, node],
+        [fact.index],
+        `index ${fact.index}: ${known.node} applied term ${known.term} (${known.digest}), ${node} applied term ${fact.term} (${fact.digest})`,
+      );
+    }
+  }
+
+  /** A node restored its state machine from a snapshot covering everything up to `index`. */
+  observeRestore(node: string, index: number): void {
+    this.lastApplied.set(node, index);
+  }
+
+  /** A node persisted a hard state (term, vote). */
+  observeHardState(node: string, term: number, vote: string | null): void {
+    const prev = this.hardStates.get(node);
+    if (prev !== undefined) {
+      if (term < prev.term) {
+        this.fail('vote-safety', [node], [], `${node} persisted term ${term} after term ${prev.term}`);
+      } else if (term === prev.term && prev.vote !== null && vote !== prev.vote) {
+        this.fail('vote-safety', [node], [], `${node} changed its vote in term ${term} from ${prev.vote} to ${vote ?? 'none'}`);
+      }
+    }
+    this.hardStates.set(node, { term, vote });
+  }
+
+  private checkHolds(node: string, term: number, log: LogView, fact: EntryFact & { node?: string }): void {
+    if (fact.index < log.firstIndex() - 1) return; // compacted into its snapshot
+    if (fact.index > log.lastIndex()) {
+      this.fail('leader-completeness', [node], [fact.index], `leader ${node} of term ${term} lacks committed entry ${fact.index} (log ends at ${log.lastIndex()})`);
+      return;
+    }
+    const t = log.term(fact.index);
+    if (t !== fact.term) {
+      this.fail('leader-completeness', [node], [fact.index], `leader ${node} of term ${term} has term ${t} at committed index ${fact.index}, committed term is ${fact.term}`);
+    }
+  }
+}
+
+export function formatViolation(v: Violation, seed: number): string {
+  return `seed ${seed} step ${v.step} tick ${v.tick}: ${v.kind}: ${v.message} [nodes ${v.nodes.join(',')}${v.indices.length ? `; indices ${v.indices.join(',')}` : ''}]`;
+}

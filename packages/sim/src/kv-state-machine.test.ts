@@ -21,10 +21,10 @@ describe('KvStateMachine', () => {
     sm.apply(2, encodeCommand({ t: 'kv', client: 1, seq: 1, op: { kind: 'put', key: 'k', value: '1' } }));
     const copy = new KvStateMachine(1000);
     copy.restore(sm.snapshot());
+    expect(copy.snapshot()).toEqual(sm.snapshot());
     expect(copy.read('k')).toEqual({ value: '1' });
     const retry = encodeCommand({ t: 'kv', client: 1, seq: 1, op: { kind: 'put', key: 'k', value: '1' } });
     expect(copy.apply(3, retry)).toMatchObject({ decision: 'duplicate' });
-    expect(copy.snapshot()).toEqual(sm.snapshot());
   });
 
   it('treats empty entries as no-ops and rejects commands of unknown sessions', () => {

@@ -1,0 +1,56 @@
+import { EMPTY_CONF_STATE, type ConfState } from '@meshraft/core';
+import { describe, expect, it } from 'vitest';
+import { nextMembershipChange, type MembershipView } from './membership-policy.js';
+
+const opts = { targetVoters: 3, graceMs: 1000, maxLagEntries: 10, aliveMs: 500 };
+
+function view(cs: Partial<ConfState>, over: Partial<MembershipView> = {}): MembershipView {
+  return {
+    self: 'a',
+    confState: { ...EMPTY_CONF_STATE, ...cs },
+    commit: 100,
+    progress: { b: { match: 100 }, c: { match: 95 }, d: { match: 20 } },
+    lastHeard: new Map([
+      ['b', 900],
+      ['c', 900],
+      ['d', 900],
+    ]),
+    now: 1000,
+    leaderSince: 0,
+    ...over,
+  };
+}
+
+describe('nextMembershipChange', () => {
+  it('promotes the most caught-up reachable learner while below the target', () => {
+    expect(nextMembershipChange(view({ voters: ['a'], learners: ['c', 'b'] }), opts)).toEqual({
+      changes: [{ type: 'addVoter', node: 'b' }],
+    });
+  });
+
+  it('does not promote a lagging or silent learner', () => {
+    expect(nextMembershipChange(view({ voters: ['a'], learners: ['d'] }), opts)).toBeUndefined();
+    const silent = view({ voters: ['a'], learners: ['b'] }, { lastHeard: new Map([['b', 100]]) });
+    expect(nextMembershipChange(silent, opts)).toBeUndefined();
+  });
+
+  it('leaves a full, healthy configuration alone', () => {
+    expect(nextMembershipChange(view({ voters: ['a', 'b', 'c'], learners: ['d'] }), opts)).toBeUndefined();
+    expect(nextMembershipChange(view({ voters: ['a', 'x', 'y'], learners: ['b'] }, { leaderSince: 500 }), opts)).toBeUndefined();
+  });
+
+  it('replaces a voter silent past the grace period in one joint change', () => {
+    const v = view({ voters: ['a', 'b', 'x'], learners: ['c'] }, { now: 5000, lastHeard: new Map([['b', 4900], ['c', 4900], ['x', 10]]) });
+    expect(nextMembershipChange(v, opts)).toEqual({
+      changes: [
+        { type: 'remove', node: 'x' },
+        { type: 'addVoter', node: 'c' },
+      ],
+      transition: 'auto',
+    });
+  });
+
+  it('waits while a joint configuration is in flight', () => {
+    expect(nextMembershipChange(view({ voters: ['a'], votersOutgoing: ['a', 'x'], learners: ['b'] }), opts)).toBeUndefined();
+  });
+});

@@ -1,0 +1,896 @@
+/**
+ * @module meshraft-node
+ * The host loop: joins a Raft core, a durable storage and a transport into a running node.
+ * The core is pure and synchronous; this class owns the timers, the I/O and the async.
+ *
+ * Per Ready, strictly one at a time: persist (snapshot, entries, hard state) → send its messages
+ * → install a received snapshot → apply committed entries (conf changes via applyConfChange) →
+ * serve read states → advance. The core keeps taking ticks, messages and proposals while a save
+ * is in flight; only the next Ready waits.
+ */
+import { EntryType, MeshraftError, type ConfState, type Entry, type NodeId, type Snapshot } from '@meshraft/core';
+import type { DurableStorage } from '@meshraft/storage';
+import type { LinkState, Transport } from '@meshraft/transport';
+import type { StateMachine } from '../kv/state-machine.js';
+import { Emitter } from './emitter.js';
+import {
+  decodeCommandEntry,
+  decodeSnapshotPayload,
+  encodeCommandEntry,
+  encodeSnapshotPayload,
+} from './entry-codec.js';
+import {
+  ApplyFailedError,
+  InvalidOptionError,
+  NoLeaderError,
+  NodeStoppedError,
+  NoQuorumError,
+  ProposalTooLargeError,
+  StaleRequestError,
+} from './errors.js';
+import { nextMembershipChange } from './membership-policy.js';
+import { positiveMs, type Logger, type ResolvedOptions } from './options.js';
+import type { ConfChange, CoreAdapter, Message, RaftCore, RaftRole, Ready } from './raft-core.js';
+import { SessionTable, type SessionKey } from './sessions.js';
+import type { TimerHandle, Timers } from './timers.js';
+import { decodeFrame, encodeFrame, type RuntimePayload } from './wire.js';
+
+export const META_NODE_ID = 'meshraft.nodeId';
+export const META_CLUSTER = 'meshraft.cluster';
+export const META_CONF_STATE = 'meshraft.confState';
+
+export type MemberRole = 'voter' | 'learner';
+
+export interface MemberStatus {
+  readonly id: NodeId;
+  readonly role: MemberRole;
+  /** 'self' for this node; otherwise the transport's link state ('down' when unknown). */
+  readonly link: LinkState | 'self';
+  readonly rttMs: number | null;
+  /** Replication progress; only known on the leader. */
+  readonly match: number | null;
+}
+
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly cluster: string;
+  readonly role: RaftRole;
+  readonly term: number;
+  readonly leader: NodeId | null;
+  readonly commit: number;
+  readonly applied: number;
+  readonly members: readonly MemberStatus[];
+  readonly stopped: boolean;
+}
+
+export interface NodeEvents {
+  status: (status: NodeStatus) => void;
+  role: (role: RaftRole) => void;
+  leader: (leader: NodeId | null) => void;
+  applied: (index: number) => void;
+  members: (members: readonly MemberStatus[]) => void;
+  /** A fatal error (e.g. storage failure) stopped the node. */
+  error: (err: Error) => void;
+}
+
+export type ReadConsistency = 'linearizable' | 'lease' | 'local';
+
+export interface ProposeOptions {
+  readonly timeoutMs?: number;
+  /**
+   * Re-submit a request that timed out (NoQuorumError.request) instead of a new one: the state
+   * machine applies it at most once across every retry.
+   */
+  readonly request?: SessionKey;
+}
+
+export interface ReadOptions {
+  readonly consistency?: ReadConsistency;
+  readonly timeoutMs?: number;
+}
+
+export interface OpOptions {
+  readonly timeoutMs?: number;
+}
+
+export interface MeshraftNodeInit<C, R, Q, QR> {
+  readonly id: NodeId;
+  readonly cluster: string;
+  readonly storage: DurableStorage;
+  readonly transport: Transport;
+  readonly stateMachine: StateMachine<C, R, Q, QR>;
+  readonly core: CoreAdapter;
+  readonly timers: Timers;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly options: ResolvedOptions;
+}
+
+interface Pending {
+  readonly timer: TimerHandle;
+  readonly reject: (err: Error) => void;
+}
+
+interface ProposalWaiter<R> extends Pending {
+  readonly key: SessionKey;
+  readonly data: Uint8Array;
+  readonly resolve: (result: R) => void;
+}
+
+interface ReadWaiter extends Pending {
+  readonly ctx: Uint8Array;
+  /** Set once the core answered with a read index. */
+  index: number | null;
+  readonly serve: () => void;
+}
+
+interface ConfWaiter extends Pending {
+  readonly cc: ConfChange;
+  readonly done: (cs: ConfState) => boolean;
+  readonly resolve: () => void;
+}
+
+const EMPTY = new Uint8Array(0);
+const textEncoder = new TextEncoder();
+
+function sessionKeyString(k: SessionKey): string {
+  return `${k.client}\u0000${k.seq}`;
+}
+
+function bytesKey(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+function isMember(cs: ConfState, id: NodeId): boolean {
+  return cs.voters.includes(id) || cs.learners.includes(id) || cs.votersOutgoing.includes(id);
+}
+
+function isDropped(err: unknown): boolean {
+  return err instanceof MeshraftError && err.code === 'PROPOSAL_DROPPED';
+}
+
+export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
+  readonly id: NodeId;
+  readonly cluster: string;
+
+  private readonly storage: DurableStorage;
+  private readonly transport: Transport;
+  private readonly sm: StateMachine<C, R, Q, QR>;
+  private readonly adapter: CoreAdapter;
+  private readonly timers: Timers;
+  private readonly random: () => number;
+  private readonly log: Logger;
+  private readonly opts: ResolvedOptions;
+  private readonly events: Emitter<NodeEvents>;
+  private core!: RaftCore;
+
+  private sessions = new SessionTable();
+  /** This runtime's session id: fresh per start, so sequence numbers never need persisting. */
+  private readonly clientId: string;
+  private seq = 0;
+  private readonly proposals = new Map<string, ProposalWaiter<R>>();
+  /** Own requests that timed out without a known outcome; they hold the acked floor down. */
+  private readonly unresolved = new Set<number>();
+  private readonly reads = new Map<string, ReadWaiter>();
+  private readSeq = 0;
+  private readonly confWaiters = new Set<ConfWaiter>();
+
+  private confState: ConfState;
+  private applied = 0;
+  private appliedTerm = 0;
+  private snapshotIndex = 0;
+  private role: RaftRole = 'follower';
+  private leader: NodeId | null = null;
+  private leaderSince = 0;
+  private readonly lastHeard = new Map<NodeId, number>();
+  /** Conf change the membership policy proposed and when; one at a time. */
+  private policyPending: { key: string; at: number } | null = null;
+  private readonly joinRequested = new Map<NodeId, number>();
+  private lastJoinSent = -Infinity;
+
+  private ticker: TimerHandle | undefined;
+  private retryTimer: TimerHandle | undefined;
+  private unsubscribe: (() => void)[] = [];
+  private pumping: Promise<void> | undefined;
+  private stopped = false;
+  private stopping: Promise<void> | undefined;
+  private lastStatusKey = '';
+
+  constructor(init: MeshraftNodeInit<C, R, Q, QR>) {
+    this.id = init.id;
+    this.cluster = init.cluster;
+    this.storage = init.storage;
+    this.transport = init.transport;
+    this.sm = init.stateMachine;
+    this.adapter = init.core;
+    this.timers = init.timers;
+    this.random = init.random;
+    this.log = init.logger;
+    this.opts = init.options;
+    this.events = new Emitter<NodeEvents>((err) => this.log.error('event listener threw', { err }));
+    this.clientId = `${init.id}/${Math.floor(this.random() * 2 ** 48).toString(36)}`;
+    this.confState = init.storage.initialState().confState;
+  }
+
+  /** Restores the state machine from the stored snapshot, creates the core and starts the timers. */
+  start(): void {
+    const snap = this.storage.snapshot();
+    if (snap.metadata.index > 0) this.installSnapshot(snap);
+    const storedConf = this.storage.getMeta(META_CONF_STATE);
+    if (storedConf !== undefined) this.confState = JSON.parse(storedConf) as ConfState;
+    const { timing } = this.opts;
+    this.core = this.adapter.create({
+      id: this.id,
+      storage: this.storage,
+      electionTick: timing.electionTicks,
+      heartbeatTick: timing.heartbeatTicks,
+      random: this.random,
+      preVote: true,
+      checkQuorum: true,
+      // Leaves room in the transport's ~1 MiB envelope for message headers.
+      maxSizePerMsg: 256 * 1024,
+      maxInflightMsgs: 256,
+      applied: this.applied,
+    });
+    this.unsubscribe.push(
+      this.transport.on('frame', (from, frame) => this.onFrame(from, frame)),
+      this.transport.on('peer-up', () => this.maybeJoin(true)),
+      this.transport.on('link', () => this.emitMembers()),
+    );
+    this.ticker = this.timers.setInterval(() => this.onTick(), timing.tickMs);
+    this.retryTimer = this.timers.setInterval(() => this.retryAll(), this.electionMs());
+    this.kick();
+    this.maybeJoin(true);
+  }
+
+  on<E extends keyof NodeEvents>(event: E, listener: NodeEvents[E]): () => void {
+    return this.events.on(event, listener);
+  }
+
+  status(): NodeStatus {
+    const s = this.stopped ? undefined : this.core.status();
+    return {
+      id: this.id,
+      cluster: this.cluster,
+      role: s?.role ?? this.role,
+      term: s?.term ?? 0,
+      leader: s ? s.lead : null,
+      commit: s?.commit ?? 0,
+      applied: this.applied,
+      members: this.members(),
+      stopped: this.stopped,
+    };
+  }
+
+  // ---- proposals ----------------------------------------------------------------------------
+
+  /**
+   * Replicates `command` and resolves with the state machine's result once it is committed and
+   * applied on this node. Retried internally (same session key) across drops and leader changes;
+   * applied at most once.
+   */
+  propose(command: C, options: ProposeOptions = {}): Promise<R> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError());
+    let timeoutMs: number;
+    try {
+      timeoutMs = positiveMs('timeoutMs', options.timeoutMs ?? this.opts.timeoutMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const key = options.request ?? { client: this.clientId, seq: ++this.seq };
+    const ks = sessionKeyString(key);
+    if (this.proposals.has(ks)) return Promise.reject(new InvalidOptionError('request', 'already in flight'));
+    let data: Uint8Array;
+    try {
+      const acked = key.client === this.clientId ? this.ackedFloor(key.seq) : 0;
+      data = encodeCommandEntry({ client: key.client, seq: key.seq, acked, command: this.sm.encodeCommand(command) });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (data.byteLength > this.opts.maxProposalBytes) {
+      return Promise.reject(new ProposalTooLargeError(data.byteLength, this.opts.maxProposalBytes));
+    }
+    return new Promise<R>((resolve, reject) => {
+      const timer = this.timers.setTimeout(() => {
+        this.proposals.delete(ks);
+        if (key.client === this.clientId) this.unresolved.add(key.seq);
+        reject(new NoQuorumError(timeoutMs, key));
+      }, timeoutMs);
+      const w: ProposalWaiter<R> = { key, data, timer, resolve, reject };
+      this.proposals.set(ks, w);
+      if (key.client === this.clientId) this.unresolved.delete(key.seq);
+      this.submit(w);
+    });
+  }
+
+  /** Every own seq below the lowest one still unanswered (in flight or timed out) is acknowledged. */
+  private ackedFloor(current: number): number {
+    let low = current;
+    for (const w of this.proposals.values()) if (w.key.client === this.clientId && w.key.seq < low) low = w.key.seq;
+    for (const s of this.unresolved) if (s < low) low = s;
+    return low - 1;
+  }
+
+  private submit(w: ProposalWaiter<R>): void {
+    try {
+      this.core.propose(w.data);
+    } catch (err) {
+      if (!isDropped(err)) {
+        this.settleProposal(w, undefined, err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      // Dropped (no leader yet, transfer in progress): the retry timer submits it again.
+    }
+    this.kick();
+  }
+
+  private settleProposal(w: ProposalWaiter<R>, result: R | undefined, err?: Error): void {
+    const ks = sessionKeyString(w.key);
+    if (this.proposals.get(ks) !== w) return;
+    this.proposals.delete(ks);
+    this.timers.clearTimeout(w.timer);
+    if (err) w.reject(err);
+    else w.resolve(result as R);
+  }
+
+  /** Re-submits everything unfinished; safe because duplicates are filtered by the session table. */
+  private retryAll(): void {
+    if (this.stopped) return;
+    for (const w of this.proposals.values()) this.submit(w);
+    for (const r of this.reads.values()) if (r.index === null) this.requestReadIndex(r.ctx);
+    for (const c of this.confWaiters) this.submitConfChange(c.cc);
+    this.maybeJoin(false);
+  }
+
+  // ---- reads --------------------------------------------------------------------------------
+
+  /**
+   * Queries the state machine. 'linearizable' (default) confirms leadership with a read index and
+   * waits until applied >= that index; 'lease' answers from the leader's state while it has heard
+   * from a quorum within the election timeout (else falls back to linearizable); 'local' answers
+   * from this replica immediately and may be stale.
+   */
+  read(query: Q, options: ReadOptions = {}): Promise<QR> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError());
+    const consistency = options.consistency ?? 'linearizable';
+    let timeoutMs: number;
+    try {
+      timeoutMs = positiveMs('timeoutMs', options.timeoutMs ?? this.opts.timeoutMs);
+      if (!['linearizable', 'lease', 'local'].includes(consistency)) {
+        throw new InvalidOptionError('consistency', `unknown consistency ${String(consistency)}`);
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (consistency === 'local') return this.query(query);
+    if (consistency === 'lease' && this.holdsLease()) {
+      const commit = this.core.status().commit;
+      return this.waitApplied(commit, timeoutMs).then(() => this.query(query));
+    }
+    const ctx = textEncoder.encode(`${this.clientId}:r${++this.readSeq}`);
+    const ck = bytesKey(ctx);
+    return new Promise<QR>((resolve, reject) => {
+      const timer = this.timers.setTimeout(() => {
+        this.reads.delete(ck);
+        reject(new NoQuorumError(timeoutMs));
+      }, timeoutMs);
+      const w: ReadWaiter = {
+        ctx,
+        index: null,
+        timer,
+        reject,
+        serve: () => {
+          this.reads.delete(ck);
+          this.timers.clearTimeout(timer);
+          this.query(query).then(resolve, reject);
+        },
+      };
+      this.reads.set(ck, w);
+      this.requestReadIndex(ctx);
+    });
+  }
+
+  private query(query: Q): Promise<QR> {
+    try {
+      return Promise.resolve(this.sm.query(query));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private requestReadIndex(ctx: Uint8Array): void {
+    try {
+      this.core.readIndex(ctx);
+    } catch (err) {
+      if (!isDropped(err)) this.log.warn('readIndex failed', { err });
+    }
+    this.kick();
+  }
+
+  private holdsLease(): boolean {
+    if (this.role !== 'leader') return false;
+    const now = this.timers.now();
+    // Stay well inside the election timeout: followers cannot elect another leader before it ends.
+    const window = this.electionMs() - 2 * this.opts.timing.tickMs;
+    const voters = new Set([...this.confState.voters, ...this.confState.votersOutgoing]);
+    const fresh = (ids: readonly NodeId[]): boolean =>
+      ids.filter((id) => id === this.id || now - (this.lastHeard.get(id) ?? -Infinity) <= window).length * 2 >
+      ids.length;
+    return voters.size > 0 && fresh(this.confState.voters) && (this.confState.votersOutgoing.length === 0 || fresh(this.confState.votersOutgoing));
+  }
+
+  private waitApplied(index: number, timeoutMs: number): Promise<void> {
+    if (this.applied >= index) return Promise.resolve();
+    const ctx = EMPTY;
+    const ck = `applied:${++this.readSeq}`;
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.timers.setTimeout(() => {
+        this.reads.delete(ck);
+        reject(new NoQuorumError(timeoutMs));
+      }, timeoutMs);
+      this.reads.set(ck, {
+        ctx,
+        index,
+        timer,
+        reject,
+        serve: () => {
+          this.reads.delete(ck);
+          this.timers.clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+
+  // ---- membership ---------------------------------------------------------------------------
+
+  /** Adds `id` as a non-voting learner; resolves once the change is applied here. */
+  addLearner(id: NodeId, options: OpOptions = {}): Promise<void> {
+    return this.changeMembership({ changes: [{ type: 'addLearner', node: id }] }, (cs) => isMember(cs, id), options);
+  }
+
+  /** Turns learner (or new node) `id` into a voter. */
+  promote(id: NodeId, options: OpOptions = {}): Promise<void> {
+    return this.changeMembership({ changes: [{ type: 'addVoter', node: id }] }, (cs) => cs.voters.includes(id), options);
+  }
+
+  /** Removes `id` from the configuration. */
+  remove(id: NodeId, options: OpOptions = {}): Promise<void> {
+    return this.changeMembership({ changes: [{ type: 'remove', node: id }] }, (cs) => !isMember(cs, id), options);
+  }
+
+  private changeMembership(cc: ConfChange, done: (cs: ConfState) => boolean, options: OpOptions): Promise<void> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError());
+    let timeoutMs: number;
+    try {
+      timeoutMs = positiveMs('timeoutMs', options.timeoutMs ?? this.opts.timeoutMs);
+      for (const c of cc.changes) {
+        if (typeof c.node !== 'string' || c.node === '') throw new InvalidOptionError('id', 'must be a non-empty string');
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (done(this.confState)) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const w: ConfWaiter = {
+        cc,
+        done,
+        resolve: () => {
+          this.confWaiters.delete(w);
+          this.timers.clearTimeout(w.timer);
+          resolve();
+        },
+        reject,
+        timer: this.timers.setTimeout(() => {
+          this.confWaiters.delete(w);
+          reject(new NoQuorumError(timeoutMs));
+        }, timeoutMs),
+      };
+      this.confWaiters.add(w);
+      this.submitConfChange(cc);
+    });
+  }
+
+  private submitConfChange(cc: ConfChange): void {
+    try {
+      this.core.proposeConfChange(cc);
+    } catch (err) {
+      if (!isDropped(err)) this.log.warn('conf change rejected', { err, cc });
+    }
+    this.kick();
+  }
+
+  /** Hands leadership to voter `id`; resolves once this node sees `id` as leader. */
+  transferLeadership(id: NodeId, options: OpOptions = {}): Promise<void> {
+    if (this.stopped) return Promise.reject(new NodeStoppedError());
+    let timeoutMs: number;
+    try {
+      timeoutMs = positiveMs('timeoutMs', options.timeoutMs ?? this.opts.timeoutMs);
+      if (!this.confState.voters.includes(id)) throw new InvalidOptionError('id', `${id} is not a voter`);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.leader === id) return Promise.resolve();
+    if (this.leader === null) return Promise.reject(new NoLeaderError('transferLeadership'));
+    return new Promise<void>((resolve, reject) => {
+      const retry = this.timers.setInterval(() => this.core.transferLeadership(id), this.electionMs());
+      const off = this.events.on('leader', (l) => {
+        if (l !== id) return;
+        cleanup();
+        resolve();
+      });
+      const timer = this.timers.setTimeout(() => {
+        cleanup();
+        reject(new NoQuorumError(timeoutMs));
+      }, timeoutMs);
+      const stopOff = this.events.on('status', (s) => {
+        if (!s.stopped) return;
+        cleanup();
+        reject(new NodeStoppedError());
+      });
+      const cleanup = (): void => {
+        off();
+        stopOff();
+        this.timers.clearTimeout(timer);
+        this.timers.clearInterval(retry);
+      };
+      this.core.transferLeadership(id);
+      this.kick();
+    });
+  }
+
+  /**
+   * Leaves the cluster: hands leadership away if this node leads, removes itself from the
+   * configuration, then stops. Rejects (still running) if the removal does not commit in time.
+   */
+  async leave(options: OpOptions = {}): Promise<void> {
+    if (this.stopped) throw new NodeStoppedError();
+    if (isMember(this.confState, this.id)) {
+      const others = this.confState.voters.filter((v) => v !== this.id);
+      if (this.role === 'leader' && others.length > 0) {
+        const progress = this.core.status().progress ?? {};
+        const best = [...others].sort((a, b) => (progress[b]?.match ?? 0) - (progress[a]?.match ?? 0))[0]!;
+        try {
+          await this.transferLeadership(best, options);
+        } catch (err) {
+          this.log.warn('leave: leadership transfer failed; removing self as leader', { err });
+        }
+      }
+      await this.remove(this.id, options);
+    }
+    await this.stop();
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------
+
+  /** Stops timers, rejects everything pending with NodeStoppedError, closes transport and storage. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.halt();
+    await this.pumping?.catch(() => {});
+    await this.transport.close().catch((err: unknown) => this.log.warn('transport close failed', { err }));
+    await this.storage.close().catch((err: unknown) => this.log.warn('storage close failed', { err }));
+    this.events.emit('status', this.status());
+    this.events.clear();
+  }
+
+  /** Synchronous part of stopping: no more ticks, frames or Readies; pending work rejected. */
+  private halt(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.ticker !== undefined) this.timers.clearInterval(this.ticker);
+    if (this.retryTimer !== undefined) this.timers.clearInterval(this.retryTimer);
+    for (const off of this.unsubscribe) off();
+    this.unsubscribe = [];
+    const pending: Pending[] = [...this.proposals.values(), ...this.reads.values(), ...this.confWaiters];
+    this.proposals.clear();
+    this.reads.clear();
+    this.confWaiters.clear();
+    for (const p of pending) {
+      this.timers.clearTimeout(p.timer);
+      p.reject(new NodeStoppedError());
+    }
+  }
+
+  // ---- the loop -----------------------------------------------------------------------------
+
+  private electionMs(): number {
+    return this.opts.timing.tickMs * this.opts.timing.electionTicks;
+  }
+
+  private onTick(): void {
+    if (this.stopped) return;
+    this.core.tick();
+    if (this.role === 'leader' && this.opts.membership.auto) this.runMembershipPolicy();
+    this.kick();
+  }
+
+  private onFrame(from: NodeId, frame: Uint8Array): void {
+    if (this.stopped) return;
+    const env = decodeFrame(this.cluster, frame);
+    if (!env || env.to !== this.id || env.from !== from) {
+      this.log.debug('dropped a frame', { from, reason: env ? 'addressing' : 'malformed' });
+      return;
+    }
+    this.lastHeard.set(from, this.timers.now());
+    const p = env.payload;
+    if (p.kind === 'raft') {
+      try {
+        this.core.step(p.msg);
+      } catch (err) {
+        this.log.debug('core rejected a message', { from, err });
+      }
+      this.kick();
+    } else {
+      this.onJoin(p.node);
+    }
+  }
+
+  private sendPayload(to: NodeId, payload: RuntimePayload): boolean {
+    let frame: Uint8Array;
+    try {
+      frame = encodeFrame(this.cluster, this.id, to, payload);
+    } catch (err) {
+      // Too large for the envelope: dropped like a lost frame; Raft resends what matters.
+      this.log.warn('frame not sent', { to, err });
+      return false;
+    }
+    return this.transport.send(to, frame);
+  }
+
+  /** Runs Readies until the core has none; at most one loop at a time. */
+  private kick(): void {
+    if (this.pumping || this.stopped) return;
+    this.pumping = this.pump()
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.pumping = undefined;
+      });
+  }
+
+  private async pump(): Promise<void> {
+    // Yield once so a burst of proposals/messages lands in one Ready.
+    await Promise.resolve();
+    while (!this.stopped && this.core.hasReady()) {
+      await this.handleReady(this.core.ready());
+    }
+  }
+
+  private fail(err: unknown): void {
+    const error = err instanceof Error ? err : new Error(String(err));
+    this.log.error('node failed; stopping', { err: error });
+    this.events.emit('error', error);
+    this.halt();
+    void this.stop();
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
+    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      await this.storage.save({
+        ...(rd.snapshot && { snapshot: rd.snapshot }),
+        ...(rd.entries.length > 0 && { entries: rd.entries }),
+        ...(rd.hardState && { hardState: rd.hardState }),
+      });
+    }
+    // Persisted: now the messages that promise it (votes, append acks) may go out.
+    for (const m of rd.messages) this.sendRaft(m);
+    if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
+      this.installSnapshot(rd.snapshot);
+      await this.persistConfState();
+    }
+    const before = this.applied;
+    let confChanged = false;
+    for (const e of rd.committedEntries) {
+      if (e.index <= this.applied) continue;
+      if (this.applyEntry(e)) confChanged = true;
+    }
+    if (confChanged) await this.persistConfState();
+    for (const rs of rd.readStates) {
+      const w = this.reads.get(bytesKey(rs.context));
+      if (w) w.index = rs.index;
+    }
+    this.serveReads();
+    this.core.advance(rd);
+    if (confChanged) this.onConfChanged();
+    if (this.applied > before) {
+      this.events.emit('applied', this.applied);
+      await this.maybeCompact();
+    }
+    this.emitStatus();
+  }
+
+  private sendRaft(m: Message): void {
+    if (m.to === this.id) {
+      this.core.step(m);
+      return;
+    }
+    this.sendPayload(m.to, { kind: 'raft', msg: m });
+  }
+
+  private onSoftState(role: RaftRole, lead: NodeId | null): void {
+    if (role !== this.role) {
+      this.role = role;
+      if (role === 'leader') {
+        this.leaderSince = this.timers.now();
+        this.policyPending = null;
+      }
+      this.events.emit('role', role);
+    }
+    if (lead !== this.leader) {
+      this.leader = lead;
+      this.events.emit('leader', lead);
+      // A new leader: hand it everything unfinished now instead of at the next retry tick.
+      if (lead !== null) queueMicrotask(() => this.retryAll());
+    }
+  }
+
+  /** Applies one committed entry; returns true if it changed the configuration. */
+  private applyEntry(e: Entry): boolean {
+    this.applied = e.index;
+    this.appliedTerm = e.term;
+    if (e.type === EntryType.ConfChange) {
+      const cc = this.adapter.decodeConfChange(e.data);
+      this.confState = this.core.applyConfChange(cc);
+      return true;
+    }
+    if (e.data.byteLength === 0) return false; // a new leader's empty entry
+    const ce = decodeCommandEntry(e.data);
+    if (!ce) {
+      this.log.warn('skipped an entry the runtime did not write', { index: e.index });
+      return false;
+    }
+    const key = { client: ce.client, seq: ce.seq };
+    const w = this.proposals.get(sessionKeyString(key));
+    const outcome = this.sessions.check(key, e.index);
+    if (outcome.kind === 'apply') {
+      let result: R | undefined;
+      let error: Error | undefined;
+      try {
+        result = this.sm.apply(this.sm.decodeCommand(ce.command), { index: e.index, term: e.term });
+      } catch (err) {
+        // The contract says apply never throws; if it does, every replica throws alike.
+        error = new ApplyFailedError(e.index, err);
+        this.log.error('state machine apply threw', { index: e.index, err });
+      }
+      this.sessions.record(key, ce.acked, e.index, true, result);
+      if (ce.client === this.clientId) this.unresolved.delete(ce.seq);
+      if (w) this.settleProposal(w, result, error);
+    } else {
+      this.sessions.record(key, ce.acked, e.index, false);
+      if (outcome.kind === 'duplicate') {
+        if (ce.client === this.clientId) this.unresolved.delete(ce.seq);
+        if (w) this.settleProposal(w, outcome.result as R);
+      } else if (w) {
+        this.settleProposal(w, undefined, new StaleRequestError(key));
+      }
+    }
+    return false;
+  }
+
+  private serveReads(): void {
+    for (const r of [...this.reads.values()]) if (r.index !== null && this.applied >= r.index) r.serve();
+  }
+
+  private installSnapshot(snap: Snapshot): void {
+    const p = decodeSnapshotPayload(snap.data);
+    this.sm.restore(p.state);
+    this.sessions = SessionTable.fromData(p.sessions);
+    this.applied = snap.metadata.index;
+    this.appliedTerm = snap.metadata.term;
+    this.snapshotIndex = snap.metadata.index;
+    this.confState = snap.metadata.confState;
+  }
+
+  private async persistConfState(): Promise<void> {
+    await this.storage.setMeta(META_CONF_STATE, JSON.stringify(this.confState));
+  }
+
+  private onConfChanged(): void {
+    this.policyPending = null;
+    for (const w of [...this.confWaiters]) if (w.done(this.confState)) w.resolve();
+    this.emitMembers();
+  }
+
+  private async maybeCompact(): Promise<void> {
+    if (this.applied - this.snapshotIndex < this.opts.snapshotEntries) return;
+    const snapshot: Snapshot = {
+      metadata: { index: this.applied, term: this.appliedTerm, confState: this.confState },
+      data: encodeSnapshotPayload({ state: this.sm.snapshot(), sessions: this.sessions.toData() }),
+    };
+    await this.storage.compact(snapshot);
+    this.snapshotIndex = this.applied;
+  }
+
+  // ---- membership automation ----------------------------------------------------------------
+
+  private runMembershipPolicy(): void {
+    const now = this.timers.now();
+    // One change at a time; give up on one that never applied after a timeout.
+    if (this.policyPending && now - this.policyPending.at < this.opts.timeoutMs) return;
+    const s = this.core.status();
+    const cc = nextMembershipChange(
+      {
+        self: this.id,
+        confState: this.confState,
+        commit: s.commit,
+        progress: s.progress ?? {},
+        lastHeard: this.lastHeard,
+        now,
+        leaderSince: this.leaderSince,
+      },
+      { ...this.opts.membership, aliveMs: 2 * this.electionMs() },
+    );
+    if (!cc) return;
+    this.log.info('membership change', { cc });
+    this.policyPending = { key: JSON.stringify(cc), at: now };
+    this.submitConfChange(cc);
+  }
+
+  private onJoin(node: NodeId): void {
+    if (isMember(this.confState, node)) return;
+    if (this.role === 'leader') {
+      const now = this.timers.now();
+      const last = this.joinRequested.get(node);
+      if (last !== undefined && now - last < this.electionMs()) return; // already proposed
+      this.joinRequested.set(node, now);
+      this.log.info('adding joining node as learner', { node });
+      this.submitConfChange({ changes: [{ type: 'addLearner', node }] });
+    } else if (this.leader !== null && this.leader !== this.id) {
+      this.sendPayload(this.leader, { kind: 'join', node });
+    }
+  }
+
+  /** A node not in the configuration asks reachable peers to let it in (forwarded to the leader). */
+  private maybeJoin(force: boolean): void {
+    if (this.stopped || isMember(this.confState, this.id)) return;
+    const now = this.timers.now();
+    if (!force && now - this.lastJoinSent < this.electionMs()) return;
+    this.lastJoinSent = now;
+    for (const l of this.transport.links()) {
+      if (l.state !== 'down' && l.peer !== this.id) this.sendPayload(l.peer, { kind: 'join', node: this.id });
+    }
+  }
+
+  // ---- status -------------------------------------------------------------------------------
+
+  private members(): MemberStatus[] {
+    const links = new Map(this.transport.links().map((l) => [l.peer, l]));
+    const progress = !this.stopped && this.role === 'leader' ? (this.core.status().progress ?? {}) : {};
+    const out: MemberStatus[] = [];
+    const add = (id: NodeId, role: MemberRole): void => {
+      if (out.some((m) => m.id === id)) return;
+      const l = links.get(id);
+      out.push({
+        id,
+        role,
+        link: id === this.id ? 'self' : (l?.state ?? 'down'),
+        rttMs: id === this.id ? 0 : (l?.rttMs ?? null),
+        match: id === this.id ? this.applied : (progress[id]?.match ?? null),
+      });
+    };
+    for (const id of this.confState.voters) add(id, 'voter');
+    for (const id of this.confState.votersOutgoing) add(id, 'voter');
+    for (const id of this.confState.learners) add(id, 'learner');
+    return out;
+  }
+
+  private emitMembers(): void {
+    if (!this.stopped) this.events.emit('members', this.members());
+  }
+
+  private emitStatus(): void {
+    if (this.stopped) return;
+    const s = this.status();
+    const key = `${s.role}|${s.term}|${s.leader}|${s.commit}|${s.applied}`;
+    if (key === this.lastStatusKey) return;
+    this.lastStatusKey = key;
+    this.events.emit('status', s);
+  }
+}

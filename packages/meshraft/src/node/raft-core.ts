@@ -1,0 +1,41 @@
+/**
+ * @module raft-core
+ * The slice of @meshraft/core's RawNode the runtime drives, as a structural interface: RawNode
+ * satisfies it, and the runtime's tests may inject another implementation. Message, Ready and
+ * Status shapes are the core's own.
+ */
+import type { ConfState, Message, NodeId, RaftConfig, Ready, Status } from '@meshraft/core';
+
+export type { Message, Ready, Status };
+export type RaftRole = Status['role'];
+
+export type ConfChangeType = 'addVoter' | 'addLearner' | 'remove';
+
+/** The pinned conf change shape (joint consensus when it has several changes). */
+export interface ConfChange {
+  readonly changes: readonly { readonly type: ConfChangeType; readonly node: NodeId }[];
+  readonly transition?: 'auto' | 'explicit';
+}
+
+export interface RaftCore {
+  tick(): void;
+  step(msg: Message): void;
+  propose(data: Uint8Array): void;
+  readIndex(ctx: Uint8Array): void;
+  transferLeadership(id: NodeId): void;
+  proposeConfChange(cc: ConfChange): void;
+  applyConfChange(cc: ConfChange): ConfState;
+  hasReady(): boolean;
+  ready(): Ready;
+  advance(rd: Ready): void;
+  status(): Status;
+}
+
+/**
+ * How the runtime obtains a core: a constructor plus the decoder for the core's conf-change
+ * entry data (committed conf-change entries must be decoded to call applyConfChange).
+ */
+export interface CoreAdapter {
+  create(config: RaftConfig): RaftCore;
+  decodeConfChange(data: Uint8Array): ConfChange;
+}

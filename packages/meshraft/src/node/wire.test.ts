@@ -1,0 +1,31 @@
+import type { Message } from '@meshraft/core';
+import { describe, expect, it } from 'vitest';
+import { decodeFrame, encodeFrame } from './wire.js';
+
+describe('wire', () => {
+  it('round-trips a raft message with binary entries', () => {
+    const msg: Message = {
+      type: 'app',
+      from: 'a',
+      to: 'b',
+      term: 3,
+      index: 6,
+      logTerm: 3,
+      commit: 5,
+      entries: [{ term: 3, index: 7, type: 0, data: new Uint8Array([1, 2]) }],
+    };
+    const f = decodeFrame('c1', encodeFrame('c1', 'a', 'b', { kind: 'raft', msg }));
+    expect(f).toEqual({ from: 'a', to: 'b', payload: { kind: 'raft', msg } });
+  });
+
+  it('round-trips a join request', () => {
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'join', node: 'n' }))?.payload).toEqual({ kind: 'join', node: 'n' });
+  });
+
+  it('drops foreign clusters, garbage and malformed payloads', () => {
+    expect(decodeFrame('c2', encodeFrame('c1', 'a', 'b', { kind: 'join', node: 'a' }))).toBeUndefined();
+    expect(decodeFrame('c1', new Uint8Array([0xc1, 0xff]))).toBeUndefined();
+    const bad = encodeFrame('c1', 'a', 'b', { kind: 'raft', msg: { type: 'app', from: 'a', to: 'b' } as never });
+    expect(decodeFrame('c1', bad)).toBeUndefined();
+  });
+});

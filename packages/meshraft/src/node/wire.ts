@@ -1,0 +1,51 @@
+/**
+ * @module wire
+ * What the runtime puts inside @meshraft/transport's envelope: the payload is either a Raft
+ * message for the core or one of the runtime's own small membership messages.
+ */
+import type { NodeId } from '@meshraft/core';
+import { decodeEnvelope, encodeEnvelope } from '@meshraft/transport';
+import type { Message } from './raft-core.js';
+
+export type RuntimePayload =
+  /** A Raft protocol message for the core. */
+  | { readonly kind: 'raft'; readonly msg: Message }
+  /** `node` asks to be added to the cluster as a learner; forwarded to the leader. */
+  | { readonly kind: 'join'; readonly node: NodeId };
+
+export interface RuntimeFrame {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly payload: RuntimePayload;
+}
+
+/** Throws the transport's FrameTooLargeError for a frame above the envelope limit. */
+export function encodeFrame(cluster: string, from: NodeId, to: NodeId, payload: RuntimePayload): Uint8Array {
+  return encodeEnvelope({ cluster, from, to, payload });
+}
+
+/**
+ * Decodes a frame of `cluster`; undefined for anything else (foreign cluster, bad version,
+ * malformed payload). Raft tolerates loss, so a bad frame is dropped, never thrown.
+ */
+export function decodeFrame(cluster: string, frame: Uint8Array): RuntimeFrame | undefined {
+  let env;
+  try {
+    env = decodeEnvelope(frame, { cluster });
+  } catch {
+    return undefined;
+  }
+  const p = env.payload as Partial<Record<string, unknown>> | null;
+  if (typeof p !== 'object' || p === null) return undefined;
+  if (p.kind === 'raft') {
+    const m = p.msg as Partial<Record<string, unknown>> | null;
+    if (typeof m !== 'object' || m === null) return undefined;
+    if (typeof m.type !== 'string' || typeof m.from !== 'string' || typeof m.to !== 'string') return undefined;
+    if (typeof m.term !== 'number') return undefined;
+  } else if (p.kind === 'join') {
+    if (typeof p.node !== 'string' || p.node === '') return undefined;
+  } else {
+    return undefined;
+  }
+  return { from: env.from, to: env.to, payload: p as unknown as RuntimePayload };
+}

@@ -3,6 +3,7 @@
  * Parses `pnpm sim` arguments. Kept apart from cli.ts so it is testable without running anything.
  */
 import { BadSimConfigError } from './errors.js';
+import { SIM_BUGS, type SimBug } from './sim-node.js';
 
 export interface CliArgs {
   readonly from: number;
@@ -11,7 +12,7 @@ export interface CliArgs {
   readonly ticks?: number;
   readonly verbose: boolean;
   readonly snapshotEvery?: number;
-  readonly brokenDisk: boolean;
+  readonly bug?: SimBug;
   readonly help: boolean;
 }
 
@@ -22,7 +23,7 @@ export const USAGE = `usage: pnpm sim [--seed N | --seeds FROM..TO] [--nodes N] 
   --ticks N          ticks of the fault phase (default 300)
   --snapshot-every N snapshot and compact every N applied entries (default 0: never)
   --verbose          print a readable trace of the run
-  --broken-disk      test double: disks that lose acknowledged writes (the checks must fail)
+  --bug NAME         run a deliberately broken host (${SIM_BUGS.join(', ')}): the checks must fail
 Exits non-zero if any seed fails.`;
 
 function int(flag: string, v: string | undefined): number {
@@ -37,7 +38,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let ticks: number | undefined;
   let snapshotEvery: number | undefined;
   let verbose = false;
-  let brokenDisk = false;
+  let bug: SimBug | undefined;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -69,9 +70,12 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '-v':
         verbose = true;
         break;
-      case '--broken-disk':
-        brokenDisk = true;
+      case '--bug': {
+        const v = value();
+        if (!SIM_BUGS.includes(v as SimBug)) throw new BadSimConfigError(`--bug must be one of ${SIM_BUGS.join(', ')}, got ${v ?? 'nothing'}`);
+        bug = v as SimBug;
         break;
+      }
       case '--help':
       case '-h':
         help = true;
@@ -86,7 +90,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     from,
     to,
     verbose,
-    brokenDisk,
+    ...(bug !== undefined && { bug }),
     help,
     ...(nodes !== undefined && { nodes }),
     ...(ticks !== undefined && { ticks }),

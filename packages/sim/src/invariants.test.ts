@@ -15,6 +15,8 @@ const e = (index: number, term: number, cmd = `c${index}`): EntryFact => ({
   digest: digestEntry(0, new TextEncoder().encode(cmd)),
 });
 
+const FOLLOWER = { term: 1, isLeader: false };
+
 describe('SafetyChecker catches each violated property', () => {
   it('election safety: two leaders in one term, even at different times', () => {
     const c = new SafetyChecker();
@@ -30,16 +32,23 @@ describe('SafetyChecker catches each violated property', () => {
   it('leader append-only: a leader overwriting its own entries', () => {
     const c = new SafetyChecker();
     c.observeRole('n1', 2, true, log(1, 2, 2));
-    c.observePersist('n1', [e(2, 2, 'other')], 1, null);
+    c.observePersist('n1', [e(2, 2, 'other')], 1, null, { term: 2, isLeader: true });
     expect(c.violations.map((v) => v.kind)).toContain('leader-append-only');
     expect(c.violations[0]!.indices).toEqual([2, 3]);
   });
 
+  it('leader append-only: allows truncation once the leader has stepped down', () => {
+    const c = new SafetyChecker();
+    c.observeRole('n1', 2, true, log(1, 2, 2));
+    c.observePersist('n1', [e(2, 3, 'new leader')], 1, null, { term: 3, isLeader: false });
+    expect(c.violations).toEqual([]);
+  });
+
   it('log matching: same index and term, different command or history', () => {
     const c = new SafetyChecker();
-    c.observePersist('n1', [e(1, 1), e(2, 1)], 0, null);
-    c.observePersist('n2', [e(2, 1, 'forged')], 1, null);
-    c.observePersist('n3', [e(2, 1)], 5, null);
+    c.observePersist('n1', [e(1, 1), e(2, 1)], 0, null, FOLLOWER);
+    c.observePersist('n2', [e(2, 1, 'forged')], 1, null, FOLLOWER);
+    c.observePersist('n3', [e(2, 1)], 5, null, FOLLOWER);
     expect(c.violations.map((v) => v.kind)).toEqual(['log-matching', 'log-matching']);
     expect(c.violations[0]!.nodes).toEqual(['n1', 'n2']);
   });
@@ -82,11 +91,11 @@ describe('SafetyChecker catches each violated property', () => {
   it('stays quiet on a correct run', () => {
     const c = new SafetyChecker();
     c.observeHardState('n1', 1, 'n1');
-    c.observePersist('n1', [e(1, 1)], 0, null);
+    c.observePersist('n1', [e(1, 1)], 0, null, FOLLOWER);
     c.observeRole('n1', 1, true, log(1));
-    c.observePersist('n1', [e(2, 1)], 1, null);
+    c.observePersist('n1', [e(2, 1)], 1, null, FOLLOWER);
     c.observeRole('n1', 1, true, log(1, 1));
-    c.observePersist('n2', [e(1, 1), e(2, 1)], 0, null);
+    c.observePersist('n2', [e(1, 1), e(2, 1)], 0, null, FOLLOWER);
     c.observeApply('n1', e(1, 1));
     c.observeApply('n2', e(1, 1));
     c.observeApply('n2', e(2, 1));

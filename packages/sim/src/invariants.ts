@@ -118,11 +118,20 @@ export class SafetyChecker {
 
   /**
    * A node persisted `entries` (appended after its entry at first-1, whose term is prevTerm)
-   * and possibly a snapshot at `snapshotIndex`. Call before observeRole for the same Ready.
+   * and possibly a snapshot at `snapshotIndex`; `now` is its role after the Ready was taken.
+   * Call before observeRole for the same Ready.
    */
-  observePersist(node: string, entries: readonly EntryFact[], prevTerm: number, snapshotIndex: number | null): void {
+  observePersist(
+    node: string,
+    entries: readonly EntryFact[],
+    prevTerm: number,
+    snapshotIndex: number | null,
+    now: { readonly term: number; readonly isLeader: boolean },
+  ): void {
     const lead = this.leading.get(node);
-    if (lead !== undefined) {
+    // Only a node still leading the same term made these changes as leader; one that stepped
+    // down in between may legitimately have truncated its log as a follower.
+    if (lead !== undefined && now.isLeader && now.term === lead.term) {
       if (snapshotIndex !== null) {
         this.fail('leader-append-only', [node], [snapshotIndex], `leader ${node} (term ${lead.term}) installed a snapshot at ${snapshotIndex}`);
       }

@@ -1,0 +1,55 @@
+/**
+ * @module cli
+ * `pnpm sim --seed N` replays one seed; `pnpm sim --seeds A..B` runs a range. One verdict line per
+ * seed; details and the replay command for failures; exit code 1 if any seed failed.
+ */
+import { MeshraftError } from '@meshraft/core';
+import { parseArgs, USAGE, type CliArgs } from './cli-args.js';
+import { formatVerdictLine, simulate, type SimOptions } from './simulator.js';
+
+function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: number } {
+  return {
+    seed,
+    ...(args.nodes !== undefined && { nodes: args.nodes }),
+    ...(args.ticks !== undefined && { ticks: args.ticks }),
+    ...(args.snapshotEvery !== undefined && { snapshotEvery: args.snapshotEvery }),
+    ...(args.bug !== undefined && { bug: args.bug }),
+    ...(args.verbose && { trace: (line: string) => console.log(line) }),
+  };
+}
+
+function main(argv: readonly string[]): number {
+  let args: CliArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof MeshraftError) {
+      console.error(e.message);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const failed: number[] = [];
+  for (let seed = args.from; seed <= args.to; seed++) {
+    const r = simulate(optionsFor(args, seed));
+    console.log(formatVerdictLine(r));
+    if (args.verbose) {
+      console.log(`    workload: ${JSON.stringify(r.workload)}; duplicates suppressed by sessions: ${r.duplicatesSuppressed}`);
+      console.log(`    network: ${JSON.stringify(r.network)}; liveness: ${r.livenessTicks ?? 'none'} ticks after healing`);
+    }
+    if (r.verdict !== 'ok') {
+      failed.push(seed);
+      console.log(r.detail.replace(/^/gm, '    '));
+      console.log(`    replay: pnpm sim --seed ${seed}${args.nodes ? ` --nodes ${args.nodes}` : ''}${args.ticks ? ` --ticks ${args.ticks}` : ''} --verbose`);
+    }
+  }
+  const n = args.to - args.from + 1;
+  if (n > 1) console.log(`${n - failed.length}/${n} seeds ok${failed.length ? `; failed: ${failed.join(' ')}` : ''}`);
+  return failed.length ? 1 : 0;
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,381 @@
+/**
+ * @module simulator
+ * One seeded run of a simulated meshraft cluster: nodes (sim-node), a faulty network (network),
+ * KV clients (workload), online safety checks (invariants) and, at the end, a linearizability
+ * check of the client history and a liveness check. Every random choice comes from one
+ * xoshiro128** seeded with `seed`, split into independent streams per concern, so a seed
+ * replays exactly (tracing on or off).
+ *
+ * A run has two phases. During the fault phase nodes crash (at random points of the Ready
+ * loop, including between persisting and sending) and restart, partitions (symmetric, isolating
+ * or one-way) come and go, and the network loses, duplicates and reorders messages. Then all
+ * faults heal: every node is up, the network is clean, and the cluster must elect one leader and
+ * commit a new entry within `livenessBound` ticks.
+ */
+import type { Entry, Message } from '@meshraft/core';
+import { BadSimConfigError } from './errors.js';
+import { formatViolation, SafetyChecker, type Violation } from './invariants.js';
+import type { ApplyOutcome } from './kv-state-machine.js';
+import { checkOperations, formatExplanation, type CheckResult } from './linearizability/check.js';
+import { kvModel, type KvOperation } from './linearizability/kv-model.js';
+import { Network, type NetworkOptions, type NetworkStats } from './network.js';
+import { Xoshiro128 } from './random.js';
+import { CRASH_POINTS, SimNode, type SimBug } from './sim-node.js';
+import { Workload, type WorkloadOptions, type WorkloadStats } from './workload.js';
+import { encodeCommand } from './commands.js';
+
+export interface FaultOptions {
+  /** Chance per tick that a random live node crashes between ticks. */
+  readonly crashRate: number;
+  /** Chance per Ready that the node crashes at a random point of the Ready loop. */
+  readonly readyCrashRate: number;
+  /** Chance per tick that a crashed node restarts. */
+  readonly restartRate: number;
+  /** Chance per tick that a new partition starts (replacing any current one). */
+  readonly partitionRate: number;
+  /** Chance per tick that the current partition heals. */
+  readonly healRate: number;
+  /** Chance per tick per node that its clock skips a tick (drift). */
+  readonly tickSkipRate: number;
+}
+
+export interface SimOptions {
+  readonly seed: number;
+  readonly nodes: number;
+  /** Ticks of the fault phase. */
+  readonly ticks: number;
+  /** After healing: ticks allowed to elect a leader and commit a new entry. */
+  readonly livenessBound: number;
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  readonly network: NetworkOptions;
+  readonly faults: FaultOptions | null;
+  readonly workload: WorkloadOptions;
+  readonly sessionTtl: number;
+  /** Snapshot every this many applied entries (0: never). */
+  readonly snapshotEvery: number;
+  /** Max linearizability search steps before answering `unknown`. */
+  readonly maxCheckSteps: number;
+  /** Called with readable trace lines (verbose mode). */
+  readonly trace?: (line: string) => void;
+  /** A deliberately broken host on every node (test double; the run must then fail). */
+  readonly bug?: SimBug;
+}
+
+export const DEFAULT_OPTIONS: Omit<SimOptions, 'seed'> = {
+  nodes: 3,
+  ticks: 300,
+  livenessBound: 200,
+  electionTick: 10,
+  heartbeatTick: 1,
+  network: { minDelay: 1, maxDelay: 3, dropRate: 0.05, duplicateRate: 0.02, reorderRate: 0.05, reorderDelay: 6 },
+  faults: {
+    crashRate: 0.005,
+    readyCrashRate: 0.002,
+    restartRate: 0.05,
+    partitionRate: 0.01,
+    healRate: 0.03,
+    tickSkipRate: 0.02,
+  },
+  workload: { clients: 3, keys: 3, opRate: 0.3, timeout: 40, retryRate: 0.5, maxAttempts: 3, readIndexRate: 0.7 },
+  sessionTtl: 100_000,
+  snapshotEvery: 0,
+  maxCheckSteps: 2_000_000,
+};
+
+export type SimVerdict = 'ok' | 'violation' | 'not-linearizable' | 'check-unknown' | 'no-liveness' | 'core-error';
+
+export interface SimResult {
+  readonly seed: number;
+  readonly verdict: SimVerdict;
+  readonly ticks: number;
+  readonly leadersElected: number;
+  /** Highest index applied by any node. */
+  readonly commits: number;
+  readonly opsChecked: number;
+  readonly violations: readonly Violation[];
+  readonly linearizability: CheckResult | null;
+  /** Ticks from healing to a new committed entry (null if it never happened). */
+  readonly livenessTicks: number | null;
+  readonly crashes: number;
+  readonly partitions: number;
+  readonly duplicatesSuppressed: number;
+  readonly workload: WorkloadStats;
+  readonly network: NetworkStats;
+  /** A readable description of what went wrong (empty when ok). */
+  readonly detail: string;
+  readonly history: readonly KvOperation[];
+}
+
+export function simulate(partial: Partial<SimOptions> & { seed: number }): SimResult {
+  return new Simulation({ ...DEFAULT_OPTIONS, ...partial }).run();
+}
+
+class Simulation {
+  private readonly rng: Xoshiro128;
+  private readonly faultRng: Xoshiro128;
+  private readonly nodeSeeds: Xoshiro128;
+  private readonly net: Network<Message>;
+  private readonly checker = new SafetyChecker();
+  private readonly nodes: SimNode[];
+  private readonly workload: Workload;
+  private tick = 0;
+  private step = 0;
+  private clock = 0;
+  private readonly terms = new Set<number>();
+  private crashes = 0;
+  private partitions = 0;
+  private maxApplied = 0;
+  private coreError: string | null = null;
+  private healedAt: number | null = null;
+  private markAppliedAt: number | null = null;
+  private markProposedTerm = -1;
+  private readonly trace: (line: string) => void;
+
+  constructor(private readonly o: SimOptions) {
+    if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 9) {
+      throw new BadSimConfigError(`nodes must be an integer in 1..9, got ${o.nodes}`);
+    }
+    if (!Number.isInteger(o.ticks) || o.ticks < 0) throw new BadSimConfigError(`ticks must be a non-negative integer, got ${o.ticks}`);
+    const root = new Xoshiro128(o.seed);
+    this.rng = root.fork();
+    this.faultRng = root.fork();
+    this.nodeSeeds = root.fork();
+    this.net = new Network<Message>(root.fork(), o.network);
+    const workloadRng = root.fork();
+    const t = o.trace;
+    this.trace = t ? (line) => t(`[t${String(this.tick).padStart(4, '0')}] ${line}`) : () => {};
+    const ids = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
+    const events = {
+      send: (from: string, to: string, m: Message) => this.net.send(from, to, m, this.tick),
+      onApplied: (node: string, outcome: ApplyOutcome, entry: Entry) => this.onApplied(node, outcome, entry),
+      onRead: (_node: string, readId: string, output: { value?: string | null }) => this.workload.onRead(readId, output),
+      onRole: (node: string, role: string, term: number) => {
+        if (role === 'leader') this.terms.add(term);
+        this.trace(`${node} is ${role} in term ${term}`);
+      },
+    };
+    this.nodes = ids.map(
+      (id) =>
+        new SimNode(
+          {
+            id,
+            voters: ids,
+            electionTick: o.electionTick,
+            heartbeatTick: o.heartbeatTick,
+            sessionTtl: o.sessionTtl,
+            snapshotEvery: o.snapshotEvery,
+            bug: o.bug,
+          },
+          this.checker,
+          events,
+        ),
+    );
+    this.workload = new Workload(workloadRng, o.workload, this.nodes, () => this.clock++, this.trace);
+  }
+
+  private node(id: string): SimNode | undefined {
+    return this.nodes.find((n) => n.id === id);
+  }
+
+  private at(): void {
+    this.checker.at(++this.step, this.tick);
+  }
+
+  private onApplied(nodeId: string, outcome: ApplyOutcome, entry: Entry): void {
+    if (entry.index > this.maxApplied) this.maxApplied = entry.index;
+    const node = this.node(nodeId)!;
+    if (outcome.kind === 'mark' && this.healedAt !== null && this.markAppliedAt === null) {
+      this.markAppliedAt = this.tick;
+      this.trace(`${nodeId} applied liveness marker ${outcome.id} at index ${entry.index}`);
+    }
+    this.workload.onApplied(node, outcome);
+  }
+
+  run(): SimResult {
+    for (const n of this.nodes) n.start(this.nodeSeeds.nextUint32());
+    const total = this.o.ticks + this.o.livenessBound;
+    const f = this.o.faults;
+    try {
+      for (this.tick = 0; this.tick < total; this.tick++) {
+        if (this.tick === this.o.ticks) this.healAll();
+        const faulty = f !== null && this.healedAt === null;
+        if (faulty) this.injectFaults(f);
+        this.deliver();
+        for (const n of this.nodes) {
+          if (!n.alive) continue;
+          if (faulty && this.faultRng.chance(f.tickSkipRate)) continue;
+          this.at();
+          n.raw!.tick();
+        }
+        this.workload.tick(this.tick);
+        this.processReadies(faulty ? f : null);
+        if (this.healedAt !== null) {
+          this.driveLiveness();
+          if (this.markAppliedAt !== null && !this.workload.busy) break;
+        }
+        if (!this.checker.ok) break;
+      }
+    } catch (e) {
+      this.coreError = `seed ${this.o.seed} step ${this.step} tick ${this.tick}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+    }
+    return this.finish();
+  }
+
+  private healAll(): void {
+    this.healedAt = this.tick;
+    this.net.heal();
+    this.net.setOptions({ ...this.o.network, dropRate: 0, duplicateRate: 0, reorderRate: 0 });
+    for (const n of this.nodes) if (!n.alive) this.restart(n);
+    this.workload.stop();
+    this.trace('all faults healed: every node up, network clean');
+  }
+
+  private restart(n: SimNode): void {
+    this.at();
+    n.start(this.nodeSeeds.nextUint32());
+    this.trace(`${n.id} restarts from disk (term ${n.disk.initialState().hardState.term}, log ${n.disk.firstIndex()}..${n.disk.lastIndex()}, commit ${n.disk.initialState().hardState.commit})`);
+  }
+
+  private crash(n: SimNode, where: string): void {
+    this.crashes++;
+    this.net.discardTo(n.id);
+    this.trace(`${n.id} crashes ${where}`);
+  }
+
+  private injectFaults(f: FaultOptions): void {
+    const r = this.faultRng;
+    const ids = this.nodes.map((n) => n.id);
+    if (r.chance(f.crashRate)) {
+      const live = this.nodes.filter((n) => n.alive);
+      if (live.length > 0) {
+        const n = r.pick(live);
+        n.crash();
+        this.crash(n, 'between ticks');
+      }
+    }
+    for (const n of this.nodes) if (!n.alive && r.chance(f.restartRate)) this.restart(n);
+    if (r.chance(f.partitionRate) && ids.length > 1) {
+      this.net.heal();
+      this.partitions++;
+      const kind = r.int(3);
+      if (kind === 0) {
+        const victim = r.pick(ids);
+        this.net.isolate(victim, ids);
+      } else if (kind === 1) {
+        const shuffled = shuffle(r, ids);
+        const cut = 1 + r.int(ids.length - 1);
+        this.net.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
+      } else {
+        // One-way: some links lose one direction only.
+        const links = 1 + r.int(ids.length);
+        for (let i = 0; i < links; i++) this.net.cut(r.pick(ids), r.pick(ids));
+      }
+      this.trace(`partition: cut ${this.net.describeCuts() || '(nothing)'}`);
+    } else if (this.net.partitioned && r.chance(f.healRate)) {
+      this.net.heal();
+      this.trace('partition healed');
+    }
+  }
+
+  private deliver(): void {
+    for (const env of this.net.deliver(this.tick)) {
+      const n = this.node(env.to);
+      if (n === undefined || !n.alive) continue;
+      this.at();
+      n.raw!.step(env.message);
+    }
+  }
+
+  private processReadies(f: FaultOptions | null): void {
+    for (const n of shuffle(this.rng, this.nodes)) {
+      while (n.alive && n.raw!.hasReady()) {
+        this.at();
+        const crashAt = f !== null && this.faultRng.chance(f.readyCrashRate) ? this.faultRng.pick(CRASH_POINTS) : undefined;
+        if (!n.handleReady(crashAt, this.faultRng.float())) this.crash(n, `during Ready (${crashAt})`);
+      }
+    }
+  }
+
+  /** After healing: propose one marker entry per term at the leader; done once one is applied. */
+  private driveLiveness(): void {
+    if (this.markAppliedAt !== null) return;
+    const leader = this.nodes.find((n) => n.alive && n.isLeader());
+    if (leader === undefined) return;
+    const term = leader.status()!.term;
+    if (term === this.markProposedTerm) return;
+    try {
+      leader.raw!.propose(encodeCommand({ t: 'mark', id: `live@${term}` }));
+      this.markProposedTerm = term;
+      this.trace(`liveness: ${leader.id} leads term ${term}; proposing a marker`);
+    } catch {
+      // e.g. a leadership transfer in progress; try again next tick
+    }
+  }
+
+  private finish(): SimResult {
+    const o = this.o;
+    const history = this.workload.history();
+    const violations = this.checker.violations;
+    const leaders = this.nodes.filter((n) => n.alive && n.isLeader());
+    let verdict: SimVerdict = 'ok';
+    let detail = '';
+    let lin: CheckResult | null = null;
+    const livenessTicks = this.markAppliedAt !== null && this.healedAt !== null ? this.markAppliedAt - this.healedAt : null;
+    if (this.coreError !== null) {
+      verdict = 'core-error';
+      detail = this.coreError;
+    } else if (violations.length > 0) {
+      verdict = 'violation';
+      detail = violations.slice(0, 5).map((v) => formatViolation(v, o.seed)).join('\n');
+    } else {
+      lin = checkOperations(kvModel, history, { maxSteps: o.maxCheckSteps });
+      if (lin.verdict === 'illegal') {
+        verdict = 'not-linearizable';
+        detail = formatExplanation(lin.explanation!);
+      } else if (lin.verdict === 'unknown') {
+        verdict = 'check-unknown';
+        detail = `linearizability check gave up after ${lin.steps} steps`;
+      } else if (livenessTicks === null) {
+        verdict = 'no-liveness';
+        const roles = this.nodes.map((n) => `${n.id}:${n.status()?.role ?? 'down'}@${n.status()?.term ?? '-'}`).join(' ');
+        detail = `no new entry committed within ${o.livenessBound} ticks after healing (${roles})`;
+      } else if (leaders.length !== 1) {
+        verdict = 'no-liveness';
+        detail = `${leaders.length} nodes think they lead after healing`;
+      }
+    }
+    return {
+      seed: o.seed,
+      verdict,
+      ticks: this.tick,
+      leadersElected: this.terms.size,
+      commits: this.maxApplied,
+      opsChecked: history.length,
+      violations,
+      linearizability: lin,
+      livenessTicks,
+      crashes: this.crashes,
+      partitions: this.partitions,
+      duplicatesSuppressed: this.nodes.reduce((s, n) => s + n.sm.duplicatesSuppressed, 0),
+      workload: { ...this.workload.stats },
+      network: { ...this.net.stats },
+      detail,
+      history,
+    };
+  }
+}
+
+function shuffle<T>(r: Xoshiro128, items: readonly T[]): T[] {
+  const a = items.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = r.int(i + 1);
+    [a[i], a[j]] = [a[j]!, a[i]!];
+  }
+  return a;
+}
+
+/** One line per seed: seed, ticks, leaders elected, commits, ops checked, result. */
+export function formatVerdictLine(r: SimResult): string {
+  return `seed ${r.seed}: ticks=${r.ticks} leaders=${r.leadersElected} commits=${r.commits} ops=${r.opsChecked} crashes=${r.crashes} partitions=${r.partitions} -> ${r.verdict === 'ok' ? 'OK' : r.verdict.toUpperCase()}`;
+}

@@ -112,4 +112,27 @@ describe('signaling client', () => {
     const ok = client({ urls: s.url, room: 'r', peer: 'b', token: 'good' });
     await ok.whenJoined();
   });
+
+  it("reconnects at once on the browser's online event instead of waiting out the backoff", async () => {
+    const s1 = await server();
+    const url = s1.url;
+    const port = s1.port;
+    await s1.close(50);
+    // Node has no window events: stand in a global EventTarget the way a browser has one.
+    const target = new EventTarget();
+    const g = globalThis as unknown as { addEventListener?: unknown; removeEventListener?: unknown };
+    g.addEventListener = target.addEventListener.bind(target);
+    g.removeEventListener = target.removeEventListener.bind(target);
+    try {
+      const a = client({ urls: url, room: 'r', peer: 'a', backoff: { initialMs: 600_000, maxMs: 600_000 } });
+      await until(() => a.stats().reconnectAttempts === 1 && a.status() === 'disconnected', 'first attempt failed');
+      await server({ port });
+      target.dispatchEvent(new Event('online'));
+      await a.whenJoined();
+      expect(a.stats().reconnectAttempts).toBe(1);
+    } finally {
+      delete g.addEventListener;
+      delete g.removeEventListener;
+    }
+  });
 });

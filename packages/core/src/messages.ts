@@ -1,0 +1,169 @@
+/**
+ * @module messages
+ * The messages Raft nodes exchange: a discriminated union of plain objects (strings, numbers,
+ * booleans, arrays, Uint8Array, null) so any codec (msgpack, structured clone) carries them
+ * unchanged. Every variant has `type`, `from`, `to` and `term`. Forwarded proposals and read
+ * requests carry term 0: they are not part of the term protocol (as in etcd).
+ */
+import type { Entry, NodeId, SnapshotMetadata } from './types.js';
+
+interface Base {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: number;
+}
+
+/** AppendEntries (§5.3): entries following (index, logTerm), and the leader's commit index. */
+export interface AppendMessage extends Base {
+  readonly type: 'app';
+  readonly index: number;
+  readonly logTerm: number;
+  readonly entries: Entry[];
+  readonly commit: number;
+}
+
+/**
+ * Answer to `app`. Accepted: `index` is the last index now matching. Rejected: `index` is the
+ * rejected MsgApp's index; (rejectHint, logTerm) is the follower's best guess of where the logs
+ * may match, so the leader can skip a whole conflicting term at once.
+ */
+export interface AppendResponse extends Base {
+  readonly type: 'appResp';
+  readonly index: number;
+  readonly reject: boolean;
+  readonly rejectHint: number;
+  readonly logTerm: number;
+}
+
+/** RequestVote (§5.2) or PreVote (thesis §9.6); `transfer` bypasses the leader lease. */
+export interface VoteRequest extends Base {
+  readonly type: 'vote' | 'preVote';
+  readonly index: number;
+  readonly logTerm: number;
+  readonly transfer: boolean;
+}
+
+export interface VoteResponse extends Base {
+  readonly type: 'voteResp' | 'preVoteResp';
+  readonly reject: boolean;
+}
+
+/** Leader liveness; `context` echoes a ReadIndex round (null when none). */
+export interface HeartbeatMessage extends Base {
+  readonly type: 'heartbeat';
+  readonly commit: number;
+  readonly context: Uint8Array | null;
+}
+
+export interface HeartbeatResponse extends Base {
+  readonly type: 'heartbeatResp';
+  readonly context: Uint8Array | null;
+}
+
+/** A proposal forwarded from a follower to the leader (term 0; entries' term/index are 0). */
+export interface ProposalMessage extends Base {
+  readonly type: 'prop';
+  readonly entries: Entry[];
+}
+
+/** A ReadIndex request forwarded from a follower to the leader (term 0). */
+export interface ReadIndexRequest extends Base {
+  readonly type: 'readIndex';
+  readonly context: Uint8Array;
+}
+
+export interface ReadIndexResponse extends Base {
+  readonly type: 'readIndexResp';
+  readonly index: number;
+  readonly context: Uint8Array;
+}
+
+/** Asks the leader to hand leadership to `transferee`. */
+export interface TransferLeaderMessage extends Base {
+  readonly type: 'transferLeader';
+  readonly transferee: NodeId;
+}
+
+/** Tells an up-to-date follower to campaign now (leadership transfer, thesis §3.10). */
+export interface TimeoutNowMessage extends Base {
+  readonly type: 'timeoutNow';
+}
+
+/**
+ * One chunk of a snapshot (InstallSnapshot, §7). `data` is bytes [offset, offset+data.length) of
+ * a snapshot of `totalSize` bytes; `done` marks the last chunk.
+ */
+export interface SnapshotMessage extends Base {
+  readonly type: 'snapshot';
+  readonly metadata: SnapshotMetadata;
+  readonly offset: number;
+  readonly totalSize: number;
+  readonly data: Uint8Array;
+  readonly done: boolean;
+}
+
+/**
+ * Answer to a snapshot chunk: `offset` is the next byte the follower wants of the snapshot at
+ * `index` (so a lost chunk is resent from there); `reject` when it will not take this snapshot.
+ */
+export interface SnapshotResponse extends Base {
+  readonly type: 'snapshotResp';
+  readonly index: number;
+  readonly offset: number;
+  readonly reject: boolean;
+}
+
+export type Message =
+  | AppendMessage
+  | AppendResponse
+  | VoteRequest
+  | VoteResponse
+  | HeartbeatMessage
+  | HeartbeatResponse
+  | ProposalMessage
+  | ReadIndexRequest
+  | ReadIndexResponse
+  | TransferLeaderMessage
+  | TimeoutNowMessage
+  | SnapshotMessage
+  | SnapshotResponse;
+
+export type MessageType = Message['type'];
+
+const TYPES: ReadonlySet<string> = new Set<MessageType>([
+  'app',
+  'appResp',
+  'vote',
+  'preVote',
+  'voteResp',
+  'preVoteResp',
+  'heartbeat',
+  'heartbeatResp',
+  'prop',
+  'readIndex',
+  'readIndexResp',
+  'transferLeader',
+  'timeoutNow',
+  'snapshot',
+  'snapshotResp',
+]);
+
+/** Cheap shape check for messages from the network (full validation is the codec's job). */
+export function isMessage(m: unknown): m is Message {
+  if (typeof m !== 'object' || m === null) return false;
+  const o = m as Record<string, unknown>;
+  return (
+    typeof o.type === 'string' &&
+    TYPES.has(o.type) &&
+    typeof o.from === 'string' &&
+    typeof o.to === 'string' &&
+    typeof o.term === 'number' &&
+    Number.isInteger(o.term) &&
+    o.term >= 0
+  );
+}
+
+/** Responses to requests (used to know which messages are answers rather than new requests). */
+export function isResponse(t: MessageType): boolean {
+  return t === 'appResp' || t === 'voteResp' || t === 'preVoteResp' || t === 'heartbeatResp' || t === 'snapshotResp';
+}

@@ -1,0 +1,647 @@
+/**
+ * @module raft
+ * The Raft state machine (etcd's raft.go): term, vote, log, tracker and the role currently in
+ * charge. Pure and synchronous: input is step()/tick(), output accumulates in `msgs` and
+ * `readStates` until RawNode hands it out in a Ready. Role-specific behaviour lives in roles.ts;
+ * this module holds the shared state and the handlers the roles call.
+ */
+import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js';
+import { CompactedError } from './errors.js';
+import type { AppendMessage, HeartbeatMessage, Message, ReadIndexRequest, SnapshotMessage } from './messages.js';
+import { ProgressState } from './progress.js';
+import { VoteResult } from './quorum.js';
+import { entriesSize, RaftLog } from './raft-log.js';
+import { InvalidArgumentError, LogCorruptionError, ProposalDroppedError } from './raft-errors.js';
+import { ReadOnly } from './read-only.js';
+import { Role, roleBehavior, type RoleBehavior } from './roles.js';
+import { configFromConfState, ProgressTracker, type TrackerConfig } from './tracker.js';
+import { EntryType, type Entry, type NodeId, type Snapshot, type SnapshotMetadata } from './types.js';
+
+/** A linearizable read is safe once the host has applied up to `index`. */
+export interface ReadState {
+  readonly index: number;
+  readonly context: Uint8Array;
+}
+
+/** A snapshot being streamed to one follower. */
+interface OutgoingSnapshot {
+  readonly snapshot: Snapshot;
+  /** Next byte the follower asked for. */
+  offset: number;
+  /** Heartbeat round in which the last chunk was sent (a silent round triggers a resend). */
+  sentRound: number;
+}
+
+/** A snapshot being received from the leader. */
+interface IncomingSnapshot {
+  readonly from: NodeId;
+  readonly term: number;
+  readonly metadata: SnapshotMetadata;
+  readonly totalSize: number;
+  readonly chunks: Uint8Array[];
+  received: number;
+}
+
+export class Raft {
+  readonly id: NodeId;
+  readonly cfg: ResolvedConfig;
+  readonly log: RaftLog;
+  readonly trk: ProgressTracker;
+
+  term = 0;
+  vote: NodeId | null = null;
+  lead: NodeId | null = null;
+  behavior: RoleBehavior;
+  isLearner = false;
+
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+
+  electionElapsed = 0;
+  heartbeatElapsed = 0;
+  randomizedElectionTimeout = 0;
+
+  /** Leader: node leadership is being handed to, or null. */
+  leadTransferee: NodeId | null = null;
+  /** Leader: index of the last conf change proposed; no new one until it is applied. */
+  pendingConfIndex = 0;
+  /** Leader: new entries or commit to broadcast at the next flush (batches proposals). */
+  needBcast = false;
+  readOnly = new ReadOnly();
+  /** Leader: ReadIndex requests held until an entry of this term commits. */
+  pendingReadIndex: ReadIndexRequest[] = [];
+  outgoingSnapshots = new Map<NodeId, OutgoingSnapshot>();
+  heartbeatRound = 0;
+  incomingSnapshot: IncomingSnapshot | null = null;
+
+  constructor(config: RaftConfig) {
+    this.cfg = resolveConfig(config);
+    this.id = this.cfg.id;
+    this.log = new RaftLog(this.cfg.storage, this.cfg.maxCommittedSizePerReady);
+    this.trk = new ProgressTracker(this.cfg.maxInflightMsgs, this.cfg.maxInflightBytes);
+    const { hardState, confState } = this.cfg.storage.initialState();
+    this.applyTrackerConfig(configFromConfState(confState));
+    if (hardState.term !== 0 || hardState.vote !== null || hardState.commit !== 0) {
+      if (hardState.commit < this.log.committed || hardState.commit > this.log.lastIndex()) {
+        throw new LogCorruptionError(
+          `hard state commit ${hardState.commit} is outside [${this.log.committed}, ${this.log.lastIndex()}]`,
+        );
+      }
+      this.log.committed = hardState.commit;
+      this.term = hardState.term;
+      this.vote = hardState.vote;
+    }
+    if (this.cfg.applied > 0) {
+      if (this.cfg.applied > this.log.committed) {
+        throw new LogCorruptionError(`applied ${this.cfg.applied} is past commit ${this.log.committed}`);
+      }
+      this.log.appliedTo(this.cfg.applied, 0);
+    }
+    this.behavior = roleBehavior(Role.Follower);
+    this.becomeFollower(this.term, null);
+  }
+
+  get role(): Role {
+    return this.behavior.role;
+  }
+
+  // ---- role transitions -------------------------------------------------------------------
+
+  private switchRole(next: RoleBehavior): void {
+    this.behavior.exit(this);
+    this.behavior = next;
+    next.enter(this);
+  }
+
+  becomeFollower(term: number, lead: NodeId | null): void {
+    this.behavior.exit(this);
+    this.reset(term);
+    this.lead = lead;
+    this.behavior = roleBehavior(Role.Follower);
+    this.behavior.enter(this);
+  }
+
+  becomePreCandidate(): void {
+    // PreVote does not touch term or vote, and keeps the election clock running.
+    this.switchRole(roleBehavior(Role.PreCandidate));
+    this.trk.resetVotes();
+    this.lead = null;
+  }
+
+  becomeCandidate(): void {
+    this.behavior.exit(this);
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.behavior = roleBehavior(Role.Candidate);
+    this.behavior.enter(this);
+  }
+
+  becomeLeader(): void {
+    this.behavior.exit(this);
+    this.reset(this.term);
+    this.lead = this.id;
+    this.behavior = roleBehavior(Role.Leader);
+    this.behavior.enter(this);
+  }
+
+  /** Shared by every transition that starts a new term or role. */
+  private reset(term: number): void {
+    if (this.term !== term) {
+      this.term = term;
+      this.vote = null;
+    }
+    this.lead = null;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.resetRandomizedElectionTimeout();
+    this.leadTransferee = null;
+    this.trk.resetVotes();
+    const next = this.log.lastIndex() + 1;
+    const persisted = this.log.persistedIndex();
+    for (const [id, pr] of this.trk.progress) {
+      pr.match = 0;
+      pr.next = next;
+      pr.sentCommit = 0;
+      pr.state = ProgressState.Probe;
+      pr.pendingSnapshot = 0;
+      pr.msgAppFlowPaused = false;
+      pr.recentActive = false;
+      pr.inflights.reset();
+      if (id === this.id) pr.match = persisted;
+    }
+    this.pendingConfIndex = 0;
+    this.needBcast = false;
+    this.readOnly = new ReadOnly();
+    this.pendingReadIndex = [];
+    this.outgoingSnapshots.clear();
+    this.incomingSnapshot = null;
+  }
+
+  resetRandomizedElectionTimeout(): void {
+    const e = this.cfg.electionTick;
+    this.randomizedElectionTimeout = e + Math.floor(this.cfg.random() * e);
+  }
+
+  pastElectionTimeout(): boolean {
+    return this.electionElapsed >= this.randomizedElectionTimeout;
+  }
+
+  /** Can this node become leader? (a voter, not waiting to install a snapshot) */
+  promotable(): boolean {
+    const pr = this.trk.progress.get(this.id);
+    return pr !== undefined && !pr.isLearner && !this.log.hasNextOrInProgressSnapshot();
+  }
+
+  // ---- input --------------------------------------------------------------------------------
+
+  tick(): void {
+    this.behavior.tick(this);
+  }
+
+  /** Processes one message. Term handling is shared (Figure 2, "all servers"); the rest is per role. */
+  step(m: Message): void {
+    if (m.term === 0) {
+      // Forwarded proposals and reads are not part of the term protocol.
+    } else if (m.term > this.term) {
+      if (m.type === 'vote' || m.type === 'preVote') {
+        // A node that heard from a leader within the election timeout ignores (pre)votes, so
+        // a partitioned node rejoining cannot depose a healthy leader (thesis §4.2.3).
+        const inLease = this.cfg.checkQuorum && this.lead !== null && this.electionElapsed < this.cfg.electionTick;
+        if (!m.transfer && inLease) return;
+        // A removed (or never added) node cannot disrupt the cluster.
+        if (!this.trk.isVoter(m.from)) return;
+      }
+      if (m.type === 'preVote') {
+        // PreVote never changes our term.
+      } else if (m.type === 'preVoteResp' && !m.reject) {
+        // Our term rises when the PreVote quorum is reached.
+      } else if (m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot') {
+        this.becomeFollower(m.term, m.from);
+      } else {
+        this.becomeFollower(m.term, null);
+      }
+    } else if (m.term < this.term) {
+      if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'heartbeat' || m.type === 'app')) {
+        // A stale leader (e.g. after a partition) learns the new term from this and steps down;
+        // without it, PreVote/CheckQuorum could leave it stuck (etcd issue 5451).
+        this.send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: 0, reject: false, rejectHint: 0, logTerm: 0 });
+      } else if (m.type === 'preVote') {
+        this.send({ type: 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
+      }
+      return;
+    }
+
+    if (m.type === 'vote' || m.type === 'preVote') {
+      this.handleVoteRequest(m);
+      return;
+    }
+    this.behavior.step(this, m);
+  }
+
+  private handleVoteRequest(m: Message & { type: 'vote' | 'preVote' }): void {
+    if (!this.trk.isVoter(m.from)) {
+      this.send({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
+      return;
+    }
+    const canVote =
+      this.vote === m.from ||
+      (this.vote === null && this.lead === null) ||
+      (m.type === 'preVote' && m.term > this.term);
+    if (canVote && this.log.isUpToDate(m.index, m.logTerm)) {
+      // The response carries the candidate's term so it is not ignored as stale (§5.2).
+      this.send({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: this.id, to: m.from, term: m.term, reject: false });
+      if (m.type === 'vote') {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
+    }
+  }
+
+  send(m: Message): void {
+    this.msgs.push(m);
+  }
+
+  // ---- elections ----------------------------------------------------------------------------
+
+  /** Starts an election if allowed (timeout fired, TimeoutNow, or RawNode.campaign). */
+  hup(transfer: boolean): void {
+    if (this.role === Role.Leader) return;
+    if (!this.promotable()) return;
+    if (this.hasUnappliedConfChanges()) return;
+    this.campaign(this.cfg.preVote && !transfer ? 'pre' : 'real', transfer);
+  }
+
+  private hasUnappliedConfChanges(): boolean {
+    if (this.log.applied >= this.log.committed) return false;
+    const ents = this.log.slice(this.log.applied + 1, this.log.committed + 1);
+    return ents.some((e) => e.type === EntryType.ConfChange);
+  }
+
+  campaign(kind: 'pre' | 'real', transfer: boolean): void {
+    let term: number;
+    if (kind === 'pre') {
+      this.becomePreCandidate();
+      term = this.term + 1;
+    } else {
+      this.becomeCandidate();
+      term = this.term;
+    }
+    if (this.poll(this.id, true) === VoteResult.Won) {
+      // Only possible in a one-voter cluster.
+      if (kind === 'pre') this.campaign('real', transfer);
+      else this.becomeLeader();
+      return;
+    }
+    const index = this.log.lastIndex();
+    const logTerm = this.log.lastTerm();
+    for (const id of this.trk.config.voters.ids()) {
+      if (id === this.id) continue;
+      this.send({ type: kind === 'pre' ? 'preVote' : 'vote', from: this.id, to: id, term, index, logTerm, transfer });
+    }
+  }
+
+  poll(id: NodeId, granted: boolean): VoteResult {
+    this.trk.recordVote(id, granted);
+    return this.trk.voteResult();
+  }
+
+  // ---- leader: replication -----------------------------------------------------------------
+
+  /** Leader: appends entries of the current term; followers get them at the next flush. */
+  appendEntries(ents: readonly { readonly type: EntryType; readonly data: Uint8Array }[]): void {
+    let index = this.log.lastIndex();
+    const out: Entry[] = new Array<Entry>(ents.length);
+    for (let i = 0; i < ents.length; i++) {
+      const e = ents[i]!;
+      out[i] = { term: this.term, index: ++index, type: e.type, data: e.data };
+    }
+    this.log.append(out);
+    // The leader acknowledges its own entries only once they are persisted (advance), per
+    // thesis §10.2.1: it may send them to followers in parallel with its own write.
+    this.needBcast = true;
+  }
+
+  /** Leader: the host persisted the log up to `index`. */
+  selfAck(index: number): void {
+    const pr = this.trk.progress.get(this.id);
+    if (pr === undefined) return;
+    if (pr.maybeUpdate(index) && this.maybeCommit()) this.onCommitAdvanced();
+  }
+
+  maybeCommit(): boolean {
+    return this.log.maybeCommit(this.trk.committed(), this.term);
+  }
+
+  onCommitAdvanced(): void {
+    this.needBcast = true;
+    this.releasePendingReadIndex();
+  }
+
+  /** Sends everything owed to followers: new entries, or an empty MsgApp carrying a new commit. */
+  flush(): void {
+    if (!this.needBcast) return;
+    this.needBcast = false;
+    if (this.role !== Role.Leader) return;
+    for (const id of this.trk.progress.keys()) {
+      if (id !== this.id) this.sendAppendAll(id);
+    }
+  }
+
+  /** Sends as many MsgApps to `to` as flow control allows (one even if empty, to carry commit). */
+  sendAppendAll(to: NodeId): void {
+    const pr = this.trk.progress.get(to);
+    if (pr === undefined) return;
+    let sendIfEmpty = pr.canBumpCommit(this.log.committed);
+    while (this.maybeSendAppend(to, sendIfEmpty)) sendIfEmpty = false;
+  }
+
+  /**
+   * Sends one MsgApp to `to` if flow control allows and there is something to send (or
+   * `sendIfEmpty`). Falls back to a snapshot when the needed entries were compacted.
+   */
+  maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    const pr = this.trk.progress.get(to);
+    if (pr === undefined || pr.isPaused()) return false;
+    const prevIndex = pr.next - 1;
+    const prevTerm = this.log.termOrNone(prevIndex);
+    if (prevTerm < 0) return this.sendSnapshot(to);
+    let entries: Entry[];
+    try {
+      entries = this.log.entries(pr.next, this.cfg.maxSizePerMsg);
+    } catch (err) {
+      if (err instanceof CompactedError) return this.sendSnapshot(to);
+      throw err;
+    }
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    const commit = this.log.committed;
+    const m: AppendMessage = { type: 'app', from: this.id, to, term: this.term, index: prevIndex, logTerm: prevTerm, entries, commit };
+    this.send(m);
+    const n = entries.length;
+    pr.sentEntries(n, n > 0 ? entries[n - 1]!.index : prevIndex, n > 0 ? entriesSize(entries) : 0);
+    if (commit > pr.sentCommit) pr.sentCommit = commit;
+    return true;
+  }
+
+  bcastHeartbeat(context: Uint8Array | null): void {
+    this.heartbeatRound++;
+    for (const [id, pr] of this.trk.progress) {
+      if (id === this.id) continue;
+      // Never tell a follower to commit past what it is known to hold.
+      const commit = Math.min(pr.match, this.log.committed);
+      const m: HeartbeatMessage = { type: 'heartbeat', from: this.id, to: id, term: this.term, commit, context };
+      this.send(m);
+    }
+  }
+
+  // ---- leader: snapshots --------------------------------------------------------------------
+
+  private sendSnapshot(to: NodeId): boolean {
+    const pr = this.trk.progress.get(to);
+    if (pr === undefined) return false;
+    // Don't stream a snapshot to a node that may be down; heartbeats will revive it.
+    if (!pr.recentActive) return false;
+    const snapshot = this.log.snapshot();
+    if (snapshot.metadata.index === 0) {
+      throw new LogCorruptionError(`log is compacted below ${pr.next} but storage has no snapshot`);
+    }
+    pr.becomeSnapshot(snapshot.metadata.index);
+    const out: OutgoingSnapshot = { snapshot, offset: 0, sentRound: this.heartbeatRound };
+    this.outgoingSnapshots.set(to, out);
+    this.sendSnapshotChunk(to, out);
+    return true;
+  }
+
+  sendSnapshotChunk(to: NodeId, out: OutgoingSnapshot): void {
+    const { data, metadata } = out.snapshot;
+    const end = Math.min(data.length, out.offset + this.cfg.snapshotChunkSize);
+    const m: SnapshotMessage = {
+      type: 'snapshot',
+      from: this.id,
+      to,
+      term: this.term,
+      metadata,
+      offset: out.offset,
+      totalSize: data.length,
+      data: data.subarray(out.offset, end),
+      done: end >= data.length,
+    };
+    out.sentRound = this.heartbeatRound;
+    this.send(m);
+  }
+
+  /** Leader: a follower in snapshot state answered a heartbeat; resend if a chunk seems lost. */
+  maybeResendSnapshotChunk(to: NodeId): void {
+    const out = this.outgoingSnapshots.get(to);
+    if (out === undefined) return;
+    if (this.heartbeatRound - out.sentRound >= 2) this.sendSnapshotChunk(to, out);
+  }
+
+  /** Leader: the follower gave up on the snapshot (or it failed): probe again. */
+  abortSnapshot(to: NodeId): void {
+    const pr = this.trk.progress.get(to);
+    this.outgoingSnapshots.delete(to);
+    if (pr !== undefined && pr.state === ProgressState.Snapshot) {
+      pr.pendingSnapshot = 0;
+      pr.becomeProbe();
+    }
+  }
+
+  // ---- follower: handling leader messages ------------------------------------------------
+
+  handleAppendEntries(m: AppendMessage): void {
+    if (m.index < this.log.committed) {
+      this.send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: this.log.committed, reject: false, rejectHint: 0, logTerm: 0 });
+      return;
+    }
+    const lastNew = this.log.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (lastNew >= 0) {
+      this.send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
+      return;
+    }
+    // Reject with a hint: the last index (<= m.index) whose term is <= m.logTerm. The leader
+    // can then skip every entry of a conflicting term in one round trip (§5.3, "optimization").
+    const [hintIndex, hintTerm] = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
+    this.send({ type: 'appResp', from: this.id, to: m.from, term: this.term, index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm });
+  }
+
+  handleHeartbeat(m: HeartbeatMessage): void {
+    this.log.commitTo(m.commit);
+    this.send({ type: 'heartbeatResp', from: this.id, to: m.from, term: this.term, context: m.context });
+  }
+
+  handleSnapshotChunk(m: SnapshotMessage): void {
+    const meta = m.metadata;
+    let inc = this.incomingSnapshot;
+    if (inc !== null && (inc.from !== m.from || inc.term !== this.term || inc.metadata.index !== meta.index || inc.metadata.term !== meta.term)) {
+      inc = null;
+    }
+    if (inc === null) {
+      // Nothing to install if we already have (and committed, or hold) the snapshot's last entry:
+      // keep our log and just move commit forward (thesis §5.x: keep entries after the snapshot).
+      if (meta.index <= this.log.committed) {
+        this.incomingSnapshot = null;
+        this.sendAppResp(m.from, this.log.committed);
+        return;
+      }
+      if (this.log.matchTerm(meta.index, meta.term)) {
+        this.incomingSnapshot = null;
+        this.log.commitTo(meta.index);
+        this.sendAppResp(m.from, this.log.committed);
+        return;
+      }
+      const cs = meta.confState;
+      const member = [cs.voters, cs.learners, cs.votersOutgoing, cs.learnersNext].some((ids) => ids.includes(this.id));
+      if (!member) {
+        this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: 0, reject: true });
+        return;
+      }
+      if (m.offset !== 0) {
+        // We lost (or never had) the beginning: ask for it again.
+        this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: 0, reject: false });
+        return;
+      }
+      inc = { from: m.from, term: this.term, metadata: meta, totalSize: m.totalSize, chunks: [], received: 0 };
+      this.incomingSnapshot = inc;
+    }
+    if (m.offset !== inc.received) {
+      this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: inc.received, reject: false });
+      return;
+    }
+    if (m.data.length > 0) inc.chunks.push(m.data.slice());
+    inc.received += m.data.length;
+    if (!m.done && inc.received < inc.totalSize) {
+      this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: inc.received, reject: false });
+      return;
+    }
+    this.incomingSnapshot = null;
+    const data = new Uint8Array(inc.received);
+    let at = 0;
+    for (const c of inc.chunks) {
+      data.set(c, at);
+      at += c.length;
+    }
+    this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: inc.received, reject: false });
+    if (this.restore({ metadata: meta, data })) this.sendAppResp(m.from, this.log.lastIndex());
+    else this.sendAppResp(m.from, this.log.committed);
+  }
+
+  private sendAppResp(to: NodeId, index: number): void {
+    this.send({ type: 'appResp', from: this.id, to, term: this.term, index, reject: false, rejectHint: 0, logTerm: 0 });
+  }
+
+  /** Installs a complete snapshot as the new log base (§7). Returns false if it is not needed. */
+  restore(s: Snapshot): boolean {
+    if (s.metadata.index <= this.log.committed) return false;
+    if (this.role !== Role.Follower) {
+      this.becomeFollower(this.term + 1, null);
+      return false;
+    }
+    if (this.log.matchTerm(s.metadata.index, s.metadata.term)) {
+      this.log.commitTo(s.metadata.index);
+      return false;
+    }
+    this.log.restore(s);
+    this.trk.progress = new Map();
+    this.applyTrackerConfig(configFromConfState(s.metadata.confState));
+    return true;
+  }
+
+  /** Installs a configuration; shared by startup, snapshot restore and applied conf changes. */
+  applyTrackerConfig(config: TrackerConfig): void {
+    this.trk.applyConfig(config, this.log.lastIndex() + 1);
+    const pr = this.trk.progress.get(this.id);
+    this.isLearner = pr !== undefined && pr.isLearner;
+  }
+
+  // ---- reads ------------------------------------------------------------------------------
+
+  committedEntryInCurrentTerm(): boolean {
+    return this.log.termOrNone(this.log.committed) === this.term;
+  }
+
+  /** Leader: starts (or answers) a ReadIndex request (thesis §6.4). */
+  handleReadIndex(m: ReadIndexRequest): void {
+    if (this.trk.isSingleton()) {
+      this.answerRead(m.from, m.context, this.log.committed);
+      return;
+    }
+    // Until an entry of its term commits, the leader's commit index may be behind the
+    // cluster's (§6.4 step 1): hold the request.
+    if (!this.committedEntryInCurrentTerm()) {
+      this.pendingReadIndex.push(m);
+      return;
+    }
+    if (!this.readOnly.addRequest(this.log.committed, m.from, m.context)) return;
+    this.readOnly.recvAck(this.id, m.context);
+    this.bcastHeartbeat(m.context);
+  }
+
+  answerRead(from: NodeId, context: Uint8Array, index: number): void {
+    if (from === this.id) this.readStates.push({ index, context });
+    else this.send({ type: 'readIndexResp', from: this.id, to: from, term: this.term, index, context });
+  }
+
+  releasePendingReadIndex(): void {
+    if (this.pendingReadIndex.length === 0 || !this.committedEntryInCurrentTerm()) return;
+    const pending = this.pendingReadIndex;
+    this.pendingReadIndex = [];
+    for (const m of pending) this.handleReadIndex(m);
+  }
+
+  /** Leader: a heartbeat ack for a ReadIndex round; serves the reads a quorum confirmed. */
+  handleReadAck(from: NodeId, context: Uint8Array | null): void {
+    if (context === null) return;
+    const acks = this.readOnly.recvAck(from, context);
+    if (acks === undefined) return;
+    if (this.trk.config.voters.voteResult((id) => (acks.has(id) ? true : undefined)) !== VoteResult.Won) return;
+    for (const rs of this.readOnly.advance(context)) this.answerRead(rs.from, rs.context, rs.index);
+  }
+
+  // ---- leadership transfer --------------------------------------------------------------
+
+  sendTimeoutNow(to: NodeId): void {
+    this.send({ type: 'timeoutNow', from: this.id, to, term: this.term });
+  }
+
+  abortLeaderTransfer(): void {
+    this.leadTransferee = null;
+  }
+
+  /** Leader: start handing leadership to `to` (thesis §3.10). */
+  handleTransferLeader(to: NodeId): void {
+    const pr = this.trk.progress.get(to);
+    if (pr === undefined || pr.isLearner) return;
+    if (this.leadTransferee !== null) {
+      if (this.leadTransferee === to) return;
+      this.abortLeaderTransfer();
+    }
+    if (to === this.id) return;
+    // The transfer must finish within an election timeout, or it is aborted (tick).
+    this.electionElapsed = 0;
+    this.leadTransferee = to;
+    if (pr.match === this.log.lastIndex()) this.sendTimeoutNow(to);
+    else this.maybeSendAppend(to, true);
+  }
+
+  // ---- proposals ------------------------------------------------------------------------
+
+  /** Leader: accept a proposal (local or forwarded). Throws ProposalDroppedError. */
+  leaderPropose(entries: readonly Entry[]): void {
+    if (entries.length === 0) throw new InvalidArgumentError('proposal has no entries');
+    if (this.leadTransferee !== null) {
+      throw new ProposalDroppedError(this.id, `leadership is being transferred to ${this.leadTransferee}`);
+    }
+    if (!this.trk.progress.has(this.id)) throw new ProposalDroppedError(null, 'this node was removed from the cluster');
+    this.appendEntries(entries);
+  }
+
+  /** Reads the queued output (flushing batched broadcasts first). */
+  takeMessages(): Message[] {
+    this.flush();
+    const m = this.msgs;
+    this.msgs = [];
+    return m;
+  }
+}

@@ -1,0 +1,78 @@
+/** Linearizable reads via ReadIndex (Raft thesis §6.4). */
+import { describe, expect, it } from 'vitest';
+import { ReadIndexDroppedError } from './raft-errors.js';
+import { Network, enc, dec } from './__tests__/network.js';
+
+const ABC = ['a', 'b', 'c'];
+
+describe('ReadIndex (thesis §6.4)', () => {
+  it('the leader serves a read after a heartbeat round confirms its leadership', () => {
+    const net = new Network(ABC);
+    net.elect('a');
+    net.node('a').propose(enc('x'));
+    net.stabilize();
+    const commit = net.node('a').status().commit;
+    net.node('a').readIndex(enc('r1'));
+    // Not before a quorum answered the heartbeat.
+    net.handleReady('a');
+    expect(net.get('a').readStates).toEqual([]);
+    net.stabilize();
+    expect(net.get('a').readStates.map((r) => [r.index, dec(r.context)])).toEqual([[commit, 'r1']]);
+  });
+
+  it('a leader cut off from the quorum never answers', () => {
+    const net = new Network(ABC);
+    net.elect('a');
+    net.isolate('a');
+    net.node('a').readIndex(enc('r1'));
+    net.stabilize();
+    net.tickAll(3);
+    expect(net.get('a').readStates).toEqual([]);
+  });
+
+  it('a follower forwards the read to the leader and gets the leader\'s commit index', () => {
+    const net = new Network(ABC);
+    net.elect('a');
+    net.node('a').propose(enc('x'));
+    net.stabilize();
+    net.node('b').readIndex(enc('rb'));
+    net.stabilize();
+    const rs = net.get('b').readStates;
+    expect(rs.map((r) => dec(r.context))).toEqual(['rb']);
+    expect(rs[0]!.index).toBe(net.node('a').status().commit);
+    expect(net.get('a').readStates).toEqual([]);
+  });
+
+  it('a new leader holds reads until it commits an entry of its own term', () => {
+    const net = new Network(ABC);
+    net.elect('a');
+    net.tickAll(10);
+    net.isolate('a');
+    net.tickAll(10);
+    net.node('b').campaign();
+    // Deliver votes but keep b's first-term entry from committing.
+    net.filter = (m) => m.type !== 'appResp';
+    net.stabilize();
+    expect(net.node('b').status().role).toBe('leader');
+    net.node('b').readIndex(enc('early'));
+    net.stabilize();
+    expect(net.get('b').readStates).toEqual([]);
+    net.filter = null;
+    net.tickAll(1);
+    expect(net.get('b').readStates.map((r) => dec(r.context))).toEqual(['early']);
+    expect(net.get('b').readStates[0]!.index).toBe(net.node('b').status().commit);
+  });
+
+  it('several reads in one round are all served, in order', () => {
+    const net = new Network(ABC);
+    net.elect('a');
+    for (const c of ['1', '2', '3']) net.node('a').readIndex(enc(c));
+    net.stabilize();
+    expect(net.get('a').readStates.map((r) => dec(r.context))).toEqual(['1', '2', '3']);
+  });
+
+  it('a read without a known leader throws a typed error', () => {
+    const net = new Network(ABC);
+    expect(() => net.node('a').readIndex(enc('x'))).toThrow(ReadIndexDroppedError);
+  });
+});

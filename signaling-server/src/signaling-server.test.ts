@@ -119,6 +119,20 @@ describe('signaling server', () => {
     expect(b.ws.readyState).toBe(b.ws.OPEN);
   });
 
+  it('drops frames for a peer that does not read (TARGET_CONGESTED) instead of buffering without bound', async () => {
+    const s = await start({ limits: { maxBufferedBytes: 256 * 1024 } });
+    const slow = await joined(s.url, 'r', 'slow');
+    const fast = await joined(s.url, 'r', 'fast');
+    slow.ws.pause(); // stops reading: TCP fills up, then the server's buffer for it grows
+    const chunk = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 300; i++) fast.sendRaw(encodeRelayFrame('slow', chunk));
+    await fast.waitFor(isError('TARGET_CONGESTED'), 'TARGET_CONGESTED');
+    expect(s.stats().droppedFrames).toBeGreaterThan(0);
+    slow.ws.resume();
+    await until(() => slow.frames.length === s.stats().relayedFrames);
+    expect(slow.frames.length + s.stats().droppedFrames).toBe(300);
+  });
+
   it('requires a valid access token when configured', async () => {
     const s = await start({ tokens: ['t1'] });
     for (const token of [undefined, 'wrong']) {

@@ -213,8 +213,9 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     if (!existing) broadcast(room, conn, { type: 'peer-joined', peer: msg.peer });
   };
 
-  const onText = (conn: Conn, text: string): void => {
-    if (text.length > limits.maxJsonBytes) return fail(conn, 'FRAME_TOO_LARGE', `JSON message above ${limits.maxJsonBytes} bytes`);
+  const onText = (conn: Conn, bytes: Buffer): void => {
+    if (bytes.length > limits.maxJsonBytes) return fail(conn, 'FRAME_TOO_LARGE', `JSON message above ${limits.maxJsonBytes} bytes`);
+    const text = bytes.toString('utf8');
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -279,7 +280,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
       try {
         if (isBinary) onBinary(conn, buf);
-        else onText(conn, buf.toString('utf8'));
+        else onText(conn, buf);
       } catch (err) {
         // Defensive: a bug in handling one message must not take the server down.
         log(`internal error: ${String(err)}`);

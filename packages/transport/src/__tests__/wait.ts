@@ -22,14 +22,4 @@ export async function until(cond: () => boolean, what: string, timeoutMs = 10_00
   }
 }
 
-/** A seeded PRNG (mulberry32), so jitter and loss are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '@meshraft/core';

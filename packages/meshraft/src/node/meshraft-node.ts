@@ -114,6 +114,8 @@ interface Pending {
 interface ProposalWaiter<R> extends Pending {
   readonly key: SessionKey;
   readonly data: Uint8Array;
+  /** When it was last handed to the core (retries wait an election timeout). */
+  submittedAt: number;
   readonly resolve: (result: R) => void;
 }
 
@@ -131,6 +133,7 @@ interface ConfWaiter extends Pending {
 }
 
 const EMPTY = new Uint8Array(0);
+const MAX_UNRESOLVED = 1024;
 const textEncoder = new TextEncoder();
 
 function sessionKeyString(k: SessionKey): string {
@@ -295,14 +298,20 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     return new Promise<R>((resolve, reject) => {
       const timer = this.timers.setTimeout(() => {
         this.proposals.delete(ks);
-        if (key.client === this.clientId) this.unresolved.add(key.seq);
+        if (key.client === this.clientId) this.markUnresolved(key.seq);
         reject(new NoQuorumError(timeoutMs, key));
       }, timeoutMs);
-      const w: ProposalWaiter<R> = { key, data, timer, resolve, reject };
+      const w: ProposalWaiter<R> = { key, data, timer, resolve, reject, submittedAt: 0 };
       this.proposals.set(ks, w);
       if (key.client === this.clientId) this.unresolved.delete(key.seq);
       this.submit(w);
     });
+  }
+
+  private markUnresolved(seq: number): void {
+    this.unresolved.add(seq);
+    // Bounded: the oldest forgotten one can no longer be retried (its retry is answered STALE_REQUEST).
+    if (this.unresolved.size > MAX_UNRESOLVED) this.unresolved.delete(Math.min(...this.unresolved));
   }
 
   /** Every own seq below the lowest one still unanswered (in flight or timed out) is acknowledged. */
@@ -314,6 +323,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   }
 
   private submit(w: ProposalWaiter<R>): void {
+    w.submittedAt = this.timers.now();
     try {
       this.core.propose(w.data);
     } catch (err) {
@@ -335,10 +345,14 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     else w.resolve(result as R);
   }
 
-  /** Re-submits everything unfinished; safe because duplicates are filtered by the session table. */
-  private retryAll(): void {
+  /**
+   * Re-submits what has waited an election timeout (or everything, after a leader change); safe
+   * because duplicates are filtered by the session table.
+   */
+  private retryAll(everything = false): void {
     if (this.stopped) return;
-    for (const w of this.proposals.values()) this.submit(w);
+    const due = this.timers.now() - this.electionMs();
+    for (const w of this.proposals.values()) if (everything || w.submittedAt <= due) this.submit(w);
     for (const r of this.reads.values()) if (r.index === null) this.requestReadIndex(r.ctx);
     for (const c of this.confWaiters) this.submitConfChange(c.cc);
     this.maybeJoin(false);
@@ -515,7 +529,14 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (this.leader === id) return Promise.resolve();
     if (this.leader === null) return Promise.reject(new NoLeaderError('transferLeadership'));
     return new Promise<void>((resolve, reject) => {
-      const retry = this.timers.setInterval(() => this.core.transferLeadership(id), this.electionMs());
+      const retry = this.timers.setInterval(() => {
+        try {
+          this.core.transferLeadership(id);
+          this.kick();
+        } catch (err) {
+          this.log.warn('transferLeadership failed', { err });
+        }
+      }, this.electionMs());
       const off = this.events.on('leader', (l) => {
         if (l !== id) return;
         cleanup();
@@ -536,7 +557,13 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
         this.timers.clearTimeout(timer);
         this.timers.clearInterval(retry);
       };
-      this.core.transferLeadership(id);
+      try {
+        this.core.transferLeadership(id);
+      } catch (err) {
+        cleanup();
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
       this.kick();
     });
   }
@@ -727,7 +754,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       this.leader = lead;
       this.events.emit('leader', lead);
       // A new leader: hand it everything unfinished now instead of at the next retry tick.
-      if (lead !== null) queueMicrotask(() => this.retryAll());
+      if (lead !== null) queueMicrotask(() => this.retryAll(true));
     }
   }
 

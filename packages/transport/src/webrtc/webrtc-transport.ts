@@ -395,6 +395,7 @@ class WebRtcTransport implements Transport {
             p.relayDue = true;
             p.lastHeard = Date.now();
             this.#reevaluate(p);
+            this.#sendPing(p); // a first RTT figure without waiting a ping period
           },
           message: (bytes) => {
             if (p.link === link) this.#onChannelMessage(p, bytes);

@@ -66,3 +66,47 @@ export function collect(t: Transport): Map<string, Uint8Array[]> {
   });
   return got;
 }
+
+type PcCtor = new (config?: RTCConfiguration) => RTCPeerConnection;
+
+/**
+ * @roamhq/wrtc with hooks: `gate` holds every setRemoteDescription until opened (so no channel
+ * can open), and `channels` records each data channel this side created or received.
+ */
+export function instrumentedWrtc(): {
+  wrtc: typeof wrtc;
+  channels: RTCDataChannel[];
+  closeGate(): void;
+  openGate(): void;
+} {
+  let release: (() => void) | null = null;
+  let gate: Promise<void> = Promise.resolve();
+  const channels: RTCDataChannel[] = [];
+  const Base = wrtc.RTCPeerConnection as unknown as PcCtor;
+  class Instrumented extends Base {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      this.addEventListener('datachannel', (ev) => channels.push((ev as RTCDataChannelEvent).channel));
+    }
+    override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+      const ch = super.createDataChannel(label, init);
+      channels.push(ch);
+      return ch;
+    }
+    override async setRemoteDescription(desc: RTCSessionDescriptionInit): Promise<void> {
+      await gate;
+      return super.setRemoteDescription(desc);
+    }
+  }
+  return {
+    wrtc: { ...wrtc, RTCPeerConnection: Instrumented as unknown as typeof wrtc.RTCPeerConnection },
+    channels,
+    closeGate() {
+      gate = new Promise((r) => (release = r));
+    },
+    openGate() {
+      release?.();
+      gate = Promise.resolve();
+    },
+  };
+}

@@ -40,6 +40,7 @@ function main(argv: readonly string[]): number {
     if (args.verbose) {
       console.log(`    workload: ${JSON.stringify(r.workload)}; duplicates suppressed by sessions: ${r.duplicatesSuppressed}`);
       console.log(`    network: ${JSON.stringify(r.network)}; liveness: ${r.livenessTicks ?? 'none'} ticks after healing`);
+      console.log(`    messages: ${JSON.stringify(r.messages)}; snapshots installed: ${r.snapshotsInstalled}`);
     }
     if (r.verdict !== 'ok') {
       failed.push(seed);

@@ -59,6 +59,8 @@ export interface SimNodeConfig {
   readonly sessionTtl: number;
   /** Snapshot and compact once this many entries were applied since the last snapshot (0: never). */
   readonly snapshotEvery: number;
+  /** Bytes per InstallSnapshot chunk (small values exercise chunking). */
+  readonly snapshotChunkSize: number;
   /** A deliberately broken host (test double), to show the checks catch it. */
   readonly bug?: SimBug | undefined;
 }
@@ -69,6 +71,8 @@ export class SimNode {
   raw: RawNode | null = null;
   sm: KvStateMachine;
   private appliedIndex = 0;
+  /** Snapshots received from a leader and installed (all incarnations). */
+  snapshotsInstalled = 0;
   private confState: ConfState;
   private readsWaiting: { index: number; id: string; key: string }[] = [];
   /** Read ids this incarnation started, with the key to read. */
@@ -126,6 +130,7 @@ export class SimNode {
       preVote: true,
       checkQuorum: true,
       applied: this.appliedIndex,
+      snapshotChunkSize: this.cfg.snapshotChunkSize,
     });
   }
 
@@ -179,6 +184,7 @@ export class SimNode {
       this.appliedIndex = rd.snapshot.metadata.index;
       this.confState = rd.snapshot.metadata.confState;
       this.checker.observeRestore(this.id, this.appliedIndex);
+      this.snapshotsInstalled++;
     }
     const half = crashAt === 'mid-apply' ? Math.floor(rd.committedEntries.length / 2) : -1;
     for (let i = 0; i < rd.committedEntries.length; i++) {
@@ -290,9 +296,11 @@ export class SimNode {
     // The vote and term survive (so the checks do not trip on vote safety alone); the log tail
     // the node already acknowledged does not, and the commit index cannot point past the log.
     const hs = old.initialState().hardState;
+    const snap = old.snapshot();
     const fresh = new MemoryStorage({
-      hardState: { ...hs, commit: Math.min(hs.commit, last) },
+      hardState: { ...hs, commit: Math.max(Math.min(hs.commit, last), snap.metadata.index) },
       confState: old.initialState().confState,
+      ...(!isEmptySnapshot(snap) && { snapshot: snap }),
     });
     if (last >= old.firstIndex()) fresh.append(old.entries(old.firstIndex(), last + 1));
     this.disk = fresh;

@@ -33,6 +33,20 @@ describe('simulated cluster under faults', () => {
     expect(simulate({ seed: 43 }).history).not.toEqual(a.history);
   });
 
+  it('reports missing liveness when the bound is too tight to meet', () => {
+    const r = simulate({ seed: 1, livenessBound: 1 });
+    expect(r.verdict).toBe('no-liveness');
+    expect(r.detail).toMatch(/no new entry committed within 1 ticks/);
+  });
+
+  it('exercises snapshots, chunked InstallSnapshot and session deduplication', () => {
+    const { results, failures } = runSeeds(1, 40, { snapshotEvery: 3 }, ' --snapshot-every 3');
+    expect(failures, failures.join('\n\n')).toEqual([]);
+    expect(results.reduce((s, r) => s + r.snapshotsInstalled, 0)).toBeGreaterThan(20);
+    expect(results.reduce((s, r) => s + (r.messages.snapshot ?? 0), 0)).toBeGreaterThan(results.reduce((s, r) => s + r.snapshotsInstalled, 0));
+    expect(results.reduce((s, r) => s + r.duplicatesSuppressed, 0)).toBeGreaterThan(10);
+  });
+
   it('rejects bad options with a typed error', () => {
     expect(() => simulate({ seed: 1, nodes: 0 })).toThrow(BadSimConfigError);
     expect(() => simulate({ seed: 1, ticks: -1 })).toThrow(BadSimConfigError);

@@ -48,12 +48,14 @@ export interface SimOptions {
   readonly livenessBound: number;
   readonly electionTick: number;
   readonly heartbeatTick: number;
-  readonly network: NetworkOptions;
+  /** Network behaviour during the fault phase; undefined: a profile drawn from the seed. */
+  readonly network: NetworkOptions | undefined;
   readonly faults: FaultOptions | null;
   readonly workload: WorkloadOptions;
   readonly sessionTtl: number;
-  /** Snapshot every this many applied entries (0: never). */
-  readonly snapshotEvery: number;
+  /** Snapshot every this many applied entries (0: never); undefined: drawn from the seed. */
+  readonly snapshotEvery: number | undefined;
+  readonly snapshotChunkSize: number;
   /** Max linearizability search steps before answering `unknown`. */
   readonly maxCheckSteps: number;
   /** Called with readable trace lines (verbose mode). */
@@ -64,26 +66,35 @@ export interface SimOptions {
 
 export const DEFAULT_OPTIONS: Omit<SimOptions, 'seed'> = {
   nodes: 3,
-  ticks: 300,
+  ticks: 600,
   livenessBound: 200,
   electionTick: 10,
   heartbeatTick: 1,
-  network: { minDelay: 1, maxDelay: 3, dropRate: 0.05, duplicateRate: 0.02, reorderRate: 0.05, reorderDelay: 6 },
+  network: undefined,
   faults: {
-    crashRate: 0.005,
-    readyCrashRate: 0.002,
+    crashRate: 0.01,
+    readyCrashRate: 0.004,
     restartRate: 0.05,
-    partitionRate: 0.01,
+    partitionRate: 0.02,
     healRate: 0.03,
     tickSkipRate: 0.02,
   },
-  workload: { clients: 3, keys: 3, opRate: 0.3, timeout: 40, retryRate: 0.5, maxAttempts: 3, readIndexRate: 0.7 },
+  workload: { clients: 4, keys: 3, opRate: 0.4, timeout: 40, retryRate: 0.5, maxAttempts: 3, readIndexRate: 0.7 },
   sessionTtl: 100_000,
-  snapshotEvery: 0,
+  snapshotEvery: undefined,
+  snapshotChunkSize: 64,
   maxCheckSteps: 2_000_000,
 };
 
-export type SimVerdict = 'ok' | 'violation' | 'not-linearizable' | 'check-unknown' | 'no-liveness' | 'core-error';
+/** Network profiles a seed picks from when none is given: calm, lossy, slow, chaotic. */
+export const NETWORK_PROFILES: readonly NetworkOptions[] = [
+  { minDelay: 1, maxDelay: 2, dropRate: 0.01, duplicateRate: 0.01, reorderRate: 0.02, reorderDelay: 3 },
+  { minDelay: 1, maxDelay: 3, dropRate: 0.1, duplicateRate: 0.05, reorderRate: 0.05, reorderDelay: 6 },
+  { minDelay: 2, maxDelay: 8, dropRate: 0.03, duplicateRate: 0.02, reorderRate: 0.1, reorderDelay: 10 },
+  { minDelay: 1, maxDelay: 5, dropRate: 0.2, duplicateRate: 0.1, reorderRate: 0.2, reorderDelay: 15 },
+];
+
+export type SimVerdict = 'ok' | 'violation' | 'not-linearizable' | 'check-unknown' | 'no-liveness' | 'exception';
 
 export interface SimResult {
   readonly seed: number;
@@ -102,6 +113,9 @@ export interface SimResult {
   readonly duplicatesSuppressed: number;
   readonly workload: WorkloadStats;
   readonly network: NetworkStats;
+  readonly snapshotsInstalled: number;
+  /** Messages sent, by type. */
+  readonly messages: Readonly<Record<string, number>>;
   /** A readable description of what went wrong (empty when ok). */
   readonly detail: string;
   readonly history: readonly KvOperation[];
@@ -123,14 +137,17 @@ class Simulation {
   private step = 0;
   private clock = 0;
   private readonly terms = new Set<number>();
+  private readonly messageCounts = new Map<string, number>();
   private crashes = 0;
   private partitions = 0;
   private maxApplied = 0;
-  private coreError: string | null = null;
+  private exception: string | null = null;
   private healedAt: number | null = null;
   private markAppliedAt: number | null = null;
   private markProposedTerm = -1;
   private readonly trace: (line: string) => void;
+  private readonly netOptions: NetworkOptions;
+  private readonly snapshotEvery: number;
 
   constructor(private readonly o: SimOptions) {
     if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 9) {
@@ -141,13 +158,19 @@ class Simulation {
     this.rng = root.fork();
     this.faultRng = root.fork();
     this.nodeSeeds = root.fork();
-    this.net = new Network<Message>(root.fork(), o.network);
+    const scenario = root.fork();
+    this.netOptions = o.network ?? scenario.pick(NETWORK_PROFILES);
+    this.snapshotEvery = o.snapshotEvery ?? scenario.pick([0, 0, 5, 20]);
+    this.net = new Network<Message>(root.fork(), this.netOptions);
     const workloadRng = root.fork();
     const t = o.trace;
     this.trace = t ? (line) => t(`[t${String(this.tick).padStart(4, '0')}] ${line}`) : () => {};
     const ids = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
     const events = {
-      send: (from: string, to: string, m: Message) => this.net.send(from, to, m, this.tick),
+      send: (from: string, to: string, m: Message) => {
+        this.messageCounts.set(m.type, (this.messageCounts.get(m.type) ?? 0) + 1);
+        this.net.send(from, to, m, this.tick);
+      },
       onApplied: (node: string, outcome: ApplyOutcome, entry: Entry) => this.onApplied(node, outcome, entry),
       onRead: (_node: string, readId: string, output: { value?: string | null }) => this.workload.onRead(readId, output),
       onRole: (node: string, role: string, term: number) => {
@@ -164,7 +187,8 @@ class Simulation {
             electionTick: o.electionTick,
             heartbeatTick: o.heartbeatTick,
             sessionTtl: o.sessionTtl,
-            snapshotEvery: o.snapshotEvery,
+            snapshotEvery: this.snapshotEvery,
+            snapshotChunkSize: o.snapshotChunkSize,
             bug: o.bug,
           },
           this.checker,
@@ -217,7 +241,7 @@ class Simulation {
         if (!this.checker.ok) break;
       }
     } catch (e) {
-      this.coreError = `seed ${this.o.seed} step ${this.step} tick ${this.tick}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+      this.exception = `seed ${this.o.seed} step ${this.step} tick ${this.tick}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
     }
     return this.finish();
   }
@@ -225,7 +249,7 @@ class Simulation {
   private healAll(): void {
     this.healedAt = this.tick;
     this.net.heal();
-    this.net.setOptions({ ...this.o.network, dropRate: 0, duplicateRate: 0, reorderRate: 0 });
+    this.net.setOptions({ ...this.netOptions, dropRate: 0, duplicateRate: 0, reorderRate: 0 });
     for (const n of this.nodes) if (!n.alive) this.restart(n);
     this.workload.stop();
     this.trace('all faults healed: every node up, network clean');
@@ -322,9 +346,9 @@ class Simulation {
     let detail = '';
     let lin: CheckResult | null = null;
     const livenessTicks = this.markAppliedAt !== null && this.healedAt !== null ? this.markAppliedAt - this.healedAt : null;
-    if (this.coreError !== null) {
-      verdict = 'core-error';
-      detail = this.coreError;
+    if (this.exception !== null) {
+      verdict = 'exception';
+      detail = this.exception;
     } else if (violations.length > 0) {
       verdict = 'violation';
       detail = violations.slice(0, 5).map((v) => formatViolation(v, o.seed)).join('\n');
@@ -360,6 +384,8 @@ class Simulation {
       duplicatesSuppressed: this.nodes.reduce((s, n) => s + n.sm.duplicatesSuppressed, 0),
       workload: { ...this.workload.stats },
       network: { ...this.net.stats },
+      snapshotsInstalled: this.nodes.reduce((s, n) => s + n.snapshotsInstalled, 0),
+      messages: Object.fromEntries([...this.messageCounts].sort()),
       detail,
       history,
     };

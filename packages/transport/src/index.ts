@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './envelope/index.js';
 export * from './memory/index.js';
 export * from './signaling/index.js';
+export * from './scheduler.js';

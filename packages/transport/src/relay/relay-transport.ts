@@ -9,6 +9,7 @@
  */
 import { MAX_PEER_ID_BYTES, type ServerLimitsInfo } from '@meshraft/signaling-server/protocol';
 import { Emitter } from '../emitter.js';
+import { every, realScheduler, type Scheduler } from '../scheduler.js';
 import { MalformedFrameError } from '../errors.js';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from '../signaling/signaling-client.js';
 import type { LinkInfo, LinkState, PeerId, Transport, TransportEvents } from '../transport.js';
@@ -26,8 +27,8 @@ export interface RelayTransportOptions {
   readonly pingIntervalMs?: number;
   /** Close the signaling client on close() (default: only when this transport created it). */
   readonly closeSignaling?: boolean;
-  /** Clock for RTT (default performance.now). */
-  readonly now?: () => number;
+  /** Timers and clock for pings and RTT (default: real ones). */
+  readonly scheduler?: Scheduler;
 }
 
 export interface RelayTransport extends Transport {
@@ -50,7 +51,8 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
   const signaling = isSignalingClient(options.signaling) ? options.signaling : createSignalingClient(options.signaling);
   const closeSignaling = options.closeSignaling ?? owned;
   const pingMs = options.pingIntervalMs ?? 2000;
-  const now = options.now ?? (() => performance.now());
+  const scheduler = options.scheduler ?? realScheduler;
+  const now = (): number => scheduler.now();
   const events = new Emitter<TransportEvents>();
   const up = new Set<PeerId>();
   const rtt = new Map<PeerId, number>();
@@ -117,14 +119,13 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
 
   // Presence known before this transport existed is announced asynchronously, so callers can
   // attach listeners first.
-  setTimeout(() => {
+  scheduler.setTimeout(() => {
     if (signaling.status() === 'joined') signaling.peers().forEach(peerUp);
   }, 0);
 
-  const timer = setInterval(() => {
+  const stopPings = every(scheduler, pingMs, () => {
     if (signaling.status() === 'joined') up.forEach(ping);
-  }, pingMs);
-  (timer as { unref?: () => void }).unref?.();
+  });
 
   return {
     self: signaling.self,
@@ -144,7 +145,7 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
     async close() {
       if (closed) return;
       closed = true;
-      clearInterval(timer);
+      stopPings();
       offs.forEach((off) => off());
       up.clear();
       events.clear();

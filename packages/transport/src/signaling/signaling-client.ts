@@ -22,6 +22,7 @@ import {
 } from '@meshraft/signaling-server/protocol';
 import { createPlatformWebSocket } from '#platform/websocket';
 import { Emitter } from '../emitter.js';
+import { every, realScheduler, type Scheduler, type TimerHandle } from '../scheduler.js';
 import { MalformedFrameError, SignalingClosedError, SignalingError } from '../errors.js';
 import { createRoomCipher, fromBase64, toBase64, type RoomCipher, type SealedKind } from './room-crypto.js';
 import { WS_OPEN, type WebSocketFactory, type WebSocketLike } from './websocket.js';
@@ -66,6 +67,8 @@ export interface SignalingClientOptions {
   readonly webSocket?: WebSocketFactory;
   /** Connect immediately (default true). */
   readonly autoConnect?: boolean;
+  /** Timers and clock (default: real ones); inject a fake one to drive reconnects in tests. */
+  readonly scheduler?: Scheduler;
 }
 
 export interface SignalingClientStats {
@@ -151,8 +154,9 @@ class SignalingClientImpl implements SignalingClient {
   #cipher: Promise<RoomCipher> | null;
   #outChain: Promise<void> = Promise.resolve();
   #inChain: Promise<void> = Promise.resolve();
-  #reconnectTimer: ReturnType<typeof setTimeout> | null = null;
-  #pingTimer: ReturnType<typeof setInterval> | null = null;
+  readonly #scheduler: Scheduler;
+  #reconnectTimer: TimerHandle | null = null;
+  #stopPingTimer: (() => void) | null = null;
   #lastHeard = 0;
   #pingId = 0;
   #joinWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
@@ -168,6 +172,7 @@ class SignalingClientImpl implements SignalingClient {
     this.#urls = typeof options.urls === 'string' ? [options.urls] : [...options.urls];
     if (this.#urls.length === 0) throw new RangeError('signaling client needs at least one URL');
     this.#random = options.random ?? Math.random;
+    this.#scheduler = options.scheduler ?? realScheduler;
     this.#factory = options.webSocket ?? createPlatformWebSocket;
     this.#maxQueue = options.maxQueue ?? 1024;
     this.#maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
@@ -251,9 +256,9 @@ class SignalingClientImpl implements SignalingClient {
     this.#socket = null;
     this.#closedPromise = new Promise<void>((resolve) => {
       if (!socket || socket.readyState > WS_OPEN) return resolve();
-      const done = setTimeout(resolve, 1000);
+      const done = this.#scheduler.setTimeout(resolve, 1000);
       socket.onclose = () => {
-        clearTimeout(done);
+        this.#scheduler.clearTimeout(done);
         resolve();
       };
       socket.onmessage = null;
@@ -346,7 +351,7 @@ class SignalingClientImpl implements SignalingClient {
 
   #connectNow(): void {
     if (this.#status === 'closed') return;
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    if (this.#reconnectTimer !== null) this.#scheduler.clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = null;
     const url = this.#urls[this.#urlIndex % this.#urls.length]!;
     this.#setStatus('connecting');
@@ -362,7 +367,7 @@ class SignalingClientImpl implements SignalingClient {
     socket.binaryType = 'arraybuffer';
     let joined = false;
     socket.onopen = () => {
-      this.#lastHeard = Date.now();
+      this.#lastHeard = this.#scheduler.now();
       const join: ClientMessage = {
         type: 'join', room: this.room, peer: this.self, session: this.#session, version: SIGNALING_PROTOCOL_VERSION,
         ...(this.#opts.token !== undefined ? { token: this.#opts.token } : {}),
@@ -372,7 +377,7 @@ class SignalingClientImpl implements SignalingClient {
     };
     socket.onmessage = (ev) => {
       if (this.#socket !== socket) return;
-      this.#lastHeard = Date.now();
+      this.#lastHeard = this.#scheduler.now();
       if (typeof ev.data === 'string') {
         const msg = this.#parse(ev.data);
         if (msg?.type === 'joined') joined = true;
@@ -395,6 +400,7 @@ class SignalingClientImpl implements SignalingClient {
   }
 
   #onSocketGone(socket: WebSocketLike | null, wasJoined: boolean): void {
+    if (this.#socket !== socket) return; // already handled (liveness close + onclose)
     if (socket) {
       socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
     }
@@ -410,31 +416,32 @@ class SignalingClientImpl implements SignalingClient {
     const jittered = delay / 2 + this.#random() * (delay / 2);
     this.#attempt++;
     this.#stats.reconnectAttempts++;
-    this.#reconnectTimer = setTimeout(() => this.#connectNow(), jittered);
+    if (this.#reconnectTimer !== null) this.#scheduler.clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = this.#scheduler.setTimeout(() => this.#connectNow(), jittered);
   }
 
   #startPing(socket: WebSocketLike): void {
     this.#stopPing();
-    this.#pingTimer = setInterval(() => {
+    this.#stopPingTimer = every(this.#scheduler, this.#pingMs, () => {
       if (this.#socket !== socket) return;
-      if (Date.now() - this.#lastHeard > 3 * this.#pingMs) {
+      if (this.#scheduler.now() - this.#lastHeard > 3 * this.#pingMs) {
         // Silent for too long: the server or the path is dead even if TCP has not noticed.
         socket.close(CLOSE_CODES.timeout, 'liveness timeout');
         this.#onSocketGone(socket, this.#status === 'joined');
         return;
       }
       if (socket.readyState === WS_OPEN) socket.send(JSON.stringify({ type: 'ping', id: ++this.#pingId }));
-    }, this.#pingMs);
+    });
   }
 
   #stopPing(): void {
-    if (this.#pingTimer) clearInterval(this.#pingTimer);
-    this.#pingTimer = null;
+    this.#stopPingTimer?.();
+    this.#stopPingTimer = null;
   }
 
   #clearTimers(): void {
     this.#stopPing();
-    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    if (this.#reconnectTimer !== null) this.#scheduler.clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = null;
   }
 

@@ -168,6 +168,17 @@ describe('signaling server', () => {
     expect(s.stats().errors.TIMEOUT).toBeGreaterThanOrEqual(1);
   });
 
+  it('closes connections that never join', async () => {
+    const s = await start({ limits: { joinTimeoutMs: 30 } });
+    const idle = await rawClient(s.url);
+    cleanups.push(() => idle.close());
+    expect(await idle.closed).toEqual({ code: 1008, reason: 'JOIN_TIMEOUT' });
+    const a = await joined(s.url, 'r', 'a');
+    await new Promise((r) => setTimeout(r, 60));
+    expect(a.ws.readyState).toBe(a.ws.OPEN);
+    expect(s.stats().errors.JOIN_TIMEOUT).toBe(1);
+  });
+
   it('shuts down gracefully: close frames to everyone, then stops listening', async () => {
     const s = await createSignalingServer();
     const a = await rawClient(s.url);

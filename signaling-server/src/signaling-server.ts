@@ -38,6 +38,8 @@ export interface SignalingLimits {
   readonly maxBufferedBytes: number;
   /** WebSocket ping period; a connection that misses one full period is dropped. */
   readonly pingIntervalMs: number;
+  /** A connection that has not joined a room by then is closed (JOIN_TIMEOUT). */
+  readonly joinTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: SignalingLimits = {
@@ -47,6 +49,7 @@ export const DEFAULT_LIMITS: SignalingLimits = {
   messagesPerSecond: 5000,
   maxBufferedBytes: 16 * 1024 * 1024,
   pingIntervalMs: 15_000,
+  joinTimeoutMs: 10_000,
 };
 
 /** Decides whether a join may use the server; a set of accepted tokens or a predicate. */
@@ -273,6 +276,13 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       session: undefined, noticeAt: new Map(),
     };
     conns.add(conn);
+    // Sockets that never join would hold a slot forever.
+    const joinTimer = setTimeout(() => {
+      if (conn.room) return;
+      errorCounts.JOIN_TIMEOUT = (errorCounts.JOIN_TIMEOUT ?? 0) + 1;
+      ws.close(CLOSE_CODES.policy, 'JOIN_TIMEOUT');
+    }, limits.joinTimeoutMs);
+    joinTimer.unref();
     ws.on('pong', () => (conn.alive = true));
     ws.on('message', (data: RawData, isBinary: boolean) => {
       conn.alive = true;
@@ -287,6 +297,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       }
     });
     ws.on('close', () => {
+      clearTimeout(joinTimer);
       conns.delete(conn);
       leave(conn);
     });

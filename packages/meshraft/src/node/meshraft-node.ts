@@ -678,6 +678,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       .catch((err: unknown) => this.fail(err))
       .finally(() => {
         this.pumping = undefined;
+        // Work that arrived after the loop's last hasReady() check would otherwise wait for the next tick.
+        if (!this.stopped && this.core.hasReady()) this.kick();
       });
   }
 

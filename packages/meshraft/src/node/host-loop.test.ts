@@ -1,0 +1,132 @@
+/**
+ * The host loop's own guarantees, on a scripted core and a fake clock: persist before send, one
+ * Ready at a time, apply through the session table, retries and timeouts.
+ */
+import { EntryType, type Entry } from '@meshraft/core';
+import { describe, expect, it } from 'vitest';
+import { createCounterStateMachine } from '../kv/index.js';
+import { FakeTimers, flush } from './__tests__/fake-timers.js';
+import { gatedStorage, ready, recordingTransport, ScriptedCore, scriptedAdapter } from './__tests__/scripted-core.js';
+import { createNode } from './create-node.js';
+import { NoQuorumError } from './errors.js';
+
+async function setup() {
+  const log: string[] = [];
+  const core = new ScriptedCore(log);
+  const { storage, release } = gatedStorage(log);
+  const timers = new FakeTimers();
+  const node = await createNode({
+    cluster: 't',
+    id: 'a',
+    storage,
+    transport: recordingTransport(log),
+    stateMachine: createCounterStateMachine(),
+    core: scriptedAdapter(core),
+    timers,
+  });
+  return { log, core, release, timers, node };
+}
+
+const heartbeat = { type: 'heartbeatResp', from: 'a', to: 'b', term: 1, context: null } as const;
+
+function entry(index: number, data: Uint8Array): Entry {
+  return { term: 1, index, type: EntryType.Normal, data };
+}
+
+describe('host loop', () => {
+  it('persists a Ready before sending its messages and takes the next Ready only after advance', async () => {
+    const { log, core, release, timers, node } = await setup();
+    core.readies.push(
+      ready({ entries: [entry(1, new Uint8Array())], hardState: { term: 1, vote: null, commit: 0 }, messages: [heartbeat] }),
+      ready({ messages: [{ ...heartbeat, to: 'c' }] }),
+    );
+    await timers.advance(100); // a tick starts the loop
+    expect(log).toEqual(['ready heartbeatResp', 'save-start']);
+    await timers.advance(1000); // ticks keep reaching the core, but no second Ready while saving
+    expect(core.ticks).toBeGreaterThan(5);
+    expect(log).toEqual(['ready heartbeatResp', 'save-start']);
+    release();
+    await flush();
+    expect(log).toEqual([
+      'ready heartbeatResp',
+      'save-start',
+      'save-end',
+      'send b frame',
+      'advance',
+      'ready heartbeatResp',
+      'send c frame',
+      'advance',
+    ]);
+    await node.stop();
+  });
+
+  it('re-proposes a dropped proposal after an election timeout and rejects with NO_QUORUM at the deadline', async () => {
+    const { core, timers, node } = await setup();
+    core.dropProposals = 100;
+    const p = node.propose({ type: 'add', delta: 1 }, { timeoutMs: 5000 });
+    const settled = p.catch((e: unknown) => e);
+    await timers.advance(2500);
+    expect(core.proposals).toHaveLength(0);
+    const attempts = core.dropProposals;
+    expect(100 - attempts).toBeGreaterThanOrEqual(3); // first try + one per election timeout (1 s)
+    await timers.advance(2500);
+    const err = await settled;
+    expect(err).toBeInstanceOf(NoQuorumError);
+    expect((err as NoQuorumError).request?.seq).toBe(1);
+    await node.stop();
+  });
+
+  it('applies a committed command once; a duplicate entry is answered from the session table', async () => {
+    const { core, timers, node } = await setup();
+    const p = node.propose({ type: 'add', delta: 5 });
+    await flush();
+    const data = core.proposals[0]!;
+    core.readies.push(ready({ committedEntries: [entry(1, data), entry(2, data)] }));
+    await timers.advance(100);
+    expect(await p).toEqual({ ok: true, value: 5 });
+    expect(await node.read({ type: 'get' }, { consistency: 'local' })).toMatchObject({ value: 5, applied: 1 });
+    expect(node.status().applied).toBe(2);
+    await node.stop();
+  });
+
+  it('serves a linearizable read only once applied reaches the read index', async () => {
+    const { core, timers, node } = await setup();
+    let done = false;
+    const r = node.read({ type: 'get' }).then((v) => ((done = true), v));
+    await flush();
+    const ctx = core.readContexts[0]!;
+    core.readies.push(ready({ readStates: [{ index: 2, context: ctx }] }));
+    await timers.advance(100);
+    expect(done).toBe(false);
+    const p = node.propose({ type: 'add', delta: 3 });
+    await flush();
+    core.readies.push(ready({ committedEntries: [entry(1, new Uint8Array()), entry(2, core.proposals[0]!)] }));
+    await timers.advance(100);
+    expect(await r).toMatchObject({ value: 3 });
+    await p;
+    await node.stop();
+  });
+
+  it('drops malformed frames and frames addressed to another node', async () => {
+    const log: string[] = [];
+    const core = new ScriptedCore(log);
+    const transport = recordingTransport(log);
+    const node = await createNode({
+      cluster: 't',
+      id: 'a',
+      storage: gatedStorage(log).storage,
+      transport,
+      stateMachine: createCounterStateMachine(),
+      core: scriptedAdapter(core),
+      timers: new FakeTimers(),
+    });
+    const { encodeFrame } = await import('./wire.js');
+    transport.emit('b', new Uint8Array([1, 2, 3]));
+    transport.emit('b', encodeFrame('t', 'b', 'z', { kind: 'raft', msg: { ...heartbeat, from: 'b', to: 'z' } }));
+    transport.emit('b', encodeFrame('other', 'b', 'a', { kind: 'raft', msg: { ...heartbeat, from: 'b', to: 'a' } }));
+    expect(log.filter((l) => l.startsWith('step'))).toEqual([]);
+    transport.emit('b', encodeFrame('t', 'b', 'a', { kind: 'raft', msg: { ...heartbeat, from: 'b', to: 'a' } }));
+    expect(log.filter((l) => l.startsWith('step'))).toEqual(['step heartbeatResp']);
+    await node.stop();
+  });
+});

@@ -52,8 +52,14 @@ describe('signaling client', () => {
     const a = client({ urls: s.url, room: 'r', peer: 'a', secret: 'hunter2' });
     const b = client({ urls: s.url, room: 'r', peer: 'b', secret: 'hunter2' });
     const eve = client({ urls: s.url, room: 'r', peer: 'eve', secret: 'wrong' });
-    await Promise.all([a.whenJoined(), b.whenJoined(), eve.whenJoined()]);
-    await until(() => a.peers().length === 2 && b.peers().length === 2, 'presence');
+    const mallory = client({ urls: s.url, room: 'r', peer: 'mallory' }); // no secret at all
+    await Promise.all([a.whenJoined(), b.whenJoined(), eve.whenJoined(), mallory.whenJoined()]);
+    await until(() => a.peers().length === 3 && b.peers().length === 3, 'presence');
+    const eveGot: unknown[] = [];
+    eve.on('frame', (f, p) => eveGot.push([f, p]));
+    mallory.on('frame', (f, p) => eveGot.push([f, p]));
+    a.sendFrame('eve', new Uint8Array([1]));
+    a.sendFrame('mallory', new Uint8Array([1]));
 
     const frames: [string, number[]][] = [];
     a.on('frame', (f, p) => frames.push([f, [...p]]));
@@ -64,14 +70,20 @@ describe('signaling client', () => {
 
     eve.sendFrame('a', new Uint8Array([6, 6, 6]));
     eve.sendSignal('a', { evil: true });
+    mallory.sendFrame('a', new Uint8Array([6]));
+    mallory.sendSignal('a', { evil: true });
     for (let i = 0; i < 20; i++) b.sendFrame('a', new Uint8Array([i]));
     b.sendSignal('a', { ice: 'candidate' });
     await until(() => frames.length === 20 && signals.length === 1, 'sealed deliveries');
-    await until(() => a.stats().authFailures === 2, 'auth failures counted');
+    await until(() => a.stats().authFailures === 4, 'auth failures counted');
+    await until(() => eve.stats().authFailures === 1, 'eve cannot read a sealed frame');
+    // Mallory gets the sealed bytes but, having no secret, only ciphertext.
+    await until(() => eveGot.length === 1, 'mallory got ciphertext');
+    expect((eveGot[0] as [string, Uint8Array])[1].length).toBe(1 + 28);
     expect(frames.every(([f]) => f === 'b')).toBe(true);
     expect(frames.map(([, p]) => p[0])).toEqual([...Array(20).keys()]); // in order
     expect(signals).toEqual([{ ice: 'candidate' }]);
-    expect(errors.filter((c) => c === 'AUTH_FAILED')).toHaveLength(2);
+    expect(errors.filter((c) => c === 'AUTH_FAILED')).toHaveLength(4);
   });
 
   it('reconnects with backoff, re-joins, fails over to another URL and flushes its queue', async () => {

@@ -23,7 +23,7 @@ import {
 import { createPlatformWebSocket } from '#platform/websocket';
 import { Emitter } from '../emitter.js';
 import { every, realScheduler, type Scheduler, type TimerHandle } from '../scheduler.js';
-import { MalformedFrameError, SignalingClosedError, SignalingError } from '../errors.js';
+import { AuthenticationError, MalformedFrameError, SignalingClosedError, SignalingError } from '../errors.js';
 import { createRoomCipher, fromBase64, toBase64, type RoomCipher, type SealedKind } from './room-crypto.js';
 import { WS_OPEN, type WebSocketFactory, type WebSocketLike } from './websocket.js';
 
@@ -565,9 +565,12 @@ class SignalingClientImpl implements SignalingClient {
 
   #authFailed(from: PeerId, kind: SealedKind, cause: unknown): void {
     this.#stats.authFailures++;
-    const err = cause instanceof Error && 'code' in cause && cause.code === 'AUTH_FAILED'
+    // A string cause means the message was not even sealed (e.g. a peer without the secret).
+    const err = cause instanceof AuthenticationError
       ? cause
-      : new MalformedFrameError(`${kind} from "${from}" could not be opened`, { cause });
+      : typeof cause === 'string'
+        ? new AuthenticationError(from, { cause: new Error(`${kind}: ${cause}`) })
+        : new MalformedFrameError(`${kind} from "${from}" could not be decoded after opening`, { cause });
     this.#reportError(err);
   }
 

@@ -11,3 +11,12 @@ export type { ReadState } from './raft.js';
 export { RawNode, type Ready, type SoftState, type Status, type ProgressStatus } from './raw-node.js';
 export { ProgressState } from './progress.js';
 export { MajorityConfig, JointConfig, VoteResult } from './quorum.js';
+export {
+  decodeConfChange,
+  encodeConfChange,
+  validateConfChange,
+  InvalidConfChangeError,
+  type ConfChange,
+  type ConfChangeSingle,
+  type ConfChangeType,
+} from './conf-change.js';

@@ -6,6 +6,7 @@
  * this module holds the shared state and the handlers the roles call.
  */
 import { resolveConfig, type RaftConfig, type ResolvedConfig } from './config.js';
+import { changeConfig, decodeConfChange, encodeConfChange, InvalidConfChangeError, type ConfChange } from './conf-change.js';
 import { CompactedError } from './errors.js';
 import type { AppendMessage, HeartbeatMessage, Message, ReadIndexRequest, SnapshotMessage } from './messages.js';
 import { ProgressState } from './progress.js';
@@ -15,7 +16,7 @@ import { InvalidArgumentError, LogCorruptionError, ProposalDroppedError } from '
 import { ReadOnly } from './read-only.js';
 import { Role, roleBehavior, type RoleBehavior } from './roles.js';
 import { configFromConfState, ProgressTracker, type TrackerConfig } from './tracker.js';
-import { EntryType, type Entry, type NodeId, type Snapshot, type SnapshotMetadata } from './types.js';
+import { EntryType, type ConfState, type Entry, type NodeId, type Snapshot, type SnapshotMetadata } from './types.js';
 
 /** A linearizable read is safe once the host has applied up to `index`. */
 export interface ReadState {
@@ -209,7 +210,7 @@ export class Raft {
         const inLease = this.cfg.checkQuorum && this.lead !== null && this.electionElapsed < this.cfg.electionTick;
         if (!m.transfer && inLease) return;
         // A removed (or never added) node cannot disrupt the cluster.
-        if (!this.trk.isVoter(m.from)) return;
+        if (!this.knowsVoter(m.from)) return;
       }
       if (m.type === 'preVote') {
         // PreVote never changes our term.
@@ -238,8 +239,13 @@ export class Raft {
     this.behavior.step(this, m);
   }
 
+  /** Whether `id` may campaign as far as this node knows (a node with no config yet trusts all). */
+  private knowsVoter(id: NodeId): boolean {
+    return this.trk.config.voters.incoming.size === 0 || this.trk.isVoter(id);
+  }
+
   private handleVoteRequest(m: Message & { type: 'vote' | 'preVote' }): void {
-    if (!this.trk.isVoter(m.from)) {
+    if (!this.knowsVoter(m.from)) {
       this.send({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
       return;
     }
@@ -491,12 +497,8 @@ export class Raft {
         this.sendAppResp(m.from, this.log.committed);
         return;
       }
-      const cs = meta.confState;
-      const member = [cs.voters, cs.learners, cs.votersOutgoing, cs.learnersNext].some((ids) => ids.includes(this.id));
-      if (!member) {
-        this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: 0, reject: true });
-        return;
-      }
+      // Not checking that we are in the snapshot's ConfState: a node added after the snapshot
+      // was taken installs it and learns of its own addition from the entries that follow.
       if (m.offset !== 0) {
         // We lost (or never had) the beginning: ask for it again.
         this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: 0, reject: false });
@@ -633,8 +635,75 @@ export class Raft {
     if (this.leadTransferee !== null) {
       throw new ProposalDroppedError(this.id, `leadership is being transferred to ${this.leadTransferee}`);
     }
-    if (!this.trk.progress.has(this.id)) throw new ProposalDroppedError(null, 'this node was removed from the cluster');
+    if (!this.trk.isVoter(this.id)) throw new ProposalDroppedError(null, 'this node was removed from the cluster');
+    for (const e of entries) {
+      if (e.type === EntryType.ConfChange) this.checkConfChangeProposal(decodeConfChange(e.data));
+    }
     this.appendEntries(entries);
+    for (const e of entries) {
+      if (e.type === EntryType.ConfChange) this.pendingConfIndex = this.log.lastIndex();
+    }
+  }
+
+  /**
+   * A leader proposes a conf change only after committing an entry of its term (so it knows
+   * the latest configuration, thesis §4.1 bug fix) and when no other change is unapplied; the
+   * change must also fit the current configuration.
+   */
+  private checkConfChangeProposal(cc: ConfChange): void {
+    if (!this.committedEntryInCurrentTerm()) {
+      throw new ProposalDroppedError(this.id, 'the leader has not committed an entry of its term yet');
+    }
+    if (this.pendingConfIndex > this.log.applied) {
+      throw new ProposalDroppedError(this.id, `conf change at index ${this.pendingConfIndex} is not applied yet`);
+    }
+    try {
+      changeConfig(this.trk.config, cc);
+    } catch (err) {
+      if (err instanceof InvalidConfChangeError) throw new ProposalDroppedError(this.id, err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * Applies a committed conf change (the host calls this when it applies the entry). A change
+   * that does not fit the current configuration is ignored on every node alike (the leader
+   * refuses such proposals, so this only guards against a buggy host).
+   */
+  applyConfChange(cc: ConfChange): ConfState {
+    let next: TrackerConfig;
+    try {
+      next = changeConfig(this.trk.config, cc);
+    } catch (err) {
+      if (err instanceof InvalidConfChangeError) return this.trk.confState();
+      throw err;
+    }
+    this.applyTrackerConfig(next);
+    if (this.role === Role.Leader) this.afterLeaderConfigChange();
+    return this.trk.confState();
+  }
+
+  private afterLeaderConfigChange(): void {
+    if (!this.trk.isVoter(this.id)) {
+      // Removed (or demoted): tell the others the commit index, then step down (thesis §4.2.2).
+      this.needBcast = true;
+      this.flush();
+      this.becomeFollower(this.term, null);
+      return;
+    }
+    // The quorum changed: commit may advance, and new members need the log.
+    if (this.maybeCommit()) this.onCommitAdvanced();
+    this.needBcast = true;
+    if (this.leadTransferee !== null && !this.trk.isVoter(this.leadTransferee)) this.abortLeaderTransfer();
+  }
+
+  /** The host applied up to `applied`: a leader in an auto-leave joint config leaves it now. */
+  onApplied(): void {
+    if (this.role !== Role.Leader) return;
+    const c = this.trk.config;
+    if (!c.autoLeave || c.voters.outgoing.size === 0 || this.log.applied < this.pendingConfIndex) return;
+    this.appendEntries([{ type: EntryType.ConfChange, data: encodeConfChange({ changes: [] }) }]);
+    this.pendingConfIndex = this.log.lastIndex();
   }
 
   /** Reads the queued output (flushing batched broadcasts first). */

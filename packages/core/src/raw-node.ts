@@ -11,7 +11,8 @@ import { ProgressState } from './progress.js';
 import { Raft, type ReadState } from './raft.js';
 import { InvalidArgumentError, ProposalDroppedError, ReadIndexDroppedError } from './raft-errors.js';
 import { Role } from './roles.js';
-import { EntryType, type Entry, type HardState, type NodeId, type Snapshot } from './types.js';
+import { encodeConfChange, validateConfChange, type ConfChange } from './conf-change.js';
+import { EntryType, type ConfState, type Entry, type HardState, type NodeId, type Snapshot } from './types.js';
 
 export interface SoftState {
   readonly lead: NodeId | null;
@@ -139,6 +140,24 @@ export class RawNode {
   }
 
   /**
+   * Proposes a membership change (leader, or forwarded by a follower). Throws
+   * InvalidArgumentError for a malformed change and ProposalDroppedError when the leader cannot
+   * take it now (no entry of its term committed yet, another change not yet applied, or the
+   * change does not fit the current configuration).
+   */
+  proposeConfChange(cc: ConfChange): void {
+    this.proposeEntry(EntryType.ConfChange, encodeConfChange(validateConfChange(cc)));
+  }
+
+  /**
+   * Applies a committed conf change; call it when applying an EntryType.ConfChange entry (decode
+   * with decodeConfChange) and persist the returned ConfState with the applied index.
+   */
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.raft.applyConfChange(validateConfChange(cc));
+  }
+
+  /**
    * Requests a linearizable read. When confirmed, a ReadState with the same `context` appears in
    * a Ready; serve the read once applied >= its index. Contexts must be unique cluster-wide
    * (e.g. node id + counter). Throws ReadIndexDroppedError when no leader is known.
@@ -225,6 +244,7 @@ export class RawNode {
     const nc = rd.committedEntries.length;
     if (nc > 0) log.appliedTo(rd.committedEntries[nc - 1]!.index, entriesSize(rd.committedEntries));
     if (r.role === Role.Leader && ne > 0) r.selfAck(log.persistedIndex());
+    if (nc > 0) r.onApplied();
   }
 
   status(): Status {

@@ -3,6 +3,7 @@
  * MemoryStorage, Readies are handled synchronously, and messages go through a queue that can
  * drop, cut and isolate. Deterministic: randomness only from seeds.
  */
+import { decodeConfChange } from '../conf-change.js';
 import { MemoryStorage } from '../memory-storage.js';
 import type { Message } from '../messages.js';
 import { seededRandom } from '../random.js';
@@ -20,6 +21,10 @@ export interface TestNode {
   readStates: ReadState[];
   /** Set to keep this node's Readies unhandled (a stalled disk). */
   paused: boolean;
+  /** Indexes of the conf change entries applied. */
+  confChanges: number[];
+  /** Last index applied (any entry type, or a snapshot). */
+  appliedIndex: number;
 }
 
 export type NodeOptions = Partial<Omit<RaftConfig, 'id' | 'storage'>>;
@@ -39,39 +44,58 @@ export class Network {
   private readonly cuts = new Set<string>();
   private readonly dropRates = new Map<string, number>();
   private readonly rand: () => number;
+  private restarts = 0;
   /** Return false to drop a message. */
   filter: ((m: Message) => boolean) | null = null;
   /** Called for every ready a node produces (after persisting). */
   onReady: ((id: NodeId, rd: Ready) => void) | null = null;
 
+  /**
+   * `bootstrap`: 'confState' gives founding nodes the membership in storage (index 0);
+   * 'snapshot' gives them a snapshot at index 1 carrying it, so nodes added later learn the
+   * membership from the leader's snapshot (as the meshraft runtime bootstraps).
+   */
   constructor(
     ids: NodeId[],
     readonly opts: NodeOptions = {},
     seed = 1,
     cs: ConfState = confState(ids),
+    bootstrap: 'confState' | 'snapshot' = 'confState',
   ) {
     this.rand = seededRandom(seed);
     let i = 0;
     for (const id of ids) {
-      const storage = new MemoryStorage({ confState: cs });
-      this.addNode(id, storage, seed * 1000 + i++);
+      const storage =
+        bootstrap === 'confState'
+          ? new MemoryStorage({ confState: cs })
+          : new MemoryStorage({
+              snapshot: { metadata: { index: 1, term: 1, confState: cs }, data: new Uint8Array(0) },
+              hardState: { term: 1, vote: null, commit: 1 },
+            });
+      const t = this.addNode(id, storage, seed * 1000 + i++, bootstrap === 'snapshot' ? { applied: 1 } : {});
+      if (bootstrap === 'snapshot') t.appliedIndex = 1;
     }
   }
 
   addNode(id: NodeId, storage: MemoryStorage, seed: number, extra: NodeOptions = {}): TestNode {
     const node = new RawNode({ id, storage, random: seededRandom(seed), ...this.opts, ...extra });
-    const t: TestNode = { id, node, storage, applied: [], readStates: [], paused: false };
+    const t: TestNode = { id, node, storage, applied: [], readStates: [], paused: false, confChanges: [], appliedIndex: 0 };
     this.nodes.set(id, t);
     return t;
+  }
+
+  /** A new, empty node that will learn the log (and its membership) from the leader. */
+  join(id: NodeId, seed = 99): TestNode {
+    return this.addNode(id, new MemoryStorage(), seed);
   }
 
   /** Simulates a crash and restart: a new RawNode over the same storage. */
   restart(id: NodeId, extra: NodeOptions = {}): TestNode {
     const old = this.get(id);
     this.queue = this.queue.filter((m) => m.to !== id);
-    const applied = old.applied.length > 0 ? old.applied[old.applied.length - 1]!.index : 0;
-    const t = this.addNode(id, old.storage, 77, { applied: Math.max(applied, old.storage.snapshot().metadata.index), ...extra });
+    const t = this.addNode(id, old.storage, 7000 + ++this.restarts * 31 + id.charCodeAt(0), { applied: old.appliedIndex, ...extra });
     t.applied = old.applied;
+    t.appliedIndex = old.appliedIndex;
     return t;
   }
 
@@ -93,8 +117,15 @@ export class Network {
     if (rd.snapshot !== undefined) t.storage.applySnapshot(rd.snapshot);
     if (rd.entries.length > 0) t.storage.append(rd.entries);
     if (rd.hardState !== undefined) t.storage.setHardState(rd.hardState);
+    if (rd.snapshot !== undefined) t.appliedIndex = rd.snapshot.metadata.index;
     for (const e of rd.committedEntries) {
+      t.appliedIndex = e.index;
       if (e.type === EntryType.Normal && e.data.length > 0) t.applied.push(e);
+      if (e.type === EntryType.ConfChange) {
+        // The host applies the change and persists the resulting configuration.
+        t.storage.setConfState(t.node.applyConfChange(decodeConfChange(e.data)));
+        t.confChanges.push(e.index);
+      }
     }
     t.readStates.push(...rd.readStates);
     this.onReady?.(id, rd);

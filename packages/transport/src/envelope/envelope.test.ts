@@ -37,6 +37,8 @@ describe('envelope', () => {
     for (const [bytes, code] of cases) {
       expect(() => decodeEnvelope(bytes, { cluster: 'c1' }), code).toThrow(expect.objectContaining({ code }));
     }
+    expect(() => decodeEnvelope(ok, { cluster: 'c1', self: 'x' })).toThrow(expect.objectContaining({ code: 'MISADDRESSED_FRAME' }));
+    expect(decodeEnvelope(ok, { cluster: 'c1', self: 'b' }).to).toBe('b');
     expect(() => decodeEnvelope(ok, { cluster: 'c1', maxBytes: 4 })).toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));
     expect(() => encodeEnvelope({ cluster: 'c1', from: 'a', to: 'b', payload: new Uint8Array(100) }, { maxBytes: 50 }))
       .toThrow(expect.objectContaining({ code: 'FRAME_TOO_LARGE' }));

@@ -10,6 +10,7 @@ import {
   ForeignClusterError,
   FrameTooLargeError,
   MalformedFrameError,
+  MisaddressedFrameError,
   ProtocolVersionError,
 } from '../errors.js';
 
@@ -31,6 +32,8 @@ export interface EnvelopeOptions {
 export interface DecodeOptions extends EnvelopeOptions {
   /** The receiver's cluster id: envelopes of other clusters are rejected. */
   readonly cluster: string;
+  /** The receiver's peer id: when given, envelopes addressed to someone else are rejected. */
+  readonly self?: string;
 }
 
 // Plain msgpack: no records/structures (peers must not share decoder state), no bundled strings.
@@ -45,7 +48,10 @@ export function encodeEnvelope(envelope: Envelope, options: EnvelopeOptions = {}
   return bytes;
 }
 
-/** Decode and validate; throws MalformedFrameError, ProtocolVersionError, ForeignClusterError or FrameTooLargeError. */
+/**
+ * Decode and validate; throws MalformedFrameError, ProtocolVersionError, ForeignClusterError,
+ * FrameTooLargeError or (with `self`) MisaddressedFrameError.
+ */
 export function decodeEnvelope(bytes: Uint8Array, options: DecodeOptions): Envelope {
   const max = options.maxBytes ?? DEFAULT_MAX_ENVELOPE_BYTES;
   if (!(bytes instanceof Uint8Array)) throw new MalformedFrameError('not bytes');
@@ -67,6 +73,7 @@ export function decodeEnvelope(bytes: Uint8Array, options: DecodeOptions): Envel
     throw new MalformedFrameError('cluster/from/to must be strings');
   }
   if (cluster !== options.cluster) throw new ForeignClusterError(options.cluster, cluster);
+  if (options.self !== undefined && to !== options.self) throw new MisaddressedFrameError(options.self, to);
   return { cluster, from, to, payload: plainBinaries(payload) };
 }
 

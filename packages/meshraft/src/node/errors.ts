@@ -63,10 +63,3 @@ export class NodeIdMismatchError extends MeshraftError {
     super('NODE_ID_MISMATCH', `storage belongs to node ${storedId}, not ${requestedId}`);
   }
 }
-
-/** The Raft core in use cannot change membership (no proposeConfChange/applyConfChange). */
-export class MembershipUnsupportedError extends MeshraftError {
-  constructor() {
-    super('MEMBERSHIP_UNSUPPORTED', 'the Raft core does not support configuration changes');
-  }
-}

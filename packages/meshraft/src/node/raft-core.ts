@@ -4,18 +4,11 @@
  * satisfies it, and the runtime's tests may inject another implementation. Message, Ready and
  * Status shapes are the core's own.
  */
-import type { ConfState, Message, NodeId, RaftConfig, Ready, Status } from '@meshraft/core';
+import type { ConfChange, ConfState, Message, NodeId, RaftConfig, Ready, Status } from '@meshraft/core';
 
+export type { ConfChange, ConfChangeType } from '@meshraft/core';
 export type { Message, Ready, Status };
 export type RaftRole = Status['role'];
-
-export type ConfChangeType = 'addVoter' | 'addLearner' | 'remove';
-
-/** The pinned conf change shape (joint consensus when it has several changes). */
-export interface ConfChange {
-  readonly changes: readonly { readonly type: ConfChangeType; readonly node: NodeId }[];
-  readonly transition?: 'auto' | 'explicit';
-}
 
 export interface RaftCore {
   tick(): void;

@@ -1,0 +1,93 @@
+/** Membership through the runtime: join as learner, automatic promotion, replacement, leave. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { testCluster, waitFor, type CounterNode, type TestCluster } from './__tests__/cluster.js';
+import { NodeStoppedError } from './errors.js';
+
+let cluster: TestCluster | undefined;
+
+afterEach(async () => {
+  await cluster?.stopAll();
+  cluster = undefined;
+});
+
+function voters(n: CounterNode): string[] {
+  return n.status().members.filter((m) => m.role === 'voter').map((m) => m.id).sort();
+}
+function learners(n: CounterNode): string[] {
+  return n.status().members.filter((m) => m.role === 'learner').map((m) => m.id).sort();
+}
+
+describe('membership', () => {
+  it('later nodes join as learners and the leader promotes them up to the target', async () => {
+    cluster = testCluster(3);
+    const a = await cluster.start('a', { bootstrap: true });
+    await waitFor(() => a.status().role === 'leader', 'the founder to lead');
+    expect(await a.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 1 });
+    await cluster.start('b');
+    await cluster.start('c');
+    await cluster.start('d');
+    await waitFor(() => voters(a).length === 3 && learners(a).length === 1, 'three voters and a learner', 30_000);
+    expect(voters(a)).toContain('a');
+    const d = cluster.node(learners(a)[0]!);
+    // The learner replicated the founder's snapshot and the log since.
+    await waitFor(() => d.status().applied >= a.status().applied, 'the learner to catch up');
+    expect((await d.read({ type: 'get' })).value).toBe(1);
+    const b = cluster.node('b');
+    expect(await b.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 2 });
+  });
+
+  it('manual addLearner / promote / remove go through the replicated configuration', async () => {
+    cluster = testCluster(4);
+    const a = await cluster.start('a', { bootstrap: true, membership: { auto: false } });
+    await waitFor(() => a.status().role === 'leader', 'the founder to lead');
+    await a.addLearner('b');
+    expect(learners(a)).toEqual(['b']);
+    const b = await cluster.start('b', { membership: { auto: false } });
+    await waitFor(() => learners(b).includes('b'), 'b to learn it is a learner');
+    await a.promote('b');
+    expect(voters(a)).toEqual(['a', 'b']);
+    expect(await b.propose({ type: 'add', delta: 4 })).toEqual({ ok: true, value: 4 });
+    await a.remove('b');
+    expect(voters(a)).toEqual(['a']);
+    expect(await a.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 5 });
+  });
+
+  it('replaces a voter unreachable past the grace period with a caught-up learner in one joint change', async () => {
+    cluster = testCluster(5);
+    const membership = { graceMs: 400 };
+    const a = await cluster.start('a', { bootstrap: true, membership });
+    await waitFor(() => a.status().role === 'leader', 'the founder to lead');
+    await cluster.start('b', { membership });
+    await cluster.start('c', { membership });
+    await waitFor(() => voters(a).length === 3, 'three voters');
+    await cluster.start('d', { membership });
+    await waitFor(() => learners(a).includes('d'), 'd to be a learner');
+    const leader = await cluster.leader();
+    const victim = voters(leader).find((v) => v !== leader.id)!;
+    const votersSeen: number[] = [];
+    leader.on('members', (ms) => votersSeen.push(ms.filter((m) => m.role === 'voter').length));
+    await cluster.node(victim).stop();
+    await waitFor(() => !voters(leader).includes(victim) && voters(leader).includes('d'), `${victim} replaced by d`, 30_000);
+    expect(voters(leader)).toHaveLength(3);
+    expect(Math.min(...votersSeen)).toBeGreaterThanOrEqual(3); // never dipped below three voters
+    expect(await leader.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 1 });
+  });
+
+  it('leave() removes the node from the configuration, then stops it', async () => {
+    cluster = testCluster(6);
+    for (const id of ['a', 'b', 'c']) await cluster.start(id, { bootstrap: { voters: ['a', 'b', 'c'] }, membership: { auto: false } });
+    const leader = await cluster.leader();
+    await leader.propose({ type: 'add', delta: 1 });
+    // The leader leaves: it hands leadership over first.
+    await leader.leave();
+    expect(leader.status().stopped).toBe(true);
+    await expect(leader.propose({ type: 'add', delta: 1 })).rejects.toBeInstanceOf(NodeStoppedError);
+    const next = await cluster.leader();
+    expect(voters(next)).toEqual(['a', 'b', 'c'].filter((id) => id !== leader.id));
+    // A follower leaves too; the last voter carries on alone.
+    const follower = [...cluster.nodes.values()].find((n) => n !== leader && n !== next)!;
+    await follower.leave();
+    expect(voters(next)).toEqual([next.id]);
+    expect(await next.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 2 });
+  });
+});

@@ -80,6 +80,16 @@ export class Xoshiro128 {
     return items[this.int(items.length)]!;
   }
 
+  /** A shuffled copy (Fisher–Yates). */
+  shuffle<T>(items: readonly T[]): T[] {
+    const a = items.slice();
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [a[i], a[j]] = [a[j]!, a[i]!];
+    }
+    return a;
+  }
+
   /** An independent generator seeded from this one (consumes one draw). */
   fork(): Xoshiro128 {
     return new Xoshiro128(this.nextUint32());

@@ -12,17 +12,16 @@
  * faults heal: every node is up, the network is clean, and the cluster must elect one leader and
  * commit a new entry within `livenessBound` ticks.
  */
-import type { Entry, Message } from '@meshraft/core';
+import { Cluster } from './cluster.js';
+import { encodeCommand } from './commands.js';
 import { BadSimConfigError } from './errors.js';
-import { formatViolation, SafetyChecker, type Violation } from './invariants.js';
-import type { ApplyOutcome } from './kv-state-machine.js';
+import { formatViolation, type Violation } from './invariants.js';
 import { checkOperations, formatExplanation, type CheckResult } from './linearizability/check.js';
 import { kvModel, type KvOperation } from './linearizability/kv-model.js';
-import { Network, type NetworkOptions, type NetworkStats } from './network.js';
+import type { NetworkOptions, NetworkStats } from './network.js';
 import { Xoshiro128 } from './random.js';
-import { CRASH_POINTS, SimNode, type SimBug } from './sim-node.js';
+import { CRASH_POINTS, type SimBug } from './sim-node.js';
 import { Workload, type WorkloadOptions, type WorkloadStats } from './workload.js';
-import { encodeCommand } from './commands.js';
 
 export interface FaultOptions {
   /** Chance per tick that a random live node crashes between ticks. */
@@ -126,28 +125,16 @@ export function simulate(partial: Partial<SimOptions> & { seed: number }): SimRe
 }
 
 class Simulation {
-  private readonly rng: Xoshiro128;
   private readonly faultRng: Xoshiro128;
-  private readonly nodeSeeds: Xoshiro128;
-  private readonly net: Network<Message>;
-  private readonly checker = new SafetyChecker();
-  private readonly nodes: SimNode[];
+  private readonly cluster: Cluster;
   private readonly workload: Workload;
-  private tick = 0;
-  private step = 0;
   private clock = 0;
-  private readonly terms = new Set<number>();
-  private readonly messageCounts = new Map<string, number>();
-  private crashes = 0;
   private partitions = 0;
-  private maxApplied = 0;
   private exception: string | null = null;
   private healedAt: number | null = null;
   private markAppliedAt: number | null = null;
   private markProposedTerm = -1;
-  private readonly trace: (line: string) => void;
   private readonly netOptions: NetworkOptions;
-  private readonly snapshotEvery: number;
 
   constructor(private readonly o: SimOptions) {
     if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 9) {
@@ -155,183 +142,117 @@ class Simulation {
     }
     if (!Number.isInteger(o.ticks) || o.ticks < 0) throw new BadSimConfigError(`ticks must be a non-negative integer, got ${o.ticks}`);
     const root = new Xoshiro128(o.seed);
-    this.rng = root.fork();
     this.faultRng = root.fork();
-    this.nodeSeeds = root.fork();
     const scenario = root.fork();
     this.netOptions = o.network ?? scenario.pick(NETWORK_PROFILES);
-    this.snapshotEvery = o.snapshotEvery ?? scenario.pick([0, 0, 5, 20]);
-    this.net = new Network<Message>(root.fork(), this.netOptions);
-    const workloadRng = root.fork();
-    const t = o.trace;
-    this.trace = t ? (line) => t(`[t${String(this.tick).padStart(4, '0')}] ${line}`) : () => {};
-    const ids = Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`);
-    const events = {
-      send: (from: string, to: string, m: Message) => {
-        this.messageCounts.set(m.type, (this.messageCounts.get(m.type) ?? 0) + 1);
-        this.net.send(from, to, m, this.tick);
+    const snapshotEvery = o.snapshotEvery ?? scenario.pick([0, 0, 5, 20]);
+    this.cluster = new Cluster({
+      ids: Array.from({ length: o.nodes }, (_, i) => `n${i + 1}`),
+      electionTick: o.electionTick,
+      heartbeatTick: o.heartbeatTick,
+      sessionTtl: o.sessionTtl,
+      snapshotEvery,
+      snapshotChunkSize: o.snapshotChunkSize,
+      network: this.netOptions,
+      bug: o.bug,
+      rng: root.fork(),
+      trace: o.trace,
+    });
+    this.workload = new Workload(root.fork(), o.workload, this.cluster.nodes, () => this.clock++, this.cluster.trace);
+    this.cluster.listen({
+      onApplied: (node, outcome, entry) => {
+        if (outcome.kind === 'mark' && this.healedAt !== null && this.markAppliedAt === null) {
+          this.markAppliedAt = this.cluster.now;
+          this.cluster.trace(`${node.id} applied liveness marker ${outcome.id} at index ${entry.index}`);
+        }
+        this.workload.onApplied(node, outcome);
       },
-      onApplied: (node: string, outcome: ApplyOutcome, entry: Entry) => this.onApplied(node, outcome, entry),
-      onRead: (_node: string, readId: string, output: { value?: string | null }) => this.workload.onRead(readId, output),
-      onRole: (node: string, role: string, term: number) => {
-        if (role === 'leader') this.terms.add(term);
-        this.trace(`${node} is ${role} in term ${term}`);
-      },
-    };
-    this.nodes = ids.map(
-      (id) =>
-        new SimNode(
-          {
-            id,
-            voters: ids,
-            electionTick: o.electionTick,
-            heartbeatTick: o.heartbeatTick,
-            sessionTtl: o.sessionTtl,
-            snapshotEvery: this.snapshotEvery,
-            snapshotChunkSize: o.snapshotChunkSize,
-            bug: o.bug,
-          },
-          this.checker,
-          events,
-        ),
-    );
-    this.workload = new Workload(workloadRng, o.workload, this.nodes, () => this.clock++, this.trace);
-  }
-
-  private node(id: string): SimNode | undefined {
-    return this.nodes.find((n) => n.id === id);
-  }
-
-  private at(): void {
-    this.checker.at(++this.step, this.tick);
-  }
-
-  private onApplied(nodeId: string, outcome: ApplyOutcome, entry: Entry): void {
-    if (entry.index > this.maxApplied) this.maxApplied = entry.index;
-    const node = this.node(nodeId)!;
-    if (outcome.kind === 'mark' && this.healedAt !== null && this.markAppliedAt === null) {
-      this.markAppliedAt = this.tick;
-      this.trace(`${nodeId} applied liveness marker ${outcome.id} at index ${entry.index}`);
-    }
-    this.workload.onApplied(node, outcome);
+      onRead: (readId, output) => this.workload.onRead(readId, output),
+    });
   }
 
   run(): SimResult {
-    for (const n of this.nodes) n.start(this.nodeSeeds.nextUint32());
+    const c = this.cluster;
+    c.startAll();
     const total = this.o.ticks + this.o.livenessBound;
     const f = this.o.faults;
     try {
-      for (this.tick = 0; this.tick < total; this.tick++) {
-        if (this.tick === this.o.ticks) this.healAll();
+      for (c.now = 0; c.now < total; c.now++) {
+        if (c.now === this.o.ticks) this.healAll();
         const faulty = f !== null && this.healedAt === null;
         if (faulty) this.injectFaults(f);
-        this.deliver();
-        for (const n of this.nodes) {
-          if (!n.alive) continue;
-          if (faulty && this.faultRng.chance(f.tickSkipRate)) continue;
-          this.at();
-          n.raw!.tick();
-        }
-        this.workload.tick(this.tick);
-        this.processReadies(faulty ? f : null);
+        c.deliver();
+        c.tickNodes(faulty ? () => this.faultRng.chance(f.tickSkipRate) : undefined);
+        this.workload.tick(c.now);
+        c.processReadies(
+          faulty
+            ? () => (this.faultRng.chance(f.readyCrashRate) ? { point: this.faultRng.pick(CRASH_POINTS), fraction: this.faultRng.float() } : undefined)
+            : undefined,
+        );
         if (this.healedAt !== null) {
           this.driveLiveness();
           if (this.markAppliedAt !== null && !this.workload.busy) break;
         }
-        if (!this.checker.ok) break;
+        if (!c.checker.ok) break;
       }
     } catch (e) {
-      this.exception = `seed ${this.o.seed} step ${this.step} tick ${this.tick}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
+      this.exception = `seed ${this.o.seed} step ${c.steps} tick ${c.now}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
     }
     return this.finish();
   }
 
   private healAll(): void {
-    this.healedAt = this.tick;
-    this.net.heal();
-    this.net.setOptions({ ...this.netOptions, dropRate: 0, duplicateRate: 0, reorderRate: 0 });
-    for (const n of this.nodes) if (!n.alive) this.restart(n);
+    const c = this.cluster;
+    this.healedAt = c.now;
+    c.net.heal();
+    c.net.setOptions({ ...this.netOptions, dropRate: 0, duplicateRate: 0, reorderRate: 0 });
+    for (const n of c.nodes) if (!n.alive) c.restart(n);
     this.workload.stop();
-    this.trace('all faults healed: every node up, network clean');
-  }
-
-  private restart(n: SimNode): void {
-    this.at();
-    n.start(this.nodeSeeds.nextUint32());
-    this.trace(`${n.id} restarts from disk (term ${n.disk.initialState().hardState.term}, log ${n.disk.firstIndex()}..${n.disk.lastIndex()}, commit ${n.disk.initialState().hardState.commit})`);
-  }
-
-  private crash(n: SimNode, where: string): void {
-    this.crashes++;
-    this.net.discardTo(n.id);
-    this.trace(`${n.id} crashes ${where}`);
+    c.trace('all faults healed: every node up, network clean');
   }
 
   private injectFaults(f: FaultOptions): void {
     const r = this.faultRng;
-    const ids = this.nodes.map((n) => n.id);
+    const c = this.cluster;
+    const ids = c.ids;
     if (r.chance(f.crashRate)) {
-      const live = this.nodes.filter((n) => n.alive);
-      if (live.length > 0) {
-        const n = r.pick(live);
-        n.crash();
-        this.crash(n, 'between ticks');
-      }
+      const live = c.nodes.filter((n) => n.alive);
+      if (live.length > 0) c.crash(r.pick(live), 'between ticks');
     }
-    for (const n of this.nodes) if (!n.alive && r.chance(f.restartRate)) this.restart(n);
+    for (const n of c.nodes) if (!n.alive && r.chance(f.restartRate)) c.restart(n);
     if (r.chance(f.partitionRate) && ids.length > 1) {
-      this.net.heal();
+      c.net.heal();
       this.partitions++;
       const kind = r.int(3);
       if (kind === 0) {
-        const victim = r.pick(ids);
-        this.net.isolate(victim, ids);
+        c.net.isolate(r.pick(ids), ids);
       } else if (kind === 1) {
-        const shuffled = shuffle(r, ids);
+        const shuffled = r.shuffle(ids);
         const cut = 1 + r.int(ids.length - 1);
-        this.net.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
+        c.net.partition([shuffled.slice(0, cut), shuffled.slice(cut)]);
       } else {
         // One-way: some links lose one direction only.
         const links = 1 + r.int(ids.length);
-        for (let i = 0; i < links; i++) this.net.cut(r.pick(ids), r.pick(ids));
+        for (let i = 0; i < links; i++) c.net.cut(r.pick(ids), r.pick(ids));
       }
-      this.trace(`partition: cut ${this.net.describeCuts() || '(nothing)'}`);
-    } else if (this.net.partitioned && r.chance(f.healRate)) {
-      this.net.heal();
-      this.trace('partition healed');
-    }
-  }
-
-  private deliver(): void {
-    for (const env of this.net.deliver(this.tick)) {
-      const n = this.node(env.to);
-      if (n === undefined || !n.alive) continue;
-      this.at();
-      n.raw!.step(env.message);
-    }
-  }
-
-  private processReadies(f: FaultOptions | null): void {
-    for (const n of shuffle(this.rng, this.nodes)) {
-      while (n.alive && n.raw!.hasReady()) {
-        this.at();
-        const crashAt = f !== null && this.faultRng.chance(f.readyCrashRate) ? this.faultRng.pick(CRASH_POINTS) : undefined;
-        if (!n.handleReady(crashAt, this.faultRng.float())) this.crash(n, `during Ready (${crashAt})`);
-      }
+      c.trace(`partition: cut ${c.net.describeCuts() || '(nothing)'}`);
+    } else if (c.net.partitioned && r.chance(f.healRate)) {
+      c.net.heal();
+      c.trace('partition healed');
     }
   }
 
   /** After healing: propose one marker entry per term at the leader; done once one is applied. */
   private driveLiveness(): void {
     if (this.markAppliedAt !== null) return;
-    const leader = this.nodes.find((n) => n.alive && n.isLeader());
+    const leader = this.cluster.leader();
     if (leader === undefined) return;
     const term = leader.status()!.term;
     if (term === this.markProposedTerm) return;
     try {
       leader.raw!.propose(encodeCommand({ t: 'mark', id: `live@${term}` }));
       this.markProposedTerm = term;
-      this.trace(`liveness: ${leader.id} leads term ${term}; proposing a marker`);
+      this.cluster.trace(`liveness: ${leader.id} leads term ${term}; proposing a marker`);
     } catch {
       // e.g. a leadership transfer in progress; try again next tick
     }
@@ -339,9 +260,10 @@ class Simulation {
 
   private finish(): SimResult {
     const o = this.o;
+    const c = this.cluster;
     const history = this.workload.history();
-    const violations = this.checker.violations;
-    const leaders = this.nodes.filter((n) => n.alive && n.isLeader());
+    const violations = c.checker.violations;
+    const leaders = c.nodes.filter((n) => n.alive && n.isLeader());
     let verdict: SimVerdict = 'ok';
     let detail = '';
     let lin: CheckResult | null = null;
@@ -362,7 +284,7 @@ class Simulation {
         detail = `linearizability check gave up after ${lin.steps} steps`;
       } else if (livenessTicks === null) {
         verdict = 'no-liveness';
-        const roles = this.nodes.map((n) => `${n.id}:${n.status()?.role ?? 'down'}@${n.status()?.term ?? '-'}`).join(' ');
+        const roles = c.nodes.map((n) => `${n.id}:${n.status()?.role ?? 'down'}@${n.status()?.term ?? '-'}`).join(' ');
         detail = `no new entry committed within ${o.livenessBound} ticks after healing (${roles})`;
       } else if (leaders.length !== 1) {
         verdict = 'no-liveness';
@@ -372,33 +294,24 @@ class Simulation {
     return {
       seed: o.seed,
       verdict,
-      ticks: this.tick,
-      leadersElected: this.terms.size,
-      commits: this.maxApplied,
+      ticks: c.now,
+      leadersElected: c.leaderTerms.size,
+      commits: c.maxApplied,
       opsChecked: history.length,
       violations,
       linearizability: lin,
       livenessTicks,
-      crashes: this.crashes,
+      crashes: c.crashes,
       partitions: this.partitions,
-      duplicatesSuppressed: this.nodes.reduce((s, n) => s + n.sm.duplicatesSuppressed, 0),
+      duplicatesSuppressed: c.nodes.reduce((s, n) => s + n.sm.duplicatesSuppressed, 0),
       workload: { ...this.workload.stats },
-      network: { ...this.net.stats },
-      snapshotsInstalled: this.nodes.reduce((s, n) => s + n.snapshotsInstalled, 0),
-      messages: Object.fromEntries([...this.messageCounts].sort()),
+      network: { ...c.net.stats },
+      snapshotsInstalled: c.nodes.reduce((s, n) => s + n.snapshotsInstalled, 0),
+      messages: Object.fromEntries([...c.messageCounts].sort()),
       detail,
       history,
     };
   }
-}
-
-function shuffle<T>(r: Xoshiro128, items: readonly T[]): T[] {
-  const a = items.slice();
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = r.int(i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
 }
 
 /** One line per seed: seed, ticks, leaders elected, commits, ops checked, result. */

@@ -9,6 +9,7 @@
  */
 import { MeshraftError } from '@meshraft/core';
 import { encodeCommand } from './commands.js';
+import { BadSimConfigError } from './errors.js';
 import type { ApplyOutcome } from './kv-state-machine.js';
 import type { KvInput, KvOperation, KvOutput } from './linearizability/kv-model.js';
 import type { Xoshiro128 } from './random.js';
@@ -136,6 +137,28 @@ export class Workload {
   private startOp(c: Client, now: number): void {
     const input = this.randomInput();
     const viaLog = input.kind !== 'get' || !this.rng.chance(this.opts.readIndexRate);
+    this.begin(c, input, viaLog, now, this.pickNode());
+  }
+
+  /**
+   * Scripted runs: client `index` calls `input` at `node` now (a get goes through ReadIndex).
+   * Returns false if the node refused it (down, or no leader known).
+   */
+  submit(index: number, input: KvInput, node: SimNode, now: number): boolean {
+    const c = this.clients[index];
+    if (c === undefined || c.session === null || c.pending !== null) {
+      throw new BadSimConfigError(`client ${index} is not registered and idle`);
+    }
+    return this.begin(c, input, input.kind !== 'get', now, node);
+  }
+
+  /** Scripted runs: whether client `index` has a session and no operation in flight. */
+  idle(index: number): boolean {
+    const c = this.clients[index];
+    return c !== undefined && c.session !== null && c.pending === null;
+  }
+
+  private begin(c: Client, input: KvInput, viaLog: boolean, now: number, node: SimNode): boolean {
     c.seq++;
     const slot = this.ops.length;
     const op = { clientId: c.index, input, callTime: this.clock() };
@@ -143,19 +166,20 @@ export class Workload {
     this.ops.push(op);
     c.pending = p;
     this.stats.issued++;
-    this.trace(`client ${c.index} calls ${describe(input)} (seq ${c.seq})`);
-    if (!this.send(c, p)) {
+    this.trace(`client ${c.index} calls ${describe(input)} at ${node.id} (seq ${c.seq})`);
+    if (!this.send(c, p, node)) {
       // Never reached the cluster: it cannot have taken effect, so it is not part of the history.
       this.ops.pop();
       c.pending = null;
       this.stats.refused++;
-      this.trace(`client ${c.index} refused: no node took seq ${c.seq}`);
+      this.trace(`client ${c.index} refused: ${node.id} did not take seq ${c.seq}`);
+      return false;
     }
+    return true;
   }
 
-  /** Sends (or resends) the pending operation to a random node; false if it was refused. */
-  private send(c: Client, p: Pending): boolean {
-    const node = this.pickNode();
+  /** Sends (or resends) the pending operation to `node`; false if it was refused. */
+  private send(c: Client, p: Pending, node: SimNode): boolean {
     if (!node.alive) return false;
     try {
       if (p.viaLog) {
@@ -179,7 +203,7 @@ export class Workload {
       p.deadline = now + this.opts.timeout;
       this.stats.retries++;
       this.trace(`client ${c.index} retries seq ${p.seq} (attempt ${p.attempt + 1})`);
-      this.send(c, p); // a refused retry just waits for the next timeout
+      this.send(c, p, this.pickNode()); // a refused retry just waits for the next timeout
       return;
     }
     this.stats.indeterminate++;

@@ -117,7 +117,12 @@ export class Network {
     if (rd.snapshot !== undefined) t.storage.applySnapshot(rd.snapshot);
     if (rd.entries.length > 0) t.storage.append(rd.entries);
     if (rd.hardState !== undefined) t.storage.setHardState(rd.hardState);
-    if (rd.snapshot !== undefined) t.appliedIndex = rd.snapshot.metadata.index;
+    if (rd.snapshot !== undefined) {
+      // The state machine is the list of applied strings (see compact()).
+      t.appliedIndex = rd.snapshot.metadata.index;
+      const d = rd.snapshot.data;
+      t.applied = d.length === 0 ? [] : (JSON.parse(dec(d)) as string[]).map((x) => ({ term: 0, index: 0, type: EntryType.Normal, data: enc(x) }));
+    }
     for (const e of rd.committedEntries) {
       t.appliedIndex = e.index;
       if (e.type === EntryType.Normal && e.data.length > 0) t.applied.push(e);
@@ -132,6 +137,16 @@ export class Network {
     this.queue.push(...rd.messages);
     t.node.advance(rd);
     return true;
+  }
+
+  /** Host-side compaction: snapshot the state machine at the applied index and drop the log before it. */
+  compact(id: NodeId): number {
+    const t = this.get(id);
+    const index = t.appliedIndex;
+    const data = enc(JSON.stringify(this.appliedData(id)));
+    t.storage.createSnapshot(index, t.storage.initialState().confState, data);
+    t.storage.compact(index);
+    return index;
   }
 
   private key(from: NodeId, to: NodeId): string {

@@ -88,10 +88,22 @@ export function kvFailureReply(f: KvFailure): EtcdErrorReply {
   return reply(code, message || `etcdserver: ${f.message}`);
 }
 
+/**
+ * Runtime errors by `code`, so a KvClient may reject with its own classes (the node runtime's
+ * NoLeaderError, NoQuorumError, ...) as long as the codes are the documented ones.
+ */
+const THROWN: Record<string, [GrpcCode, string]> = {
+  [new NoLeaderError().code]: [GrpcCode.Unavailable, 'etcdserver: no leader'],
+  [new RequestTimeoutError().code]: [GrpcCode.Unavailable, 'etcdserver: request timed out'],
+  NO_QUORUM: [GrpcCode.Unavailable, 'etcdserver: request timed out'],
+  NODE_STOPPED: [GrpcCode.Unavailable, 'etcdserver: server stopped'],
+  PROPOSAL_TOO_LARGE: [GrpcCode.InvalidArgument, 'etcdserver: request is too large'],
+};
+
 /** Map anything thrown while serving a request; unexpected errors become Unknown (500). */
 export function thrownReply(err: unknown): EtcdErrorReply {
   if (err instanceof EtcdGatewayError) return reply(err.grpcCode, err.message, err.httpStatus);
-  if (err instanceof NoLeaderError) return reply(GrpcCode.Unavailable, 'etcdserver: no leader');
-  if (err instanceof RequestTimeoutError) return reply(GrpcCode.Unavailable, 'etcdserver: request timed out');
+  const known = err instanceof MeshraftError ? THROWN[err.code] : undefined;
+  if (known) return reply(...known);
   return reply(GrpcCode.Unknown, err instanceof Error ? err.message : String(err));
 }

@@ -3,6 +3,7 @@ import { b64, startGateway, unb64, type GatewayServer } from './__tests__/gatewa
 import { toEtcdId } from './member-id.js';
 import type { MetricsSource } from './metrics.js';
 import type { KvClient } from './kv-client.js';
+import { MeshraftError } from '@meshraft/core';
 
 let gw: GatewayServer;
 afterEach(async () => {
@@ -334,6 +335,28 @@ describe('errors', () => {
       });
     }
     expect((await ok('/v3/kv/range', { key: b64('a'), serializable: true })).count).toBe('1');
+  });
+
+  it('maps runtime errors by code: no quorum / timeout / stopped → 503, too large → 400', async () => {
+    const cases: Array<[string, number, number, string]> = [
+      ['NO_LEADER', 503, 14, 'etcdserver: no leader'],
+      ['NO_QUORUM', 503, 14, 'etcdserver: request timed out'],
+      ['REQUEST_TIMEOUT', 503, 14, 'etcdserver: request timed out'],
+      ['NODE_STOPPED', 503, 14, 'etcdserver: server stopped'],
+      ['PROPOSAL_TOO_LARGE', 400, 3, 'etcdserver: request is too large'],
+    ];
+    let code = '';
+    gw = await startGateway({}, (c): KvClient => ({
+      ...c,
+      propose: () => Promise.reject(new MeshraftError(code, 'from the runtime')),
+    }));
+    for (const [c, status, grpc, message] of cases) {
+      code = c;
+      expect([c, await gw.post('/v3/kv/put', { key: b64('a') })]).toMatchObject([
+        c,
+        { status, json: { code: grpc, error: message } },
+      ]);
+    }
   });
 
   it('an unexpected KvClient failure is a 500 with code 2, and the server keeps serving', async () => {

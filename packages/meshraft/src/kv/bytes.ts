@@ -26,9 +26,15 @@ export function bytesToString(bytes: Bytes): string {
  * serve as Map keys and sort keys without a custom comparator.
  */
 export function bytesToBinary(bytes: Bytes): string {
+  if (bytes.length <= 64) {
+    // Short keys are the common case; a plain loop beats building an argument list.
+    let out = '';
+    for (let i = 0; i < bytes.length; i++) out += String.fromCharCode(bytes[i]!);
+    return out;
+  }
   let out = '';
   for (let i = 0; i < bytes.length; i += 8192) {
-    out += String.fromCharCode(...bytes.subarray(i, i + 8192));
+    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 8192) as unknown as number[]);
   }
   return out;
 }

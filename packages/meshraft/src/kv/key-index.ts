@@ -78,6 +78,22 @@ export class KeyIndex {
     this.sorted.splice(this.lowerBound(key), 1);
   }
 
+  /** Replace everything with `kvs` (a snapshot), sorting once instead of inserting one by one. */
+  load(kvs: Iterable<KeyValue>): void {
+    this.clear();
+    let ordered = true;
+    let last: string | undefined;
+    for (const kv of kvs) {
+      const k = bytesToBinary(kv.key);
+      if (last !== undefined && k <= last) ordered = false;
+      last = k;
+      this.map.set(k, kv);
+    }
+    // Snapshots are written in key order, so the sort is normally skipped.
+    const keys = ordered ? this.map.keys() : [...this.map.keys()].sort();
+    for (const k of keys) this.sorted.push(k);
+  }
+
   clear(): void {
     this.map.clear();
     this.sorted.length = 0;

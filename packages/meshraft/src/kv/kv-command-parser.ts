@@ -81,8 +81,11 @@ function withOptional<T extends object>(base: T, extra: Record<string, unknown>)
 }
 
 export function parsePut(f: Fields, path: string): PutCommand {
+  // Copies: the store keeps these arrays, so a caller reusing its buffers cannot change stored state.
+  const key = new Uint8Array(bytes(f.key, `${path}.key`));
+  const value = new Uint8Array(bytes(f.value, `${path}.value`));
   return withOptional<PutCommand>(
-    { type: 'put', key: bytes(f.key, `${path}.key`), value: bytes(f.value, `${path}.value`) },
+    { type: 'put', key, value },
     {
       lease: optCount(f.lease, `${path}.lease`),
       prevKv: optBool(f.prevKv, `${path}.prevKv`),

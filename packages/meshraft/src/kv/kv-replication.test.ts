@@ -55,6 +55,15 @@ describe('snapshot and restore', () => {
     expect(b.snapshot()).toEqual(a.snapshot());
   });
 
+  it('restores a snapshot whose keys are out of order', () => {
+    const sm = createKvStateMachine();
+    const row = (k: string) => [toBytes(k), toBytes('v'), 2, 2, 1, 0];
+    sm.restore(pack([1, 4, ...row('c'), ...row('a'), ...row('b'), ...row('a')]));
+    const r = sm.query(range('\0', { rangeEnd: '\0' }));
+    expect(r.ok && r.kvs.map((kv) => new TextDecoder().decode(kv.key))).toEqual(['a', 'b', 'c']);
+    expect(sm.size).toBe(3);
+  });
+
   it('rejects bytes that are not a snapshot with a typed error and keeps the state', () => {
     const h = harness();
     h.apply(put('keep', 'me'));

@@ -34,7 +34,8 @@ function isCount(x: unknown): x is number {
 export function decodeKvSnapshot(data: Uint8Array): { revision: number; kvs: KeyValue[] } {
   let flat: unknown;
   try {
-    flat = unpack(data);
+    // One private copy of the whole snapshot; the restored keys and values are views into it.
+    flat = unpack(new Uint8Array(data));
   } catch (err) {
     throw bad('undecodable bytes', err);
   }
@@ -44,7 +45,12 @@ export function decodeKvSnapshot(data: Uint8Array): { revision: number; kvs: Key
   if (!isCount(revision) || revision < 1) throw bad('bad revision');
   const kvs: KeyValue[] = [];
   for (let i = 2; i < flat.length; i += FIELDS) {
-    const [key, value, createRevision, modRevision, version, lease] = flat.slice(i, i + FIELDS);
+    const key: unknown = flat[i];
+    const value: unknown = flat[i + 1];
+    const createRevision: unknown = flat[i + 2];
+    const modRevision: unknown = flat[i + 3];
+    const version: unknown = flat[i + 4];
+    const lease: unknown = flat[i + 5];
     if (
       !(key instanceof Uint8Array) ||
       key.length === 0 ||

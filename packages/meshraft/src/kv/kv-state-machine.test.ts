@@ -77,6 +77,16 @@ describe('revisions and versions (etcd model)', () => {
     expect(show(ok(h.sm.query(range('a'))).kvs[0])).toMatchObject({ value: 'keep', version: 2 });
   });
 
+  it('keeps its own copy of bytes applied directly, so callers may reuse buffers', () => {
+    const sm = createKvStateMachine();
+    const key = toBytes('k');
+    const value = toBytes('v1');
+    sm.apply(put(key, value), { index: 1, term: 1 });
+    value[1] = 0x39;
+    key[0] = 0x78;
+    expect(show(ok(sm.query(range('k'))).kvs[0])).toMatchObject({ value: 'v1' });
+  });
+
   it('rejects empty keys and leases', () => {
     const h = harness();
     expect(h.apply(put('', 'x'))).toMatchObject({ ok: false, code: KvErrorCode.EmptyKey, revision: 1 });

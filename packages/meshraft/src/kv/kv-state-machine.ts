@@ -119,6 +119,8 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   const index = new KeyIndex();
   const watchers = new Watchers();
   let revision = 1;
+  // Commands this instance decoded are already parsed; apply skips parsing them again.
+  const decoded = new WeakSet<object>();
 
   function evalCompare(c: Compare): boolean {
     const kvs = [...index.range(toBinaryRange(c))];
@@ -201,7 +203,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   function apply(command: KvCommand, _ctx: ApplyContext): KvResult {
     let cmd: Exclude<KvCommand, InvalidCommand>;
     try {
-      const parsed = parseKvCommand(command);
+      const parsed = decoded.has(command) ? command : parseKvCommand(command);
       if (parsed.type === 'invalid') return failure(KvErrorCode.InvalidCommand, parsed.reason, revision);
       checkCommand(parsed, maxTxnOps);
       cmd = parsed;
@@ -244,9 +246,13 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
 
   function restore(data: Uint8Array): void {
     const next = decodeKvSnapshot(data);
+    if (watchers.size === 0) {
+      index.load(next.kvs);
+      revision = next.revision;
+      return;
+    }
     const before = new Map(index.entries());
-    index.clear();
-    for (const kv of next.kvs) index.set(kv);
+    index.load(next.kvs);
     revision = next.revision;
     // Tell watchers what the snapshot changed, as if it were one big command.
     const changes: Change[] = [];
@@ -260,7 +266,8 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     for (const [k, prev] of before) {
       changes.push({ binaryKey: k, event: { type: 'delete', kv: tombstone(prev, revision), prevKv: prev } });
     }
-    changes.sort((a, b) => (a.binaryKey < b.binaryKey ? -1 : a.binaryKey > b.binaryKey ? 1 : 0));
+    // Puts came out in key order; only the deletes appended after them need merging in.
+    if (before.size > 0) changes.sort((a, b) => (a.binaryKey < b.binaryKey ? -1 : a.binaryKey > b.binaryKey ? 1 : 0));
     watchers.emit(revision, changes, true);
   }
 
@@ -278,7 +285,9 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     encodeCommand: (command) => pack(command),
     decodeCommand(data: Uint8Array): KvCommand {
       try {
-        return parseKvCommand(unpack(data));
+        const command = parseKvCommand(unpack(data));
+        decoded.add(command);
+        return command;
       } catch (err) {
         return { type: 'invalid', reason: err instanceof Error ? err.message : 'undecodable command' };
       }

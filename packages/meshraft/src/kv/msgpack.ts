@@ -1,15 +1,15 @@
 /**
  * @module msgpack
  * The one msgpackr configuration used for commands and snapshots. Plain maps and arrays only (no
- * records, whose shared structures would make bytes depend on history), and decoded bytes are
- * copies so stored values never alias an entry's buffer.
+ * records, whose shared structures would make bytes depend on history). Decoded byte fields are
+ * views into the input (copying each one costs more than the rest of decoding): callers copy what
+ * they keep, or hand in a private copy of the whole input.
  */
 import { Packr } from 'msgpackr';
 
 const packr = new Packr({
   useRecords: false,
   mapsAsObjects: true,
-  copyBuffers: true,
   int64AsType: 'number',
 });
 

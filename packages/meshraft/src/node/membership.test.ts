@@ -47,9 +47,14 @@ describe('membership', () => {
     await a.promote('b');
     expect(voters(a)).toEqual(['a', 'b']);
     expect(await b.propose({ type: 'add', delta: 4 })).toEqual({ ok: true, value: 4 });
+    const removed = new Promise<void>((resolve) => b.on('removed', resolve));
     await a.remove('b');
     expect(voters(a)).toEqual(['a']);
+    await removed;
     expect(await a.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 5 });
+    // A removed member does not ask to join again (it would otherwise come back as a learner).
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.status().members.map((m) => m.id)).toEqual(['a']);
   });
 
   it('replaces a voter unreachable past the grace period with a caught-up learner in one joint change', async () => {

@@ -38,6 +38,8 @@ import { decodeFrame, encodeFrame, type RuntimePayload } from './wire.js';
 export const META_NODE_ID = 'meshraft.nodeId';
 export const META_CLUSTER = 'meshraft.cluster';
 export const META_CONF_STATE = 'meshraft.confState';
+/** Set once the node saw itself in the configuration: a removed member does not ask to join again. */
+export const META_WAS_MEMBER = 'meshraft.wasMember';
 
 export type MemberRole = 'voter' | 'learner';
 
@@ -69,6 +71,8 @@ export interface NodeEvents {
   leader: (leader: NodeId | null) => void;
   applied: (index: number) => void;
   members: (members: readonly MemberStatus[]) => void;
+  /** This node was removed from the configuration (by remove(), leave() or replacement). */
+  removed: () => void;
   /** A fatal error (e.g. storage failure) stopped the node. */
   error: (err: Error) => void;
 }
@@ -188,6 +192,10 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private leader: NodeId | null = null;
   private leaderSince = 0;
   private readonly lastHeard = new Map<NodeId, number>();
+  /** When each peer last answered this node's appends/heartbeats, and in which term. */
+  private readonly lastAck = new Map<NodeId, { at: number; term: number }>();
+  private term = 0;
+  private wasMember = false;
   /** Conf change the membership policy proposed and when; one at a time. */
   private policyPending: { key: string; at: number } | null = null;
   private readonly joinRequested = new Map<NodeId, number>();
@@ -215,6 +223,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.events = new Emitter<NodeEvents>((err) => this.log.error('event listener threw', { err }));
     this.clientId = `${init.id}/${Math.floor(this.random() * 2 ** 48).toString(36)}`;
     this.confState = init.storage.initialState().confState;
+    this.term = init.storage.initialState().hardState.term;
   }
 
   /** Restores the state machine from the stored snapshot, creates the core and starts the timers. */
@@ -222,7 +231,15 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     const snap = this.storage.snapshot();
     if (snap.metadata.index > 0) this.installSnapshot(snap);
     const storedConf = this.storage.getMeta(META_CONF_STATE);
-    if (storedConf !== undefined) this.confState = JSON.parse(storedConf) as ConfState;
+    // The core restarts from the snapshot's configuration and replays the rest; only the join
+    // decision looks at the last configuration this node applied before it went down.
+    let lastConf = this.confState;
+    try {
+      if (storedConf !== undefined) lastConf = JSON.parse(storedConf) as ConfState;
+    } catch {
+      this.log.warn('ignoring an unreadable stored configuration');
+    }
+    this.wasMember = this.storage.getMeta(META_WAS_MEMBER) === '1' || isMember(lastConf, this.id);
     const { timing } = this.opts;
     this.core = this.adapter.create({
       id: this.id,
@@ -423,16 +440,26 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.kick();
   }
 
+  /**
+   * A leader holds a lease while a quorum acknowledged it (append/heartbeat answers of its term)
+   * within half an election timeout: with CheckQuorum, a follower that heard from its leader
+   * refuses to elect another one for a full election timeout. The half leaves room for the
+   * round trip and clock drift. Until an entry of its own term is applied, the leader's commit
+   * index may be stale, so it holds no lease.
+   */
   private holdsLease(): boolean {
-    if (this.role !== 'leader') return false;
-    const now = this.timers.now();
-    // Stay well inside the election timeout: followers cannot elect another leader before it ends.
-    const window = this.electionMs() - 2 * this.opts.timing.tickMs;
-    const voters = new Set([...this.confState.voters, ...this.confState.votersOutgoing]);
-    const fresh = (ids: readonly NodeId[]): boolean =>
-      ids.filter((id) => id === this.id || now - (this.lastHeard.get(id) ?? -Infinity) <= window).length * 2 >
-      ids.length;
-    return voters.size > 0 && fresh(this.confState.voters) && (this.confState.votersOutgoing.length === 0 || fresh(this.confState.votersOutgoing));
+    if (this.role !== 'leader' || this.appliedTerm !== this.term) return false;
+    const since = this.timers.now() - this.electionMs() / 2;
+    const fresh = (ids: readonly NodeId[]): boolean => {
+      const acked = ids.filter((id) => {
+        if (id === this.id) return true;
+        const a = this.lastAck.get(id);
+        return a !== undefined && a.term === this.term && a.at >= since;
+      });
+      return acked.length * 2 > ids.length;
+    };
+    const cs = this.confState;
+    return cs.voters.length > 0 && fresh(cs.voters) && (cs.votersOutgoing.length === 0 || fresh(cs.votersOutgoing));
   }
 
   private waitApplied(index: number, timeoutMs: number): Promise<void> {
@@ -648,6 +675,9 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.lastHeard.set(from, this.timers.now());
     const p = env.payload;
     if (p.kind === 'raft') {
+      if (p.msg.type === 'appResp' || p.msg.type === 'heartbeatResp') {
+        this.lastAck.set(from, { at: this.timers.now(), term: p.msg.term });
+      }
       try {
         this.core.step(p.msg);
       } catch (err) {
@@ -701,6 +731,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
 
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
+    if (rd.hardState) this.term = rd.hardState.term;
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
       await this.storage.save({
         ...(rd.snapshot && { snapshot: rd.snapshot }),
@@ -715,6 +746,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       await this.persistConfState();
     }
     const before = this.applied;
+    const wasIn = isMember(this.confState, this.id);
     let confChanged = false;
     for (const e of rd.committedEntries) {
       if (e.index <= this.applied) continue;
@@ -727,7 +759,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     }
     this.serveReads();
     this.core.advance(rd);
-    if (confChanged) this.onConfChanged();
+    if (confChanged) this.onConfChanged(wasIn);
     if (this.applied > before) {
       this.events.emit('applied', this.applied);
       await this.maybeCompact();
@@ -817,12 +849,24 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.confState = snap.metadata.confState;
   }
 
+  /**
+   * Records the applied configuration beside the log, for status and the join decision right
+   * after a restart. The core itself restarts from the snapshot's configuration and re-applies
+   * the conf changes after it as the log replays (the state machine is rebuilt the same way).
+   */
   private async persistConfState(): Promise<void> {
     await this.storage.setMeta(META_CONF_STATE, JSON.stringify(this.confState));
+    if (!this.wasMember && isMember(this.confState, this.id)) await this.storage.setMeta(META_WAS_MEMBER, '1');
   }
 
-  private onConfChanged(): void {
+  private onConfChanged(wasIn: boolean): void {
     this.policyPending = null;
+    const member = isMember(this.confState, this.id);
+    if (member) this.wasMember = true;
+    else if (wasIn) {
+      this.log.info('removed from the configuration');
+      this.events.emit('removed');
+    }
     for (const w of [...this.confWaiters]) if (w.done(this.confState)) w.resolve();
     this.emitMembers();
   }
@@ -878,7 +922,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
 
   /** A node not in the configuration asks reachable peers to let it in (forwarded to the leader). */
   private maybeJoin(force: boolean): void {
-    if (this.stopped || isMember(this.confState, this.id)) return;
+    if (this.stopped || this.wasMember || isMember(this.confState, this.id)) return;
     const now = this.timers.now();
     if (!force && now - this.lastJoinSent < this.electionMs()) return;
     this.lastJoinSent = now;

@@ -148,19 +148,80 @@ const TYPES: ReadonlySet<string> = new Set<MessageType>([
   'snapshotResp',
 ]);
 
-/** Cheap shape check for messages from the network (full validation is the codec's job). */
+const isIndex = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isBytes = (v: unknown): boolean => v instanceof Uint8Array;
+const isCtx = (v: unknown): boolean => v === null || v instanceof Uint8Array;
+
+function isEntryList(v: unknown, proposal: boolean): boolean {
+  if (!Array.isArray(v)) return false;
+  for (const e of v as unknown[]) {
+    if (typeof e !== 'object' || e === null) return false;
+    const o = e as Record<string, unknown>;
+    if (!isBytes(o.data) || (o.type !== 0 && o.type !== 1)) return false;
+    if (!proposal && (!isIndex(o.term) || !isIndex(o.index))) return false;
+  }
+  return true;
+}
+
+function isMetadata(v: unknown): boolean {
+  if (typeof v !== 'object' || v === null) return false;
+  const o = v as Record<string, unknown>;
+  const cs = o.confState as Record<string, unknown> | null | undefined;
+  return (
+    isIndex(o.index) &&
+    isIndex(o.term) &&
+    typeof cs === 'object' &&
+    cs !== null &&
+    ['voters', 'learners', 'votersOutgoing', 'learnersNext'].every((k) => Array.isArray(cs[k])) &&
+    typeof cs.autoLeave === 'boolean'
+  );
+}
+
+/**
+ * Shape check for messages from the network, so malformed input is refused with a typed error
+ * instead of failing somewhere inside the protocol. Cheap: no copies, one pass over entries.
+ */
 export function isMessage(m: unknown): m is Message {
   if (typeof m !== 'object' || m === null) return false;
   const o = m as Record<string, unknown>;
-  return (
-    typeof o.type === 'string' &&
-    TYPES.has(o.type) &&
-    typeof o.from === 'string' &&
-    typeof o.to === 'string' &&
-    typeof o.term === 'number' &&
-    Number.isInteger(o.term) &&
-    o.term >= 0
-  );
+  if (typeof o.type !== 'string' || !TYPES.has(o.type)) return false;
+  if (typeof o.from !== 'string' || typeof o.to !== 'string' || !isIndex(o.term)) return false;
+  switch (o.type as MessageType) {
+    case 'app':
+      return isIndex(o.index) && isIndex(o.logTerm) && isIndex(o.commit) && isEntryList(o.entries, false);
+    case 'appResp':
+      return isIndex(o.index) && typeof o.reject === 'boolean' && isIndex(o.rejectHint) && isIndex(o.logTerm);
+    case 'vote':
+    case 'preVote':
+      return isIndex(o.index) && isIndex(o.logTerm) && typeof o.transfer === 'boolean';
+    case 'voteResp':
+    case 'preVoteResp':
+      return typeof o.reject === 'boolean';
+    case 'heartbeat':
+      return isIndex(o.commit) && isCtx(o.context);
+    case 'heartbeatResp':
+      return isCtx(o.context);
+    case 'prop':
+      return isEntryList(o.entries, true);
+    case 'readIndex':
+      return isBytes(o.context);
+    case 'readIndexResp':
+      return isIndex(o.index) && isBytes(o.context);
+    case 'transferLeader':
+      return typeof o.transferee === 'string';
+    case 'timeoutNow':
+      return true;
+    case 'snapshot':
+      return (
+        isMetadata(o.metadata) &&
+        isIndex(o.offset) &&
+        isIndex(o.totalSize) &&
+        isBytes(o.data) &&
+        typeof o.done === 'boolean'
+      );
+    case 'snapshotResp':
+      return isIndex(o.index) && isIndex(o.offset) && typeof o.reject === 'boolean';
+  }
 }
 
 /** Responses to requests (used to know which messages are answers rather than new requests). */

@@ -48,6 +48,16 @@ describe('proposals', () => {
     const net = new Network(ABC);
     expect(() => net.node('a').propose('x' as unknown as Uint8Array)).toThrow(InvalidArgumentError);
     expect(() => net.node('a').step({ type: 'nope' } as unknown as Message)).toThrow(InvalidArgumentError);
+    const badApp = { type: 'app', from: 'b', to: 'a', term: 1, index: 0, logTerm: 0, commit: 0, entries: [{ term: 1, index: 1 }] };
+    expect(() => net.node('a').step(badApp as unknown as Message)).toThrow(InvalidArgumentError);
+    const badHeartbeat = { type: 'heartbeat', from: 'b', to: 'a', term: 1, commit: -1, context: null };
+    expect(() => net.node('a').step(badHeartbeat as unknown as Message)).toThrow(InvalidArgumentError);
+    // A forwarded conf change that does not decode is dropped like any unservable proposal.
+    net.elect('a');
+    const badCc: Message = { type: 'prop', from: 'b', to: 'a', term: 0, entries: [{ term: 0, index: 0, type: 1, data: enc('{') }] };
+    const last = net.node('a').status().lastIndex;
+    expect(() => net.node('a').step(badCc)).not.toThrow();
+    expect(net.node('a').status().lastIndex).toBe(last);
     const storage = new MemoryStorage({ confState: confState(ABC) });
     expect(() => new RawNode({ id: '', storage })).toThrow(InvalidConfigError);
     expect(() => new RawNode({ id: 'a', storage, electionTick: 1, heartbeatTick: 1 })).toThrow(InvalidConfigError);

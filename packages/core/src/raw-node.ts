@@ -108,13 +108,15 @@ export class RawNode {
    * that cannot be served (stale, from removed nodes, proposals without a leader) are dropped.
    */
   step(m: Message): void {
-    if (!isMessage(m)) throw new InvalidArgumentError('not a raft message');
+    if (!isMessage(m)) throw new InvalidArgumentError('not a well-formed raft message');
     if (m.to !== this.raft.id) return;
     try {
       this.raft.step(m);
     } catch (err) {
-      // A forwarded proposal/read that we cannot serve is dropped; its sender will retry.
+      // A forwarded proposal/read that we cannot serve (or a malformed forwarded conf change)
+      // is dropped; its sender will retry or time out.
       if (err instanceof ProposalDroppedError || err instanceof ReadIndexDroppedError) return;
+      if (err instanceof InvalidArgumentError && m.type === 'prop') return;
       throw err;
     }
   }

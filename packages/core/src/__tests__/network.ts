@@ -43,7 +43,7 @@ export class Network {
   delivered: Message[] = [];
   private readonly cuts = new Set<string>();
   private readonly dropRates = new Map<string, number>();
-  private readonly rand: () => number;
+  readonly rand: () => number;
   private restarts = 0;
   /** Return false to drop a message. */
   filter: ((m: Message) => boolean) | null = null;
@@ -161,10 +161,24 @@ export class Network {
     return this.filter === null || this.filter(m);
   }
 
+  /** Shuffle each delivery batch and duplicate this fraction of messages (chaos tests). */
+  reorder = false;
+  duplicateRate = 0;
+
   /** Delivers every queued message once (messages they cause are queued for later). */
   deliverAll(): number {
     const q = this.queue;
     this.queue = [];
+    if (this.duplicateRate > 0) {
+      const n = q.length;
+      for (let i = 0; i < n; i++) if (this.rand() < this.duplicateRate) q.push(q[i]!);
+    }
+    if (this.reorder) {
+      for (let i = q.length - 1; i > 0; i--) {
+        const j = Math.floor(this.rand() * (i + 1));
+        [q[i], q[j]] = [q[j]!, q[i]!];
+      }
+    }
     let n = 0;
     for (const m of q) {
       if (!this.passes(m)) continue;

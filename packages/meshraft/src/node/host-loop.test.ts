@@ -8,7 +8,7 @@ import { createCounterStateMachine } from '../kv/index.js';
 import { FakeTimers, flush } from './__tests__/fake-timers.js';
 import { gatedStorage, ready, recordingTransport, ScriptedCore, scriptedAdapter } from './__tests__/scripted-core.js';
 import { createNode } from './create-node.js';
-import { NoQuorumError } from './errors.js';
+import { NodeStoppedError, NoQuorumError } from './errors.js';
 
 async function setup() {
   const log: string[] = [];
@@ -128,5 +128,20 @@ describe('host loop', () => {
     transport.emit('b', encodeFrame('t', 'b', 'a', { kind: 'raft', msg: { ...heartbeat, from: 'b', to: 'a' } }));
     expect(log.filter((l) => l.startsWith('step'))).toEqual(['step heartbeatResp']);
     await node.stop();
+  });
+
+  it('a failed save is fatal: the node reports the error, sends nothing and stops', async () => {
+    const { log, core, timers, node } = await setup();
+    const storage = (node as unknown as { storage: { save: () => Promise<void> } }).storage;
+    storage.save = () => Promise.reject(new Error('disk full'));
+    const errors: Error[] = [];
+    node.on('error', (e) => errors.push(e));
+    const pending = node.propose({ type: 'add', delta: 1 });
+    core.readies.push(ready({ entries: [entry(1, new Uint8Array())], messages: [heartbeat] }));
+    await timers.advance(100);
+    expect(errors.map((e) => e.message)).toEqual(['disk full']);
+    expect(log).not.toContain('send b frame');
+    await expect(pending).rejects.toBeInstanceOf(NodeStoppedError);
+    expect(node.status().stopped).toBe(true);
   });
 });

@@ -257,6 +257,9 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.unsubscribe.push(
       this.transport.on('frame', (from, frame) => this.onFrame(from, frame)),
       this.transport.on('peer-up', () => this.maybeJoin(true)),
+      this.transport.on('peer-down', (peer) => {
+        if (!this.stopped) this.core.reportUnreachable?.(peer);
+      }),
       this.transport.on('link', () => this.emitMembers()),
     );
     this.ticker = this.timers.setInterval(() => this.onTick(), timing.tickMs);
@@ -772,7 +775,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       this.core.step(m);
       return;
     }
-    this.sendPayload(m.to, { kind: 'raft', msg: m });
+    if (!this.sendPayload(m.to, { kind: 'raft', msg: m }) && m.type === 'app') this.core.reportUnreachable?.(m.to);
   }
 
   private onSoftState(role: RaftRole, lead: NodeId | null): void {

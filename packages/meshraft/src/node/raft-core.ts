@@ -22,6 +22,8 @@ export interface RaftCore {
   ready(): Ready;
   advance(rd: Ready): void;
   status(): Status;
+  /** Optional: the transport could not deliver to `id`; the leader stops pipelining and probes. */
+  reportUnreachable?(id: NodeId): void;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { seededRandom } from '@meshraft/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCounterStateMachine } from '../kv/index.js';
 import { FAST_TIMING, testCluster, waitFor, type TestCluster } from './__tests__/cluster.js';
@@ -126,6 +127,22 @@ describe('MeshraftNode failures and retries', () => {
     await waitFor(() => again.status().applied >= kept, 'replay of the stored log');
     expect((await again.read({ type: 'get' }, { consistency: 'local' })).value).toBe(5);
     expect(await again.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 6 });
+  });
+});
+
+describe('MeshraftNode sessions across restarts', () => {
+  it('a restart with the same seeded random source opens a new session, not the old one', async () => {
+    cluster = testCluster();
+    const random = (): (() => number) => seededRandom(7);
+    const a = await cluster.start('a', { bootstrap: true, random: random() });
+    await waitFor(() => a.status().role === 'leader', 'a to lead');
+    expect(await a.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 1 });
+    await a.stop();
+    const again = await cluster.start('a', { random: random() });
+    await waitFor(() => again.status().role === 'leader', 'a to lead again');
+    // Same seq 1 as before: answered from the old session's cache if the session id repeated.
+    expect(await again.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 2 });
+    await expect(again.propose({ type: 'add', delta: 1 }, { request: { client: '', seq: 0 } })).rejects.toBeInstanceOf(InvalidOptionError);
   });
 });
 

@@ -140,6 +140,23 @@ const EMPTY = new Uint8Array(0);
 const MAX_UNRESOLVED = 1024;
 const textEncoder = new TextEncoder();
 
+/**
+ * A per-start session id suffix. Not from the injected (possibly seeded) random source: a
+ * restarted node replaying the same seed would reuse its old session and be answered with old
+ * cached results. globalThis.crypto exists in browsers, workers, Node >= 19 and Deno.
+ */
+function sessionNonce(): string {
+  const b = new Uint8Array(9);
+  globalThis.crypto.getRandomValues(b);
+  return bytesKey(b);
+}
+
+function isSessionKey(k: unknown): k is SessionKey {
+  const o = k as Partial<SessionKey> | null;
+  return typeof o === 'object' && o !== null && typeof o.client === 'string' && o.client !== '' &&
+    Number.isSafeInteger(o.seq) && (o.seq as number) > 0;
+}
+
 function sessionKeyString(k: SessionKey): string {
   return `${k.client}\u0000${k.seq}`;
 }
@@ -221,7 +238,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.log = init.logger;
     this.opts = init.options;
     this.events = new Emitter<NodeEvents>((err) => this.log.error('event listener threw', { err }));
-    this.clientId = `${init.id}/${Math.floor(this.random() * 2 ** 48).toString(36)}`;
+    this.clientId = `${init.id}/${sessionNonce()}`;
     this.confState = init.storage.initialState().confState;
     this.term = init.storage.initialState().hardState.term;
   }
@@ -301,6 +318,9 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       timeoutMs = positiveMs('timeoutMs', options.timeoutMs ?? this.opts.timeoutMs);
     } catch (err) {
       return Promise.reject(err);
+    }
+    if (options.request !== undefined && !isSessionKey(options.request)) {
+      return Promise.reject(new InvalidOptionError('request', 'must be { client, seq } from a NoQuorumError'));
     }
     const key = options.request ?? { client: this.clientId, seq: ++this.seq };
     const ks = sessionKeyString(key);

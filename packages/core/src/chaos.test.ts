@@ -4,13 +4,40 @@
  * apply different entries at the same index. A failure names its seed.
  */
 import { describe, expect, it } from 'vitest';
+import type { ConfChange } from './conf-change.js';
+import { ProposalDroppedError } from './raft-errors.js';
 import { Role } from './roles.js';
 import { Network, confState, dec, enc } from './__tests__/network.js';
 
 const IDS = ['a', 'b', 'c', 'd', 'e'];
+const SPARES = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
 
-function run(seed: number, steps: number): void {
+/** A random membership change valid for the leader's current configuration, or null. */
+function randomChange(net: Network, lead: string, rand: () => number): ConfChange | null {
+  const cs = net.node(lead).raft.trk.confState();
+  if (cs.votersOutgoing.length > 0) return cs.autoLeave ? null : { changes: [] };
+  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  const spares = SPARES.filter((id) => !cs.voters.includes(id) && !cs.learners.includes(id));
+  const r = rand();
+  if (r < 0.3 && spares.length > 0) return { changes: [{ type: rand() < 0.5 ? 'addLearner' : 'addVoter', node: pick(spares) }] };
+  if (r < 0.5 && cs.learners.length > 0) return { changes: [{ type: 'addVoter', node: pick(cs.learners) }] };
+  if (r < 0.7 && cs.voters.length > 3) return { changes: [{ type: 'remove', node: pick(cs.voters) }] };
+  if (spares.length > 0 && cs.voters.length >= 3) {
+    return {
+      changes: [
+        { type: 'remove', node: pick(cs.voters) },
+        { type: 'addVoter', node: pick(spares) },
+      ],
+      transition: rand() < 0.5 ? 'explicit' : 'auto',
+    };
+  }
+  return null;
+}
+
+function run(seed: number, steps: number, membership = false): void {
   const net = new Network(IDS, { snapshotChunkSize: 8 }, seed, confState(IDS), 'snapshot');
+  if (membership) for (const id of SPARES.filter((x) => !IDS.includes(x))) net.join(id, seed * 7 + id.charCodeAt(0));
+  const all = [...net.nodes.keys()];
   net.reorder = true;
   net.duplicateRate = 0.05;
   const rand = net.rand;
@@ -27,13 +54,23 @@ function run(seed: number, steps: number): void {
   let n = 0;
   for (let step = 0; step < steps; step++) {
     const r = rand();
-    const id = IDS[Math.floor(rand() * IDS.length)]!;
+    const id = all[Math.floor(rand() * all.length)]!;
     if (r < 0.05) net.isolate(id);
     else if (r < 0.1) net.recover();
-    else if (r < 0.13) net.drop(id, IDS[Math.floor(rand() * IDS.length)]!, 0.5);
+    else if (r < 0.13) net.drop(id, all[Math.floor(rand() * all.length)]!, 0.5);
     else if (r < 0.15) net.restart(id);
     else if (r < 0.17 && net.get(id).appliedIndex > net.get(id).storage.firstIndex()) net.compact(id);
-    else if (r < 0.5) {
+    else if (membership && r < 0.2) {
+      const lead = net.leader();
+      const cc = lead === null ? null : randomChange(net, lead, rand);
+      if (cc !== null) {
+        try {
+          net.node(lead!).proposeConfChange(cc);
+        } catch (err) {
+          if (!(err instanceof ProposalDroppedError)) throw err;
+        }
+      }
+    } else if (r < 0.5) {
       try {
         net.node(id).propose(enc(`v${n++}`));
       } catch {
@@ -42,7 +79,7 @@ function run(seed: number, steps: number): void {
     }
     for (const t of net.nodes.values()) t.node.tick();
     for (let i = 0; i < 3; i++) {
-      for (const nid of IDS) net.handleReady(nid);
+      for (const nid of all) net.handleReady(nid);
       net.deliverAll();
     }
     for (const t of net.nodes.values()) {
@@ -53,18 +90,34 @@ function run(seed: number, steps: number): void {
       leaders.set(s.term, t.id);
     }
   }
-  // Heal and check liveness: the cluster converges and applies a final entry everywhere.
+  // Heal and check liveness: the cluster converges (leaving any joint config) and applies a
+  // final entry on every member.
   net.recover();
   net.tickAll(40);
-  const lead = net.leader();
+  let lead = net.leader();
   expect(lead, `seed ${seed}`).not.toBeNull();
+  if (net.node(lead!).raft.trk.config.voters.outgoing.size > 0) {
+    try {
+      net.node(lead!).proposeConfChange({ changes: [] });
+    } catch (err) {
+      if (!(err instanceof ProposalDroppedError)) throw err;
+    }
+    net.tickAll(40);
+    lead = net.leader();
+    expect(lead, `seed ${seed}`).not.toBeNull();
+  }
+  const cs = net.node(lead!).raft.trk.confState();
+  expect(cs.votersOutgoing, `seed ${seed}`).toEqual([]);
   net.node(lead!).propose(enc('final'));
   net.tickAll(5);
-  for (const nid of IDS) expect(net.appliedData(nid).at(-1), `seed ${seed} node ${nid}`).toBe('final');
+  for (const nid of [...cs.voters, ...cs.learners]) expect(net.appliedData(nid).at(-1), `seed ${seed} node ${nid}`).toBe('final');
 }
 
 describe('chaos (seeded)', () => {
   for (let seed = 1; seed <= 12; seed++) {
     it(`keeps election safety and state machine safety, seed ${seed}`, () => run(seed, 400));
+  }
+  for (let seed = 101; seed <= 112; seed++) {
+    it(`... with membership changes (simple, joint, learners), seed ${seed}`, () => run(seed, 400, true));
   }
 });

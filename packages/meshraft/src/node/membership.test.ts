@@ -1,7 +1,7 @@
 /** Membership through the runtime: join as learner, automatic promotion, replacement, leave. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { testCluster, waitFor, type CounterNode, type TestCluster } from './__tests__/cluster.js';
-import { NodeStoppedError } from './errors.js';
+import { InvalidOptionError, NodeStoppedError } from './errors.js';
 
 let cluster: TestCluster | undefined;
 
@@ -52,6 +52,9 @@ describe('membership', () => {
     expect(voters(a)).toEqual(['a']);
     await removed;
     expect(await a.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 5 });
+    await expect(a.remove('a')).rejects.toBeInstanceOf(InvalidOptionError);
+    await expect(a.leave()).rejects.toBeInstanceOf(InvalidOptionError);
+    expect(a.status().stopped).toBe(false);
     // A removed member does not ask to join again (it would otherwise come back as a learner).
     await new Promise((r) => setTimeout(r, 500));
     expect(a.status().members.map((m) => m.id)).toEqual(['a']);

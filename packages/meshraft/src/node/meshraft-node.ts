@@ -537,6 +537,12 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       return Promise.reject(err);
     }
     if (done(this.confState)) return Promise.resolve();
+    const cs = this.confState;
+    const removed = new Set(cc.changes.filter((c) => c.type !== 'addVoter').map((c) => c.node));
+    if (cs.voters.length > 0 && cs.voters.every((v) => removed.has(v))) {
+      // The core would ignore it (a configuration needs a voter); say so instead of timing out.
+      return Promise.reject(new InvalidOptionError('id', 'the last voter cannot be removed or demoted'));
+    }
     return new Promise<void>((resolve, reject) => {
       const w: ConfWaiter = {
         cc,

@@ -171,3 +171,48 @@ describe('WebRTC transport (two in one process, real data channels)', () => {
     expect(a.send('b', bytes(1, 1))).toBe(false);
   });
 });
+
+describe('WebRTC transport when signaling drops or the machine sleeps', () => {
+  it('keeps data channels through a signaling outage; relayed frames wait (bounded) and flow after it', async () => {
+    const s1 = await h.server();
+    const port = s1.port;
+    const a = h.transport(s1.url, 'a', { relayFallbackMs: 200 });
+    const b = h.transport(s1.url, 'b');
+    const c = h.transport(s1.url, 'c', { forceRelay: true });
+    const downs: string[] = [];
+    a.on('peer-down', (p) => downs.push(p));
+    await untilState(a, 'b', 'webrtc');
+    await untilState(a, 'c', 'relay');
+    const atB = collect(b);
+    const atC = collect(c);
+    await s1.close(50);
+    await untilState(a, 'c', 'connecting');
+    expect(stateOf(a, 'b')).toBe('webrtc');
+    expect(a.send('b', bytes(10, 1))).toBe(true);
+    expect(a.send('c', bytes(10, 2))).toBe(true); // queued while nothing reaches c
+    await until(() => atB.get('a')?.length === 1, 'frame over the data channel during the outage');
+    expect(atC.get('a')).toBeUndefined();
+
+    await h.server({ port });
+    await untilState(a, 'c', 'relay');
+    await until(() => atC.get('a')?.length === 1, 'queued frame relayed after the outage');
+    expect(atC.get('a')).toEqual([bytes(10, 2)]);
+    // Presence churned through the restart; the open data channel to b never went away.
+    expect(stateOf(a, 'b')).toBe('webrtc');
+    expect(downs).not.toContain('b');
+    expect(a.send('b', bytes(10, 3))).toBe(true);
+    await until(() => atB.get('a')?.length === 2, 'frame over the same data channel');
+  });
+
+  it('reconnects signaling at once after a timer gap (the machine slept)', async () => {
+    const s = await h.server();
+    let clock = 0;
+    const signaling = h.client(s.url, 'a');
+    const a = createWebRtcTransport({ signaling, wrtc: instrumentedWrtc().wrtc, wake: { intervalMs: 20, gapMs: 1000, now: () => clock } });
+    h.add(() => a.close());
+    await signaling.whenJoined();
+    expect(signaling.stats().connects).toBe(1);
+    clock += 3_600_000;
+    await until(() => signaling.stats().connects === 2, 'a second signaling connection');
+  });
+});

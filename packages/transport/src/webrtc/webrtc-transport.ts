@@ -82,6 +82,8 @@ interface PeerState {
   gen: number;
   /** Once set, the peer uses the relay whenever no channel is open. */
   relayDue: boolean;
+  /** Signaling says the peer left, but its data channel is still open: keep it until that closes. */
+  departed: boolean;
   fallbackTimer: ReturnType<typeof setTimeout> | null;
   reconnectTimer: ReturnType<typeof setTimeout> | null;
   drainTimer: ReturnType<typeof setTimeout> | null;
@@ -174,7 +176,7 @@ class WebRtcTransport implements Transport {
     this.#relay = createRelayTransport({ signaling: s, closeSignaling: false, pingIntervalMs: this.#pingIntervalMs });
     this.#unsubscribe.push(
       s.on('peer-joined', (peer) => this.#addPeer(peer)),
-      s.on('peer-left', (peer) => this.#removePeer(peer)),
+      s.on('peer-left', (peer) => this.#onPeerLeft(peer)),
       s.on('joined', (peers) => this.#onJoined(peers)),
       s.on('status', () => this.#reevaluateAll()),
       s.on('signal', (from, payload) => this.#onSignal(from, payload)),
@@ -251,7 +253,9 @@ class WebRtcTransport implements Transport {
   }
 
   #addPeer(peer: PeerId): void {
-    if (this.#closed || peer === this.self || this.#peers.has(peer)) return;
+    const known = this.#peers.get(peer);
+    if (known) known.departed = false;
+    if (this.#closed || peer === this.self || known) return;
     const p: PeerState = {
       id: peer,
       initiator: this.self < peer,
@@ -268,6 +272,7 @@ class WebRtcTransport implements Transport {
       link: null,
       gen: 0,
       relayDue: !this.#useRtc,
+      departed: false,
       fallbackTimer: null,
       reconnectTimer: null,
       drainTimer: null,
@@ -286,6 +291,15 @@ class WebRtcTransport implements Transport {
       this.#kick(p);
     }
     this.#reevaluate(p);
+  }
+
+  #onPeerLeft(peer: PeerId): void {
+    const p = this.#peers.get(peer);
+    if (!p) return;
+    // Presence is lost when the signaling server restarts; a working data channel is not. A peer
+    // that really left closes the channel too, and the close removes it.
+    if (p.link?.isOpen) p.departed = true;
+    else this.#removePeer(peer);
   }
 
   #removePeer(peer: PeerId): void {
@@ -420,6 +434,10 @@ class WebRtcTransport implements Transport {
   #onLinkClosed(p: PeerState, cause: unknown): void {
     p.link = null;
     p.reassembler.reset();
+    if (p.departed) {
+      this.#removePeer(p.id);
+      return;
+    }
     if (cause !== undefined) this.#report(new PeerLinkError(p.id, 'connection failed', cause));
     this.#reevaluate(p);
     if (this.#closed || this.#peers.get(p.id) !== p) return;
@@ -460,10 +478,12 @@ class WebRtcTransport implements Transport {
   }
 
   #sendControl(p: PeerState, bytes: Uint8Array): void {
+    // Not gated on isOpen: a ping can arrive before simple-peer reports `connect` here (it
+    // waits for stats first), and the channel it came on can already carry the pong.
     try {
-      if (p.link?.isOpen) p.link.send(bytes);
+      p.link?.send(bytes);
     } catch {
-      // A closing channel; its close event follows.
+      // No channel yet, or a closing one (its close event follows).
     }
   }
 

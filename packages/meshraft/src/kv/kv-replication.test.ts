@@ -3,8 +3,8 @@
  * and malformed entries are answered identically without touching the state.
  */
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '@meshraft/core';
 import { harness } from './__tests__/kv-harness.js';
+import { GOLDEN_WORKLOAD, randomCommands, workloadSnapshotDigest } from './__tests__/workload.js';
 import { cas, deleteRange, put, range, txn } from './kv-commands.js';
 import { createKvStateMachine } from './kv-state-machine.js';
 import { KvError, KvErrorCode } from './kv-errors.js';
@@ -12,22 +12,6 @@ import { applyEntryData } from './state-machine.js';
 import { pack } from './msgpack.js';
 import { toBytes } from './bytes.js';
 import type { KvCommand } from './kv-types.js';
-
-function randomCommands(seed: number, n: number): KvCommand[] {
-  const rand = seededRandom(seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
-  const keys = ['a', 'b', 'c', 'd/1', 'd/2', 'd/3', 'e'];
-  const out: KvCommand[] = [];
-  for (let i = 0; i < n; i++) {
-    const r = rand();
-    const key = pick(keys);
-    if (r < 0.5) out.push(put(key, `v${i}`, { prevKv: rand() < 0.5 }));
-    else if (r < 0.65) out.push(deleteRange(key, { prefix: rand() < 0.5 }));
-    else if (r < 0.85) out.push(cas(key, rand() < 0.3 ? null : `v${Math.floor(rand() * i)}`, `c${i}`));
-    else out.push(txn([], [put(pick(keys), 'x'), put(pick(keys), 'y')])); // sometimes a duplicate: an error
-  }
-  return out;
-}
 
 const SEEDS = [1, 2, 3, 42, 1234];
 
@@ -99,6 +83,15 @@ describe('determinism', () => {
     late.restore(early.snapshot());
     entries.slice(200).forEach((d, i) => applyEntryData(late, d, { index: i + 201, term: 1 }));
     expect(late.snapshot()).toEqual(snaps[0]);
+  });
+});
+
+describe('snapshot format', () => {
+  // Golden digest: the same log must give these exact bytes on every platform and version. The
+  // browser test (e2e/tests/kv.spec.ts) checks Chromium against the same value. Changing the
+  // snapshot format means changing this digest on purpose.
+  it('a fixed workload gives a fixed snapshot digest', async () => {
+    expect(await workloadSnapshotDigest(GOLDEN_WORKLOAD.seed, GOLDEN_WORKLOAD.n)).toBe(GOLDEN_WORKLOAD.digest);
   });
 });
 

@@ -127,6 +127,11 @@ export class RaftLog {
     return this.lastIndex();
   }
 
+  /** Leader: appends one entry right after the last one (O(1)). */
+  appendOne(e: Entry): void {
+    this.unstable.appendOne(e);
+  }
+
   /**
    * First index in `ents` whose term differs from ours, or whose index is new; 0 if all of
    * them are already in the log.

@@ -645,6 +645,19 @@ export class Raft {
     }
   }
 
+  /** Leader: leaderPropose for one local entry, allocating only the entry itself. */
+  leaderProposeOne(type: EntryType, data: Uint8Array): void {
+    if (this.leadTransferee !== null) {
+      throw new ProposalDroppedError(this.id, `leadership is being transferred to ${this.leadTransferee}`);
+    }
+    if (!this.trk.isVoter(this.id)) throw new ProposalDroppedError(null, 'this node was removed from the cluster');
+    if (type === EntryType.ConfChange) this.checkConfChangeProposal(decodeConfChange(data));
+    const index = this.log.lastIndex() + 1;
+    this.log.appendOne({ term: this.term, index, type, data });
+    if (type === EntryType.ConfChange) this.pendingConfIndex = index;
+    this.needBcast = true;
+  }
+
   /**
    * A leader proposes a conf change only after committing an entry of its term (so it knows
    * the latest configuration, thesis §4.1 bug fix) and when no other change is unapplied; the

@@ -135,7 +135,8 @@ export class RawNode {
   protected proposeEntry(type: EntryType, data: Uint8Array): void {
     const r = this.raft;
     if (r.role === Role.Leader) {
-      r.leaderPropose([{ term: 0, index: 0, type, data }]);
+      // Fast path: no intermediate proposal entry or message.
+      r.leaderProposeOne(type, data);
       return;
     }
     r.step({ type: 'prop', from: r.id, to: r.id, term: 0, entries: [{ term: 0, index: 0, type, data }] });

@@ -107,6 +107,15 @@ export class Unstable {
     if (this.offsetInProgress > from) this.offsetInProgress = from;
   }
 
+  /** Appends one entry that directly follows the last one held. */
+  appendOne(e: Entry): void {
+    if (e.index !== this.offset + this.entries.length) {
+      this.truncateAndAppend([e]);
+      return;
+    }
+    this.entries.push(e);
+  }
+
   /** Entries in [lo, hi), which must lie within what is held. */
   slice(lo: number, hi: number): Entry[] {
     return this.entries.slice(lo - this.offset, hi - this.offset);

@@ -4,11 +4,13 @@
  */
 import { EntryType, type Entry } from '@meshraft/core';
 import { describe, expect, it } from 'vitest';
+import { createMemoryStorage } from '@meshraft/storage';
 import { createCounterStateMachine } from '../kv/index.js';
 import { FakeTimers, flush } from './__tests__/fake-timers.js';
 import { gatedStorage, ready, recordingTransport, ScriptedCore, scriptedAdapter } from './__tests__/scripted-core.js';
 import { createNode } from './create-node.js';
 import { NodeStoppedError, NoQuorumError } from './errors.js';
+import { encodeFrame } from './wire.js';
 
 async function setup() {
   const log: string[] = [];
@@ -29,8 +31,8 @@ async function setup() {
 
 const heartbeat = { type: 'heartbeatResp', from: 'a', to: 'b', term: 1, context: null } as const;
 
-function entry(index: number, data: Uint8Array): Entry {
-  return { term: 1, index, type: EntryType.Normal, data };
+function entry(index: number, data: Uint8Array, term = 1): Entry {
+  return { term, index, type: EntryType.Normal, data };
 }
 
 describe('host loop', () => {
@@ -120,7 +122,6 @@ describe('host loop', () => {
       core: scriptedAdapter(core),
       timers: new FakeTimers(),
     });
-    const { encodeFrame } = await import('./wire.js');
     transport.emit('b', new Uint8Array([1, 2, 3]));
     transport.emit('b', encodeFrame('t', 'b', 'z', { kind: 'raft', msg: { ...heartbeat, from: 'b', to: 'z' } }));
     transport.emit('b', encodeFrame('other', 'b', 'a', { kind: 'raft', msg: { ...heartbeat, from: 'b', to: 'a' } }));
@@ -143,5 +144,49 @@ describe('host loop', () => {
     expect(log).not.toContain('send b frame');
     await expect(pending).rejects.toBeInstanceOf(NodeStoppedError);
     expect(node.status().stopped).toBe(true);
+  });
+
+  it('serves lease reads only on a leader acknowledged by a quorum in its term, recently', async () => {
+    const log: string[] = [];
+    const core = new ScriptedCore(log);
+    const transport = recordingTransport(log);
+    const timers = new FakeTimers();
+    const node = await createNode({
+      cluster: 't',
+      id: 'a',
+      storage: createMemoryStorage(),
+      transport,
+      stateMachine: createCounterStateMachine(),
+      core: scriptedAdapter(core),
+      timers,
+      bootstrap: { voters: ['a', 'b', 'c'] },
+    });
+    const ack = (from: string, term: number): void =>
+      transport.emit(from, encodeFrame('t', from, 'a', { kind: 'raft', msg: { type: 'heartbeatResp', from, to: 'a', term, context: null } }));
+    const leaseRead = async (): Promise<boolean> => {
+      const before = core.readContexts.length;
+      const r = node.read({ type: 'get' }, { consistency: 'lease', timeoutMs: 50 }).catch(() => undefined);
+      await flush();
+      await timers.advance(60);
+      await r;
+      return core.readContexts.length === before; // no ReadIndex round: served from the lease
+    };
+    // Leader of term 2 with an entry of its term applied.
+    core.readies.push(
+      ready({
+        softState: { role: 'leader', lead: 'a' },
+        hardState: { term: 2, vote: 'a', commit: 2 },
+        committedEntries: [entry(2, new Uint8Array(), 2)],
+      }),
+    );
+    await timers.advance(100);
+    expect(await leaseRead()).toBe(false); // nobody acknowledged yet
+    ack('b', 1);
+    expect(await leaseRead()).toBe(false); // an answer from an older term does not count
+    ack('b', 2);
+    expect(await leaseRead()).toBe(true); // a and b: a quorum of three
+    await timers.advance(500); // half the election timeout (1 s) since b's answer
+    expect(await leaseRead()).toBe(false);
+    await node.stop();
   });
 });

@@ -228,3 +228,12 @@ export function isMessage(m: unknown): m is Message {
 export function isResponse(t: MessageType): boolean {
   return t === 'appResp' || t === 'voteResp' || t === 'preVoteResp' || t === 'heartbeatResp' || t === 'snapshotResp';
 }
+
+/**
+ * Whether the host may send `m` before the Ready it came in is durable (thesis §10.2.1: a
+ * leader may write its log in parallel with replicating it). True for the leader-only
+ * replication messages; everything else must wait for the Ready's entries and hard state.
+ */
+export function canSendBeforePersist(m: Message): boolean {
+  return m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot';
+}

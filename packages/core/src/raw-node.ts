@@ -25,11 +25,12 @@ export interface SoftState {
  * 1. Persist `snapshot` (if any), then append `entries` (truncating any conflicting suffix), then
  *    persist `hardState` (if any). If `mustSync`, make these durable (fsync / committed IndexedDB
  *    transaction) before step 2.
- * 2. Send `messages`. Every message may depend on step 1 being durable: a vote response promises
- *    the vote is persisted, an appResp promises the entries are. Exception (thesis §10.2.1): when
- *    `softState`/status says this node is the leader, its `app`, `heartbeat` and `snapshot`
- *    messages may be sent before or in parallel with step 1, because the leader counts its own
- *    copy toward commitment only after advance() reports it persisted. All other messages wait.
+ * 2. Send `messages`. A message may depend on step 1 being durable: a vote request or response
+ *    promises the vote is persisted, an appResp promises the entries are. Exception (thesis
+ *    §10.2.1): `app`, `heartbeat` and `snapshot` messages (only leaders send them) may be sent
+ *    before or in parallel with step 1 (see canSendBeforePersist), because a leader counts its
+ *    own copy toward commitment only after advance() reports it persisted, and its term and vote
+ *    were made durable before it could win. All other messages wait for step 1.
  * 3. Apply `committedEntries` to the state machine (after step 1: they may include entries of
  *    this same Ready) and install `snapshot` into the state machine if present.
  * 4. Serve each of `readStates` once the applied index is >= its `index`.

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
 import { b64, startGateway, unb64, type GatewayServer } from './__tests__/gateway-server.js';
 import { toEtcdId } from './member-id.js';
 import type { MetricsSource } from './metrics.js';
@@ -317,6 +318,27 @@ describe('errors', () => {
     } as RequestInit);
     expect(streamed.status).toBe(413);
     expect((await ok('/v3/maintenance/status')).header.revision).toBe('1');
+  });
+
+  it('a client that hangs up mid-body does not hurt the server', async () => {
+    gw = await startGateway();
+    const { port } = new URL(gw.url);
+    await new Promise<void>((resolve, reject) => {
+      const sock = connect(Number(port), '127.0.0.1', () => {
+        sock.write('POST /v3/kv/put HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"key":');
+        setImmediate(() => {
+          sock.destroy();
+          resolve();
+        });
+      });
+      sock.on('error', reject);
+    });
+    await putAll('after');
+    expect((await ok('/v3/kv/range', { key: b64('after') })).count).toBe('1');
+    // The abandoned request settled (it was counted) instead of waiting forever for its body.
+    await expect
+      .poll(async () => (await (await fetch(`${gw.url}/metrics`)).text()).split('\n'))
+      .toContain(`meshraft_gateway_requests_total{path="/v3/kv/put",code="499"} 1`);
   });
 
   it('no leader → 503 "etcdserver: no leader" (code 14); serializable reads still work', async () => {

@@ -58,6 +58,9 @@ const TOO_LARGE = new EtcdGatewayError(
   'etcdserver: request is too large',
 );
 
+/** The client hung up before sending its whole body; counted as 499 (nginx's code), nothing sent. */
+const CLIENT_CLOSED = new Error('client closed the request');
+
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length']);
@@ -80,11 +83,19 @@ function readBody(req: IncomingMessage, limit: number): Promise<string> {
       }
       chunks.push(chunk);
     });
+    let done = false;
     req.on('end', () => {
+      done = true;
       if (!failed) resolve(Buffer.concat(chunks).toString('utf8'));
     });
-    req.on('error', (err) => {
-      if (!failed) reject(err);
+    // A request stream only fails when the client aborts or resets; 'close' covers hang-ups
+    // that raise no error. Either way there is no one left to answer.
+    req.on('error', () => {
+      if (!failed) reject(CLIENT_CLOSED);
+      failed = true;
+    });
+    req.on('close', () => {
+      if (!done && !failed) reject(CLIENT_CLOSED);
       failed = true;
     });
   });
@@ -200,6 +211,10 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
       // An unparsable URL is just an unknown path.
     }
     serve(req, res, path).catch((err: unknown) => {
+      if (err === CLIENT_CLOSED) {
+        count(path, 499);
+        return;
+      }
       const extra: Record<string, string> = {};
       if (err instanceof EtcdGatewayError) {
         if (err.code === EtcdGatewayErrorCode.MethodNotAllowed) extra.allow = path === '/metrics' ? 'GET, HEAD' : 'POST';

@@ -11,6 +11,7 @@ export interface CliArgs {
   readonly nodes?: number;
   readonly ticks?: number;
   readonly verbose: boolean;
+  readonly messages: boolean;
   readonly snapshotEvery?: number;
   readonly bug?: SimBug;
   readonly help: boolean;
@@ -23,6 +24,7 @@ export const USAGE = `usage: pnpm sim [--seed N | --seeds FROM..TO] [--nodes N] 
   --ticks N          ticks of the fault phase (default 300)
   --snapshot-every N snapshot and compact every N applied entries (default 0: never)
   --verbose          print a readable trace of the run
+  --messages         like --verbose, plus every delivered message
   --bug NAME         run a deliberately broken host (${SIM_BUGS.join(', ')}): the checks must fail
 Exits non-zero if any seed fails.`;
 
@@ -38,6 +40,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let ticks: number | undefined;
   let snapshotEvery: number | undefined;
   let verbose = false;
+  let messages = false;
   let bug: SimBug | undefined;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -70,6 +73,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '-v':
         verbose = true;
         break;
+      case '--messages':
+        messages = verbose = true;
+        break;
       case '--bug': {
         const v = value();
         if (!SIM_BUGS.includes(v as SimBug)) throw new BadSimConfigError(`--bug must be one of ${SIM_BUGS.join(', ')}, got ${v ?? 'nothing'}`);
@@ -90,6 +96,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     from,
     to,
     verbose,
+    messages,
     ...(bug !== undefined && { bug }),
     help,
     ...(nodes !== undefined && { nodes }),

@@ -15,6 +15,7 @@ function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: 
     ...(args.snapshotEvery !== undefined && { snapshotEvery: args.snapshotEvery }),
     ...(args.bug !== undefined && { bug: args.bug }),
     ...(args.verbose && { trace: (line: string) => console.log(line) }),
+    ...(args.messages && { traceMessages: true }),
   };
 }
 

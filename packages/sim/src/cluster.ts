@@ -5,7 +5,7 @@
  * every pending Ready). Drivers decide what happens: the seeded fault injector (simulator) or a
  * fixed script (demo).
  */
-import type { Entry, Message } from '@meshraft/core';
+import type { ConfState, Entry, Message } from '@meshraft/core';
 import { SafetyChecker } from './invariants.js';
 import type { ApplyOutcome } from './kv-state-machine.js';
 import type { KvOutput } from './linearizability/kv-model.js';
@@ -14,7 +14,10 @@ import { Xoshiro128 } from './random.js';
 import { SimNode, type CrashPoint, type SimBug } from './sim-node.js';
 
 export interface ClusterOptions {
+  /** Every node, founding voters first. */
   readonly ids: readonly string[];
+  /** The founding voters (default: all ids); the rest are spares that can join later. */
+  readonly voters?: readonly string[];
   readonly electionTick: number;
   readonly heartbeatTick: number;
   readonly sessionTtl: number;
@@ -25,6 +28,33 @@ export interface ClusterOptions {
   /** Randomness for node seeds, Ready order and the network. */
   readonly rng: Xoshiro128;
   readonly trace?: ((line: string) => void) | undefined;
+  /** Also trace every delivered message (very verbose; for debugging a seed). */
+  readonly traceMessages?: boolean | undefined;
+}
+
+/** A one-line summary of a message for traces. */
+export function describeMessage(m: Message): string {
+  const head = `${m.from}->${m.to} ${m.type} t${m.term}`;
+  switch (m.type) {
+    case 'app':
+      return `${head} after ${m.index}/t${m.logTerm} +${m.entries.length} commit ${m.commit}`;
+    case 'appResp':
+      return `${head} ${m.reject ? `reject ${m.index} hint ${m.rejectHint}/t${m.logTerm}` : `ok ${m.index}`}`;
+    case 'vote':
+    case 'preVote':
+      return `${head} last ${m.index}/t${m.logTerm}${m.transfer ? ' transfer' : ''}`;
+    case 'voteResp':
+    case 'preVoteResp':
+      return `${head} ${m.reject ? 'rejected' : 'granted'}`;
+    case 'heartbeat':
+      return `${head} commit ${m.commit}`;
+    case 'snapshot':
+      return `${head} snap ${m.metadata.index}/t${m.metadata.term} bytes ${m.offset}+${m.data.length}/${m.totalSize}${m.done ? ' done' : ''}`;
+    case 'snapshotResp':
+      return `${head} snap ${m.index} next ${m.offset}${m.reject ? ' rejected' : ''}`;
+    default:
+      return head;
+  }
 }
 
 export interface ClusterListener {
@@ -48,12 +78,14 @@ export class Cluster {
   private readonly orderRng: Xoshiro128;
   private listener: ClusterListener | null = null;
   readonly trace: (line: string) => void;
+  private readonly traceMessages: boolean;
 
   constructor(o: ClusterOptions) {
     this.nodeSeeds = o.rng.fork();
     this.orderRng = o.rng.fork();
     this.net = new Network<Message>(o.rng.fork(), o.network);
     const t = o.trace;
+    this.traceMessages = o.traceMessages === true && t !== undefined;
     this.trace = t ? (line) => t(`[t${String(this.now).padStart(4, '0')}] ${line}`) : () => {};
     const events = {
       send: (from: string, to: string, m: Message) => {
@@ -67,15 +99,21 @@ export class Cluster {
       onRead: (_node: string, readId: string, output: KvOutput) => this.listener?.onRead(readId, output),
       onRole: (node: string, role: string, term: number) => {
         if (role === 'leader') this.leaderTerms.add(term);
-        this.trace(`${node} is ${role} in term ${term}`);
+        const n = this.node(node);
+        const conf = role === 'leader' || role === 'candidate' ? ` (config voters [${n.raw!.raft.trk.confState().voters.join(' ')}] applied ${n.applied} commit ${n.status()!.commit})` : '';
+        this.trace(`${node} is ${role} in term ${term}${conf}`);
       },
+      onConfChange: (node: string, conf: ConfState, index: number) => this.onConfChange(node, conf, index),
     };
+    for (const id of o.voters ?? o.ids) this.everMember.add(id);
     this.nodes = o.ids.map(
       (id) =>
         new SimNode(
           {
             id,
-            voters: o.ids,
+            // Spares too: the disk holds the configuration as of its snapshot, and for an empty
+            // log that is the founding one, which the log's conf changes build on.
+            voters: o.voters ?? o.ids,
             electionTick: o.electionTick,
             heartbeatTick: o.heartbeatTick,
             sessionTtl: o.sessionTtl,
@@ -87,6 +125,28 @@ export class Cluster {
           events,
         ),
     );
+  }
+
+  /** Highest conf change index applied anywhere, and the configuration it produced. */
+  latestConf: { index: number; conf: ConfState } | null = null;
+  /** Nodes that were members at some point (a removed node is never re-added: ids are not reused). */
+  readonly everMember = new Set<string>();
+  confChangesApplied = 0;
+
+  private onConfChange(node: string, conf: ConfState, index: number): void {
+    if (this.latestConf !== null && index <= this.latestConf.index) return;
+    this.latestConf = { index, conf };
+    this.confChangesApplied++;
+    for (const id of [...conf.voters, ...conf.learners, ...conf.votersOutgoing, ...conf.learnersNext]) this.everMember.add(id);
+    const joint = conf.votersOutgoing.length ? ` outgoing [${conf.votersOutgoing.join(' ')}]${conf.autoLeave ? ' (auto-leave)' : ''}` : '';
+    this.trace(`config at index ${index} (first applied by ${node}): voters [${conf.voters.join(' ')}]${joint} learners [${[...conf.learners, ...conf.learnersNext].join(' ')}]`);
+  }
+
+  /** Whether `id` is in the latest known configuration (as voter or learner). */
+  isMember(id: string): boolean {
+    const c = this.latestConf?.conf;
+    if (c === undefined) return this.everMember.has(id);
+    return [...c.voters, ...c.learners, ...c.votersOutgoing, ...c.learnersNext].includes(id);
   }
 
   listen(listener: ClusterListener): void {
@@ -145,6 +205,7 @@ export class Cluster {
       const n = this.node(env.to);
       if (!n.alive) continue;
       this.at();
+      if (this.traceMessages) this.trace(`  ${describeMessage(env.message)}`);
       n.raw!.step(env.message);
     }
   }

@@ -8,6 +8,8 @@
  * the committed log.
  */
 import {
+  decodeConfChange,
+  EntryType,
   MemoryStorage,
   RawNode,
   Role,
@@ -49,10 +51,15 @@ export interface NodeEvents {
   onApplied(node: string, outcome: ApplyOutcome, entry: Entry): void;
   onRead(node: string, readId: string, output: KvOutput): void;
   onRole(node: string, role: string, term: number, lead: string | null): void;
+  onConfChange(node: string, conf: ConfState, index: number): void;
 }
 
 export interface SimNodeConfig {
   readonly id: string;
+  /**
+   * The founding voters, for every node including spares that join later: a disk starts with the
+   * configuration as of index 0, and replaying the log's conf changes must start from it.
+   */
   readonly voters: readonly string[];
   readonly electionTick: number;
   readonly heartbeatTick: number;
@@ -106,6 +113,11 @@ export class SimNode {
 
   get applied(): number {
     return this.appliedIndex;
+  }
+
+  /** The configuration as of the applied index. */
+  get conf(): ConfState {
+    return this.confState;
   }
 
   /** Boots (or reboots) from the disk alone. */
@@ -255,6 +267,13 @@ export class SimNode {
     }
     this.checker.observeApply(this.id, { index: e.index, term: e.term, digest: digestEntry(e.type, e.data) });
     this.appliedIndex = e.index;
+    if (e.type === EntryType.ConfChange) {
+      const cc = decodeConfChange(e.data);
+      this.confState = this.raw!.applyConfChange(cc);
+      this.events.onConfChange(this.id, this.confState, e.index);
+      this.events.onApplied(this.id, { kind: 'noop' }, e);
+      return;
+    }
     const outcome = this.sm.apply(e.index, e.data);
     this.events.onApplied(this.id, outcome, e);
   }
@@ -276,6 +295,9 @@ export class SimNode {
     const snapIndex = this.disk.snapshot().metadata.index;
     if (this.appliedIndex - snapIndex < every) return;
     this.disk.createSnapshot(this.appliedIndex, this.confState, this.sm.snapshot());
+    // The disk's configuration is the one as of its snapshot: a restart re-applies the conf
+    // changes after it along with every other entry (as etcd's MemoryStorage does).
+    this.disk.setConfState(this.confState);
     // Keep a tail of entries so slightly lagging followers catch up without a snapshot.
     const keepFrom = this.appliedIndex - Math.floor(every / 2);
     if (keepFrom > this.disk.firstIndex()) this.disk.compact(keepFrom);

@@ -11,6 +11,7 @@
 import { EntryType, MeshraftError, type ConfState, type Entry, type NodeId, type Snapshot } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
 import type { LinkState, Transport } from '@meshraft/transport';
+import type { NodeMetrics, RaftRole as MetricsRole } from '../etcd/metrics.js';
 import type { StateMachine } from '../kv/state-machine.js';
 import { Emitter } from './emitter.js';
 import {
@@ -28,6 +29,7 @@ import {
   ProposalTooLargeError,
   StaleRequestError,
 } from './errors.js';
+import { LatencyRecorder } from './latency-histogram.js';
 import { nextMembershipChange } from './membership-policy.js';
 import { positiveMs, type Logger, type ResolvedOptions } from './options.js';
 import type { ConfChange, CoreAdapter, Message, RaftCore, RaftRole, Ready } from './raft-core.js';
@@ -225,6 +227,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private lastStatusKey = '';
+  private readonly counters = { failed: 0, elections: 0, leaderChanges: 0 };
+  private readonly saveLatency = new LatencyRecorder();
 
   constructor(init: MeshraftNodeInit<C, R, Q, QR>) {
     this.id = init.id;
@@ -304,6 +308,27 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     };
   }
 
+  /** Counters for monitoring (the etcd gateway's /metrics reads them). */
+  metrics(): NodeMetrics {
+    const s = this.status();
+    const role: MetricsRole = s.role === 'preCandidate' ? 'pre-candidate' : s.role;
+    return {
+      role,
+      term: s.term,
+      leader: s.leader,
+      commitIndex: s.commit,
+      appliedIndex: s.applied,
+      proposalsCommitted: s.commit,
+      proposalsApplied: s.applied,
+      proposalsPending: this.proposals.size,
+      proposalsFailed: this.counters.failed,
+      electionsStarted: this.counters.elections,
+      leaderChanges: this.counters.leaderChanges,
+      links: this.transport.links().map((l) => ({ peer: l.peer, state: l.state })),
+      storageWriteLatency: this.saveLatency.snapshot(),
+    };
+  }
+
   // ---- proposals ----------------------------------------------------------------------------
 
   /**
@@ -338,6 +363,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     return new Promise<R>((resolve, reject) => {
       const timer = this.timers.setTimeout(() => {
         this.proposals.delete(ks);
+        this.counters.failed++;
         if (key.client === this.clientId) this.markUnresolved(key.seq);
         reject(new NoQuorumError(timeoutMs, key));
       }, timeoutMs);
@@ -381,6 +407,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (this.proposals.get(ks) !== w) return;
     this.proposals.delete(ks);
     this.timers.clearTimeout(w.timer);
+    if (err) this.counters.failed++;
     if (err) w.reject(err);
     else w.resolve(result as R);
   }
@@ -671,6 +698,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (this.retryTimer !== undefined) this.timers.clearInterval(this.retryTimer);
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
+    this.counters.failed += this.proposals.size;
     const pending: Pending[] = [...this.proposals.values(), ...this.reads.values(), ...this.confWaiters];
     this.proposals.clear();
     this.reads.clear();
@@ -762,11 +790,13 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
     if (rd.hardState) this.term = rd.hardState.term;
     if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+      const t0 = this.timers.now();
       await this.storage.save({
         ...(rd.snapshot && { snapshot: rd.snapshot }),
         ...(rd.entries.length > 0 && { entries: rd.entries }),
         ...(rd.hardState && { hardState: rd.hardState }),
       });
+      this.saveLatency.observe(this.timers.now() - t0);
     }
     // Persisted: now the messages that promise it (votes, append acks) may go out.
     for (const m of rd.messages) this.sendRaft(m);
@@ -806,6 +836,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
 
   private onSoftState(role: RaftRole, lead: NodeId | null): void {
     if (role !== this.role) {
+      if (role === 'candidate') this.counters.elections++;
       this.role = role;
       if (role === 'leader') {
         this.leaderSince = this.timers.now();
@@ -814,6 +845,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       this.events.emit('role', role);
     }
     if (lead !== this.leader) {
+      if (lead !== null) this.counters.leaderChanges++;
       this.leader = lead;
       this.events.emit('leader', lead);
       // A new leader: hand it everything unfinished now instead of at the next retry tick.

@@ -1,0 +1,19 @@
+/**
+ * @module indexeddb
+ * `@meshraft/storage/indexeddb`: durable Raft storage for browser nodes (windows and workers).
+ */
+export {
+  IndexedDbStorage,
+  openIndexedDbStorage,
+  type IndexedDbDurability,
+  type IndexedDbStorageOptions,
+} from './indexeddb-storage.js';
+export {
+  IndexedDbUnavailableError,
+  IndexedDbWriteError,
+  InvalidStorageOptionsError,
+  StorageCorruptError,
+  StorageQuotaExceededError,
+  type IndexedDbUnavailableReason,
+} from './errors.js';
+export { databaseName } from './schema.js';

@@ -1,0 +1,296 @@
+/**
+ * @module indexeddb/indexeddb-storage
+ * DurableStorage on IndexedDB for browser nodes (windows and Web Workers; no DOM use).
+ * Reads are served synchronously from a MemoryStorage loaded at open; every write is one
+ * readwrite transaction over the stores it touches, and the in-memory view changes only after
+ * that transaction committed. Writes are queued so each one is planned against the state the
+ * previous one left.
+ */
+import {
+  MeshraftError,
+  SnapshotOutOfDateError,
+  UnavailableError,
+  type Entry,
+  type InitialState,
+  type MemoryStorage,
+  type Snapshot,
+} from '@meshraft/core';
+import type { IDBPDatabase, IDBPTransaction } from 'idb';
+import type { DurableStorage, StorageUpdate } from '../durable-storage.js';
+import { InvalidUpdateError, StorageClosedError } from '../errors.js';
+import {
+  IndexedDbUnavailableError,
+  InvalidStorageOptionsError,
+  toWriteError,
+  type IndexedDbUnavailableReason,
+} from './errors.js';
+import { loadState } from './load-state.js';
+import { openDatabase } from './open-database.js';
+import {
+  ALL_STORES,
+  CONF_STATE_KEY,
+  HARD_STATE_KEY,
+  SNAPSHOT_KEY,
+  databaseName,
+  metaKey,
+  type MeshraftDb,
+  type StoreName,
+} from './schema.js';
+import { applyPlan, planSave, type WritePlan } from './write-plan.js';
+
+export type IndexedDbDurability = 'strict' | 'relaxed';
+
+export interface IndexedDbStorageOptions {
+  /** Cluster name; with nodeId it names the database (`meshraft/<cluster>/<nodeId>`). */
+  readonly cluster: string;
+  readonly nodeId?: string;
+  /** Use this database name instead of the one derived from cluster and nodeId. */
+  readonly name?: string;
+  /**
+   * `strict` (default): a save resolves only once the browser flushed it to disk, which Raft
+   * needs before a node answers a vote or acknowledges entries. `relaxed`: resolves once the OS
+   * has the data; an OS crash or power loss can lose the last saves. Only for throwaway clusters.
+   */
+  readonly durability?: IndexedDbDurability;
+  /**
+   * The IDBFactory to use (default: the global `indexedDB`), e.g. a fresh fake-indexeddb factory per
+   * test. idb checks values against the global IDB classes, so those must be the matching ones.
+   */
+  readonly indexedDB?: IDBFactory;
+  /** IDBKeyRange matching `indexedDB` (default: the global one); pass both when injecting. */
+  readonly keyRange?: typeof IDBKeyRange;
+}
+
+type Tx = IDBPTransaction<MeshraftDb, StoreName[], 'readwrite'>;
+
+/** A Uint8Array view is stored with its whole backing buffer by structured clone: copy views. */
+function ownBytes(data: Uint8Array): Uint8Array {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+}
+
+function entryRecord(e: Entry): Entry {
+  return { index: e.index, term: e.term, type: e.type, data: ownBytes(e.data) };
+}
+
+function snapshotRecord(s: Snapshot): Snapshot {
+  return { metadata: s.metadata, data: ownBytes(s.data) };
+}
+
+export class IndexedDbStorage implements DurableStorage {
+  private tail: Promise<void> = Promise.resolve();
+  private closing = false;
+  private lost: IndexedDbUnavailableReason | undefined;
+  private closed: Promise<void> = Promise.resolve();
+
+  /** Use openIndexedDbStorage. */
+  constructor(
+    readonly name: string,
+    private readonly db: IDBPDatabase<MeshraftDb>,
+    private readonly keyRange: typeof IDBKeyRange,
+    private readonly memory: MemoryStorage,
+    private readonly meta: Map<string, string>,
+    readonly durability: IndexedDbDurability,
+  ) {}
+
+  /** Called by the connection's versionchange/close handlers. */
+  markLost(reason: IndexedDbUnavailableReason): void {
+    this.lost ??= reason;
+  }
+
+  /** The in-memory view, or StorageClosedError once close() was called. */
+  private get view(): MemoryStorage {
+    if (this.closing) throw new StorageClosedError();
+    return this.memory;
+  }
+
+  initialState(): InitialState {
+    return this.view.initialState();
+  }
+  entries(lo: number, hi: number, maxBytes?: number): Entry[] {
+    return this.view.entries(lo, hi, maxBytes);
+  }
+  term(index: number): number {
+    return this.view.term(index);
+  }
+  firstIndex(): number {
+    return this.view.firstIndex();
+  }
+  lastIndex(): number {
+    return this.view.lastIndex();
+  }
+  snapshot(): Snapshot {
+    return this.view.snapshot();
+  }
+  getMeta(key: string): string | undefined {
+    if (this.closing) throw new StorageClosedError();
+    return this.meta.get(key);
+  }
+
+  save(update: StorageUpdate): Promise<void> {
+    return this.enqueue(async () => {
+      const plan = planSave(this.memory, update);
+      await this.write(ALL_STORES, (tx) => this.writePlan(tx, plan));
+      applyPlan(this.memory, plan);
+    });
+  }
+
+  compact(snapshot: Snapshot): Promise<void> {
+    return this.enqueue(async () => {
+      const index = snapshot.metadata.index;
+      const held = this.memory.snapshot().metadata.index;
+      if (index <= held) throw new SnapshotOutOfDateError(index, held);
+      if (index > this.memory.lastIndex()) throw new UnavailableError(index, this.memory.lastIndex());
+      const term = this.memory.term(index);
+      if (snapshot.metadata.term !== term) {
+        throw new InvalidUpdateError(`snapshot at ${index} has term ${snapshot.metadata.term}, the log has ${term}`);
+      }
+      await this.write(['entries', 'snapshot'], (tx) => [
+        tx.objectStore('snapshot').put(snapshotRecord(snapshot), SNAPSHOT_KEY),
+        tx.objectStore('entries').delete(this.keyRange.upperBound(index)),
+      ]);
+      this.memory.createSnapshot(index, snapshot.metadata.confState, snapshot.data);
+      this.memory.compact(index);
+    });
+  }
+
+  setMeta(key: string, value: string): Promise<void> {
+    return this.enqueue(async () => {
+      if (typeof key !== 'string' || typeof value !== 'string') {
+        throw new InvalidUpdateError('meta keys and values must be strings');
+      }
+      await this.write(['state'], (tx) => [tx.objectStore('state').put(value, metaKey(key))]);
+      this.meta.set(key, value);
+    });
+  }
+
+  /** Idempotent: waits for queued writes to settle, then closes the connection. */
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = true;
+      this.closed = this.tail.then(() => this.db.close());
+    }
+    return this.closed;
+  }
+
+  /** Run `op` after every earlier write settled; reject at once once closed or lost. */
+  private enqueue(op: () => Promise<void>): Promise<void> {
+    if (this.closing) return Promise.reject(new StorageClosedError());
+    const result = this.tail.then(() => {
+      if (this.lost !== undefined) {
+        throw new IndexedDbUnavailableError(this.lost, `the connection to ${this.name} was closed`);
+      }
+      return op();
+    });
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * One readwrite transaction. Every request's promise is awaited (a failed one aborts the
+   * transaction, and an unobserved rejection would surface as an unhandled error); the
+   * transaction's own error is the most precise cause (QuotaExceededError shows up there).
+   */
+  private async write(stores: StoreName[], fill: (tx: Tx) => Promise<unknown>[]): Promise<void> {
+    let tx: Tx | undefined;
+    let requests: Promise<unknown>[];
+    try {
+      tx = this.db.transaction(stores, 'readwrite', { durability: this.durability });
+      requests = fill(tx);
+    } catch (err) {
+      try {
+        tx?.abort();
+      } catch {
+        // already finished or never started: the original error is what matters
+      }
+      if (tx !== undefined) await tx.done.catch(() => undefined);
+      throw toWriteError(err, this.lost);
+    }
+    const results = await Promise.allSettled([...requests, tx.done]);
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw toWriteError(tx.error ?? failed.reason, this.lost);
+  }
+
+  private writePlan(tx: Tx, plan: WritePlan): Promise<unknown>[] {
+    const requests: Promise<unknown>[] = [];
+    const entries = tx.objectStore('entries');
+    const state = tx.objectStore('state');
+    if (plan.snapshot !== undefined) {
+      requests.push(entries.clear());
+      requests.push(tx.objectStore('snapshot').put(snapshotRecord(plan.snapshot), SNAPSHOT_KEY));
+      // MemoryStorage takes the snapshot's configuration; persist it so a reload agrees.
+      requests.push(state.put(plan.snapshot.metadata.confState, CONF_STATE_KEY));
+    }
+    if (plan.truncateFrom !== undefined) requests.push(entries.delete(this.keyRange.lowerBound(plan.truncateFrom)));
+    for (const e of plan.entries) requests.push(entries.put(entryRecord(e)));
+    if (plan.confState !== undefined) requests.push(state.put(plan.confState, CONF_STATE_KEY));
+    if (plan.hardState !== undefined) requests.push(state.put(plan.hardState, HARD_STATE_KEY));
+    return requests;
+  }
+}
+
+function resolveFactory(options: IndexedDbStorageOptions): { factory: IDBFactory; keyRange: typeof IDBKeyRange } {
+  const g = globalThis as { indexedDB?: IDBFactory; IDBKeyRange?: typeof IDBKeyRange };
+  let factory: IDBFactory | undefined;
+  try {
+    factory = options.indexedDB ?? g.indexedDB;
+  } catch (err) {
+    // Some sandboxed contexts throw SecurityError on merely reading the global.
+    throw new IndexedDbUnavailableError('missing', 'reading the indexedDB global threw', { cause: err });
+  }
+  const keyRange = options.keyRange ?? g.IDBKeyRange;
+  if (factory === undefined || factory === null) {
+    throw new IndexedDbUnavailableError('missing', 'there is no indexedDB in this environment and none was given');
+  }
+  if (keyRange === undefined) {
+    throw new IndexedDbUnavailableError('missing', 'there is no IDBKeyRange global: pass keyRange with indexedDB');
+  }
+  // idb recognises requests and connections with `instanceof` against the global classes.
+  if (typeof (globalThis as { IDBRequest?: unknown }).IDBRequest !== 'function') {
+    throw new IndexedDbUnavailableError('missing', 'the IndexedDB classes are not globals (in Node: import fake-indexeddb/auto)');
+  }
+  return { factory, keyRange };
+}
+
+function checkOptions(options: IndexedDbStorageOptions): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidStorageOptionsError('options are required');
+  if (typeof options.cluster !== 'string' || options.cluster === '') {
+    throw new InvalidStorageOptionsError('cluster must be a non-empty string');
+  }
+  if (options.nodeId !== undefined && (typeof options.nodeId !== 'string' || options.nodeId === '')) {
+    throw new InvalidStorageOptionsError('nodeId must be a non-empty string when given');
+  }
+  if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
+    throw new InvalidStorageOptionsError('name must be a non-empty string when given');
+  }
+  const d = options.durability;
+  if (d !== undefined && d !== 'strict' && d !== 'relaxed') {
+    throw new InvalidStorageOptionsError(`durability must be 'strict' or 'relaxed', not ${String(d)}`);
+  }
+}
+
+/**
+ * Open (creating if needed) the node's database and load its state. Rejects with
+ * IndexedDbUnavailableError when IndexedDB is missing, blocked or refuses to open, and with
+ * StorageCorruptError when the stored log is inconsistent.
+ */
+export async function openIndexedDbStorage(options: IndexedDbStorageOptions): Promise<IndexedDbStorage> {
+  checkOptions(options);
+  const { factory, keyRange } = resolveFactory(options);
+  const name = options.name ?? databaseName(options.cluster, options.nodeId);
+  let storage: IndexedDbStorage | undefined;
+  let lostEarly: IndexedDbUnavailableReason | undefined;
+  const db = await openDatabase(factory, name, {
+    onLost: (reason) => (storage ? storage.markLost(reason) : (lostEarly ??= reason)),
+  });
+  let loaded;
+  try {
+    loaded = await loadState(db);
+  } catch (err) {
+    db.close();
+    if (err instanceof MeshraftError) throw err;
+    throw new IndexedDbUnavailableError(lostEarly ?? 'open-failed', `cannot read ${name}`, { cause: err });
+  }
+  storage = new IndexedDbStorage(name, db, keyRange, loaded.memory, loaded.meta, options.durability ?? 'strict');
+  if (lostEarly !== undefined) storage.markLost(lostEarly);
+  return storage;
+}

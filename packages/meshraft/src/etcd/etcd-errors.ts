@@ -39,6 +39,8 @@ export const EtcdGatewayErrorCode = {
   MethodNotAllowed: 'ETCD_METHOD_NOT_ALLOWED',
   /** The body is larger than `maxBodyBytes`. HTTP 413. */
   BodyTooLarge: 'ETCD_BODY_TOO_LARGE',
+  /** The KvClient lacks what the endpoint needs (watch). HTTP 501. */
+  NotImplemented: 'ETCD_NOT_IMPLEMENTED',
 } as const;
 export type EtcdGatewayErrorCode = (typeof EtcdGatewayErrorCode)[keyof typeof EtcdGatewayErrorCode];
 

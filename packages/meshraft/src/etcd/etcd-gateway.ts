@@ -22,7 +22,9 @@ import {
   parsePutRequest,
   parseRangeRequest,
   parseTxnRequest,
+  parseWatchRequest,
 } from './etcd-request.js';
+import { serveWatch } from './etcd-watch.js';
 import {
   deleteRangeJson,
   headerJson,
@@ -160,7 +162,7 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
   };
 
   function count(path: string, status: number): void {
-    const key = `${path in endpoints || path === '/metrics' ? path : 'other'} ${status}`;
+    const key = `${path in endpoints || path === '/metrics' || path === '/v3/watch' ? path : 'other'} ${status}`;
     requests.set(key, (requests.get(key) ?? 0) + 1);
   }
 
@@ -190,6 +192,15 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
     if (path === '/metrics') {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
       send(res, path, 200, metricsText(), 'text/plain; version=0.0.4; charset=utf-8');
+      return;
+    }
+    if (path === '/v3/watch') {
+      if (req.method !== 'POST') throw methodNotAllowed();
+      const body = parseJson(await readBody(req, maxBodyBytes));
+      const w = parseWatchRequest(body);
+      if (w.key.length === 0) throw badRequest('etcdserver: key is not provided');
+      await serveWatch(kv, w, res, header);
+      count(path, 200);
       return;
     }
     const endpoint = endpoints[path];

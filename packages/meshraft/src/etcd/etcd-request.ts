@@ -61,8 +61,15 @@ function boolField(obj: Json, name: string, what: string): boolean | undefined {
   return v || undefined;
 }
 
-function enumField<T>(obj: Json, name: string, names: readonly string[], values: readonly T[], what: string): T {
-  const v = field(obj, name) ?? 0;
+function enumField<T>(
+  obj: Json,
+  name: string,
+  names: readonly string[],
+  values: readonly T[],
+  what: string,
+  given: unknown = field(obj, name),
+): T {
+  const v = given ?? 0;
   const i = typeof v === 'string' ? names.indexOf(v) : typeof v === 'number' ? v : -1;
   const out = Number.isInteger(i) ? values[i] : undefined;
   if (out === undefined) throw badRequest(`${what}.${name}: expected one of ${names.join(', ')}`);
@@ -181,5 +188,39 @@ export function parseTxnRequest(body: Json, what = 'txn', depth = 0): TxnCommand
     compare: arrayField(body, 'compare', what).map((c, i) => parseCompare(c, `${what}.compare[${i}]`)),
     success: arrayField(body, 'success', what).map((o, i) => parseRequestOp(o, `${what}.success[${i}]`, depth)),
     failure: arrayField(body, 'failure', what).map((o, i) => parseRequestOp(o, `${what}.failure[${i}]`, depth)),
+  };
+}
+
+/** A parsed `/v3/watch` create_request. */
+export interface WatchCreateRequest {
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+  /** 0: from now on. */
+  readonly startRevision: number;
+  readonly prevKv: boolean;
+  readonly noPut: boolean;
+  readonly noDelete: boolean;
+  readonly watchId: number;
+}
+
+/** The body of `/v3/watch`: one `create_request` (the HTTP gateway cannot cancel mid-stream). */
+export function parseWatchRequest(body: Json): WatchCreateRequest {
+  if (field(body, 'cancel_request') !== undefined || field(body, 'progress_request') !== undefined) {
+    throw badRequest('watch: only create_request is supported over HTTP; close the stream to cancel');
+  }
+  const what = 'watch.create_request';
+  const c = asObject(field(body, 'create_request'), what);
+  const filters = arrayField(c, 'filters', what).map((f, i) =>
+    enumField(c, 'filters', ['NOPUT', 'NODELETE'], ['noPut', 'noDelete'] as const, `${what}[${i}]`, f),
+  );
+  const rangeEnd = bytesField(c, 'range_end', what);
+  return {
+    key: bytesField(c, 'key', what) ?? EMPTY,
+    ...(rangeEnd === undefined ? {} : { rangeEnd }),
+    startRevision: intField(c, 'start_revision', what) ?? 0,
+    prevKv: boolField(c, 'prev_kv', what) === true,
+    noPut: filters.includes('noPut'),
+    noDelete: filters.includes('noDelete'),
+    watchId: intField(c, 'watch_id', what) ?? 0,
   };
 }

@@ -5,7 +5,7 @@
  * state machine for tests and single-node use.
  */
 import { MeshraftError, type NodeId } from '@meshraft/core';
-import type { KvCommand, KvQueryResult, KvResultOf, RangeQuery } from '../kv/index.js';
+import type { KvCommand, KvQueryResult, KvResultOf, RangeQuery, WatchListener, WatchOptions } from '../kv/index.js';
 
 /** No leader is known after the client's own wait; etcd answers "etcdserver: no leader". */
 export class NoLeaderError extends MeshraftError {
@@ -65,4 +65,9 @@ export interface KvClient {
   status(): Promise<KvClientStatus>;
   members(): Promise<readonly KvMember[]>;
   identity(): ResponseIdentity;
+  /**
+   * Optional: subscribe to this member's apply stream (a KvStateMachine's `watch`); returns the
+   * unsubscribe function. Without it `/v3/watch` answers 501.
+   */
+  watch?(options: WatchOptions, listener: WatchListener): () => void;
 }

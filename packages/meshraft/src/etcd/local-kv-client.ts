@@ -62,5 +62,6 @@ export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKv
       return [{ id: memberId, name: memberId, peerUrls: [], clientUrls: [], isLearner: false }];
     },
     identity: () => ({ clusterId, memberId, raftTerm: term }),
+    watch: (watchOptions, listener) => sm.watch(watchOptions, listener),
   };
 }

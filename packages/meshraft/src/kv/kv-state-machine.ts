@@ -51,6 +51,8 @@ export interface KvStateMachine extends StateMachine<KvCommand, KvResult, KvQuer
   readonly revision: number;
   /** Number of keys. */
   readonly size: number;
+  /** Number of live watch subscriptions (to spot leaks). */
+  readonly watchCount: number;
   /** Subscribe to changes of one key or range on this replica; returns the unsubscribe function. */
   watch(options: WatchOptions, listener: WatchListener): () => void;
 }
@@ -277,6 +279,9 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     },
     get size() {
       return index.size;
+    },
+    get watchCount() {
+      return watchers.size;
     },
     apply,
     query,

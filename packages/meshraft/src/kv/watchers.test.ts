@@ -48,7 +48,9 @@ describe('watch', () => {
     h.apply(txn([], []));
     expect(got).toEqual([]);
     h.apply(put('a', '1'));
+    expect(h.sm.watchCount).toBe(1);
     stop();
+    expect(h.sm.watchCount).toBe(0);
     h.apply(put('a', '2'));
     expect(got.map(summary)).toEqual([{ revision: 2, events: ['put a'] }]);
   });

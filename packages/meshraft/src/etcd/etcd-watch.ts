@@ -1,0 +1,101 @@
+/**
+ * @module etcd-watch
+ * `POST /v3/watch` as grpc-gateway streams it: a chunked response of newline-separated
+ * `{"result": WatchResponse}` objects. The first says `created`; then one message per revision
+ * with matching events. The stream ends when the client disconnects.
+ *
+ * Events come from the answering member's apply stream (KvClient.watch). No history is kept, so
+ * a `start_revision` at or below the current revision is answered the way etcd answers a
+ * compacted one: `canceled` with `compact_revision` set to the first revision it can deliver.
+ */
+import type { ServerResponse } from 'node:http';
+import type { WatchBatch, WatchEvent } from '../kv/index.js';
+import { EtcdGatewayError, EtcdGatewayErrorCode, GrpcCode } from './etcd-errors.js';
+import type { WatchCreateRequest } from './etcd-request.js';
+import { kvJson } from './etcd-response.js';
+import type { KvClient } from './kv-client.js';
+
+type JsonObject = Record<string, unknown>;
+
+export function watchUnsupported(): EtcdGatewayError {
+  return new EtcdGatewayError(
+    EtcdGatewayErrorCode.NotImplemented,
+    GrpcCode.Unimplemented,
+    501,
+    'watch is not supported by this member',
+  );
+}
+
+function eventJson(e: WatchEvent, prevKv: boolean): JsonObject {
+  const o: JsonObject = {};
+  if (e.type === 'delete') o.type = 'DELETE'; // PUT is the enum's zero value, so it is omitted
+  o.kv = kvJson(e.kv);
+  if (prevKv && e.prevKv) o.prev_kv = kvJson(e.prevKv);
+  return o;
+}
+
+/**
+ * Serve one watch stream until the client goes away. `header(revision)` builds response headers.
+ * Resolves once the stream is set up (created or canceled).
+ */
+export async function serveWatch(
+  kv: KvClient,
+  w: WatchCreateRequest,
+  res: ServerResponse,
+  header: (revision: number) => JsonObject,
+): Promise<void> {
+  if (kv.watch === undefined) throw watchUnsupported();
+  const watchId = w.watchId === 0 ? {} : { watch_id: String(w.watchId) };
+  const write = (result: JsonObject) => {
+    if (!res.destroyed) res.write(JSON.stringify({ result }) + '\n');
+  };
+
+  // Subscribe before asking for the current revision, so no change falls in between; batches
+  // that arrive before the stream is announced wait in `pending`.
+  let pending: WatchBatch[] | null = [];
+  let minRevision = w.startRevision;
+  const deliver = (batch: WatchBatch) => {
+    if (batch.revision < minRevision) return;
+    const events = batch.events
+      .filter((e) => !(e.type === 'put' ? w.noPut : w.noDelete))
+      .map((e) => eventJson(e, w.prevKv));
+    if (events.length > 0) write({ header: header(batch.revision), ...watchId, events });
+  };
+  const unsubscribe = kv.watch(
+    { key: w.key, ...(w.rangeEnd ? { rangeEnd: w.rangeEnd } : {}), prevKv: w.prevKv },
+    (batch) => (pending ? pending.push(batch) : deliver(batch)),
+  );
+  const stop = () => unsubscribe();
+  // 'close' on the response fires when the client hangs up (or the stream ends).
+  res.on('close', stop);
+
+  let current: number;
+  try {
+    const probe = await kv.read({ type: 'range', key: new Uint8Array([0]), countOnly: true }, { linearizable: false });
+    current = probe.revision;
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' });
+  if (w.startRevision !== 0 && w.startRevision <= current) {
+    stop();
+    write({ header: header(current), ...watchId, created: true });
+    write({
+      header: header(current),
+      ...watchId,
+      canceled: true,
+      compact_revision: String(current + 1),
+      cancel_reason: 'etcdserver: mvcc: required revision has been compacted',
+    });
+    res.end();
+    return;
+  }
+  if (minRevision === 0) minRevision = current + 1;
+  write({ header: header(current), ...watchId, created: true });
+  const early = pending;
+  pending = null;
+  // Batches that raced the probe: anything at or below `current` is already in the state the
+  // client will read, so only later ones are news.
+  for (const batch of early) deliver(batch);
+}

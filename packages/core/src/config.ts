@@ -37,6 +37,8 @@ export interface RaftConfig {
   readonly disableProposalForwarding?: boolean;
   /** Bytes per snapshot chunk message. Default 64 KiB (fits a WebRTC data channel message). */
   readonly snapshotChunkSize?: number;
+  /** Snapshot chunks sent ahead of the follower's acknowledgement. Default 4. */
+  readonly snapshotChunksInFlight?: number;
 }
 
 export interface ResolvedConfig {
@@ -54,6 +56,7 @@ export interface ResolvedConfig {
   readonly maxCommittedSizePerReady: number;
   readonly disableProposalForwarding: boolean;
   readonly snapshotChunkSize: number;
+  readonly snapshotChunksInFlight: number;
 }
 
 export const DEFAULTS = {
@@ -67,6 +70,7 @@ export const DEFAULTS = {
   maxCommittedSizePerReady: Infinity,
   disableProposalForwarding: false,
   snapshotChunkSize: 64 * 1024,
+  snapshotChunksInFlight: 4,
 } as const;
 
 function hashId(id: string): number {
@@ -113,5 +117,6 @@ export function resolveConfig(c: RaftConfig): ResolvedConfig {
     maxCommittedSizePerReady: maxCommitted,
     disableProposalForwarding: c.disableProposalForwarding ?? DEFAULTS.disableProposalForwarding,
     snapshotChunkSize: positiveInt('snapshotChunkSize', c.snapshotChunkSize ?? DEFAULTS.snapshotChunkSize),
+    snapshotChunksInFlight: positiveInt('snapshotChunksInFlight', c.snapshotChunksInFlight ?? DEFAULTS.snapshotChunksInFlight),
   };
 }

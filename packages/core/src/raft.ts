@@ -24,11 +24,17 @@ export interface ReadState {
   readonly context: Uint8Array;
 }
 
-/** A snapshot being streamed to one follower. */
+/** A snapshot being streamed to one follower, a window of chunks at a time. */
 interface OutgoingSnapshot {
   readonly snapshot: Snapshot;
-  /** Next byte the follower asked for. */
-  offset: number;
+  /** Next byte the follower asked for: everything before it arrived. */
+  acked: number;
+  /** Next byte to send. */
+  sent: number;
+  /** Whether any chunk went out (an empty snapshot is one empty chunk). */
+  started: boolean;
+  /** Offset already rewound to after a gap report, so repeated reports do not resend again. */
+  rewoundAt: number;
   /** Heartbeat round in which the last chunk was sent (a silent round triggers a resend). */
   sentRound: number;
 }
@@ -413,35 +419,65 @@ export class Raft {
       throw new LogCorruptionError(`log is compacted below ${pr.next} but storage has no snapshot`);
     }
     pr.becomeSnapshot(snapshot.metadata.index);
-    const out: OutgoingSnapshot = { snapshot, offset: 0, sentRound: this.heartbeatRound };
+    const out: OutgoingSnapshot = { snapshot, acked: 0, sent: 0, started: false, rewoundAt: -1, sentRound: this.heartbeatRound };
     this.outgoingSnapshots.set(to, out);
-    this.sendSnapshotChunk(to, out);
+    this.sendSnapshotChunks(to, out);
     return true;
   }
 
-  sendSnapshotChunk(to: NodeId, out: OutgoingSnapshot): void {
+  /** Sends chunks from `out.sent` while fewer than snapshotChunksInFlight are unacknowledged. */
+  sendSnapshotChunks(to: NodeId, out: OutgoingSnapshot): void {
     const { data, metadata } = out.snapshot;
-    const end = Math.min(data.length, out.offset + this.cfg.snapshotChunkSize);
-    const m: SnapshotMessage = {
-      type: 'snapshot',
-      from: this.id,
-      to,
-      term: this.term,
-      metadata,
-      offset: out.offset,
-      totalSize: data.length,
-      data: data.subarray(out.offset, end),
-      done: end >= data.length,
-    };
-    out.sentRound = this.heartbeatRound;
-    this.send(m);
+    const chunk = this.cfg.snapshotChunkSize;
+    // One chunk until the follower confirms it wants this snapshot (it may already hold the
+    // entries), then a window.
+    const window = out.acked === 0 ? chunk : chunk * this.cfg.snapshotChunksInFlight;
+    while ((out.sent < data.length || !out.started) && out.sent - out.acked < window) {
+      const end = Math.min(data.length, out.sent + chunk);
+      const m: SnapshotMessage = {
+        type: 'snapshot',
+        from: this.id,
+        to,
+        term: this.term,
+        metadata,
+        offset: out.sent,
+        totalSize: data.length,
+        data: data.subarray(out.sent, end),
+        done: end >= data.length,
+      };
+      this.send(m);
+      out.sent = end;
+      out.started = true;
+      out.sentRound = this.heartbeatRound;
+    }
   }
 
-  /** Leader: a follower in snapshot state answered a heartbeat; resend if a chunk seems lost. */
+  /** Leader: the follower reports it has every byte before `offset`. */
+  handleSnapshotAck(to: NodeId, out: OutgoingSnapshot, offset: number): void {
+    if (offset >= out.snapshot.data.length) return; // complete: the appResp follows
+    if (offset > out.acked) {
+      out.acked = offset;
+    } else if (offset < out.acked) {
+      // The follower lost what it had (it restarted): start again from where it is.
+      out.acked = offset;
+      out.sent = offset;
+      out.rewoundAt = offset;
+    } else if (offset === out.acked && offset < out.sent && out.rewoundAt !== offset) {
+      // The follower saw a gap (a lost chunk): resend from where it stopped, once per gap.
+      out.sent = offset;
+      out.rewoundAt = offset;
+    }
+    this.sendSnapshotChunks(to, out);
+  }
+
+  /** Leader: a follower in snapshot state answered a heartbeat; resend if chunks seem lost. */
   maybeResendSnapshotChunk(to: NodeId): void {
     const out = this.outgoingSnapshots.get(to);
-    if (out === undefined) return;
-    if (this.heartbeatRound - out.sentRound >= 2) this.sendSnapshotChunk(to, out);
+    if (out === undefined || this.heartbeatRound - out.sentRound < 2) return;
+    out.sent = out.acked;
+    out.rewoundAt = -1;
+    out.started = out.acked > 0;
+    this.sendSnapshotChunks(to, out);
   }
 
   /** Leader: the follower gave up on the snapshot (or it failed): probe again. */

@@ -245,9 +245,7 @@ const leader: RoleBehavior = {
           r.abortSnapshot(m.from);
           return;
         }
-        if (m.offset >= out.snapshot.data.length) return; // complete: the appResp follows
-        out.offset = m.offset;
-        r.sendSnapshotChunk(m.from, out);
+        r.handleSnapshotAck(m.from, out, m.offset);
         return;
       }
       default:

@@ -62,6 +62,41 @@ describe('snapshots (§7)', () => {
     expect(sentOffsets.filter((o) => o === 48).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('pipelines at most snapshotChunksInFlight chunks, after a first chunk confirms the transfer', () => {
+    const net = laggingFollower({ snapshotChunksInFlight: 3 });
+    net.recover();
+    let acksAllowed = 1;
+    const order: string[] = [];
+    net.filter = (m) => {
+      if (m.type === 'snapshot') order.push(`chunk@${m.offset}`);
+      if (m.type === 'snapshotResp') {
+        if (acksAllowed === 0) return false;
+        acksAllowed--;
+        order.push(`ack@${m.offset}`);
+      }
+      return true;
+    };
+    net.tickAll(1);
+    // One chunk, its ack, then a window of three; further acks are lost so nothing more goes.
+    expect(order).toEqual(['chunk@0', 'ack@16', 'chunk@16', 'chunk@32', 'chunk@48']);
+    net.filter = null;
+    net.tickAll(6);
+    expect(net.appliedData('c')).toEqual(want);
+  });
+
+  it('a follower that restarts mid-transfer gets the snapshot again from the start', () => {
+    const net = laggingFollower();
+    net.recover();
+    let chunks = 0;
+    net.filter = (m) => !(m.type === 'snapshot' && ++chunks > 3);
+    net.tickAll(2);
+    expect(net.node('c').raft.incomingSnapshot).not.toBeNull();
+    net.restart('c');
+    net.filter = null;
+    net.tickAll(6);
+    expect(net.appliedData('c')).toEqual(want);
+  });
+
   it('a partial snapshot is discarded when the leader changes, and the new leader\'s is installed', () => {
     const net = laggingFollower();
     net.recover();

@@ -6,18 +6,12 @@
  * that transaction committed. Writes are queued so each one is planned against the state the
  * previous one left.
  */
-import {
-  MeshraftError,
-  SnapshotOutOfDateError,
-  UnavailableError,
-  type Entry,
-  type InitialState,
-  type MemoryStorage,
-  type Snapshot,
-} from '@meshraft/core';
+import { MeshraftError, type Entry, type Snapshot } from '@meshraft/core';
 import type { IDBPDatabase, IDBPTransaction } from 'idb';
-import type { DurableStorage, StorageUpdate } from '../durable-storage.js';
-import { InvalidUpdateError, StorageClosedError } from '../errors.js';
+import type { StorageUpdate } from '../durable-storage.js';
+import { StorageClosedError } from '../errors.js';
+import { checkMeta } from '../validate.js';
+import { ViewStorage, type ViewState } from '../view-storage.js';
 import {
   IndexedDbUnavailableError,
   InvalidStorageOptionsError,
@@ -36,7 +30,7 @@ import {
   type MeshraftDb,
   type StoreName,
 } from './schema.js';
-import { applyPlan, planSave, type WritePlan } from './write-plan.js';
+import { checkCompact, planSave, type WritePlan } from './write-plan.js';
 
 export type IndexedDbDurability = 'strict' | 'relaxed';
 
@@ -76,105 +70,66 @@ function snapshotRecord(s: Snapshot): Snapshot {
   return { metadata: s.metadata, data: ownBytes(s.data) };
 }
 
-export class IndexedDbStorage implements DurableStorage {
+export class IndexedDbStorage extends ViewStorage {
   private tail: Promise<void> = Promise.resolve();
-  private closing = false;
+  private closing: Promise<void> | undefined;
   private lost: IndexedDbUnavailableReason | undefined;
-  private closed: Promise<void> = Promise.resolve();
 
   /** Use openIndexedDbStorage. */
   constructor(
     readonly name: string,
     private readonly db: IDBPDatabase<MeshraftDb>,
     private readonly keyRange: typeof IDBKeyRange,
-    private readonly memory: MemoryStorage,
-    private readonly meta: Map<string, string>,
+    state: ViewState,
     readonly durability: IndexedDbDurability,
-  ) {}
+  ) {
+    super(state);
+  }
 
   /** Called by the connection's versionchange/close handlers. */
   markLost(reason: IndexedDbUnavailableReason): void {
     this.lost ??= reason;
   }
 
-  /** The in-memory view, or StorageClosedError once close() was called. */
-  private get view(): MemoryStorage {
-    if (this.closing) throw new StorageClosedError();
-    return this.memory;
-  }
-
-  initialState(): InitialState {
-    return this.view.initialState();
-  }
-  entries(lo: number, hi: number, maxBytes?: number): Entry[] {
-    return this.view.entries(lo, hi, maxBytes);
-  }
-  term(index: number): number {
-    return this.view.term(index);
-  }
-  firstIndex(): number {
-    return this.view.firstIndex();
-  }
-  lastIndex(): number {
-    return this.view.lastIndex();
-  }
-  snapshot(): Snapshot {
-    return this.view.snapshot();
-  }
-  getMeta(key: string): string | undefined {
-    if (this.closing) throw new StorageClosedError();
-    return this.meta.get(key);
-  }
-
   save(update: StorageUpdate): Promise<void> {
     return this.enqueue(async () => {
-      const plan = planSave(this.memory, update);
+      const plan = planSave(this.log, update);
       await this.write(ALL_STORES, (tx) => this.writePlan(tx, plan));
-      applyPlan(this.memory, plan);
+      this.applyUpdate(update);
     });
   }
 
   compact(snapshot: Snapshot): Promise<void> {
     return this.enqueue(async () => {
-      const index = snapshot.metadata.index;
-      const held = this.memory.snapshot().metadata.index;
-      if (index <= held) throw new SnapshotOutOfDateError(index, held);
-      if (index > this.memory.lastIndex()) throw new UnavailableError(index, this.memory.lastIndex());
-      const term = this.memory.term(index);
-      if (snapshot.metadata.term !== term) {
-        throw new InvalidUpdateError(`snapshot at ${index} has term ${snapshot.metadata.term}, the log has ${term}`);
-      }
+      checkCompact(this.log, snapshot);
       await this.write(['entries', 'snapshot'], (tx) => [
         tx.objectStore('snapshot').put(snapshotRecord(snapshot), SNAPSHOT_KEY),
-        tx.objectStore('entries').delete(this.keyRange.upperBound(index)),
+        tx.objectStore('entries').delete(this.keyRange.upperBound(snapshot.metadata.index)),
       ]);
-      this.memory.createSnapshot(index, snapshot.metadata.confState, snapshot.data);
-      this.memory.compact(index);
+      this.applyCompact(snapshot);
     });
   }
 
   setMeta(key: string, value: string): Promise<void> {
     return this.enqueue(async () => {
-      if (typeof key !== 'string' || typeof value !== 'string') {
-        throw new InvalidUpdateError('meta keys and values must be strings');
-      }
+      checkMeta(key, value);
       await this.write(['state'], (tx) => [tx.objectStore('state').put(value, metaKey(key))]);
-      this.meta.set(key, value);
+      this.applyMeta(key, value);
     });
   }
 
-  /** Idempotent: waits for queued writes to settle, then closes the connection. */
+  /** Idempotent: writes issued before it still complete, then the connection closes. */
   close(): Promise<void> {
-    if (!this.closing) {
-      this.closing = true;
-      this.closed = this.tail.then(() => this.db.close());
-    }
-    return this.closed;
+    this.closing ??= this.tail.then(() => {
+      this.db.close();
+      this.markClosed();
+    });
+    return this.closing;
   }
 
   /** Run `op` after every earlier write settled; reject at once once closed or lost. */
   private enqueue(op: () => Promise<void>): Promise<void> {
-    if (this.closing) return Promise.reject(new StorageClosedError());
+    if (this.closing !== undefined) return Promise.reject(new StorageClosedError());
     const result = this.tail.then(() => {
       if (this.lost !== undefined) {
         throw new IndexedDbUnavailableError(this.lost, `the connection to ${this.name} was closed`);
@@ -211,19 +166,21 @@ export class IndexedDbStorage implements DurableStorage {
   }
 
   private writePlan(tx: Tx, plan: WritePlan): Promise<unknown>[] {
+    const { snapshot, hardState, confState } = plan.update;
     const requests: Promise<unknown>[] = [];
     const entries = tx.objectStore('entries');
     const state = tx.objectStore('state');
-    if (plan.snapshot !== undefined) {
+    if (snapshot !== undefined) {
       requests.push(entries.clear());
-      requests.push(tx.objectStore('snapshot').put(snapshotRecord(plan.snapshot), SNAPSHOT_KEY));
-      // MemoryStorage takes the snapshot's configuration; persist it so a reload agrees.
-      requests.push(state.put(plan.snapshot.metadata.confState, CONF_STATE_KEY));
+      requests.push(tx.objectStore('snapshot').put(snapshotRecord(snapshot), SNAPSHOT_KEY));
+      // The view takes the snapshot's configuration; persist it so a reload agrees.
+      requests.push(state.put(snapshot.metadata.confState, CONF_STATE_KEY));
     }
     if (plan.truncateFrom !== undefined) requests.push(entries.delete(this.keyRange.lowerBound(plan.truncateFrom)));
     for (const e of plan.entries) requests.push(entries.put(entryRecord(e)));
-    if (plan.confState !== undefined) requests.push(state.put(plan.confState, CONF_STATE_KEY));
-    if (plan.hardState !== undefined) requests.push(state.put(plan.hardState, HARD_STATE_KEY));
+    // Written after the snapshot's in the same transaction, so a given confState wins.
+    if (confState !== undefined) requests.push(state.put(confState, CONF_STATE_KEY));
+    if (hardState !== undefined) requests.push(state.put(hardState, HARD_STATE_KEY));
     return requests;
   }
 }
@@ -282,7 +239,7 @@ export async function openIndexedDbStorage(options: IndexedDbStorageOptions): Pr
   const db = await openDatabase(factory, name, {
     onLost: (reason) => (storage ? storage.markLost(reason) : (lostEarly ??= reason)),
   });
-  let loaded;
+  let loaded: ViewState;
   try {
     loaded = await loadState(db);
   } catch (err) {
@@ -290,7 +247,7 @@ export async function openIndexedDbStorage(options: IndexedDbStorageOptions): Pr
     if (err instanceof MeshraftError) throw err;
     throw new IndexedDbUnavailableError(lostEarly ?? 'open-failed', `cannot read ${name}`, { cause: err });
   }
-  storage = new IndexedDbStorage(name, db, keyRange, loaded.memory, loaded.meta, options.durability ?? 'strict');
+  storage = new IndexedDbStorage(name, db, keyRange, loaded, options.durability ?? 'strict');
   if (lostEarly !== undefined) storage.markLost(lostEarly);
   return storage;
 }

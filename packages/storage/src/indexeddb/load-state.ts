@@ -1,29 +1,25 @@
 /**
  * @module indexeddb/load-state
- * Reads everything a node persisted, in one read-only transaction, and rebuilds the in-memory view
- * the core reads from. The log is checked on the way in: a hole would make the core replicate or
- * apply garbage, so it fails loudly with StorageCorruptError instead.
+ * Reads everything a node persisted, in one read-only transaction, as the ViewState the view is
+ * rebuilt from. The log is checked on the way in: a hole would make the core replicate or apply
+ * garbage, so it fails loudly with StorageCorruptError instead.
  */
-import { MemoryStorage, type ConfState, type HardState } from '@meshraft/core';
+import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT, type ConfState, type HardState } from '@meshraft/core';
 import type { IDBPDatabase } from 'idb';
+import type { ViewState } from '../view-storage.js';
 import { StorageCorruptError } from './errors.js';
 import { CONF_STATE_KEY, HARD_STATE_KEY, META_PREFIX, SNAPSHOT_KEY, type MeshraftDb } from './schema.js';
 
-export interface LoadedState {
-  readonly memory: MemoryStorage;
-  readonly meta: Map<string, string>;
-}
-
-export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<LoadedState> {
+export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<ViewState> {
   const tx = db.transaction(['entries', 'state', 'snapshot'], 'readonly');
-  const [entries, stateKeys, stateValues, snapshot] = await Promise.all([
+  const [entries, stateKeys, stateValues, stored] = await Promise.all([
     tx.objectStore('entries').getAll(),
     tx.objectStore('state').getAllKeys(),
     tx.objectStore('state').getAll(),
     tx.objectStore('snapshot').get(SNAPSHOT_KEY),
     tx.done,
   ]);
-  let hardState: HardState | undefined;
+  let hardState: HardState = EMPTY_HARD_STATE;
   let confState: ConfState | undefined;
   const meta = new Map<string, string>();
   stateKeys.forEach((key, i) => {
@@ -32,13 +28,8 @@ export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<LoadedSta
     else if (key === CONF_STATE_KEY) confState = value as ConfState;
     else if (key.startsWith(META_PREFIX) && typeof value === 'string') meta.set(key.slice(META_PREFIX.length), value);
   });
-
-  const memory = new MemoryStorage({
-    ...(hardState !== undefined && { hardState }),
-    ...(confState !== undefined && { confState }),
-    ...(snapshot !== undefined && { snapshot }),
-  });
-  const offset = memory.firstIndex() - 1;
+  const snapshot = stored ?? EMPTY_SNAPSHOT;
+  const offset = snapshot.metadata.index;
   const first = entries[0];
   if (first !== undefined && first.index !== offset + 1) {
     throw new StorageCorruptError(`the log starts at ${first.index} but the snapshot ends at ${offset}`);
@@ -48,6 +39,5 @@ export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<LoadedSta
       throw new StorageCorruptError(`the log has a hole after index ${entries[i - 1]!.index}`);
     }
   }
-  memory.append(entries);
-  return { memory, meta };
+  return { snapshot, entries, hardState, confState: confState ?? snapshot.metadata.confState, meta };
 }

@@ -8,14 +8,17 @@
  * WebRTC transport over real data channels, signaling server in this process:
  * - node-node: two transports with @roamhq/wrtc in this one Node process (they share its
  *   event loop, like the relay case);
- * - browser-browser: two Chromium pages (Playwright, fixture page e2e/fixtures/webrtc.html served
- *   by Vite from source).
+ * - browser-browser: two Chromium pages (Playwright) of a Vite production build of the fixture
+ *   page e2e/fixtures/webrtc.html (a build, not the dev server: no dependency re-optimisation
+ *   reloading the page mid-run, and it is what an app ships).
  * Metrics: round-trip latency of 100-byte frames (ping-pong, one in flight), p50/p99; one-way
  * throughput with backpressure (the sender waits whenever send() refuses), frames/s with
  * 100-byte frames and MB/s with 64 KiB frames. Each figure is the median of RUNS runs.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { networkInterfaces } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSignalingServer, type SignalingServer } from '@meshraft/signaling-server';
 import type { Transport } from '@meshraft/transport';
@@ -181,10 +184,10 @@ type Api = { meshraftWebrtc: PageApi };
 /** The slice of Vite's API used here (Vite is e2e's dependency, not bench's). */
 interface ViteApi {
   defaultClientConditions: readonly string[];
-  createServer(config: object): Promise<{
-    listen(): Promise<unknown>;
+  build(config: object): Promise<unknown>;
+  preview(config: object): Promise<{
     close(): Promise<void>;
-    httpServer: { address(): string | { port: number } | null } | null;
+    httpServer: { address(): string | { port: number } | null };
   }>;
 }
 
@@ -209,15 +212,17 @@ async function browserPairs(server: SignalingServer): Promise<{ make: (room: str
     chromiumArgs: string[];
     chromiumExecutable(): string | undefined;
   };
-  const dev = await vite.createServer({
-    root: fileURLToPath(new URL('e2e/fixtures', repo)),
+  const root = fileURLToPath(new URL('e2e/fixtures', repo));
+  const outDir = mkdtempSync(join(tmpdir(), 'meshraft-bench-webrtc-'));
+  await vite.build({
+    root,
     configFile: false,
     logLevel: 'warn',
     resolve: { conditions: ['source', ...vite.defaultClientConditions] },
-    server: { host: '127.0.0.1', port: 0 },
+    build: { outDir, emptyOutDir: true, rollupOptions: { input: join(root, 'webrtc.html') } },
   });
-  await dev.listen();
-  const address = dev.httpServer?.address();
+  const web = await vite.preview({ root, configFile: false, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
+  const address = web.httpServer.address();
   if (!address || typeof address === 'string') throw new Error('vite server has no port');
   const pageUrl = `http://127.0.0.1:${address.port}/webrtc.html`;
   const executablePath = chromiumExecutable();
@@ -240,7 +245,8 @@ async function browserPairs(server: SignalingServer): Promise<{ make: (room: str
     },
     async stop() {
       await browser.close();
-      await dev.close();
+      await web.close();
+      rmSync(outDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeFrame, encodePing, encodePong, MIN_CHUNK_SIZE, Reassembler } from './chunk-codec.js';
+import { encodeBatch, encodeFrame, encodePing, encodePong, MIN_CHUNK_SIZE, Reassembler } from './chunk-codec.js';
 import { FrameTooLargeError } from '../errors.js';
 import { BadChunkError, BadOptionsError } from './errors.js';
 
@@ -113,5 +113,20 @@ describe('chunk codec', () => {
     expect(r2.push(chunks[0]!).kind).toBe('partial');
     expect(r2.push(encodePing(1)).kind).toBe('ping');
     expect(r2.push(chunks[1]!)).toEqual({ kind: 'frame', frame: big });
+  });
+
+  it('round-trips a batch, including empty frames and lengths needing two varint bytes', () => {
+    const frames = [bytes(3, 1), new Uint8Array(0), bytes(127, 2), bytes(128, 3), bytes(300, 4)];
+    const msg = encodeBatch(frames);
+    expect(msg.byteLength).toBe(1 + (1 + 3) + 1 + (1 + 127) + (2 + 128) + (2 + 300));
+    expect(new Reassembler('p', 1000).push(msg)).toEqual({ kind: 'batch', frames });
+  });
+
+  it('rejects malformed batches', () => {
+    const r = new Reassembler('p', 100);
+    expect(() => r.push(new Uint8Array([0x05]))).toThrow(/empty batch/);
+    expect(() => r.push(new Uint8Array([0x05, 3, 1, 2]))).toThrow(/overruns/);
+    expect(() => r.push(new Uint8Array([0x05, 0x80]))).toThrow(/truncated/);
+    expect(() => r.push(encodeBatch([bytes(101, 1)]))).toThrow(FrameTooLargeError);
   });
 });

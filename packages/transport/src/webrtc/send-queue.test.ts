@@ -8,6 +8,7 @@ class FakeChannel implements ChunkSink {
   readonly received: Uint8Array[] = [];
   private readonly reassembler = new Reassembler('fake', 1 << 24);
   maxSeen = 0;
+  messages = 0;
   get bufferedAmount(): number {
     return this.buffered.reduce((s, c) => s + c.byteLength, 0);
   }
@@ -17,8 +18,10 @@ class FakeChannel implements ChunkSink {
   }
   drain(): void {
     for (const c of this.buffered) {
+      this.messages += 1;
       const d = this.reassembler.push(c);
       if (d.kind === 'frame') this.received.push(d.frame);
+      if (d.kind === 'batch') this.received.push(...d.frames);
     }
     this.buffered = [];
   }
@@ -93,5 +96,27 @@ describe('SendQueue', () => {
       ch.drain();
     }
     expect(ch.received).toEqual([a]);
+  });
+
+  it('packs small frames that wait together into batch messages, in order', () => {
+    const q = new SendQueue(opts);
+    const ch = new FakeChannel();
+    const frames = Array.from({ length: 50 }, (_, i) => frame(i === 20 ? 600 : 10 + (i % 7), i));
+    for (const f of frames) q.push(f);
+    while (!q.isEmpty) {
+      q.pump(ch);
+      ch.drain();
+    }
+    expect(ch.received).toEqual(frames);
+    // 49 small frames of ~14 bytes fit ~18 to a 256-byte message; the 600-byte one is chunked.
+    expect(ch.messages).toBeLessThan(12);
+  });
+
+  it('sends a lone small frame at once, unbatched', () => {
+    const q = new SendQueue(opts);
+    const ch = new FakeChannel();
+    q.push(frame(5, 1));
+    q.pump(ch);
+    expect(ch.buffered).toEqual([new Uint8Array([0, 1, 1, 1, 1, 1])]);
   });
 });

@@ -4,9 +4,10 @@
  * channel's `bufferedAmount` is under a high-water mark. simple-peer's `send()` writes straight
  * to the channel and ignores its buffer, and a channel whose buffer overflows is closed by the
  * browser, so every write goes through here. A frame's chunks go out back to back (the
- * reassembler relies on it), but a big frame is fed in slices as the buffer drains.
+ * reassembler relies on it), but a big frame is fed in slices as the buffer drains. Small frames
+ * waiting together leave in one BATCH message.
  */
-import { encodeFrame } from './chunk-codec.js';
+import { batchedSize, encodeBatch, encodeFrame } from './chunk-codec.js';
 
 /** Where chunks go: a data channel, or anything with its buffer accounting. */
 export interface ChunkSink {
@@ -55,6 +56,13 @@ export class SendQueue {
       if (this.current === null) {
         const frame = this.frames.shift();
         if (frame === undefined) break;
+        const batch = this.batchAfter(frame);
+        if (batch !== null) {
+          sink.send(encodeBatch(batch));
+          for (const f of batch) this.bytes -= f.byteLength;
+          written += 1;
+          continue;
+        }
         const chunks = encodeFrame(frame, this.options.chunkSize, this.options.maxFrameBytes);
         this.current = { frame, chunks, sent: 0 };
       }
@@ -71,6 +79,22 @@ export class SendQueue {
       }
     }
     return written;
+  }
+
+  /** `frame` plus the frames queued behind it that fit one message with it, or null if none do. */
+  private batchAfter(frame: Uint8Array): Uint8Array[] | null {
+    const { chunkSize, maxFrameBytes } = this.options;
+    let size = 1 + batchedSize(frame);
+    if (size > chunkSize || frame.byteLength > maxFrameBytes) return null;
+    const batch = [frame];
+    for (let next = this.frames[0]; next !== undefined; next = this.frames[0]) {
+      const add = batchedSize(next);
+      if (size + add > chunkSize || next.byteLength > maxFrameBytes) break;
+      size += add;
+      batch.push(next);
+      this.frames.shift();
+    }
+    return batch.length > 1 ? batch : null;
   }
 
   /**

@@ -88,6 +88,20 @@ describe('SafetyChecker catches each violated property', () => {
     expect(c.violations.map((v) => v.kind)).toEqual(['vote-safety', 'vote-safety']);
   });
 
+  it('exactly-once: a command executed twice, or a retry given a different result', () => {
+    const c = new SafetyChecker();
+    c.observeExecution('n1', '7:1', 'apply', '{"ok":true}');
+    c.observeExecution('n1', '7:1', 'duplicate', '{"ok":true}');
+    expect(c.violations).toEqual([]);
+    c.observeExecution('n1', '7:1', 'duplicate', '{"ok":false}');
+    c.observeExecution('n1', '7:1', 'apply', '{"ok":true}');
+    expect(c.violations.map((v) => v.kind)).toEqual(['exactly-once', 'exactly-once']);
+    // A restarted node rebuilds its state machine and executes the log again: that is fine.
+    c.observeCrash('n1');
+    c.observeExecution('n1', '7:1', 'apply', '{"ok":true}');
+    expect(c.violations).toHaveLength(2);
+  });
+
   it('stays quiet on a correct run', () => {
     const c = new SafetyChecker();
     c.observeHardState('n1', 1, 'n1');

@@ -15,6 +15,8 @@
  *   indices in order without gaps.
  * - Vote safety (Figure 2): a node's persisted term never goes back and it never changes its vote
  *   within a term, across crashes too.
+ * - Exactly-once (thesis §6.3): a state machine executes each (client, seq) at most once, and a
+ *   retry answered from the session table gets the result of the original execution.
  */
 
 export type InvariantKind =
@@ -23,7 +25,8 @@ export type InvariantKind =
   | 'log-matching'
   | 'leader-completeness'
   | 'state-machine-safety'
-  | 'vote-safety';
+  | 'vote-safety'
+  | 'exactly-once';
 
 export interface Violation {
   readonly kind: InvariantKind;
@@ -72,6 +75,8 @@ export class SafetyChecker {
   private readonly committed = new Map<number, EntryFact & { node: string }>();
   private readonly lastApplied = new Map<string, number>();
   private readonly hardStates = new Map<string, { term: number; vote: string | null }>();
+  /** Per node (this incarnation of its state machine): command key -> result of its execution. */
+  private readonly executions = new Map<string, Map<string, string>>();
 
   /** Sets the position every following violation is reported at. */
   at(step: number, tick: number): void {
@@ -114,6 +119,23 @@ export class SafetyChecker {
     this.leading.delete(node);
     this.logs.delete(node);
     this.lastApplied.delete(node);
+    this.executions.delete(node);
+  }
+
+  /**
+   * A node's state machine decided what to do with command `key` (client:seq): executed it
+   * (`apply`) or answered from its session cache (`duplicate`), with `result` either way.
+   */
+  observeExecution(node: string, key: string, decision: 'apply' | 'duplicate', result: string): void {
+    let seen = this.executions.get(node);
+    if (seen === undefined) this.executions.set(node, (seen = new Map()));
+    const first = seen.get(key);
+    if (decision === 'apply') {
+      if (first !== undefined) this.fail('exactly-once', [node], [], `${node} executed command ${key} twice`);
+      seen.set(key, result);
+    } else if (first !== undefined && first !== result) {
+      this.fail('exactly-once', [node], [], `${node} answered a retry of ${key} with ${result}, but it first returned ${first}`);
+    }
   }
 
   /**

@@ -33,7 +33,11 @@ export class KvStateMachine {
   readonly executions = new Map<string, number>();
   duplicatesSuppressed = 0;
 
-  constructor(sessionTtl: number) {
+  /** `dedup: false` is a test double that ignores the session table and executes every copy. */
+  constructor(
+    sessionTtl: number,
+    private readonly dedup = true,
+  ) {
     this.sessions = new SessionTable({ ttl: sessionTtl });
   }
 
@@ -47,6 +51,9 @@ export class KvStateMachine {
       case 'mark':
         return { kind: 'mark', id: cmd.id };
       case 'kv': {
+        if (!this.dedup && this.sessions.lookup(cmd.client) !== undefined) {
+          return { kind: 'kv', client: cmd.client, seq: cmd.seq, decision: 'apply', output: this.execute(cmd.op) };
+        }
         const d = this.sessions.apply(cmd.client, cmd.seq, index, () => {
           const k = `${cmd.client}:${cmd.seq}`;
           this.executions.set(k, (this.executions.get(k) ?? 0) + 1);

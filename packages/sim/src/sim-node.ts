@@ -32,9 +32,10 @@ export type CrashPoint = 'before-persist' | 'after-persist' | 'mid-send' | 'afte
  * - `lose-acked-entries`: a crash loses the entries of the last Ready though they were acknowledged.
  * - `forget-vote`: the vote is never persisted, so a restarted node can vote twice in a term.
  * - `stale-reads`: reads are served from the local state machine without ReadIndex.
+ * - `no-dedup`: the state machine ignores its session table and executes retried commands again.
  */
-export type SimBug = 'lose-acked-entries' | 'forget-vote' | 'stale-reads';
-export const SIM_BUGS: readonly SimBug[] = ['lose-acked-entries', 'forget-vote', 'stale-reads'];
+export type SimBug = 'lose-acked-entries' | 'forget-vote' | 'stale-reads' | 'no-dedup';
+export const SIM_BUGS: readonly SimBug[] = ['lose-acked-entries', 'forget-vote', 'stale-reads', 'no-dedup'];
 
 export const CRASH_POINTS: readonly CrashPoint[] = [
   'before-persist',
@@ -124,10 +125,11 @@ export class SimNode {
   start(seed: number): void {
     if (this.cfg.bug === 'lose-acked-entries' && this.durable !== null) this.rollBackUnsynced();
     const snap = this.disk.snapshot();
-    this.sm = new KvStateMachine(this.cfg.sessionTtl);
+    this.sm = new KvStateMachine(this.cfg.sessionTtl, this.cfg.bug !== 'no-dedup');
     this.sm.restore(snap.data);
     this.appliedIndex = snap.metadata.index;
     this.confState = this.disk.initialState().confState;
+    this.checker.observeCrash(this.id); // a new state machine: forget what the old one executed
     this.checker.observeRestore(this.id, this.appliedIndex);
     this.readsWaiting = [];
     this.readKeys.clear();
@@ -275,6 +277,9 @@ export class SimNode {
       return;
     }
     const outcome = this.sm.apply(e.index, e.data);
+    if (outcome.kind === 'kv' && (outcome.decision === 'apply' || outcome.decision === 'duplicate')) {
+      this.checker.observeExecution(this.id, `${outcome.client}:${outcome.seq}`, outcome.decision, JSON.stringify(outcome.output));
+    }
     this.events.onApplied(this.id, outcome, e);
   }
 

@@ -1,24 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { BadSimConfigError } from './errors.js';
 import { SIM_BUGS, type SimBug } from './sim-node.js';
-import { formatVerdictLine, simulate } from './simulator.js';
+import { DEFAULT_OPTIONS, formatVerdictLine, simulate } from './simulator.js';
 import { runSeeds } from './__tests__/run-seeds.js';
 
 describe('simulated cluster under faults', () => {
-  it('keeps every safety invariant, linearizability and liveness over 400 seeds of 3 nodes', () => {
+  it('keeps every safety invariant, linearizability and liveness over 400 seeds of 3 nodes (+2 spares)', () => {
     const { results, failures } = runSeeds(1, 400);
     // On failure this prints each failing seed with the exact replay command.
     expect(failures, failures.join('\n\n')).toEqual([]);
     // The runs must actually exercise the faults and the checker, or passing proves little.
     const sum = (f: (r: (typeof results)[number]) => number) => results.reduce((s, r) => s + f(r), 0);
-    expect(sum((r) => r.crashes)).toBeGreaterThan(400);
-    expect(sum((r) => r.partitions)).toBeGreaterThan(400);
-    expect(sum((r) => r.opsChecked)).toBeGreaterThan(10_000);
-    expect(sum((r) => r.workload.indeterminate)).toBeGreaterThan(100);
-    expect(results.filter((r) => r.leadersElected > 1).length).toBeGreaterThan(100);
+    expect(sum((r) => r.crashes)).toBeGreaterThan(2000);
+    expect(sum((r) => r.partitions)).toBeGreaterThan(2000);
+    expect(sum((r) => r.opsChecked)).toBeGreaterThan(20_000);
+    expect(sum((r) => r.workload.indeterminate)).toBeGreaterThan(1000);
+    expect(sum((r) => r.confChanges)).toBeGreaterThan(700);
+    expect(sum((r) => r.snapshotsInstalled)).toBeGreaterThan(200);
+    expect(sum((r) => r.duplicatesSuppressed)).toBeGreaterThan(500);
+    expect(results.filter((r) => r.leadersElected > 1).length).toBeGreaterThan(300);
   });
 
-  it('keeps them over 100 seeds of 5 nodes', () => {
+  it('keeps them over 100 seeds of 5 nodes (+2 spares)', () => {
     const { failures } = runSeeds(401, 500, { nodes: 5 }, ' --nodes 5');
     expect(failures, failures.join('\n\n')).toEqual([]);
   });
@@ -47,6 +50,18 @@ describe('simulated cluster under faults', () => {
     expect(results.reduce((s, r) => s + r.duplicatesSuppressed, 0)).toBeGreaterThan(10);
   });
 
+  it('applies each retried command exactly once and answers retries with the original result', () => {
+    // Every timed-out operation is retried (same client and seq) at another node, soon enough
+    // that the original is often still in flight: duplicates reach the log and must be absorbed.
+    const workload = { ...DEFAULT_OPTIONS.workload, timeout: 12, retryRate: 1, maxAttempts: 8 };
+    const { results, failures } = runSeeds(1, 40, { workload });
+    expect(failures, failures.join('\n\n')).toEqual([]);
+    const total = (f: (r: (typeof results)[number]) => number) => results.reduce((s, r) => s + f(r), 0);
+    expect(total((r) => r.workload.retries)).toBeGreaterThan(200);
+    expect(total((r) => r.duplicatesSuppressed)).toBeGreaterThan(100);
+    expect(total((r) => r.workload.retriesAnsweredFromCache)).toBeGreaterThan(10);
+  });
+
   it('rejects bad options with a typed error', () => {
     expect(() => simulate({ seed: 1, nodes: 0 })).toThrow(BadSimConfigError);
     expect(() => simulate({ seed: 1, ticks: -1 })).toThrow(BadSimConfigError);
@@ -59,6 +74,7 @@ describe('the checks catch a deliberately broken host', () => {
     'lose-acked-entries': /LOG_CORRUPTION|LogCorruptionError|leader-completeness|state-machine-safety|not linearizable/,
     'forget-vote': /vote-safety|election-safety/,
     'stale-reads': /not linearizable/,
+    'no-dedup': /exactly-once/,
   };
   for (const bug of SIM_BUGS) {
     it(`${bug} fails some seeds, with an explanation`, () => {

@@ -410,7 +410,11 @@ class WebRtcTransport implements Transport {
   }
 
   #openLink(p: PeerState, gen: number, initiator: boolean): void {
-    p.link?.destroy();
+    // Detach first: the old link's close must not trigger a reconnect or a hello.
+    const old = p.link;
+    p.link = null;
+    old?.destroy();
+    p.reassembler.reset();
     p.gen = gen;
     let link: PeerLink;
     try {

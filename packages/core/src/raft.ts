@@ -14,6 +14,7 @@ import { VoteResult } from './quorum.js';
 import { entriesSize, RaftLog } from './raft-log.js';
 import { InvalidArgumentError, LogCorruptionError, ProposalDroppedError } from './raft-errors.js';
 import { ReadOnly } from './read-only.js';
+import { SnapshotReceiver, SnapshotSender } from './snapshot-transfer.js';
 import { Role, roleBehavior, type RoleBehavior } from './roles.js';
 import { configFromConfState, ProgressTracker, type TrackerConfig } from './tracker.js';
 import { EntryType, type ConfState, type Entry, type NodeId, type Snapshot, type SnapshotMetadata } from './types.js';
@@ -22,31 +23,6 @@ import { EntryType, type ConfState, type Entry, type NodeId, type Snapshot, type
 export interface ReadState {
   readonly index: number;
   readonly context: Uint8Array;
-}
-
-/** A snapshot being streamed to one follower, a window of chunks at a time. */
-interface OutgoingSnapshot {
-  readonly snapshot: Snapshot;
-  /** Next byte the follower asked for: everything before it arrived. */
-  acked: number;
-  /** Next byte to send. */
-  sent: number;
-  /** Whether any chunk went out (an empty snapshot is one empty chunk). */
-  started: boolean;
-  /** Offset already rewound to after a gap report, so repeated reports do not resend again. */
-  rewoundAt: number;
-  /** Heartbeat round in which the last chunk was sent (a silent round triggers a resend). */
-  sentRound: number;
-}
-
-/** A snapshot being received from the leader. */
-interface IncomingSnapshot {
-  readonly from: NodeId;
-  readonly term: number;
-  readonly metadata: SnapshotMetadata;
-  readonly totalSize: number;
-  readonly chunks: Uint8Array[];
-  received: number;
 }
 
 export class Raft {
@@ -77,9 +53,9 @@ export class Raft {
   readOnly = new ReadOnly();
   /** Leader: ReadIndex requests held until an entry of this term commits. */
   pendingReadIndex: ReadIndexRequest[] = [];
-  outgoingSnapshots = new Map<NodeId, OutgoingSnapshot>();
+  outgoingSnapshots = new Map<NodeId, SnapshotSender>();
   heartbeatRound = 0;
-  incomingSnapshot: IncomingSnapshot | null = null;
+  incomingSnapshot: SnapshotReceiver | null = null;
 
   constructor(config: RaftConfig) {
     this.cfg = resolveConfig(config);
@@ -419,65 +395,24 @@ export class Raft {
       throw new LogCorruptionError(`log is compacted below ${pr.next} but storage has no snapshot`);
     }
     pr.becomeSnapshot(snapshot.metadata.index);
-    const out: OutgoingSnapshot = { snapshot, acked: 0, sent: 0, started: false, rewoundAt: -1, sentRound: this.heartbeatRound };
+    const out = new SnapshotSender(snapshot, this.cfg.snapshotChunkSize, this.cfg.snapshotChunksInFlight, this.heartbeatRound);
     this.outgoingSnapshots.set(to, out);
     this.sendSnapshotChunks(to, out);
     return true;
   }
 
-  /** Sends chunks from `out.sent` while fewer than snapshotChunksInFlight are unacknowledged. */
-  sendSnapshotChunks(to: NodeId, out: OutgoingSnapshot): void {
-    const { data, metadata } = out.snapshot;
-    const chunk = this.cfg.snapshotChunkSize;
-    // One chunk until the follower confirms it wants this snapshot (it may already hold the
-    // entries), then a window.
-    const window = out.acked === 0 ? chunk : chunk * this.cfg.snapshotChunksInFlight;
-    while ((out.sent < data.length || !out.started) && out.sent - out.acked < window) {
-      const end = Math.min(data.length, out.sent + chunk);
-      const m: SnapshotMessage = {
-        type: 'snapshot',
-        from: this.id,
-        to,
-        term: this.term,
-        metadata,
-        offset: out.sent,
-        totalSize: data.length,
-        data: data.subarray(out.sent, end),
-        done: end >= data.length,
-      };
+  sendSnapshotChunks(to: NodeId, out: SnapshotSender): void {
+    const { metadata, data } = out.snapshot;
+    for (const c of out.take(this.heartbeatRound)) {
+      const m: SnapshotMessage = { type: 'snapshot', from: this.id, to, term: this.term, metadata, offset: c.offset, totalSize: data.length, data: c.data, done: c.done };
       this.send(m);
-      out.sent = end;
-      out.started = true;
-      out.sentRound = this.heartbeatRound;
     }
-  }
-
-  /** Leader: the follower reports it has every byte before `offset`. */
-  handleSnapshotAck(to: NodeId, out: OutgoingSnapshot, offset: number): void {
-    if (offset >= out.snapshot.data.length) return; // complete: the appResp follows
-    if (offset > out.acked) {
-      out.acked = offset;
-    } else if (offset < out.acked) {
-      // The follower lost what it had (it restarted): start again from where it is.
-      out.acked = offset;
-      out.sent = offset;
-      out.rewoundAt = offset;
-    } else if (offset === out.acked && offset < out.sent && out.rewoundAt !== offset) {
-      // The follower saw a gap (a lost chunk): resend from where it stopped, once per gap.
-      out.sent = offset;
-      out.rewoundAt = offset;
-    }
-    this.sendSnapshotChunks(to, out);
   }
 
   /** Leader: a follower in snapshot state answered a heartbeat; resend if chunks seem lost. */
   maybeResendSnapshotChunk(to: NodeId): void {
     const out = this.outgoingSnapshots.get(to);
-    if (out === undefined || this.heartbeatRound - out.sentRound < 2) return;
-    out.sent = out.acked;
-    out.rewoundAt = -1;
-    out.started = out.acked > 0;
-    this.sendSnapshotChunks(to, out);
+    if (out !== undefined && out.rewindIfSilent(this.heartbeatRound)) this.sendSnapshotChunks(to, out);
   }
 
   /** Leader: the follower gave up on the snapshot (or it failed): probe again. */
@@ -516,9 +451,7 @@ export class Raft {
   handleSnapshotChunk(m: SnapshotMessage): void {
     const meta = m.metadata;
     let inc = this.incomingSnapshot;
-    if (inc !== null && (inc.from !== m.from || inc.term !== this.term || inc.metadata.index !== meta.index || inc.metadata.term !== meta.term)) {
-      inc = null;
-    }
+    if (inc !== null && !inc.matches(m.from, this.term, meta)) inc = null;
     if (inc === null) {
       // Nothing to install if we already have (and committed, or hold) the snapshot's last entry:
       // keep our log and just move commit forward (thesis §5.x: keep entries after the snapshot).
@@ -537,32 +470,22 @@ export class Raft {
       // was taken installs it and learns of its own addition from the entries that follow.
       if (m.offset !== 0) {
         // We lost (or never had) the beginning: ask for it again.
-        this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: 0, reject: false });
+        this.sendSnapshotResp(m.from, meta.index, 0);
         return;
       }
-      inc = { from: m.from, term: this.term, metadata: meta, totalSize: m.totalSize, chunks: [], received: 0 };
+      inc = new SnapshotReceiver(m.from, this.term, meta, m.totalSize);
       this.incomingSnapshot = inc;
     }
-    if (m.offset !== inc.received) {
-      this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: inc.received, reject: false });
-      return;
-    }
-    if (m.data.length > 0) inc.chunks.push(m.data.slice());
-    inc.received += m.data.length;
-    if (!m.done && inc.received < inc.totalSize) {
-      this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: inc.received, reject: false });
-      return;
-    }
+    const snapshot = inc.accept(m.offset, m.data, m.done);
+    this.sendSnapshotResp(m.from, meta.index, inc.received);
+    if (snapshot === null) return;
     this.incomingSnapshot = null;
-    const data = new Uint8Array(inc.received);
-    let at = 0;
-    for (const c of inc.chunks) {
-      data.set(c, at);
-      at += c.length;
-    }
-    this.send({ type: 'snapshotResp', from: this.id, to: m.from, term: this.term, index: meta.index, offset: inc.received, reject: false });
-    if (this.restore({ metadata: meta, data })) this.sendAppResp(m.from, this.log.lastIndex());
+    if (this.restore(snapshot)) this.sendAppResp(m.from, this.log.lastIndex());
     else this.sendAppResp(m.from, this.log.committed);
+  }
+
+  private sendSnapshotResp(to: NodeId, index: number, offset: number): void {
+    this.send({ type: 'snapshotResp', from: this.id, to, term: this.term, index, offset, reject: false });
   }
 
   private sendAppResp(to: NodeId, index: number): void {

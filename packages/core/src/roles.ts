@@ -240,12 +240,13 @@ const leader: RoleBehavior = {
       case 'snapshotResp': {
         pr.recentActive = true;
         const out = r.outgoingSnapshots.get(m.from);
-        if (out === undefined || pr.state !== ProgressState.Snapshot || out.snapshot.metadata.index !== m.index) return;
+        if (out === undefined || pr.state !== ProgressState.Snapshot || out.index !== m.index) return;
         if (m.reject) {
           r.abortSnapshot(m.from);
           return;
         }
-        r.handleSnapshotAck(m.from, out, m.offset);
+        // Once complete, the follower's appResp moves it on.
+        if (out.ack(m.offset)) r.sendSnapshotChunks(m.from, out);
         return;
       }
       default:

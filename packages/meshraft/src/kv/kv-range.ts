@@ -78,7 +78,8 @@ export function evaluateRange(index: KeyIndex, q: RangeQuery): RangeOutcome {
   }
   const more = limit > 0 && kvs.length > limit;
   if (more) kvs = kvs.slice(0, limit);
-  if (q.countOnly) return { kvs: [], count, more };
+  // etcd counts without fetching for count_only, so nothing is cut off and `more` stays false.
+  if (q.countOnly) return { kvs: [], count, more: false };
   if (q.keysOnly) kvs = kvs.map((kv) => ({ ...kv, value: EMPTY_BYTES }));
   return { kvs, count, more };
 }

@@ -128,9 +128,10 @@ describe('range', () => {
 
   it('count_only and keys_only', () => {
     const h = seeded();
-    const c = ok(h.sm.query(range('foo/', { prefix: true, countOnly: true })));
+    const c = ok(h.sm.query(range('foo/', { prefix: true, countOnly: true, limit: 1 })));
     expect(c.kvs).toEqual([]);
     expect(c.count).toBe(3);
+    expect(c.more).toBe(false);
     const k = ok(h.sm.query(range('foo/', { prefix: true, keysOnly: true })));
     expect(k.kvs.map((kv) => [bytesToString(kv.key), kv.value.length])).toEqual([
       ['foo/1', 0],

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs } from './cli-args.js';
+import { parseArgs, replayCommand } from './cli-args.js';
 import { BadSimConfigError } from './errors.js';
 
 describe('parseArgs', () => {
@@ -12,6 +12,11 @@ describe('parseArgs', () => {
       ticks: 100,
       verbose: true,
     });
+  });
+
+  it('builds the replay command for a failing seed', () => {
+    expect(replayCommand(7)).toBe('pnpm sim --seed 7 --verbose');
+    expect(replayCommand(7, { nodes: 5, bug: 'stale-reads', retryHeavy: true })).toBe('pnpm sim --seed 7 --nodes 5 --bug stale-reads --retry-heavy --verbose');
   });
 
   it('rejects bad input with a typed error', () => {

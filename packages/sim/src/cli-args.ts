@@ -12,6 +12,7 @@ export interface CliArgs {
   readonly ticks?: number;
   readonly verbose: boolean;
   readonly messages: boolean;
+  readonly retryHeavy: boolean;
   readonly snapshotEvery?: number;
   readonly bug?: SimBug;
   readonly help: boolean;
@@ -25,8 +26,30 @@ export const USAGE = `usage: pnpm sim [--seed N | --seeds FROM..TO] [--nodes N] 
   --snapshot-every N snapshot and compact every N applied entries (default 0: never)
   --verbose          print a readable trace of the run
   --messages         like --verbose, plus every delivered message
+  --retry-heavy      clients retry every timed-out operation, soon (exercises sessions)
   --bug NAME         run a deliberately broken host (${SIM_BUGS.join(', ')}): the checks must fail
 Exits non-zero if any seed fails.`;
+
+/** The command that replays one seed with the same options, for failure reports. */
+export function replayCommand(
+  seed: number,
+  o: {
+    readonly nodes?: number | undefined;
+    readonly ticks?: number | undefined;
+    readonly snapshotEvery?: number | undefined;
+    readonly bug?: SimBug | undefined;
+    readonly retryHeavy?: boolean | undefined;
+  } = {},
+): string {
+  const flags = [
+    o.nodes !== undefined ? ` --nodes ${o.nodes}` : '',
+    o.ticks !== undefined ? ` --ticks ${o.ticks}` : '',
+    o.snapshotEvery !== undefined ? ` --snapshot-every ${o.snapshotEvery}` : '',
+    o.bug !== undefined ? ` --bug ${o.bug}` : '',
+    o.retryHeavy ? ' --retry-heavy' : '',
+  ].join('');
+  return `pnpm sim --seed ${seed}${flags} --verbose`;
+}
 
 function int(flag: string, v: string | undefined): number {
   if (v === undefined || !/^\d+$/.test(v)) throw new BadSimConfigError(`${flag} needs a non-negative integer, got ${v ?? 'nothing'}`);
@@ -41,6 +64,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let snapshotEvery: number | undefined;
   let verbose = false;
   let messages = false;
+  let retryHeavy = false;
   let bug: SimBug | undefined;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
@@ -73,6 +97,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '-v':
         verbose = true;
         break;
+      case '--retry-heavy':
+        retryHeavy = true;
+        break;
       case '--messages':
         messages = verbose = true;
         break;
@@ -97,6 +124,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     to,
     verbose,
     messages,
+    retryHeavy,
     ...(bug !== undefined && { bug }),
     help,
     ...(nodes !== undefined && { nodes }),

@@ -4,8 +4,8 @@
  * seed; details and the replay command for failures; exit code 1 if any seed failed.
  */
 import { MeshraftError } from '@meshraft/core';
-import { parseArgs, USAGE, type CliArgs } from './cli-args.js';
-import { formatVerdictLine, simulate, type SimOptions } from './simulator.js';
+import { parseArgs, replayCommand, USAGE, type CliArgs } from './cli-args.js';
+import { formatVerdictLine, RETRY_HEAVY_WORKLOAD, simulate, type SimOptions } from './simulator.js';
 
 function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: number } {
   return {
@@ -16,6 +16,7 @@ function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: 
     ...(args.bug !== undefined && { bug: args.bug }),
     ...(args.verbose && { trace: (line: string) => console.log(line) }),
     ...(args.messages && { traceMessages: true }),
+    ...(args.retryHeavy && { workload: RETRY_HEAVY_WORKLOAD }),
   };
 }
 
@@ -46,7 +47,7 @@ function main(argv: readonly string[]): number {
     if (r.verdict !== 'ok') {
       failed.push(seed);
       console.log(r.detail.replace(/^/gm, '    '));
-      console.log(`    replay: pnpm sim --seed ${seed}${args.nodes ? ` --nodes ${args.nodes}` : ''}${args.ticks ? ` --ticks ${args.ticks}` : ''} --verbose`);
+      console.log(`    replay: ${replayCommand(seed, args)}`);
     }
   }
   const n = args.to - args.from + 1;

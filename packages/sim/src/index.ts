@@ -1,1 +1,25 @@
-export {};
+/**
+ * @module @meshraft/sim
+ * Deterministic simulation of meshraft clusters, the safety checks and the linearizability
+ * checker. See docs/simulation.md.
+ */
+export * from './linearizability/index.js';
+export { Xoshiro128 } from './random.js';
+export { Network, RELIABLE_NETWORK, type Envelope, type NetworkOptions, type NetworkStats } from './network.js';
+export { SessionTable, type ClientId, type SessionDecision, type SessionTableOptions, type SessionTableJSON } from './sessions.js';
+export { SafetyChecker, digestEntry, formatViolation, type InvariantKind, type Violation, type LogView, type EntryFact } from './invariants.js';
+export { Cluster, describeMessage, type ClusterOptions, type ClusterListener } from './cluster.js';
+export { SimNode, CRASH_POINTS, SIM_BUGS, type CrashPoint, type SimBug, type SimNodeConfig } from './sim-node.js';
+export {
+  simulate,
+  formatVerdictLine,
+  DEFAULT_OPTIONS,
+  NETWORK_PROFILES,
+  RETRY_HEAVY_WORKLOAD,
+  type SimOptions,
+  type SimResult,
+  type SimVerdict,
+  type FaultOptions,
+  type MembershipOptions,
+} from './simulator.js';
+export { BadHistoryError, BadSimConfigError } from './errors.js';

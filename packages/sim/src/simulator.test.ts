@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BadSimConfigError } from './errors.js';
 import { SIM_BUGS, type SimBug } from './sim-node.js';
-import { DEFAULT_OPTIONS, formatVerdictLine, simulate } from './simulator.js';
+import { formatVerdictLine, RETRY_HEAVY_WORKLOAD, simulate } from './simulator.js';
 import { runSeeds } from './__tests__/run-seeds.js';
 
 describe('simulated cluster under faults', () => {
@@ -22,7 +22,7 @@ describe('simulated cluster under faults', () => {
   });
 
   it('keeps them over 100 seeds of 5 nodes (+2 spares)', () => {
-    const { failures } = runSeeds(401, 500, { nodes: 5 }, ' --nodes 5');
+    const { failures } = runSeeds(401, 500, { nodes: 5 });
     expect(failures, failures.join('\n\n')).toEqual([]);
   });
 
@@ -43,7 +43,7 @@ describe('simulated cluster under faults', () => {
   });
 
   it('exercises snapshots, chunked InstallSnapshot and session deduplication', () => {
-    const { results, failures } = runSeeds(1, 40, { snapshotEvery: 3 }, ' --snapshot-every 3');
+    const { results, failures } = runSeeds(1, 40, { snapshotEvery: 3 });
     expect(failures, failures.join('\n\n')).toEqual([]);
     expect(results.reduce((s, r) => s + r.snapshotsInstalled, 0)).toBeGreaterThan(20);
     expect(results.reduce((s, r) => s + (r.messages.snapshot ?? 0), 0)).toBeGreaterThan(results.reduce((s, r) => s + r.snapshotsInstalled, 0));
@@ -51,10 +51,7 @@ describe('simulated cluster under faults', () => {
   });
 
   it('applies each retried command exactly once and answers retries with the original result', () => {
-    // Every timed-out operation is retried (same client and seq) at another node, soon enough
-    // that the original is often still in flight: duplicates reach the log and must be absorbed.
-    const workload = { ...DEFAULT_OPTIONS.workload, timeout: 12, retryRate: 1, maxAttempts: 8 };
-    const { results, failures } = runSeeds(1, 40, { workload });
+    const { results, failures } = runSeeds(1, 40, { workload: RETRY_HEAVY_WORKLOAD });
     expect(failures, failures.join('\n\n')).toEqual([]);
     const total = (f: (r: (typeof results)[number]) => number) => results.reduce((s, r) => s + f(r), 0);
     expect(total((r) => r.workload.retries)).toBeGreaterThan(200);
@@ -78,7 +75,7 @@ describe('the checks catch a deliberately broken host', () => {
   };
   for (const bug of SIM_BUGS) {
     it(`${bug} fails some seeds, with an explanation`, () => {
-      const { failures } = runSeeds(1, 60, { bug }, ` --bug ${bug}`);
+      const { failures } = runSeeds(1, 60, { bug });
       expect(failures.length).toBeGreaterThan(0);
       for (const f of failures) expect(f).toMatch(expected[bug]);
       expect(failures[0]).toMatch(/replay: pnpm sim --seed \d+ --bug/);

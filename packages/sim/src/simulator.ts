@@ -106,6 +106,12 @@ export const NETWORK_PROFILES: readonly NetworkOptions[] = [
   { minDelay: 1, maxDelay: 5, dropRate: 0.2, duplicateRate: 0.1, reorderRate: 0.2, reorderDelay: 15 },
 ];
 
+/**
+ * Every timed-out operation is retried (same client and seq) at another node, soon enough that
+ * the original is often still in flight, so duplicates reach the log (`pnpm sim --retry-heavy`).
+ */
+export const RETRY_HEAVY_WORKLOAD: WorkloadOptions = { ...DEFAULT_OPTIONS.workload, timeout: 12, retryRate: 1, maxAttempts: 8 };
+
 export type SimVerdict = 'ok' | 'violation' | 'not-linearizable' | 'check-unknown' | 'no-liveness' | 'exception';
 
 export interface SimResult {

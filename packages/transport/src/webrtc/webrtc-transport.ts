@@ -543,9 +543,9 @@ class WebRtcTransport implements Transport {
       // Answers and candidates for our current offer; anything older is from a dead attempt.
       if (gen !== p.gen || p.link === null) return;
     } else if ((data as { type?: unknown } | null)?.type === 'offer') {
-      // A new offer replaces whatever we had. Its generation may be lower than ours when the
-      // offerer restarted and counts from 1 again.
-      if (gen !== p.gen || p.link === null) this.#openLink(p, gen, false);
+      // The offerer never renegotiates, so every offer is a new connection and replaces whatever
+      // we had, even with a generation we have seen (it restarted and counts from 1 again).
+      this.#openLink(p, gen, false);
     } else if (gen !== p.gen || p.link === null) {
       return; // a late candidate of an attempt that is gone
     }

@@ -236,3 +236,44 @@ describe('§5.4.2 Committing entries from previous terms', () => {
     expect(a.status().commit).toBe(1);
   });
 });
+
+describe('§5.5 Follower and candidate crashes', () => {
+  it('AppendEntries is idempotent: a retried RPC changes nothing and gets the same answer', () => {
+    const storage = storageWith(ABC, [1], { term: 2, vote: null, commit: 1 });
+    const n = new RawNode({ id: 'b', storage, ...plain });
+    const m = app('a', 'b', 2, 1, 1, [ent(2, 2, 'p'), ent(2, 3, 'q')], 1);
+    n.step(m);
+    const first = persist(n, storage);
+    n.step(m);
+    const second = persist(n, storage);
+    expect(storage.lastIndex()).toBe(3);
+    expect(second).toEqual(first);
+  });
+
+  it('a follower that restarts keeps what it acknowledged (term, vote and log come from storage)', () => {
+    const storage = storageWith(ABC, [], { term: 0, vote: null, commit: 0 });
+    const n = new RawNode({ id: 'b', storage, ...plain });
+    n.step(vote('a', 'b', 3, 0, 0));
+    persist(n, storage);
+    const again = new RawNode({ id: 'b', storage, ...plain });
+    expect(again.status()).toMatchObject({ term: 3, vote: 'a' });
+    again.step(vote('c', 'b', 3, 0, 0));
+    const resp = takeMsgs(again).find((x) => x.type === 'voteResp');
+    expect(resp).toMatchObject({ to: 'c', reject: true });
+  });
+});
+
+describe('§8 Client interaction', () => {
+  it('a read-only request needs a heartbeat round with a majority before it is answered', () => {
+    const net = new Network(ABC, plain);
+    net.elect('a');
+    net.cut('a', 'b');
+    net.cut('a', 'c');
+    net.node('a').readIndex(enc('q'));
+    net.stabilize();
+    expect(net.get('a').readStates).toEqual([]);
+    net.recover();
+    net.tickAll(1);
+    expect(net.get('a').readStates.map((r) => r.index)).toEqual([net.node('a').status().commit]);
+  });
+});

@@ -11,7 +11,7 @@ const FIELDS = [
   'key', 'value', 'range_end', 'rangeEnd', 'limit', 'revision', 'prev_kv', 'keys_only', 'count_only',
   'sort_order', 'sort_target', 'serializable', 'ignore_value', 'lease', 'compare', 'success', 'failure',
   'request_put', 'request_range', 'request_delete_range', 'request_txn', 'target', 'result', 'version',
-  'create_revision', 'mod_revision', 'min_mod_revision', '__proto__', 'constructor',
+  'create_revision', 'mod_revision', 'min_mod_revision', 'physical', '__proto__', 'constructor',
 ];
 const STRINGS = ['', 'AA==', 'Zm9v', 'Zm9w', '!!', 'EQUAL', 'VALUE', 'MOD', 'DESCEND', '-1', '9007199254740993', '1e3', 'abc'];
 
@@ -27,7 +27,7 @@ function garbage(rand: () => number, depth: number): unknown {
   return o;
 }
 
-const PATHS = ['/v3/kv/put', '/v3/kv/range', '/v3/kv/deleterange', '/v3/kv/txn', '/v3/maintenance/status', '/v3/cluster/member/list'];
+const PATHS = ['/v3/kv/compaction', '/v3/kv/put', '/v3/kv/range', '/v3/kv/deleterange', '/v3/kv/txn', '/v3/maintenance/status', '/v3/cluster/member/list'];
 
 let gw: GatewayServer;
 beforeAll(async () => {

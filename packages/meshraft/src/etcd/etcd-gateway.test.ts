@@ -230,6 +230,20 @@ describe('kv/txn', () => {
   });
 });
 
+describe('kv/compaction', () => {
+  it('is a no-op up to the current revision (no history is kept) and refuses the future', async () => {
+    gw = await startGateway();
+    await putAll('a', 'b');
+    expect(await ok('/v3/kv/compaction', { revision: '2', physical: true })).toEqual({ header: header('3') });
+    expect(await ok('/v3/kv/compaction', { revision: '3' })).toEqual({ header: header('3') });
+    expect(await gw.post('/v3/kv/compaction', { revision: '4' })).toMatchObject({
+      status: 400,
+      json: { code: 11, error: 'etcdserver: mvcc: required revision is a future revision' },
+    });
+    expect(await gw.post('/v3/kv/compaction', { revision: 'x' })).toMatchObject({ status: 400, json: { code: 3 } });
+  });
+});
+
 describe('maintenance/status and cluster/member/list', () => {
   it('status reports leader, indexes and the etcd version', async () => {
     gw = await startGateway({ etcdVersion: '3.5.17' });

@@ -6,7 +6,7 @@
  * can make the handler throw.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KvFailure } from '../kv/index.js';
+import { KvErrorCode, type KvFailure } from '../kv/index.js';
 import {
   EtcdGatewayError,
   EtcdGatewayErrorCode,
@@ -22,6 +22,7 @@ import {
   parsePutRequest,
   parseRangeRequest,
   parseTxnRequest,
+  parseCompactionRequest,
   parseWatchRequest,
 } from './etcd-request.js';
 import { serveWatch } from './etcd-watch.js';
@@ -115,6 +116,10 @@ function parseJson(text: string): Json {
   return asObject(parsed, 'body');
 }
 
+function kvFailure(code: KvErrorCode, message: string, revision: number): KvFailure {
+  return { type: 'error', ok: false, code, message, revision };
+}
+
 function isFailure(x: Json | KvFailure): x is KvFailure {
   return (x as KvFailure).ok === false && (x as KvFailure).type === 'error';
 }
@@ -125,6 +130,9 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
   const requests = new Map<string, number>();
 
   const header = (revision: number) => headerJson(kv.identity(), revision);
+  /** The store revision for headers that answer no read: a serializable count-only read is cheap. */
+  const currentRevision = async () =>
+    (await kv.read({ type: 'range', key: new Uint8Array([0]), countOnly: true }, { linearizable: false })).revision;
 
   const endpoints: Record<string, Endpoint> = {
     '/v3/kv/put': async (body) => {
@@ -144,20 +152,22 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
       const r = await kv.propose(parseTxnRequest(body));
       return r.ok ? txnJson(r, header(r.revision)) : r;
     },
+    '/v3/kv/compaction': async (body) => {
+      // No history is kept, so every revision up to the current one is already compacted.
+      const target = parseCompactionRequest(body);
+      const current = await currentRevision();
+      if (target > current) {
+        return kvFailure(KvErrorCode.FutureRevision, `revision ${target} is a future revision`, current);
+      }
+      return { header: header(current) };
+    },
     '/v3/maintenance/status': async () => {
-      // The header revision needs the store revision: a serializable count-only read is cheap.
-      const [status, probe] = await Promise.all([
-        kv.status(),
-        kv.read({ type: 'range', key: new Uint8Array([0]), countOnly: true }, { linearizable: false }),
-      ]);
-      return statusJson(status, header(probe.revision), etcdVersion);
+      const [status, revision] = await Promise.all([kv.status(), currentRevision()]);
+      return statusJson(status, header(revision), etcdVersion);
     },
     '/v3/cluster/member/list': async () => {
-      const [members, probe] = await Promise.all([
-        kv.members(),
-        kv.read({ type: 'range', key: new Uint8Array([0]), countOnly: true }, { linearizable: false }),
-      ]);
-      return memberListJson(members, header(probe.revision));
+      const [members, revision] = await Promise.all([kv.members(), currentRevision()]);
+      return memberListJson(members, header(revision));
     },
   };
 
@@ -199,7 +209,7 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
       const body = parseJson(await readBody(req, maxBodyBytes));
       const w = parseWatchRequest(body);
       if (w.key.length === 0) throw badRequest('etcdserver: key is not provided');
-      await serveWatch(kv, w, res, header);
+      await serveWatch(kv, w, res, header, currentRevision);
       count(path, 200);
       return;
     }

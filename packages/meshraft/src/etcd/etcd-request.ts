@@ -224,3 +224,9 @@ export function parseWatchRequest(body: Json): WatchCreateRequest {
     watchId: intField(c, 'watch_id', what) ?? 0,
   };
 }
+
+/** `/v3/kv/compaction`: the revision to compact to (`physical` is accepted and moot). */
+export function parseCompactionRequest(body: Json): number {
+  boolField(body, 'physical', 'compaction');
+  return intField(body, 'revision', 'compaction') ?? 0;
+}

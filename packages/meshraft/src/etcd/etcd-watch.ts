@@ -35,7 +35,8 @@ function eventJson(e: WatchEvent, prevKv: boolean): JsonObject {
 }
 
 /**
- * Serve one watch stream until the client goes away. `header(revision)` builds response headers.
+ * Serve one watch stream until the client goes away. `header(revision)` builds response headers;
+ * `currentRevision` reads the store revision.
  * Resolves once the stream is set up (created or canceled).
  */
 export async function serveWatch(
@@ -43,6 +44,7 @@ export async function serveWatch(
   w: WatchCreateRequest,
   res: ServerResponse,
   header: (revision: number) => JsonObject,
+  currentRevision: () => Promise<number>,
 ): Promise<void> {
   if (kv.watch === undefined) throw watchUnsupported();
   const watchId = w.watchId === 0 ? {} : { watch_id: String(w.watchId) };
@@ -71,8 +73,7 @@ export async function serveWatch(
 
   let current: number;
   try {
-    const probe = await kv.read({ type: 'range', key: new Uint8Array([0]), countOnly: true }, { linearizable: false });
-    current = probe.revision;
+    current = await currentRevision();
   } catch (err) {
     stop();
     throw err;

@@ -113,4 +113,26 @@ describe('signaling client reconnection (scripted socket, manual clock)', () => 
     expect(client.status()).toBe('joined');
     void client.close();
   });
+
+  it('refuses frames beyond maxBufferedBytes counting queued, sealing and socket-buffered bytes', () => {
+    const clock = new FakeScheduler();
+    const ws = fakeSockets();
+    const client = createSignalingClient({
+      urls: 'ws://x', room: 'r', peer: 'a', scheduler: clock, webSocket: ws.factory, maxBufferedBytes: 1000,
+    });
+    expect(client.sendFrame('b', new Uint8Array(600))).toBe(true); // queued while connecting
+    expect(client.sendFrame('b', new Uint8Array(600))).toBe(false);
+    expect(client.bufferedAmount()).toBe(600);
+    const s = ws.last();
+    s.open();
+    s.deliver({ type: 'joined', room: 'r', peer: 'a', peers: ['b'], limits: LIMITS });
+    expect(s.sent.filter((d) => typeof d !== 'string')).toHaveLength(1);
+    expect(client.bufferedAmount()).toBe(0);
+    s.bufferedAmount = 900; // the socket has not drained yet
+    expect(client.sendFrame('b', new Uint8Array(200))).toBe(false);
+    s.bufferedAmount = 0;
+    expect(client.sendFrame('b', new Uint8Array(200))).toBe(true);
+    void client.close();
+  });
 });
+

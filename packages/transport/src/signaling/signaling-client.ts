@@ -101,7 +101,7 @@ export interface SignalingClient {
   sendSignal(to: PeerId, payload: unknown): boolean;
   /** Relay binary bytes to `to`. False when dropped (unknown peer, queue full, backpressure, closed). */
   sendFrame(to: PeerId, payload: Uint8Array): boolean;
-  /** Bytes waiting in the socket buffer: pace bulk sends on it. */
+  /** Bytes accepted but not yet sent (being sealed, queued, or in the socket buffer): pace bulk sends on it. */
   bufferedAmount(): number;
   /** Start connecting (only needed with `autoConnect: false`). */
   connect(): void;
@@ -113,9 +113,10 @@ export interface SignalingClient {
   close(): Promise<void>;
 }
 
+/** `size` = the caller's payload size, counted in `bufferedAmount()` until it is on the socket. */
 type Outgoing =
-  | { readonly kind: 'signal'; readonly to: PeerId; readonly data: string }
-  | { readonly kind: 'frame'; readonly to: PeerId; readonly data: Uint8Array };
+  | { readonly kind: 'signal'; readonly to: PeerId; readonly data: string; readonly size: number }
+  | { readonly kind: 'frame'; readonly to: PeerId; readonly data: Uint8Array; readonly size: number };
 
 type MutableStats = { -readonly [K in keyof SignalingClientStats]: SignalingClientStats[K] };
 
@@ -151,6 +152,7 @@ class SignalingClientImpl implements SignalingClient {
   #queue: Outgoing[] = [];
   /** Messages accepted but not yet on the wire (queued or being sealed). */
   #pending = 0;
+  #pendingBytes = 0;
   #cipher: Promise<RoomCipher> | null;
   #outChain: Promise<void> = Promise.resolve();
   #inChain: Promise<void> = Promise.resolve();
@@ -179,6 +181,8 @@ class SignalingClientImpl implements SignalingClient {
     this.#pingMs = options.pingIntervalMs ?? 10_000;
     this.#session = Array.from({ length: 4 }, () => Math.floor(this.#random() * 2 ** 32).toString(36)).join('');
     this.#cipher = options.secret !== undefined ? createRoomCipher(options.secret, options.room) : null;
+    // No WebCrypto (e.g. a browser page on plain http): report once; every send then fails too.
+    this.#cipher?.catch((err: unknown) => this.#reportError(err));
     const g = globalThis as { addEventListener?: (type: string, fn: () => void) => void };
     if (typeof g.addEventListener === 'function') g.addEventListener('online', this.#onOnline);
     if (options.autoConnect !== false) this.connect();
@@ -205,7 +209,7 @@ class SignalingClientImpl implements SignalingClient {
   }
 
   bufferedAmount(): number {
-    return this.#socket?.bufferedAmount ?? 0;
+    return (this.#socket?.bufferedAmount ?? 0) + this.#pendingBytes;
   }
 
   whenJoined(): Promise<void> {
@@ -233,14 +237,15 @@ class SignalingClientImpl implements SignalingClient {
       this.#reportError(new MalformedFrameError('signal payload is not JSON-serialisable', { cause }));
       return false;
     }
-    this.#enqueue({ kind: 'signal', to, data });
+    this.#enqueue({ kind: 'signal', to, data, size: data.length });
     return true;
   }
 
   sendFrame(to: PeerId, payload: Uint8Array): boolean {
     if (!this.#admit(to)) return false;
-    if (this.#socket && this.#socket.bufferedAmount > this.#maxBuffered) return false;
-    this.#enqueue({ kind: 'frame', to, data: payload });
+    // Also bounds memory while disconnected: the count limit alone would allow maxQueue huge frames.
+    if (this.bufferedAmount() + payload.length > this.#maxBuffered) return false;
+    this.#enqueue({ kind: 'frame', to, data: payload, size: payload.length });
     return true;
   }
 
@@ -288,24 +293,27 @@ class SignalingClientImpl implements SignalingClient {
 
   #enqueue(msg: Outgoing): void {
     this.#pending++;
+    this.#pendingBytes += msg.size;
     const cipher = this.#cipher;
     if (!cipher) {
       this.#transmitOrQueue(msg);
       return;
     }
-    // Sealing is async; chain it so messages leave in the order they were sent.
-    this.#outChain = this.#outChain.then(async () => {
-      const c = await cipher;
-      if (msg.kind === 'signal') {
-        const sealed = await c.seal('signal', this.self, msg.to, new TextEncoder().encode(msg.data));
-        this.#transmitOrQueue({ kind: 'signal', to: msg.to, data: JSON.stringify({ [SEALED_KEY]: toBase64(sealed) }) });
-      } else {
-        this.#transmitOrQueue({ kind: 'frame', to: msg.to, data: await c.seal('frame', this.self, msg.to, msg.data) });
+    // Seal at once (WebCrypto may run several in parallel) but transmit in send order.
+    const sealed: Promise<Outgoing> = cipher.then(async (c) => msg.kind === 'signal'
+      ? {
+        kind: 'signal', to: msg.to, size: msg.size,
+        data: JSON.stringify({ [SEALED_KEY]: toBase64(await c.seal('signal', this.self, msg.to, new TextEncoder().encode(msg.data))) }),
       }
-    }).catch((err: unknown) => {
-      this.#pending--;
-      this.#reportError(err);
-    });
+      : { kind: 'frame', to: msg.to, size: msg.size, data: await c.seal('frame', this.self, msg.to, msg.data) });
+    sealed.catch(() => {}); // handled on the chain below
+    this.#outChain = this.#outChain.then(() => sealed).then(
+      (out) => this.#transmitOrQueue(out),
+      (err: unknown) => {
+        this.#release(msg);
+        this.#reportError(err);
+      },
+    );
   }
 
   #transmitOrQueue(msg: Outgoing): void {
@@ -317,8 +325,13 @@ class SignalingClientImpl implements SignalingClient {
     }
   }
 
-  #transmit(socket: WebSocketLike, msg: Outgoing): void {
+  #release(msg: Outgoing): void {
     this.#pending--;
+    this.#pendingBytes -= msg.size;
+  }
+
+  #transmit(socket: WebSocketLike, msg: Outgoing): void {
+    this.#release(msg);
     if (msg.kind === 'signal') {
       const text = `{"type":"signal","to":${JSON.stringify(msg.to)},"payload":${msg.data}}`;
       socket.send(text);
@@ -340,7 +353,7 @@ class SignalingClientImpl implements SignalingClient {
     for (const msg of queue) {
       // Peers that left while we were away are dropped rather than bounced by the server.
       if (!this.#peers.has(msg.to)) {
-        this.#pending--;
+        this.#release(msg);
         continue;
       }
       this.#transmit(socket, msg);
@@ -513,17 +526,21 @@ class SignalingClientImpl implements SignalingClient {
       return;
     }
     const sealed = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[SEALED_KEY] : undefined;
-    this.#deliverInOrder('signal', from, async (c) => {
-      if (typeof sealed !== 'string') return this.#authFailed(from, 'signal', 'unsealed signal');
-      let bytes: Uint8Array;
+    let opened: Promise<unknown>;
+    if (typeof sealed !== 'string') {
+      opened = Promise.reject('unsealed signal');
+    } else {
+      let bytes: Uint8Array | null = null;
       try {
         bytes = fromBase64(sealed);
       } catch {
-        return this.#authFailed(from, 'signal', 'bad base64');
+        // reported below
       }
-      const plain = await c.open('signal', from, this.self, bytes);
-      this.#events.emit('signal', from, JSON.parse(new TextDecoder().decode(plain)) as unknown);
-    }, cipher);
+      opened = bytes === null
+        ? Promise.reject('bad base64')
+        : cipher.then((c) => c.open('signal', from, this.self, bytes)).then((plain) => JSON.parse(new TextDecoder().decode(plain)) as unknown);
+    }
+    this.#deliverInOrder('signal', from, opened, (value) => this.#events.emit('signal', from, value));
   }
 
   #onBinary(bytes: Uint8Array): void {
@@ -540,27 +557,21 @@ class SignalingClientImpl implements SignalingClient {
       this.#events.emit('frame', frame.peer, frame.payload);
       return;
     }
-    this.#deliverInOrder('frame', frame.peer, async (c) => {
-      const plain = await c.open('frame', frame.peer, this.self, frame.payload);
-      this.#events.emit('frame', frame.peer, plain);
-    }, cipher);
+    const opened = cipher.then((c) => c.open('frame', frame.peer, this.self, frame.payload));
+    this.#deliverInOrder('frame', frame.peer, opened, (plain) => this.#events.emit('frame', frame.peer, plain));
   }
 
-  /** Decrypt on one chain so deliveries keep arrival order; failures are counted, never thrown. */
-  #deliverInOrder(
-    kind: SealedKind,
-    from: PeerId,
-    step: (c: RoomCipher) => Promise<void>,
-    cipher: Promise<RoomCipher>,
-  ): void {
-    this.#inChain = this.#inChain.then(async () => {
-      if (this.#status === 'closed') return;
-      try {
-        await step(await cipher);
-      } catch (err) {
-        this.#authFailed(from, kind, err);
-      }
-    });
+  /** Openings run in parallel; deliveries keep arrival order. Failures are counted, never thrown. */
+  #deliverInOrder<T>(kind: SealedKind, from: PeerId, opened: Promise<T>, deliver: (value: T) => void): void {
+    opened.catch(() => {}); // handled on the chain below
+    this.#inChain = this.#inChain.then(() => opened).then(
+      (value) => {
+        if (this.#status !== 'closed') deliver(value);
+      },
+      (err: unknown) => {
+        if (this.#status !== 'closed') this.#authFailed(from, kind, err);
+      },
+    );
   }
 
   #authFailed(from: PeerId, kind: SealedKind, cause: unknown): void {

@@ -5,7 +5,7 @@
  * if LOCK exists), so a reader never sees an empty lock. A lock whose pid is no longer running is
  * stale (the owner crashed) and is taken over.
  */
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { link, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataDirLockedError } from './errors.js';
 
@@ -40,6 +40,16 @@ async function readHolder(path: string): Promise<number | null> {
   }
 }
 
+const TEMPORARY = /^LOCK\.(\d+)\.[a-z0-9]+$/;
+
+/** Temporary lock files left by processes killed mid-acquire. */
+async function removeDeadTemporaries(dir: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const pid = TEMPORARY.exec(name)?.[1];
+    if (pid !== undefined && !isRunning(Number(pid))) await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
 export async function acquireDirLock(dir: string): Promise<DirLock> {
   const path = join(dir, LOCK_FILE);
   const tmp = join(dir, `${LOCK_FILE}.${process.pid}.${Math.random().toString(36).slice(2)}`);
@@ -48,6 +58,7 @@ export async function acquireDirLock(dir: string): Promise<DirLock> {
     for (let attempt = 0; ; attempt++) {
       try {
         await link(tmp, path);
+        await removeDeadTemporaries(dir);
         return { release: () => unlink(path) };
       } catch (err) {
         if (errno(err) !== 'EEXIST') throw err;

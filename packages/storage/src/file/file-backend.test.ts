@@ -71,6 +71,18 @@ describe('data directory lock', () => {
     await expect(openFileStorage(dir, { logger: quiet })).rejects.toBeInstanceOf(DataDirLockedError);
   });
 
+  it('temporary lock files of processes killed mid-open are cleaned up', async () => {
+    const dir = await newDir();
+    await writeFile(join(dir, 'LOCK.999999999.abc123'), '999999999\n');
+    await writeFile(join(dir, `LOCK.${process.pid}.def456`), `${process.pid}\n`);
+    const s = await openFileStorage(dir, { logger: quiet });
+    const names = await readdir(dir);
+    expect(names).not.toContain('LOCK.999999999.abc123');
+    // A live process's temporary may be mid-acquire: left alone.
+    expect(names).toContain(`LOCK.${process.pid}.def456`);
+    await s.close();
+  });
+
   it('a failed open releases the lock', async () => {
     const dir = await newDir();
     await writeFile(join(dir, 'checkpoint'), new Uint8Array([1, 2, 3]));

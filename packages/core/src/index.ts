@@ -15,7 +15,6 @@ export {
   decodeConfChange,
   encodeConfChange,
   validateConfChange,
-  InvalidConfChangeError,
   type ConfChange,
   type ConfChangeSingle,
   type ConfChangeType,

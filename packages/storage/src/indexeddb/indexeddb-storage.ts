@@ -7,7 +7,7 @@
  * previous one left.
  */
 import { MeshraftError, type Entry, type Snapshot } from '@meshraft/core';
-import type { IDBPDatabase, IDBPTransaction } from 'idb';
+import { unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import type { StorageUpdate } from '../durable-storage.js';
 import { StorageClosedError } from '../errors.js';
 import { checkMeta } from '../validate.js';
@@ -55,8 +55,6 @@ export interface IndexedDbStorageOptions {
   readonly keyRange?: typeof IDBKeyRange;
 }
 
-type Tx = IDBPTransaction<MeshraftDb, StoreName[], 'readwrite'>;
-
 /** A Uint8Array view is stored with its whole backing buffer by structured clone: copy views. */
 function ownBytes(data: Uint8Array): Uint8Array {
   return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
@@ -94,7 +92,7 @@ export class IndexedDbStorage extends ViewStorage {
   save(update: StorageUpdate): Promise<void> {
     return this.enqueue(async () => {
       const plan = planSave(this.log, update);
-      await this.write(ALL_STORES, (tx) => this.writePlan(tx, plan));
+      await this.write(ALL_STORES, (store) => this.writePlan(store, plan));
       this.applyUpdate(update);
     });
   }
@@ -102,10 +100,10 @@ export class IndexedDbStorage extends ViewStorage {
   compact(snapshot: Snapshot): Promise<void> {
     return this.enqueue(async () => {
       checkCompact(this.log, snapshot);
-      await this.write(['entries', 'snapshot'], (tx) => [
-        tx.objectStore('snapshot').put(snapshotRecord(snapshot), SNAPSHOT_KEY),
-        tx.objectStore('entries').delete(this.keyRange.upperBound(snapshot.metadata.index)),
-      ]);
+      await this.write(['entries', 'snapshot'], (store) => {
+        store('snapshot').put(snapshotRecord(snapshot), SNAPSHOT_KEY);
+        store('entries').delete(this.keyRange.upperBound(snapshot.metadata.index));
+      });
       this.applyCompact(snapshot);
     });
   }
@@ -113,7 +111,7 @@ export class IndexedDbStorage extends ViewStorage {
   setMeta(key: string, value: string): Promise<void> {
     return this.enqueue(async () => {
       checkMeta(key, value);
-      await this.write(['state'], (tx) => [tx.objectStore('state').put(value, metaKey(key))]);
+      await this.write(['state'], (store) => store('state').put(value, metaKey(key)));
       this.applyMeta(key, value);
     });
   }
@@ -141,16 +139,17 @@ export class IndexedDbStorage extends ViewStorage {
   }
 
   /**
-   * One readwrite transaction. Every request's promise is awaited (a failed one aborts the
-   * transaction, and an unobserved rejection would surface as an unhandled error); the
-   * transaction's own error is the most precise cause (QuotaExceededError shows up there).
+   * One readwrite transaction; `fill` issues its requests on the raw stores. No promise per
+   * request: a failed request (unhandled) aborts the transaction with its error, which tx.done
+   * reports, and that is the precise cause (QuotaExceededError shows up there). Skipping idb's
+   * per-request promises saves a promise and two listeners per entry in large batches.
    */
-  private async write(stores: StoreName[], fill: (tx: Tx) => Promise<unknown>[]): Promise<void> {
-    let tx: Tx | undefined;
-    let requests: Promise<unknown>[];
+  private async write(stores: StoreName[], fill: (store: (name: StoreName) => IDBObjectStore) => void): Promise<void> {
+    let tx: IDBPTransaction<MeshraftDb, StoreName[], 'readwrite'> | undefined;
     try {
       tx = this.db.transaction(stores, 'readwrite', { durability: this.durability });
-      requests = fill(tx);
+      const raw = unwrap(tx);
+      fill((name) => raw.objectStore(name));
     } catch (err) {
       try {
         tx?.abort();
@@ -160,28 +159,28 @@ export class IndexedDbStorage extends ViewStorage {
       if (tx !== undefined) await tx.done.catch(() => undefined);
       throw toWriteError(err, this.lost);
     }
-    const results = await Promise.allSettled([...requests, tx.done]);
-    const failed = results.find((r) => r.status === 'rejected');
-    if (failed !== undefined) throw toWriteError(tx.error ?? failed.reason, this.lost);
+    try {
+      await tx.done;
+    } catch (err) {
+      throw toWriteError(tx.error ?? err, this.lost);
+    }
   }
 
-  private writePlan(tx: Tx, plan: WritePlan): Promise<unknown>[] {
+  private writePlan(store: (name: StoreName) => IDBObjectStore, plan: WritePlan): void {
     const { snapshot, hardState, confState } = plan.update;
-    const requests: Promise<unknown>[] = [];
-    const entries = tx.objectStore('entries');
-    const state = tx.objectStore('state');
+    const entries = store('entries');
+    const state = store('state');
     if (snapshot !== undefined) {
-      requests.push(entries.clear());
-      requests.push(tx.objectStore('snapshot').put(snapshotRecord(snapshot), SNAPSHOT_KEY));
+      entries.clear();
+      store('snapshot').put(snapshotRecord(snapshot), SNAPSHOT_KEY);
       // The view takes the snapshot's configuration; persist it so a reload agrees.
-      requests.push(state.put(snapshot.metadata.confState, CONF_STATE_KEY));
+      state.put(snapshot.metadata.confState, CONF_STATE_KEY);
     }
-    if (plan.truncateFrom !== undefined) requests.push(entries.delete(this.keyRange.lowerBound(plan.truncateFrom)));
-    for (const e of plan.entries) requests.push(entries.put(entryRecord(e)));
+    if (plan.truncateFrom !== undefined) entries.delete(this.keyRange.lowerBound(plan.truncateFrom));
+    for (const e of plan.entries) entries.put(entryRecord(e));
     // Written after the snapshot's in the same transaction, so a given confState wins.
-    if (confState !== undefined) requests.push(state.put(confState, CONF_STATE_KEY));
-    if (hardState !== undefined) requests.push(state.put(hardState, HARD_STATE_KEY));
-    return requests;
+    if (confState !== undefined) state.put(confState, CONF_STATE_KEY);
+    if (hardState !== undefined) state.put(hardState, HARD_STATE_KEY);
   }
 }
 

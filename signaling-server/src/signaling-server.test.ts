@@ -129,6 +129,7 @@ describe('signaling server', () => {
     await fast.waitFor(isError('TARGET_CONGESTED'), 'TARGET_CONGESTED');
     expect(s.stats().droppedFrames).toBeGreaterThan(0);
     slow.ws.resume();
+    await until(() => s.stats().relayedFrames + s.stats().droppedFrames === 300);
     await until(() => slow.frames.length === s.stats().relayedFrames);
     expect(slow.frames.length + s.stats().droppedFrames).toBe(300);
   });

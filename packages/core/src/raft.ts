@@ -17,7 +17,7 @@ import { ReadOnly } from './read-only.js';
 import { SnapshotReceiver, SnapshotSender } from './snapshot-transfer.js';
 import { Role, roleBehavior, type RoleBehavior } from './roles.js';
 import { configFromConfState, ProgressTracker, type TrackerConfig } from './tracker.js';
-import { EntryType, type ConfState, type Entry, type NodeId, type Snapshot, type SnapshotMetadata } from './types.js';
+import { EntryType, type ConfState, type Entry, type NodeId, type Snapshot } from './types.js';
 
 /** A linearizable read is safe once the host has applied up to `index`. */
 export interface ReadState {
@@ -65,12 +65,11 @@ export class Raft {
     const { hardState, confState } = this.cfg.storage.initialState();
     this.applyTrackerConfig(configFromConfState(confState));
     if (hardState.term !== 0 || hardState.vote !== null || hardState.commit !== 0) {
-      if (hardState.commit < this.log.committed || hardState.commit > this.log.lastIndex()) {
-        throw new LogCorruptionError(
-          `hard state commit ${hardState.commit} is outside [${this.log.committed}, ${this.log.lastIndex()}]`,
-        );
+      if (hardState.commit > this.log.lastIndex()) {
+        throw new LogCorruptionError(`hard state commit ${hardState.commit} is past the last index ${this.log.lastIndex()}`);
       }
-      this.log.committed = hardState.commit;
+      // A snapshot is committed by definition, even if the hard state was saved before it.
+      this.log.committed = Math.max(hardState.commit, this.log.committed);
       this.term = hardState.term;
       this.vote = hardState.vote;
     }

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * @module cli
  * `pnpm signaling --port N [--host H] [--max-peers N] [--rate N] [--max-frame BYTES] [--tokens a,b]`

@@ -134,5 +134,28 @@ describe('signaling client reconnection (scripted socket, manual clock)', () => 
     expect(client.sendFrame('b', new Uint8Array(200))).toBe(true);
     void client.close();
   });
+
+  it('abandons a connection attempt that does not get joined in time and tries the next URL', () => {
+    const clock = new FakeScheduler();
+    const ws = fakeSockets();
+    const client = createSignalingClient({
+      urls: ['ws://blackhole', 'ws://ok'], room: 'r', peer: 'a', random: seededRandom(4), scheduler: clock,
+      webSocket: ws.factory, connectTimeoutMs: 5000, backoff: { initialMs: 100, maxMs: 100 },
+    });
+    const stuck = ws.last();
+    clock.advance(4999);
+    expect(ws.sockets).toHaveLength(1);
+    clock.advance(1);
+    expect(stuck.readyState).toBe(3);
+    clock.advance(100);
+    expect(ws.sockets.map((s) => s.url)).toEqual(['ws://blackhole', 'ws://ok']);
+    const ok = ws.last();
+    ok.open();
+    ok.deliver({ type: 'joined', room: 'r', peer: 'a', peers: [], limits: LIMITS });
+    clock.advance(6000); // past the connect timeout: joining cleared it
+    expect(client.status()).toBe('joined');
+    expect(ws.sockets).toHaveLength(2);
+    void client.close();
+  });
 });
 

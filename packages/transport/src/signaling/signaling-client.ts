@@ -63,6 +63,8 @@ export interface SignalingClientOptions {
   readonly maxBufferedBytes?: number;
   /** Application ping period; the link is considered dead after 3 periods of silence. */
   readonly pingIntervalMs?: number;
+  /** Give up on a connection attempt not joined after this long (default 10 s): next URL. */
+  readonly connectTimeoutMs?: number;
   /** WebSocket factory (default: platform WebSocket). */
   readonly webSocket?: WebSocketFactory;
   /** Connect immediately (default true). */
@@ -159,6 +161,7 @@ class SignalingClientImpl implements SignalingClient {
   readonly #scheduler: Scheduler;
   #reconnectTimer: TimerHandle | null = null;
   #stopPingTimer: (() => void) | null = null;
+  #connectTimer: TimerHandle | null = null;
   #lastHeard = 0;
   #pingId = 0;
   #joinWaiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
@@ -179,7 +182,8 @@ class SignalingClientImpl implements SignalingClient {
     this.#maxQueue = options.maxQueue ?? 1024;
     this.#maxBuffered = options.maxBufferedBytes ?? 8 * 1024 * 1024;
     this.#pingMs = options.pingIntervalMs ?? 10_000;
-    this.#session = Array.from({ length: 4 }, () => Math.floor(this.#random() * 2 ** 32).toString(36)).join('');
+    // Not from `random`: two clients seeded alike must still get different sessions.
+    this.#session = Array.from(globalThis.crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join('');
     this.#cipher = options.secret !== undefined ? createRoomCipher(options.secret, options.room) : null;
     // No WebCrypto (e.g. a browser page on plain http): report once; every send then fails too.
     this.#cipher?.catch((err: unknown) => this.#reportError(err));
@@ -379,6 +383,13 @@ class SignalingClientImpl implements SignalingClient {
     this.#socket = socket;
     socket.binaryType = 'arraybuffer';
     let joined = false;
+    // A blackholed SYN or a server that never answers the join would otherwise hang here.
+    this.#connectTimer = this.#scheduler.setTimeout(() => {
+      this.#connectTimer = null;
+      if (this.#socket !== socket || joined) return;
+      socket.close(CLOSE_CODES.timeout, 'connect timeout');
+      this.#onSocketGone(socket, false);
+    }, this.#opts.connectTimeoutMs ?? 10_000);
     socket.onopen = () => {
       this.#lastHeard = this.#scheduler.now();
       const join: ClientMessage = {
@@ -419,6 +430,7 @@ class SignalingClientImpl implements SignalingClient {
     }
     this.#socket = null;
     this.#stopPing();
+    this.#clearConnectTimer();
     if (this.#status === 'closed') return;
     // A URL that never got us joined is skipped next time (failover); a joined one is retried first.
     if (!wasJoined) this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
@@ -452,7 +464,13 @@ class SignalingClientImpl implements SignalingClient {
     this.#stopPingTimer = null;
   }
 
+  #clearConnectTimer(): void {
+    if (this.#connectTimer !== null) this.#scheduler.clearTimeout(this.#connectTimer);
+    this.#connectTimer = null;
+  }
+
   #clearTimers(): void {
+    this.#clearConnectTimer();
     this.#stopPing();
     if (this.#reconnectTimer !== null) this.#scheduler.clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = null;
@@ -484,6 +502,7 @@ class SignalingClientImpl implements SignalingClient {
   #onControl(msg: ServerMessage): void {
     switch (msg.type) {
       case 'joined': {
+        this.#clearConnectTimer();
         this.#attempt = 0;
         this.#stats.connects++;
         this.#limits = msg.limits;

@@ -53,3 +53,13 @@ test('an open storage lets another connection delete its database, then refuses 
     saveError: 'INDEXEDDB_UNAVAILABLE',
   });
 });
+
+test('a node is open in one tab at a time (Web Locks)', async ({ context }) => {
+  const [a, b] = [await context.newPage(), await context.newPage()];
+  await load(a);
+  await load(b);
+  await a.evaluate(() => window.meshraftIdb!.holdOpen());
+  expect(await b.evaluate(() => window.meshraftIdb!.tryOpen())).toBe('INDEXEDDB_LOCKED');
+  await a.evaluate(() => window.meshraftIdb!.releaseHeld());
+  expect(await b.evaluate(() => window.meshraftIdb!.tryOpen())).toBe('opened');
+});

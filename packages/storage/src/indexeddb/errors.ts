@@ -31,6 +31,16 @@ export class IndexedDbUnavailableError extends MeshraftError {
   }
 }
 
+/**
+ * Another handle (this tab, another tab or a worker of the same origin) has this node's database
+ * open. Close it first. Code `INDEXEDDB_LOCKED`.
+ */
+export class IndexedDbLockedError extends MeshraftError {
+  constructor(readonly database: string) {
+    super('INDEXEDDB_LOCKED', `${database} is already open in another handle of this origin`);
+  }
+}
+
 /** The browser refused a write for lack of quota. Nothing of the update was written. Code `QUOTA_EXCEEDED`. */
 export class StorageQuotaExceededError extends MeshraftError {
   constructor(options?: { cause?: unknown }) {

@@ -9,6 +9,7 @@ export {
   type IndexedDbStorageOptions,
 } from './indexeddb-storage.js';
 export {
+  IndexedDbLockedError,
   IndexedDbUnavailableError,
   IndexedDbWriteError,
   InvalidStorageOptionsError,
@@ -17,3 +18,4 @@ export {
   type IndexedDbUnavailableReason,
 } from './errors.js';
 export { databaseName } from './schema.js';
+export type { LockManagerLike } from './node-lock.js';

@@ -11,13 +11,14 @@ import {
 } from '@meshraft/core';
 import { InvalidUpdateError, StorageClosedError } from '../errors.js';
 import {
+  IndexedDbLockedError,
   IndexedDbUnavailableError,
   InvalidStorageOptionsError,
   StorageCorruptError,
   StorageQuotaExceededError,
   openIndexedDbStorage,
 } from './index.js';
-import { failPutsWithQuota, fakeIdb } from './__tests__/fake-idb.js';
+import { failPutsWithQuota, fakeIdb, fakeLocks } from './__tests__/fake-idb.js';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 const entry = (index: number, term: number, data = bytes(index & 0xff)): Entry => ({
@@ -123,6 +124,30 @@ describe('openIndexedDbStorage', () => {
     const s = await openIndexedDbStorage(idb.options());
     await Promise.all([s.save({ entries: range(1, 3, 1) }), s.save({ entries: range(4, 6, 1) }), s.setMeta('k', 'v')]);
     expect(s.lastIndex()).toBe(6);
+    await s.close();
+  });
+});
+
+describe('one handle per database', () => {
+  it('refuses a second open of the same node until the first closes (INDEXEDDB_LOCKED)', async () => {
+    const idb = fakeIdb();
+    const locks = fakeLocks();
+    const first = await openIndexedDbStorage(idb.options({ locks }));
+    const err = await openIndexedDbStorage(idb.options({ locks })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IndexedDbLockedError);
+    expect(err).toMatchObject({ code: 'INDEXEDDB_LOCKED', database: 'meshraft/c/n1' });
+    const other = await openIndexedDbStorage(idb.options({ locks, nodeId: 'n2' }));
+    await first.close();
+    const second = await openIndexedDbStorage(idb.options({ locks }));
+    await Promise.all([other.close(), second.close()]);
+  });
+
+  it('releases the lock when the open fails', async () => {
+    const idb = fakeIdb();
+    const locks = fakeLocks();
+    const failing = { ...idb.options({ locks }), indexedDB: { open: () => { throw new Error('nope'); } } as unknown as IDBFactory };
+    await expect(openIndexedDbStorage(failing)).rejects.toBeInstanceOf(IndexedDbUnavailableError);
+    const s = await openIndexedDbStorage(idb.options({ locks }));
     await s.close();
   });
 });

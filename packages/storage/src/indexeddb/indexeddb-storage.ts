@@ -19,6 +19,7 @@ import {
   type IndexedDbUnavailableReason,
 } from './errors.js';
 import { loadState } from './load-state.js';
+import { acquireNodeLock, defaultLockManager, type LockManagerLike } from './node-lock.js';
 import { openDatabase } from './open-database.js';
 import {
   ALL_STORES,
@@ -53,6 +54,11 @@ export interface IndexedDbStorageOptions {
   readonly indexedDB?: IDBFactory;
   /** IDBKeyRange matching `indexedDB` (default: the global one); pass both when injecting. */
   readonly keyRange?: typeof IDBKeyRange;
+  /**
+   * Web Locks manager that keeps one open handle per database in the origin (default:
+   * `navigator.locks`). `null` turns the check off; where no manager exists (Node) there is none.
+   */
+  readonly locks?: LockManagerLike | null;
 }
 
 /** A Uint8Array view is stored with its whole backing buffer by structured clone: copy views. */
@@ -80,6 +86,7 @@ export class IndexedDbStorage extends ViewStorage {
     private readonly keyRange: typeof IDBKeyRange,
     state: ViewState,
     readonly durability: IndexedDbDurability,
+    private readonly releaseLock: () => void,
   ) {
     super(state);
   }
@@ -121,6 +128,7 @@ export class IndexedDbStorage extends ViewStorage {
     this.closing ??= this.tail.then(() => {
       this.db.close();
       this.markClosed();
+      this.releaseLock();
     });
     return this.closing;
   }
@@ -233,20 +241,28 @@ export async function openIndexedDbStorage(options: IndexedDbStorageOptions): Pr
   checkOptions(options);
   const { factory, keyRange } = resolveFactory(options);
   const name = options.name ?? databaseName(options.cluster, options.nodeId);
+  const locks = options.locks === undefined ? defaultLockManager() : options.locks;
+  const releaseLock = locks ? await acquireNodeLock(locks, name) : () => undefined;
   let storage: IndexedDbStorage | undefined;
   let lostEarly: IndexedDbUnavailableReason | undefined;
-  const db = await openDatabase(factory, name, {
-    onLost: (reason) => (storage ? storage.markLost(reason) : (lostEarly ??= reason)),
-  });
   let loaded: ViewState;
+  let db: IDBPDatabase<MeshraftDb>;
   try {
-    loaded = await loadState(db);
+    db = await openDatabase(factory, name, {
+      onLost: (reason) => (storage ? storage.markLost(reason) : (lostEarly ??= reason)),
+    });
+    try {
+      loaded = await loadState(db);
+    } catch (err) {
+      db.close();
+      if (err instanceof MeshraftError) throw err;
+      throw new IndexedDbUnavailableError(lostEarly ?? 'open-failed', `cannot read ${name}`, { cause: err });
+    }
   } catch (err) {
-    db.close();
-    if (err instanceof MeshraftError) throw err;
-    throw new IndexedDbUnavailableError(lostEarly ?? 'open-failed', `cannot read ${name}`, { cause: err });
+    releaseLock();
+    throw err;
   }
-  storage = new IndexedDbStorage(name, db, keyRange, loaded, options.durability ?? 'strict');
+  storage = new IndexedDbStorage(name, db, keyRange, loaded, options.durability ?? 'strict', releaseLock);
   if (lostEarly !== undefined) storage.markLost(lostEarly);
   return storage;
 }

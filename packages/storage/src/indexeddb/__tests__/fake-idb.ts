@@ -6,6 +6,7 @@
 import * as fake from 'fake-indexeddb';
 import { IDBFactory, IDBKeyRange, IDBObjectStore } from 'fake-indexeddb';
 import type { IndexedDbStorageOptions } from '../indexeddb-storage.js';
+import type { LockManagerLike } from '../node-lock.js';
 
 // idb tests values with `instanceof IDBRequest` etc., so the fake's classes must be globals; the
 // `indexedDB` global itself stays unset so each test injects its own fresh factory.
@@ -64,5 +65,22 @@ export function failPutsWithQuota(): () => void {
   };
   return () => {
     IDBObjectStore.prototype.put = original;
+  };
+}
+
+/** An in-process stand-in for navigator.locks (Node 20 has none), exclusive locks only. */
+export function fakeLocks(): LockManagerLike {
+  const held = new Set<string>();
+  return {
+    async request(name, { ifAvailable }, callback) {
+      if (!ifAvailable) throw new Error('fakeLocks supports ifAvailable requests only');
+      if (held.has(name)) return callback(null);
+      held.add(name);
+      try {
+        return await callback({ name, mode: 'exclusive' });
+      } finally {
+        held.delete(name);
+      }
+    },
   };
 }

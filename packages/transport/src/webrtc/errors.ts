@@ -1,8 +1,8 @@
 /**
  * @module webrtc/errors
- * Errors the WebRTC transport throws or reports through its `error` event. Codes:
- * (`FRAME_TOO_LARGE` is the transport-wide `FrameTooLargeError` from `../errors.js`: thrown by
- * `send` for a frame over `maxFrameBytes`, reported when a peer announces one.)
+ * Errors the WebRTC transport throws or reports through its `error` event. `FRAME_TOO_LARGE` is
+ * the transport-wide `FrameTooLargeError` (`../errors.js`): thrown by `send` for a frame over
+ * `maxFrameBytes`, reported when a peer announces one. The codes defined here:
  * - `BAD_CHUNK`: a data-channel message is not a valid chunk (corrupt or from another protocol).
  * - `QUEUE_FULL`: a frame was dropped because the peer's bounded send queue is full.
  * - `WEBRTC_UNAVAILABLE`: no RTCPeerConnection here (no native WebRTC and no `wrtc` given); the

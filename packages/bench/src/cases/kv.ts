@@ -7,7 +7,7 @@
  */
 import { median, type BenchCase, type BenchResult } from '../bench-case.js';
 // The bench package does not depend on `meshraft`; reach its sources directly.
-import { cas, createKvStateMachine, put, range, type KvStateMachine } from '../../../meshraft/src/kv/index.js';
+import { cas, createKvStateMachine, put, range, type KvStateMachine } from 'meshraft/kv';
 
 const RUNS = 5;
 

@@ -5,23 +5,35 @@
  * - propose latency at the leader and from a follower (sequential, 200 proposals per run);
  * - pipelined throughput (N concurrent proposals from the leader, commands/s);
  * - linearizable read latency from a follower;
- * - failover: leader stopped → first proposal committed through a follower.
+ * - failover: leader stopped → first proposal committed through a follower;
+ * - propose latency at the leader when every save takes 5 ms (a disk with that fsync latency).
  */
 import { seededRandom } from '@meshraft/core';
 
 import { createMemoryNetwork } from '@meshraft/transport';
 import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
 // The bench package depends on neither `meshraft` nor @meshraft/storage; reach their sources directly.
-import { createMemoryStorage } from '../../../storage/src/index.js';
-import { createCounterStateMachine } from '../../../meshraft/src/kv/index.js';
-import { createNode, type MeshraftNode } from '../../../meshraft/src/node/index.js';
+import { createMemoryStorage } from '@meshraft/storage';
+import { createCounterStateMachine } from 'meshraft/kv';
+import { createNode, type MeshraftNode } from 'meshraft';
 
 const IDS = ['a', 'b', 'c'];
 const RUNS = 5;
 const SEQ = 200;
 type Node = MeshraftNode<{ type: 'add'; delta: number }, unknown, { type: 'get' }, unknown>;
 
-async function cluster(run: number): Promise<Node[]> {
+/** Memory storage whose saves take `ms` (a disk with that fsync latency). */
+function slowStorage(ms: number): ReturnType<typeof createMemoryStorage> {
+  const inner = createMemoryStorage();
+  const s = Object.create(inner) as ReturnType<typeof createMemoryStorage>;
+  s.save = async (u) => {
+    await new Promise((r) => setTimeout(r, ms));
+    await inner.save(u);
+  };
+  return s;
+}
+
+async function cluster(run: number, saveMs = 0): Promise<Node[]> {
   const net = createMemoryNetwork();
   const nodes: Node[] = [];
   for (const [i, id] of IDS.entries()) {
@@ -29,7 +41,7 @@ async function cluster(run: number): Promise<Node[]> {
       (await createNode({
         cluster: 'bench',
         id,
-        storage: createMemoryStorage(),
+        storage: saveMs > 0 ? slowStorage(saveMs) : createMemoryStorage(),
         transport: net.transport(id),
         stateMachine: createCounterStateMachine(),
         bootstrap: { voters: IDS },
@@ -81,6 +93,10 @@ const bench: BenchCase = {
         add(`throughput_pipelined_${n}`, n / ((performance.now() - t) / 1000));
       }
       add('read_linearizable_follower_p50', median(await timeEach(SEQ, () => follower.read({ type: 'get' }))));
+      const slow = await cluster(run, 5);
+      const slowLeader = await leaderOf(slow);
+      add('propose_leader_5ms_disk_p50', median(await timeEach(50, () => slowLeader.propose(cmd))));
+      await Promise.all(slow.map((n) => n.stop()));
       const t = performance.now();
       await leader.stop();
       await follower.propose(cmd);

@@ -54,4 +54,34 @@ describe('relay transport', () => {
     expect(got[0]!.length).toBe(0);
     await net.teardown();
   });
+
+  it('shows links as connecting while the server is away and resumes after re-join', async () => {
+    const own = await createSignalingServer();
+    const port = own.port;
+    const make = (peer: string) => createRelayTransport({
+      signaling: { urls: own.url, room: 'r', peer, random: seededRandom(5), backoff: { initialMs: 20, maxMs: 100 } },
+    });
+    const a = make('a');
+    const b = make('b');
+    let restarted: SignalingServer | null = null;
+    try {
+      await until(() => a.links()[0]?.state === 'relay' && b.links()[0]?.state === 'relay', 'up');
+      const states: string[] = [];
+      a.on('link', (l) => states.push(l.state));
+      await own.close(50);
+      await until(() => a.links()[0]?.state === 'connecting', 'connecting while away');
+      restarted = await createSignalingServer({ port });
+      // Whoever re-joins first may briefly see the other as gone; both end up up again.
+      await until(() => a.links()[0]?.state === 'relay' && b.links()[0]?.state === 'relay', 're-joined');
+      expect(states).toContain('connecting');
+      const got: number[] = [];
+      b.on('frame', (_f, p) => got.push(p[0]!));
+      expect(a.send('b', new Uint8Array([5]))).toBe(true);
+      await until(() => got.includes(5), 'frame after re-join');
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await restarted?.close(50);
+    }
+  });
 });
+

@@ -15,7 +15,7 @@ import { encodeFrame } from './wire.js';
 async function setup() {
   const log: string[] = [];
   const core = new ScriptedCore(log);
-  const { storage, release } = gatedStorage(log);
+  const { storage, release, updates } = gatedStorage(log);
   const timers = new FakeTimers();
   const node = await createNode({
     cluster: 't',
@@ -26,7 +26,7 @@ async function setup() {
     core: scriptedAdapter(core),
     timers,
   });
-  return { log, core, release, timers, node };
+  return { log, core, release, timers, node, updates };
 }
 
 const heartbeat = { type: 'heartbeatResp', from: 'a', to: 'b', term: 1, context: null } as const;
@@ -188,5 +188,24 @@ describe('host loop', () => {
     await timers.advance(500); // half the election timeout (1 s) since b's answer
     expect(await leaseRead()).toBe(false);
     await node.stop();
+  });
+
+  it('writes a commit-only hard state with the next write (or at stop), not on its own', async () => {
+    const { log, core, release, timers, node, updates } = await setup();
+    core.readies.push(ready({ entries: [entry(1, new Uint8Array())], hardState: { term: 1, vote: 'a', commit: 0 } }));
+    await timers.advance(100);
+    release();
+    await flush();
+    core.readies.push(ready({ hardState: { term: 1, vote: 'a', commit: 1 }, messages: [heartbeat] }));
+    await timers.advance(100);
+    // Sent and advanced without touching the disk.
+    expect(log.filter((l) => l === 'save-start')).toHaveLength(1);
+    expect(log.slice(-2)).toEqual(['send b frame', 'advance']);
+    const stopped = node.stop();
+    await flush();
+    release();
+    await stopped;
+    expect(log.filter((l) => l === 'save-end')).toHaveLength(2);
+    expect(updates.at(-1)).toEqual({ hardState: { term: 1, vote: 'a', commit: 1 } });
   });
 });

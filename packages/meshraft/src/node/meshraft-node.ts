@@ -8,7 +8,7 @@
  * serve read states → advance. The core keeps taking ticks, messages and proposals while a save
  * is in flight; only the next Ready waits.
  */
-import { EntryType, MeshraftError, type ConfState, type Entry, type NodeId, type Snapshot } from '@meshraft/core';
+import { EntryType, MeshraftError, type ConfState, type Entry, type HardState, type NodeId, type Snapshot } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
 import type { LinkState, Transport } from '@meshraft/transport';
 import type { NodeMetrics, RaftRole as MetricsRole } from '../etcd/metrics.js';
@@ -173,6 +173,10 @@ function isMember(cs: ConfState, id: NodeId): boolean {
   return cs.voters.includes(id) || cs.learners.includes(id) || cs.votersOutgoing.includes(id);
 }
 
+function isLeaderBroadcast(m: Message): boolean {
+  return m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot';
+}
+
 function isDropped(err: unknown): boolean {
   return err instanceof MeshraftError && err.code === 'PROPOSAL_DROPPED';
 }
@@ -215,6 +219,10 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private readonly lastAck = new Map<NodeId, { at: number; term: number }>();
   private term = 0;
   private wasMember = false;
+  /** The last hard state written to storage, and a newer commit-only one not yet written. */
+  private persistedHard: HardState;
+  private deferredHard: HardState | undefined;
+  private failed = false;
   /** Conf change the membership policy proposed and when; one at a time. */
   private policyPending: { key: string; at: number } | null = null;
   private readonly joinRequested = new Map<NodeId, number>();
@@ -244,7 +252,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.events = new Emitter<NodeEvents>((err) => this.log.error('event listener threw', { err }));
     this.clientId = `${init.id}/${sessionNonce()}`;
     this.confState = init.storage.initialState().confState;
-    this.term = init.storage.initialState().hardState.term;
+    this.persistedHard = init.storage.initialState().hardState;
+    this.term = this.persistedHard.term;
   }
 
   /** Restores the state machine from the stored snapshot, creates the core and starts the timers. */
@@ -684,6 +693,9 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private async shutdown(): Promise<void> {
     this.halt();
     await this.pumping?.catch(() => {});
+    if (this.deferredHard && !this.failed) {
+      await this.storage.save({ hardState: this.deferredHard }).catch((err: unknown) => this.log.warn('final save failed', { err }));
+    }
     await this.transport.close().catch((err: unknown) => this.log.warn('transport close failed', { err }));
     await this.storage.close().catch((err: unknown) => this.log.warn('storage close failed', { err }));
     this.events.emit('status', this.status());
@@ -779,6 +791,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   }
 
   private fail(err: unknown): void {
+    this.failed = true;
     const error = err instanceof Error ? err : new Error(String(err));
     this.log.error('node failed; stopping', { err: error });
     this.events.emit('error', error);
@@ -789,17 +802,34 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
     if (rd.hardState) this.term = rd.hardState.term;
-    if (rd.snapshot || rd.entries.length > 0 || rd.hardState) {
+    // Thesis §10.2.1: a leader's appends, heartbeats and snapshots may go out while its own disk
+    // write runs (it counts its own copy only after advance); everything else waits for the save.
+    const early = this.role === 'leader' ? rd.messages.filter(isLeaderBroadcast) : [];
+    for (const m of early) this.sendRaft(m);
+    const hs = rd.hardState;
+    const commitOnly =
+      hs !== undefined && !rd.snapshot && rd.entries.length === 0 &&
+      hs.term === this.persistedHard.term && hs.vote === this.persistedHard.vote;
+    if (commitOnly) {
+      // Only the commit index moved: nothing anyone was promised depends on it (etcd does not
+      // sync it either), so it rides along with the next write instead of costing one now. A
+      // crash loses at most a commit index the leader will tell us again.
+      this.deferredHard = hs;
+    } else if (rd.snapshot || rd.entries.length > 0 || hs) {
+      // With a snapshot the older deferred commit would point below it: only hs may go along.
+      const hardState = hs ?? (rd.snapshot ? undefined : this.deferredHard);
       const t0 = this.timers.now();
       await this.storage.save({
         ...(rd.snapshot && { snapshot: rd.snapshot }),
         ...(rd.entries.length > 0 && { entries: rd.entries }),
-        ...(rd.hardState && { hardState: rd.hardState }),
+        ...(hardState && { hardState }),
       });
       this.saveLatency.observe(this.timers.now() - t0);
+      if (hardState) this.persistedHard = hardState;
+      this.deferredHard = undefined;
     }
     // Persisted: now the messages that promise it (votes, append acks) may go out.
-    for (const m of rd.messages) this.sendRaft(m);
+    for (const m of rd.messages) if (!early.includes(m)) this.sendRaft(m);
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
       this.installSnapshot(rd.snapshot);
       await this.persistConfState();

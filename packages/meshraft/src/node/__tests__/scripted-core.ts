@@ -68,18 +68,21 @@ export function ready(parts: Partial<Ready>): Ready {
 }
 
 /** Memory storage whose save() resolves only when release() is called. */
-export function gatedStorage(log: string[]): { storage: DurableStorage; release(): void } {
+export function gatedStorage(log: string[]): { storage: DurableStorage; release(): void; updates: StorageUpdate[] } {
   const inner = createMemoryStorage();
   const waiting: (() => void)[] = [];
+  const updates: StorageUpdate[] = [];
   const storage = Object.create(inner) as DurableStorage;
   storage.save = async (u: StorageUpdate) => {
     log.push('save-start');
+    updates.push(u);
     await new Promise<void>((r) => waiting.push(r));
     await inner.save(u);
     log.push('save-end');
   };
   return {
     storage,
+    updates,
     release: () => {
       for (const r of waiting.splice(0)) r();
     },

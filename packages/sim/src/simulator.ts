@@ -37,6 +37,8 @@ export interface FaultOptions {
   readonly healRate: number;
   /** Chance per tick per node that its clock skips a tick (drift). */
   readonly tickSkipRate: number;
+  /** Chance per tick that the leader is asked to transfer leadership to a random voter. */
+  readonly transferRate: number;
 }
 
 export interface MembershipOptions {
@@ -89,6 +91,7 @@ export const DEFAULT_OPTIONS: Omit<SimOptions, 'seed'> = {
     partitionRate: 0.02,
     healRate: 0.03,
     tickSkipRate: 0.02,
+    transferRate: 0.005,
   },
   workload: { clients: 4, keys: 3, opRate: 0.4, timeout: 40, retryRate: 0.5, maxAttempts: 3, readIndexRate: 0.7 },
   membership: { spares: 2, changeRate: 0.01 },
@@ -250,6 +253,15 @@ class Simulation {
       if (live.length > 0) c.crash(r.pick(live), 'between ticks');
     }
     for (const n of c.nodes) if (!n.alive && r.chance(f.restartRate)) c.restart(n);
+    if (r.chance(f.transferRate)) {
+      const leader = c.leader();
+      const voters = leader?.conf.voters.filter((v) => v !== leader.id) ?? [];
+      if (leader !== undefined && voters.length > 0) {
+        const to = r.pick(voters);
+        c.trace(`transfer: ${leader.id} asked to hand leadership to ${to}`);
+        leader.raw!.transferLeadership(to);
+      }
+    }
     if (r.chance(f.partitionRate) && ids.length > 1) {
       c.net.heal();
       this.partitions++;

@@ -1,5 +1,5 @@
 /**
- * The process the crash test kills. Usage: crash-child.ts <dir> <seed> <skip> <fsync 0|1>
+ * The process the crash test kills (transpiled to plain JS first). Usage: crash-child <dir> <seed> <skip> <fsync 0|1>
  * Opens the file storage in <dir> (which holds the workload's first <skip> operations), prints
  * `ready`, then runs the rest of the workload in small concurrent windows and prints `ack N` as
  * soon as operation N (counted from the start of the workload) is durable. Runs until killed.

@@ -1,12 +1,16 @@
 /**
  * `pnpm bench indexeddb`: the IndexedDB backend (@meshraft/storage/indexeddb) in headless
- * Chromium, page e2e/fixtures/indexeddb-bench.html served by Vite's dev server on loopback.
+ * Chromium with a persistent profile under os.tmpdir() (so IndexedDB is on disk), page
+ * e2e/fixtures/indexeddb-bench.html served by Vite's dev server on loopback.
  * Sequential saves (one in flight, as a node persisting one Ready at a time) of 1, 64 and 1024
  * 100-byte entries plus a hard state, with durability 'strict' (the default: the browser flushes
  * to disk before the save resolves) and 'relaxed'. Timed inside the page. Each figure is the
  * median over RUNS runs of RUN_MS each, each run on a fresh database.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
 
@@ -35,9 +39,12 @@ interface PwPage {
   waitForFunction(fn: () => boolean): Promise<unknown>;
   evaluate<R, A>(fn: (arg: A) => R | Promise<R>, arg: A): Promise<R>;
 }
-interface PwBrowser {
+interface PwContext {
   newPage(): Promise<PwPage>;
   close(): Promise<void>;
+}
+interface PwChromium {
+  launchPersistentContext(userDataDir: string, options: object): Promise<PwContext>;
 }
 interface ViteApi {
   createServer(config: object): Promise<{
@@ -48,7 +55,7 @@ interface ViteApi {
 }
 
 async function openPage(): Promise<{ page: PwPage; stop: () => Promise<void> }> {
-  const { chromium } = fromE2e('@playwright/test') as { chromium: { launch(o: object): Promise<PwBrowser> } };
+  const { chromium } = fromE2e('@playwright/test') as { chromium: PwChromium };
   const vite = (await import(fromE2e.resolve('vite'))) as ViteApi;
   const { chromiumArgs, chromiumExecutable } = (await import(new URL('e2e/support/chromium.ts', repo).href)) as {
     chromiumArgs: string[];
@@ -67,15 +74,23 @@ async function openPage(): Promise<{ page: PwPage; stop: () => Promise<void> }> 
   const address = server.httpServer?.address();
   if (!address || typeof address === 'string') throw new Error('vite server has no port');
   const executablePath = chromiumExecutable();
-  const browser = await chromium.launch({ headless: true, args: chromiumArgs, ...(executablePath ? { executablePath } : {}) });
-  const page = await browser.newPage();
+  // A persistent profile on disk: Playwright's default contexts are off-the-record, and there
+  // IndexedDB lives in memory, which would measure neither durability mode.
+  const profile = await mkdtemp(join(tmpdir(), 'meshraft-bench-idb-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    headless: true,
+    args: chromiumArgs,
+    ...(executablePath ? { executablePath } : {}),
+  });
+  const page = await context.newPage();
   await page.goto(`http://127.0.0.1:${address.port}/indexeddb-bench.html`);
   await page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready');
   return {
     page,
     stop: async () => {
-      await browser.close();
+      await context.close();
       await server.close();
+      await rm(profile, { recursive: true, force: true });
     },
   };
 }
@@ -90,7 +105,7 @@ async function* measure(page: PwPage, batch: number, durability: Durability): As
       ),
     );
   }
-  const extra = { batch, entryBytes: ENTRY_BYTES, durability, runs: RUNS, browser: 'chromium-headless' };
+  const extra = { batch, entryBytes: ENTRY_BYTES, durability, runs: RUNS, browser: 'chromium-headless', profile: 'on-disk' };
   const round = (n: number): number => Math.round(n * 1000) / 1000;
   yield { metric: 'append_throughput', value: Math.round(median(runs.map((r) => r.entries / r.seconds))), unit: 'entries/s', ...extra };
   yield { metric: 'save_rate', value: Math.round(median(runs.map((r) => r.saves / r.seconds))), unit: 'saves/s', ...extra };

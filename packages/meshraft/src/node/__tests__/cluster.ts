@@ -4,7 +4,7 @@
  * test asserts on how long anything took.
  */
 import { seededRandom, type NodeId } from '@meshraft/core';
-import { createMemoryNetwork, type MemoryNetwork } from '@meshraft/transport';
+import { createMemoryNetwork, type MemoryNetwork, type MemoryNetworkOptions } from '@meshraft/transport';
 import { createCounterStateMachine, type CounterCommand, type CounterQuery, type CounterResult, type CounterState } from '../../kv/index.js';
 import { createNode } from '../create-node.js';
 import type { MeshraftNode } from '../meshraft-node.js';
@@ -25,8 +25,8 @@ export interface TestCluster {
   stopAll(): Promise<void>;
 }
 
-export function testCluster(seed = 1): TestCluster {
-  const net = createMemoryNetwork();
+export function testCluster(seed = 1, network: MemoryNetworkOptions = {}): TestCluster {
+  const net = createMemoryNetwork(network);
   const nodes = new Map<NodeId, CounterNode>();
   const disks = new Map<NodeId, ReopenableStorage>();
   let n = 0;

@@ -1,0 +1,74 @@
+/**
+ * @module peer-log
+ * One readable line per event of a running node: role, leader and term changes, members joining
+ * and leaving, link changes, errors. Also adapts the runtime's Logger to the same lines.
+ */
+import type { Logger, MemberStatus, MeshraftNode } from '../node/index.js';
+
+/** Writes one finished line (the CLI prints it to stdout). */
+export type LogSink = (line: string) => void;
+
+export interface PeerLog {
+  /** `info` lines are dropped when quiet; `error` lines always go out. */
+  info(message: string): void;
+  error(message: string): void;
+  /** The runtime's logger: warnings and errors become lines, debug/info stay quiet. */
+  readonly runtime: Logger;
+}
+
+function fields(f: Record<string, unknown> | undefined): string {
+  if (!f) return '';
+  const parts = Object.entries(f).map(([k, v]) => `${k}=${v instanceof Error ? v.message : typeof v === 'string' ? v : JSON.stringify(v)}`);
+  return parts.length ? ' ' + parts.join(' ') : '';
+}
+
+export function createPeerLog(sink: LogSink, options: { readonly quiet?: boolean } = {}): PeerLog {
+  const line = (level: string, message: string) => sink(`${new Date().toISOString()} ${level} ${message}`);
+  const info = (m: string) => {
+    if (!options.quiet) line('info', m);
+  };
+  const error = (m: string) => line('error', m);
+  return {
+    info,
+    error,
+    runtime: {
+      debug() {},
+      info() {},
+      warn: (m, f) => {
+        if (!options.quiet) line('warn', m + fields(f));
+      },
+      error: (m, f) => error(m + fields(f)),
+    },
+  };
+}
+
+/** Logs the node's events until the returned function is called. */
+export function logNodeEvents<C, R, Q, QR>(node: MeshraftNode<C, R, Q, QR>, log: PeerLog): () => void {
+  let term = node.status().term;
+  let members = new Map<string, MemberStatus>(node.status().members.map((m) => [m.id, m]));
+  const offs = [
+    node.on('status', (s) => {
+      if (s.stopped) return; // a stopped node reports term 0
+      if (s.term !== term) log.info(`term ${term} -> ${s.term}`);
+      term = s.term;
+    }),
+    node.on('role', (role) => log.info(`role ${role} (term ${node.status().term})`)),
+    node.on('leader', (leader) => log.info(leader === null ? 'leader lost' : `leader ${leader} (term ${node.status().term})`)),
+    node.on('members', (list) => {
+      const next = new Map(list.map((m) => [m.id, m]));
+      for (const m of list) {
+        const was = members.get(m.id);
+        if (!was) log.info(`member joined ${m.id} as ${m.role} (link ${m.link})`);
+        else {
+          if (was.role !== m.role) log.info(`member ${m.id} is now a ${m.role}`);
+          if (was.link !== m.link) log.info(`link ${m.id} ${was.link} -> ${m.link}`);
+        }
+      }
+      for (const id of members.keys()) if (!next.has(id)) log.info(`member left ${id}`);
+      members = next;
+    }),
+    node.on('removed', () => log.info('this peer was removed from the cluster')),
+    node.on('error', (err) => log.error(`node stopped by a fatal error: ${err.message}`)),
+  ];
+  return () => offs.forEach((off) => off());
+}

@@ -27,3 +27,13 @@ test('three runtime nodes in one page elect a leader and commit from a follower'
   expect(['a', 'b', 'c']).toContain(r.leader);
   expect(r).toMatchObject({ value: 2, read: 2 });
 });
+test('a reloaded tab is the same member with the same log (IndexedDB)', async ({ page }) => {
+  await open(page);
+  const name = `runtime-e2e-${Date.now()}`;
+  const first = await rt(page)((api, n) => api.durable(n, 3), name);
+  expect(first.value).toBe(3);
+  await page.reload();
+  await expect(page.locator('#status')).toHaveText('ready', { timeout: 30_000 });
+  const again = await rt(page)((api, n) => api.reopen(n), name);
+  expect(again).toEqual({ id: first.id, replayed: 3, value: 4 });
+});

@@ -14,6 +14,7 @@ export interface CliArgs {
   readonly messages: boolean;
   readonly retryHeavy: boolean;
   readonly snapshotEvery?: number;
+  readonly sessionTtl?: number;
   readonly bug?: SimBug;
   readonly help: boolean;
 }
@@ -24,6 +25,7 @@ export const USAGE = `usage: pnpm sim [--seed N | --seeds FROM..TO] [--nodes N] 
   --nodes N          cluster size (default 3)
   --ticks N          ticks of the fault phase (default 300)
   --snapshot-every N snapshot and compact every N applied entries (default 0: never)
+  --session-ttl N    expire client sessions idle for N log entries (default 100000)
   --verbose          print a readable trace of the run
   --messages         like --verbose, plus every delivered message
   --retry-heavy      clients retry every timed-out operation, soon (exercises sessions)
@@ -37,6 +39,7 @@ export function replayCommand(
     readonly nodes?: number | undefined;
     readonly ticks?: number | undefined;
     readonly snapshotEvery?: number | undefined;
+    readonly sessionTtl?: number | undefined;
     readonly bug?: SimBug | undefined;
     readonly retryHeavy?: boolean | undefined;
   } = {},
@@ -45,6 +48,7 @@ export function replayCommand(
     o.nodes !== undefined ? ` --nodes ${o.nodes}` : '',
     o.ticks !== undefined ? ` --ticks ${o.ticks}` : '',
     o.snapshotEvery !== undefined ? ` --snapshot-every ${o.snapshotEvery}` : '',
+    o.sessionTtl !== undefined ? ` --session-ttl ${o.sessionTtl}` : '',
     o.bug !== undefined ? ` --bug ${o.bug}` : '',
     o.retryHeavy ? ' --retry-heavy' : '',
   ].join('');
@@ -62,6 +66,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let nodes: number | undefined;
   let ticks: number | undefined;
   let snapshotEvery: number | undefined;
+  let sessionTtl: number | undefined;
   let verbose = false;
   let messages = false;
   let retryHeavy = false;
@@ -92,6 +97,10 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case '--snapshot-every':
         snapshotEvery = int('--snapshot-every', value());
+        break;
+      case '--session-ttl':
+        sessionTtl = int('--session-ttl', value());
+        if (sessionTtl === 0) throw new BadSimConfigError('--session-ttl must be positive');
         break;
       case '--verbose':
       case '-v':
@@ -130,5 +139,6 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     ...(nodes !== undefined && { nodes }),
     ...(ticks !== undefined && { ticks }),
     ...(snapshotEvery !== undefined && { snapshotEvery }),
+    ...(sessionTtl !== undefined && { sessionTtl }),
   };
 }

@@ -13,6 +13,7 @@ function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: 
     ...(args.nodes !== undefined && { nodes: args.nodes }),
     ...(args.ticks !== undefined && { ticks: args.ticks }),
     ...(args.snapshotEvery !== undefined && { snapshotEvery: args.snapshotEvery }),
+    ...(args.sessionTtl !== undefined && { sessionTtl: args.sessionTtl }),
     ...(args.bug !== undefined && { bug: args.bug }),
     ...(args.verbose && { trace: (line: string) => console.log(line) }),
     ...(args.messages && { traceMessages: true }),

@@ -43,7 +43,7 @@ describe('simulated cluster under faults', () => {
   });
 
   it('exercises snapshots, chunked InstallSnapshot and session deduplication', () => {
-    const { results, failures } = runSeeds(1, 40, { snapshotEvery: 3 });
+    const { results, failures } = runSeeds(1, 25, { snapshotEvery: 3 });
     expect(failures, failures.join('\n\n')).toEqual([]);
     expect(results.reduce((s, r) => s + r.snapshotsInstalled, 0)).toBeGreaterThan(20);
     expect(results.reduce((s, r) => s + (r.messages.snapshot ?? 0), 0)).toBeGreaterThan(results.reduce((s, r) => s + r.snapshotsInstalled, 0));
@@ -51,12 +51,18 @@ describe('simulated cluster under faults', () => {
   });
 
   it('applies each retried command exactly once and answers retries with the original result', () => {
-    const { results, failures } = runSeeds(1, 40, { workload: RETRY_HEAVY_WORKLOAD });
+    const { results, failures } = runSeeds(1, 25, { workload: RETRY_HEAVY_WORKLOAD });
     expect(failures, failures.join('\n\n')).toEqual([]);
     const total = (f: (r: (typeof results)[number]) => number) => results.reduce((s, r) => s + f(r), 0);
     expect(total((r) => r.workload.retries)).toBeGreaterThan(200);
     expect(total((r) => r.duplicatesSuppressed)).toBeGreaterThan(100);
     expect(total((r) => r.workload.retriesAnsweredFromCache)).toBeGreaterThan(10);
+  });
+
+  it('stays exactly-once and linearizable when sessions expire by log index', () => {
+    const { results, failures } = runSeeds(1, 25, { workload: RETRY_HEAVY_WORKLOAD, sessionTtl: 15 });
+    expect(failures, failures.join('\n\n')).toEqual([]);
+    expect(results.reduce((s, r) => s + r.workload.sessionsExpired, 0)).toBeGreaterThan(10);
   });
 
   it('rejects bad options with a typed error', () => {
@@ -75,7 +81,7 @@ describe('the checks catch a deliberately broken host', () => {
   };
   for (const bug of SIM_BUGS) {
     it(`${bug} fails some seeds, with an explanation`, () => {
-      const { failures } = runSeeds(1, 60, { bug });
+      const { failures } = runSeeds(1, 60, { bug }, 3);
       expect(failures.length).toBeGreaterThan(0);
       for (const f of failures) expect(f).toMatch(expected[bug]);
       expect(failures[0]).toMatch(/replay: pnpm sim --seed \d+ --bug/);

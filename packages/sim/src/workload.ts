@@ -57,13 +57,15 @@ export interface WorkloadStats {
   refused: number;
   /** Retries answered with the cached result of an already-applied command. */
   retriesAnsweredFromCache: number;
+  /** Commands refused because the client's session had expired (the client re-registers). */
+  sessionsExpired: number;
 }
 
 export class Workload {
   private readonly clients: Client[];
   private readonly ops: (KvOperation & { returnTime?: number; output?: KvOutput })[] = [];
   private readCounter = 0;
-  readonly stats: WorkloadStats = { issued: 0, completed: 0, indeterminate: 0, retries: 0, refused: 0, retriesAnsweredFromCache: 0 };
+  readonly stats: WorkloadStats = { issued: 0, completed: 0, indeterminate: 0, retries: 0, refused: 0, retriesAnsweredFromCache: 0, sessionsExpired: 0 };
   private stopped = false;
 
   constructor(
@@ -244,6 +246,8 @@ export class Workload {
     else if (outcome.decision === 'expired') {
       // The session is gone: the outcome of this command is unknown; start over with a new session.
       this.stats.indeterminate++;
+      this.stats.sessionsExpired++;
+      this.trace(`client ${c.index}: session ${c.session} expired; seq ${p.seq} outcome unknown; registering again`);
       c.pending = null;
       c.session = null;
     }

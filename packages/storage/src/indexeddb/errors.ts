@@ -55,17 +55,21 @@ export class IndexedDbWriteError extends MeshraftError {
   }
 }
 
-/** The stored log is inconsistent (a hole, or entries below the snapshot). Code `STORAGE_CORRUPT`. */
-export class StorageCorruptError extends MeshraftError {
+/**
+ * The stored log is inconsistent (a hole, or entries not right after the snapshot), so entries
+ * acknowledged earlier may be lost; open refuses rather than guess. Code `CORRUPT_LOG`, as the
+ * file backend's CorruptLogError.
+ */
+export class IndexedDbCorruptError extends MeshraftError {
   constructor(message: string) {
-    super('STORAGE_CORRUPT', `stored Raft state is corrupt: ${message}`);
+    super('CORRUPT_LOG', `stored Raft state is corrupt: ${message}`);
   }
 }
 
-/** openIndexedDbStorage was called with unusable options. Code `INVALID_STORAGE_OPTIONS`. */
-export class InvalidStorageOptionsError extends MeshraftError {
+/** openIndexedDbStorage was called with unusable options. Code `INVALID_OPTIONS`, as the file backend's. */
+export class IndexedDbOptionsError extends MeshraftError {
   constructor(message: string) {
-    super('INVALID_STORAGE_OPTIONS', message);
+    super('INVALID_OPTIONS', message);
   }
 }
 

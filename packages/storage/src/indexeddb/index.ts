@@ -12,8 +12,8 @@ export {
   IndexedDbLockedError,
   IndexedDbUnavailableError,
   IndexedDbWriteError,
-  InvalidStorageOptionsError,
-  StorageCorruptError,
+  IndexedDbOptionsError,
+  IndexedDbCorruptError,
   StorageQuotaExceededError,
   type IndexedDbUnavailableReason,
 } from './errors.js';

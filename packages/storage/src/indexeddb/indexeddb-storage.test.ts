@@ -13,8 +13,8 @@ import { InvalidUpdateError, StorageClosedError } from '../errors.js';
 import {
   IndexedDbLockedError,
   IndexedDbUnavailableError,
-  InvalidStorageOptionsError,
-  StorageCorruptError,
+  IndexedDbOptionsError,
+  IndexedDbCorruptError,
   StorageQuotaExceededError,
   openIndexedDbStorage,
 } from './index.js';
@@ -274,7 +274,7 @@ describe('failures', () => {
     await r.close();
   });
 
-  it('refuses a stored log with a hole (STORAGE_CORRUPT)', async () => {
+  it('refuses a stored log with a hole (CORRUPT_LOG)', async () => {
     const idb = fakeIdb();
     const s = await openIndexedDbStorage(idb.options());
     await s.save({ entries: range(1, 3, 1) });
@@ -290,7 +290,7 @@ describe('failures', () => {
     });
     db.close();
     const err = await openIndexedDbStorage(idb.options()).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(StorageCorruptError);
+    expect(err).toBeInstanceOf(IndexedDbCorruptError);
   });
 });
 
@@ -301,8 +301,8 @@ describe('bad input', () => {
     ['unknown durability', { cluster: 'c', durability: 'eventual' }],
   ])('rejects options with %s', async (_, options) => {
     const err = await openIndexedDbStorage(options as never).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(InvalidStorageOptionsError);
-    expect(err).toMatchObject({ code: 'INVALID_STORAGE_OPTIONS' });
+    expect(err).toBeInstanceOf(IndexedDbOptionsError);
+    expect(err).toMatchObject({ code: 'INVALID_OPTIONS' });
   });
 
   it('rejects malformed updates before writing anything', async () => {

@@ -14,7 +14,7 @@ import { checkMeta } from '../validate.js';
 import { ViewStorage, type ViewState } from '../view-storage.js';
 import {
   IndexedDbUnavailableError,
-  InvalidStorageOptionsError,
+  IndexedDbOptionsError,
   toWriteError,
   type IndexedDbUnavailableReason,
 } from './errors.js';
@@ -216,26 +216,26 @@ function resolveFactory(options: IndexedDbStorageOptions): { factory: IDBFactory
 }
 
 function checkOptions(options: IndexedDbStorageOptions): void {
-  if (typeof options !== 'object' || options === null) throw new InvalidStorageOptionsError('options are required');
+  if (typeof options !== 'object' || options === null) throw new IndexedDbOptionsError('options are required');
   if (typeof options.cluster !== 'string' || options.cluster === '') {
-    throw new InvalidStorageOptionsError('cluster must be a non-empty string');
+    throw new IndexedDbOptionsError('cluster must be a non-empty string');
   }
   if (options.nodeId !== undefined && (typeof options.nodeId !== 'string' || options.nodeId === '')) {
-    throw new InvalidStorageOptionsError('nodeId must be a non-empty string when given');
+    throw new IndexedDbOptionsError('nodeId must be a non-empty string when given');
   }
   if (options.name !== undefined && (typeof options.name !== 'string' || options.name === '')) {
-    throw new InvalidStorageOptionsError('name must be a non-empty string when given');
+    throw new IndexedDbOptionsError('name must be a non-empty string when given');
   }
   const d = options.durability;
   if (d !== undefined && d !== 'strict' && d !== 'relaxed') {
-    throw new InvalidStorageOptionsError(`durability must be 'strict' or 'relaxed', not ${String(d)}`);
+    throw new IndexedDbOptionsError(`durability must be 'strict' or 'relaxed', not ${String(d)}`);
   }
 }
 
 /**
  * Open (creating if needed) the node's database and load its state. Rejects with
  * IndexedDbUnavailableError when IndexedDB is missing, blocked or refuses to open, and with
- * StorageCorruptError when the stored log is inconsistent.
+ * IndexedDbCorruptError when the stored log is inconsistent.
  */
 export async function openIndexedDbStorage(options: IndexedDbStorageOptions): Promise<IndexedDbStorage> {
   checkOptions(options);

@@ -2,12 +2,12 @@
  * @module indexeddb/load-state
  * Reads everything a node persisted, in one read-only transaction, as the ViewState the view is
  * rebuilt from. The log is checked on the way in: a hole would make the core replicate or apply
- * garbage, so it fails loudly with StorageCorruptError instead.
+ * garbage, so it fails loudly with IndexedDbCorruptError instead.
  */
 import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT, type ConfState, type HardState } from '@meshraft/core';
 import type { IDBPDatabase } from 'idb';
 import type { ViewState } from '../view-storage.js';
-import { StorageCorruptError } from './errors.js';
+import { IndexedDbCorruptError } from './errors.js';
 import { CONF_STATE_KEY, HARD_STATE_KEY, META_PREFIX, SNAPSHOT_KEY, type MeshraftDb } from './schema.js';
 
 export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<ViewState> {
@@ -32,11 +32,11 @@ export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<ViewState
   const offset = snapshot.metadata.index;
   const first = entries[0];
   if (first !== undefined && first.index !== offset + 1) {
-    throw new StorageCorruptError(`the log starts at ${first.index} but the snapshot ends at ${offset}`);
+    throw new IndexedDbCorruptError(`the log starts at ${first.index} but the snapshot ends at ${offset}`);
   }
   for (let i = 1; i < entries.length; i++) {
     if (entries[i]!.index !== entries[i - 1]!.index + 1) {
-      throw new StorageCorruptError(`the log has a hole after index ${entries[i - 1]!.index}`);
+      throw new IndexedDbCorruptError(`the log has a hole after index ${entries[i - 1]!.index}`);
     }
   }
   return { snapshot, entries, hardState, confState: confState ?? snapshot.metadata.confState, meta };

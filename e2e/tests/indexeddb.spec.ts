@@ -40,7 +40,9 @@ test('saved state survives a page reload', async ({ page }) => {
     confVoters: ['n1', 'n2', 'n3'],
     snapshotIndex: 5,
     meta: 'n1',
+    persisted: [written.persisted[1], written.persisted[1]],
   });
+  expect(typeof written.persisted[1]).toBe('boolean');
   await page.reload();
   await expect(page.locator('#status')).toHaveText('ready');
   expect(await page.evaluate(() => window.meshraftIdb!.read())).toEqual(written);

@@ -172,9 +172,10 @@ describe('durability', () => {
     }
   });
 
-  it('defaults to strict', async () => {
+  it('defaults to strict, and reports no eviction status where the Storage API is missing', async () => {
     const s = await openIndexedDbStorage(fakeIdb().options());
     expect(s.durability).toBe('strict');
+    expect(s.persisted).toBeUndefined();
     await s.close();
   });
 });

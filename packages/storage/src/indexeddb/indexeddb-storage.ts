@@ -87,6 +87,13 @@ export class IndexedDbStorage extends ViewStorage {
     state: ViewState,
     readonly durability: IndexedDbDurability,
     private readonly releaseLock: () => void,
+    /**
+     * Whether the origin's storage is persistent (navigator.storage.persisted()) at open; undefined
+     * where the Storage API is missing. Best-effort storage can be evicted under disk pressure,
+     * and a node that comes back with an empty log under its old id breaks its Raft promises:
+     * apps should call navigator.storage.persist() (a user decision in some browsers).
+     */
+    readonly persisted: boolean | undefined,
   ) {
     super(state);
   }
@@ -215,6 +222,16 @@ function resolveFactory(options: IndexedDbStorageOptions): { factory: IDBFactory
   return { factory, keyRange };
 }
 
+async function storagePersisted(): Promise<boolean | undefined> {
+  const manager = (globalThis as { navigator?: { storage?: { persisted?: () => Promise<boolean> } } }).navigator?.storage;
+  if (typeof manager?.persisted !== 'function') return undefined;
+  try {
+    return await manager.persisted();
+  } catch {
+    return undefined; // some sandboxed contexts refuse the query; that is "unknown", not an error
+  }
+}
+
 function checkOptions(options: IndexedDbStorageOptions): void {
   if (typeof options !== 'object' || options === null) throw new IndexedDbOptionsError('options are required');
   if (typeof options.cluster !== 'string' || options.cluster === '') {
@@ -262,7 +279,8 @@ export async function openIndexedDbStorage(options: IndexedDbStorageOptions): Pr
     releaseLock();
     throw err;
   }
-  storage = new IndexedDbStorage(name, db, keyRange, loaded, options.durability ?? 'strict', releaseLock);
+  const persisted = await storagePersisted();
+  storage = new IndexedDbStorage(name, db, keyRange, loaded, options.durability ?? 'strict', releaseLock, persisted);
   if (lostEarly !== undefined) storage.markLost(lostEarly);
   return storage;
 }

@@ -108,6 +108,24 @@ describe('WebRTC transport (two in one process, real data channels)', () => {
     expect(atB.get('a')).toEqual([bytes(5000, 1), bytes(70_000, 3)]);
   });
 
+  it('abandons an offer that never connects and retries until one does', async () => {
+    const s = await h.server();
+    const gated = instrumentedWrtc();
+    gated.closeGate();
+    const a = h.transport(s.url, 'a', { relayFallbackMs: 50, connectTimeoutMs: 100 });
+    const b = h.transport(s.url, 'b', { wrtc: gated.wrtc });
+    const abandoned: string[] = [];
+    a.on('error', (e) => {
+      if (/no channel within 100 ms/.test(e.message)) abandoned.push((e as { code?: string }).code ?? '');
+    });
+    await until(() => abandoned.length >= 2, 'two abandoned offers');
+    expect(abandoned[0]).toBe('PEER_LINK');
+    expect(stateOf(a, 'b')).toBe('relay');
+    gated.openGate();
+    await untilState(a, 'b', 'webrtc');
+    await untilState(b, 'a', 'webrtc');
+  });
+
   it('after a channel drops, uses the relay at once and reconnects WebRTC', async () => {
     const s = await h.server();
     const rtc = instrumentedWrtc();

@@ -55,6 +55,11 @@ export interface WebRtcTransportOptions {
   readonly relayFallbackMs?: number;
   /** Never use WebRTC: every frame goes through the relay. */
   readonly forceRelay?: boolean;
+  /**
+   * An offer whose channel has not opened after this many ms is abandoned and retried with
+   * backoff (a lost signal would otherwise leave it pending forever). Default 15 000.
+   */
+  readonly connectTimeoutMs?: number;
   /** Ping period for RTT and liveness; a channel silent for 3 periods is dropped. Default 2000. */
   readonly pingIntervalMs?: number;
   /** Reconnect backoff for data channels. Default 250 ms doubling to 30 s, half jittered. */
@@ -86,6 +91,7 @@ interface PeerState {
   departed: boolean;
   fallbackTimer: ReturnType<typeof setTimeout> | null;
   reconnectTimer: ReturnType<typeof setTimeout> | null;
+  connectTimer: ReturnType<typeof setTimeout> | null;
   drainTimer: ReturnType<typeof setTimeout> | null;
   pumpScheduled: boolean;
   rttMs: number | null;
@@ -102,6 +108,7 @@ const DEFAULTS = {
   maxQueuedBytes: 4 * 1024 * 1024,
   highWaterMark: 1024 * 1024,
   relayFallbackMs: 5000,
+  connectTimeoutMs: 15_000,
   pingIntervalMs: 2000,
 } as const;
 
@@ -146,6 +153,7 @@ class WebRtcTransport implements Transport {
   readonly #maxQueuedBytes: number;
   readonly #highWaterMark: number;
   readonly #relayFallbackMs: number;
+  readonly #connectTimeoutMs: number;
   readonly #pingIntervalMs: number;
   readonly #useRtc: boolean;
   readonly #events = new Emitter<TransportEvents>();
@@ -167,6 +175,7 @@ class WebRtcTransport implements Transport {
     this.#maxQueuedBytes = positiveInt('maxQueuedBytes', options.maxQueuedBytes, DEFAULTS.maxQueuedBytes);
     this.#highWaterMark = positiveInt('highWaterMark', options.highWaterMark, DEFAULTS.highWaterMark);
     this.#relayFallbackMs = positiveInt('relayFallbackMs', options.relayFallbackMs, DEFAULTS.relayFallbackMs, 0);
+    this.#connectTimeoutMs = positiveInt('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs);
     this.#pingIntervalMs = positiveInt('pingIntervalMs', options.pingIntervalMs, DEFAULTS.pingIntervalMs);
     const available = rtcAvailable(options.wrtc);
     this.#useRtc = available && options.forceRelay !== true;
@@ -278,6 +287,7 @@ class WebRtcTransport implements Transport {
       departed: false,
       fallbackTimer: null,
       reconnectTimer: null,
+      connectTimer: null,
       drainTimer: null,
       pumpScheduled: false,
       rttMs: null,
@@ -407,6 +417,14 @@ class WebRtcTransport implements Transport {
   #connect(p: PeerState): void {
     p.gen += 1;
     this.#openLink(p, p.gen, true);
+    const link = p.link;
+    if (p.connectTimer !== null) clearTimeout(p.connectTimer);
+    p.connectTimer = setTimeout(() => {
+      p.connectTimer = null;
+      if (link !== null && p.link === link && !link.isOpen) {
+        link.destroy(new PeerLinkError(p.id, `no channel within ${this.#connectTimeoutMs} ms`));
+      }
+    }, this.#connectTimeoutMs);
   }
 
   #openLink(p: PeerState, gen: number, initiator: boolean): void {
@@ -460,7 +478,8 @@ class WebRtcTransport implements Transport {
       this.#removePeer(p.id);
       return;
     }
-    if (cause !== undefined) this.#report(new PeerLinkError(p.id, 'connection failed', cause));
+    if (cause instanceof PeerLinkError) this.#report(cause);
+    else if (cause !== undefined) this.#report(new PeerLinkError(p.id, 'connection failed', cause));
     this.#reevaluate(p);
     if (this.#closed || this.#peers.get(p.id) !== p) return;
     if (p.initiator) this.#scheduleReconnect(p);
@@ -618,8 +637,8 @@ class WebRtcTransport implements Transport {
   }
 
   #clearTimers(p: PeerState): void {
-    for (const t of [p.fallbackTimer, p.reconnectTimer, p.drainTimer]) if (t !== null) clearTimeout(t);
-    p.fallbackTimer = p.reconnectTimer = p.drainTimer = null;
+    for (const t of [p.fallbackTimer, p.reconnectTimer, p.connectTimer, p.drainTimer]) if (t !== null) clearTimeout(t);
+    p.fallbackTimer = p.reconnectTimer = p.connectTimer = p.drainTimer = null;
   }
 
   #report(err: unknown): void {

@@ -4,6 +4,7 @@
  * etcd gateway's URL once it listens.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { realpathSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
 export const cliPath = fileURLToPath(new URL('../../cli.ts', import.meta.url));
-export const denoPath = join(repoRoot, 'node_modules/.bin/deno');
+/** The Deno binary itself: the `.bin/deno` shell shim would take our signals and orphan Deno. */
+export const denoPath = join(realpathSync(join(repoRoot, 'node_modules/deno')), 'deno');
 
 export type Runtime = 'node' | 'deno';
 

@@ -5,9 +5,8 @@
  * a new checkpoint atomically and drop the WAL segments it replaces. Reads come from the view.
  */
 import { mkdir } from 'node:fs/promises';
-import type { Snapshot } from '@meshraft/core';
+import { MeshraftError, type Snapshot } from '@meshraft/core';
 import type { DurableStorage, StorageUpdate } from '../durable-storage.js';
-import { MeshraftError } from '@meshraft/core';
 import { ViewStorage, type ViewState } from '../view-storage.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { CorruptLogError, InvalidOptionsError } from './errors.js';

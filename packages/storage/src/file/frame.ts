@@ -11,11 +11,17 @@
  * corruption before the tail (a valid frame follows the damage), which must not be dropped.
  */
 import { crc32c } from '../crc32c.js';
+import { InvalidUpdateError } from '../errors.js';
 import { CorruptLogError } from './errors.js';
 
 export const FRAME_HEADER_BYTES = 12;
 
+/** Larger payloads do not fit the u32 length field. */
+export const MAX_PAYLOAD_BYTES = 0xffff_ffff;
+
 export function encodeFrame(payload: Uint8Array): Uint8Array {
+  // Refuse rather than let the length wrap around and write a record that reads back as garbage.
+  if (payload.length > MAX_PAYLOAD_BYTES) throw new InvalidUpdateError(`a record of ${payload.length} bytes exceeds 4 GiB`);
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
   const view = new DataView(out.buffer);
   view.setUint32(0, payload.length, true);

@@ -65,3 +65,16 @@ test('a node is open in one tab at a time (Web Locks)', async ({ context }) => {
   await a.evaluate(() => window.meshraftIdb!.releaseHeld());
   expect(await b.evaluate(() => window.meshraftIdb!.tryOpen())).toBe('opened');
 });
+
+test('a write over quota rejects with QUOTA_EXCEEDED and leaves the log as it was', async ({ page, context }) => {
+  await load(page);
+  // Chromium's DevTools protocol can shrink the origin's quota, so no disk needs filling.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin: new URL(page.url()).origin, quotaSize: 1024 * 1024 });
+  expect(await page.evaluate(() => window.meshraftIdb!.overQuota(8 * 1024 * 1024))).toEqual({
+    code: 'QUOTA_EXCEEDED',
+    lastIndex: 2,
+    reopenedLastIndex: 3,
+    afterwards: 'saved',
+  });
+});

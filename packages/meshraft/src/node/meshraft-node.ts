@@ -8,7 +8,7 @@
  * serve read states → advance. The core keeps taking ticks, messages and proposals while a save
  * is in flight; only the next Ready waits.
  */
-import { EntryType, MeshraftError, type ConfState, type Entry, type HardState, type NodeId, type Snapshot } from '@meshraft/core';
+import { EntryType, MeshraftError, type ConfState, type Entry, type HardState, type NodeId, type Snapshot, type Status } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
 import type { LinkState, Transport } from '@meshraft/transport';
 import type { NodeMetrics, RaftRole as MetricsRole } from '../etcd/metrics.js';
@@ -223,6 +223,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private persistedHard: HardState;
   private deferredHard: HardState | undefined;
   private failed = false;
+  private finalStatus: Status | undefined;
   /** Conf change the membership policy proposed and when; one at a time. */
   private policyPending: { key: string; at: number } | null = null;
   private readonly joinRequested = new Map<NodeId, number>();
@@ -303,13 +304,14 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   }
 
   status(): NodeStatus {
-    const s = this.stopped ? undefined : this.core.status();
+    // After stop, the last figures the core reported (the core itself is no longer driven).
+    const s = this.stopped ? this.finalStatus : (this.finalStatus = this.core.status());
     return {
       id: this.id,
       cluster: this.cluster,
       role: s?.role ?? this.role,
       term: s?.term ?? 0,
-      leader: s ? s.lead : null,
+      leader: this.stopped ? null : (s?.lead ?? null),
       commit: s?.commit ?? 0,
       applied: this.applied,
       members: this.members(),
@@ -705,6 +707,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   /** Synchronous part of stopping: no more ticks, frames or Readies; pending work rejected. */
   private halt(): void {
     if (this.stopped) return;
+    this.finalStatus = this.core.status();
     this.stopped = true;
     if (this.ticker !== undefined) this.timers.clearInterval(this.ticker);
     if (this.retryTimer !== undefined) this.timers.clearInterval(this.retryTimer);
@@ -888,7 +891,14 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.applied = e.index;
     this.appliedTerm = e.term;
     if (e.type === EntryType.ConfChange) {
-      const cc = this.adapter.decodeConfChange(e.data);
+      let cc: ConfChange;
+      try {
+        cc = this.adapter.decodeConfChange(e.data);
+      } catch (err) {
+        // Only a corrupted entry can fail to decode; every replica skips it alike.
+        this.log.error('skipped an undecodable conf change entry', { index: e.index, err });
+        return false;
+      }
       this.confState = this.core.applyConfChange(cc);
       return true;
     }

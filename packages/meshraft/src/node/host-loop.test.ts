@@ -75,7 +75,10 @@ describe('host loop', () => {
     const err = await settled;
     expect(err).toBeInstanceOf(NoQuorumError);
     expect((err as NoQuorumError).request?.seq).toBe(1);
+    const read = node.read({ type: 'get' }).catch((e: unknown) => e);
     await node.stop();
+    expect(await read).toBeInstanceOf(NodeStoppedError);
+    expect(timers.pending).toBe(0); // stop() leaves no timer behind
   });
 
   it('applies a committed command once; a duplicate entry is answered from the session table', async () => {

@@ -9,8 +9,9 @@ import type { Logger, MemberStatus, MeshraftNode } from '../node/index.js';
 export type LogSink = (line: string) => void;
 
 export interface PeerLog {
-  /** `info` lines are dropped when quiet; `error` lines always go out. */
+  /** `info` lines are dropped when quiet; `notice` (startup, addresses) and `error` lines always go out. */
   info(message: string): void;
+  notice(message: string): void;
   error(message: string): void;
   /** The runtime's logger: warnings and errors become lines, debug/info stay quiet. */
   readonly runtime: Logger;
@@ -30,6 +31,7 @@ export function createPeerLog(sink: LogSink, options: { readonly quiet?: boolean
   const error = (m: string) => line('error', m);
   return {
     info,
+    notice: (m) => line('info', m),
     error,
     runtime: {
       debug() {},

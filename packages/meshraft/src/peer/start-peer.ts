@@ -78,7 +78,7 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
     throw err;
   }
   const stopLogging = logNodeEvents(node, log);
-  log.info(
+  log.notice(
     `peer ${node.id} started: cluster ${config.cluster}, data ${config.data}${restarted ? ' (restarted)' : ''}, ` +
       `transport ${wrtc ? 'webrtc+relay' : 'relay'}, fsync ${config.fsync ? 'on' : 'off'}`,
   );
@@ -92,7 +92,7 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
       await node.stop();
       throw err;
     }
-    log.info(`etcd gateway listening on ${http.url}`);
+    log.notice(`etcd gateway listening on ${http.url}`);
   }
   let stopping: Promise<void> | undefined;
   const running = node;

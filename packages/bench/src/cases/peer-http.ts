@@ -1,0 +1,177 @@
+/**
+ * `pnpm bench peer-http`: three `meshraft peer` processes (file storage, fsync on, relay
+ * transport through a signaling server process, all on loopback) driven through the etcd JSON
+ * gateway by 1, 16, 64 and 256 concurrent clients doing puts over keep-alive HTTP, each level for
+ * a fixed duration. Two targets: every client on the leader, and clients spread over all three
+ * members (followers forward to the leader). Reports writes/s and p50/p99 latency per level.
+ * Env: PEER_HTTP_SECONDS (per level, default 5), PEER_HTTP_RUNS (default 1; medians over runs).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const cli = join(repoRoot, 'packages/meshraft/src/cli.ts');
+const SECONDS = Number(process.env.PEER_HTTP_SECONDS ?? 5);
+const RUNS = Number(process.env.PEER_HTTP_RUNS ?? 1);
+const LEVELS = [1, 16, 64, 256];
+const VALUE = Buffer.alloc(100, 'v').toString('base64');
+
+interface Proc {
+  readonly child: ChildProcess;
+  /** Resolves with the first output line matching `re`. */
+  line(re: RegExp): Promise<string>;
+}
+
+function run(args: readonly string[]): Proc {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', cli, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const waits: (() => void)[] = [];
+  for (const s of [child.stdout!, child.stderr!]) {
+    s.setEncoding('utf8');
+    s.on('data', (c: string) => {
+      out += c;
+      waits.forEach((w) => w());
+    });
+  }
+  return {
+    child,
+    line: (re) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${re} in:\n${out}`)), 30_000);
+        const check = () => {
+          const hit = out.split('\n').find((l) => re.test(l));
+          if (hit !== undefined) {
+            clearTimeout(timer);
+            resolve(hit);
+          }
+        };
+        waits.push(check);
+        check();
+      }),
+  };
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
+
+function post(url: URL, path: string, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ agent, host: url.hostname, port: url.port, path, method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function waitUntil(what: string, probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await probe().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+interface Level {
+  readonly writesPerSec: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+async function drive(urls: readonly URL[], clients: number): Promise<Level> {
+  const lat: number[] = [];
+  let errors = 0;
+  let n = 0;
+  const end = performance.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, c) => {
+      const url = urls[c % urls.length]!;
+      while (performance.now() < end) {
+        const body = JSON.stringify({ key: Buffer.from(`key-${(n++ * 7919) % 10_000}`).toString('base64'), value: VALUE });
+        const t0 = performance.now();
+        const res = await post(url, '/v3/kv/put', body).catch(() => ({ status: 0, text: '' }));
+        if (res.status === 200) lat.push(performance.now() - t0);
+        else errors++;
+      }
+    }),
+  );
+  return { writesPerSec: lat.length / SECONDS, p50: lat.length ? percentile(lat, 50) : NaN, p99: lat.length ? percentile(lat, 99) : NaN, errors };
+}
+
+async function cluster(): Promise<{ leader: URL; all: URL[]; stop(): Promise<void> }> {
+  const procs: Proc[] = [];
+  const dirs: string[] = [];
+  const stop = async () => {
+    await Promise.all(procs.map((p) => new Promise((r) => (p.child.exitCode !== null ? r(null) : (p.child.once('exit', r), p.child.kill('SIGTERM'))))));
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  };
+  try {
+    const sig = run(['signaling', '--port', '0', '--host', '127.0.0.1', '--rate', '1000000']);
+    procs.push(sig);
+    const port = /port (\d+)/.exec(await sig.line(/listening on port/))![1];
+    const urls: URL[] = [];
+    for (const id of ['a', 'b', 'c']) {
+      const dir = await mkdtemp(join(tmpdir(), 'meshraft-bench-peer-'));
+      dirs.push(dir);
+      const p = run(['peer', '--relay-only', '--quiet', '--cluster', 'bench', '--signaling', `ws://127.0.0.1:${port}`, '--data', dir, '--id', id,
+        '--http', '127.0.0.1:0', ...(id === 'a' ? ['--bootstrap'] : [])]);
+      procs.push(p);
+      urls.push(new URL(/(http:\/\/\S+)/.exec(await p.line(/etcd gateway listening/))![1]!));
+    }
+    await waitUntil('three voters', async () => {
+      const r = JSON.parse((await post(urls[0]!, '/v3/cluster/member/list', '{}')).text) as { members?: { isLearner?: boolean }[] };
+      return r.members?.length === 3 && r.members.every((m) => !m.isLearner);
+    });
+    let leader: URL | undefined;
+    await waitUntil('a leader', async () => {
+      for (const u of urls) {
+        const s = JSON.parse((await post(u, '/v3/maintenance/status', '{}')).text) as { leader?: string; header: { member_id: string } };
+        if (s.leader && s.leader === s.header.member_id) leader = u;
+      }
+      return leader !== undefined;
+    });
+    return { leader: leader!, all: urls, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+const peerHttp: BenchCase = {
+  async *run(): AsyncIterable<BenchResult> {
+    const results = new Map<string, Level[]>();
+    for (let r = 0; r < RUNS; r++) {
+      const c = await cluster();
+      try {
+        await drive([c.leader], 16); // warm-up: JIT, connections, log
+        for (const target of ['leader', 'all'] as const) {
+          for (const clients of LEVELS) {
+            const level = await drive(target === 'leader' ? [c.leader] : c.all, clients);
+            const key = `${target}/${clients}`;
+            results.set(key, [...(results.get(key) ?? []), level]);
+          }
+        }
+      } finally {
+        await c.stop();
+      }
+    }
+    for (const [key, levels] of results) {
+      const [target, clients] = key.split('/');
+      const extra = { target, clients: Number(clients), runs: levels.length, seconds: SECONDS, errors: levels.reduce((s, l) => s + l.errors, 0) };
+      yield { metric: 'writes_per_sec', value: Math.round(median(levels.map((l) => l.writesPerSec))), unit: 'writes/s', ...extra };
+      yield { metric: 'put_p50', value: +median(levels.map((l) => l.p50)).toFixed(2), unit: 'ms', ...extra };
+      yield { metric: 'put_p99', value: +median(levels.map((l) => l.p99)).toFixed(2), unit: 'ms', ...extra };
+    }
+    agent.destroy();
+  },
+};
+
+export default peerHttp;

@@ -1,0 +1,54 @@
+/**
+ * @module availability
+ * Whether this tab can write, and in words why not. A write needs a leader that a majority of
+ * voters can reach; without one the board turns read-only at once instead of letting edits hang
+ * until their timeout.
+ */
+import type { NodeStatus } from 'meshraft';
+
+export interface Availability {
+  readonly writable: boolean;
+  /** Why the board is read-only (empty when writable). */
+  readonly reason: string;
+}
+
+export interface AvailabilityInput {
+  readonly status: NodeStatus;
+  /** This tab cut itself off (the "Disconnect" control). */
+  readonly partitioned: boolean;
+  /** This tab left the cluster or its node stopped. */
+  readonly left: boolean;
+}
+
+const REACHABLE = new Set(['self', 'webrtc', 'relay', 'memory']);
+
+export function availability({ status, partitioned, left }: AvailabilityInput): Availability {
+  if (left || status.stopped) return { writable: false, reason: 'This tab has left the cluster. Reload to join again.' };
+  const voters = status.members.filter((m) => m.role === 'voter');
+  const me = status.members.find((m) => m.id === status.id);
+  if (!me) {
+    return { writable: false, reason: 'Joining: waiting for the leader to add this tab to the cluster.' };
+  }
+  const majority = Math.floor(voters.length / 2) + 1;
+  if (partitioned) {
+    return {
+      writable: false,
+      reason: `This tab is disconnected (simulated partition): it reaches 1 of ${voters.length} voters, and a write needs ${majority}. Showing the last state it knows.`,
+    };
+  }
+  const reachable = voters.filter((m) => REACHABLE.has(m.link)).length;
+  if (reachable < majority) {
+    return {
+      writable: false,
+      reason: `Only ${reachable} of ${voters.length} voters are reachable; a write needs a majority (${majority}). Read-only until more come back.`,
+    };
+  }
+  if (status.leader === null) {
+    return { writable: false, reason: 'Electing a leader (no leader known right now). Read-only for a moment.' };
+  }
+  const leader = status.members.find((m) => m.id === status.leader);
+  if (leader && !REACHABLE.has(leader.link)) {
+    return { writable: false, reason: `The leader ${status.leader} is not reachable from this tab; waiting for a new election.` };
+  }
+  return { writable: true, reason: '' };
+}

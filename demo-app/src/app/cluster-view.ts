@@ -1,0 +1,113 @@
+/**
+ * @module cluster-view
+ * The cluster panel: a live graph of the members (this tab in the middle, a line to each peer
+ * drawn by link type with its RTT), a table of role/term/commit/applied per member as far as
+ * this tab knows them, and the controls: leave, transfer leadership, disconnect (partition).
+ */
+import type { MemberStatus, NodeStatus } from 'meshraft';
+import { h, svg } from './dom.js';
+
+export interface ClusterActions {
+  leave(): void;
+  transfer(to: string): void;
+  setPartitioned(on: boolean): void;
+}
+
+export interface ClusterViewState {
+  readonly status: NodeStatus;
+  readonly partitioned: boolean;
+  readonly left: boolean;
+  readonly busy: boolean;
+}
+
+const LINK_LABEL: Record<string, string> = {
+  self: 'this tab',
+  webrtc: 'WebRTC',
+  relay: 'relay',
+  memory: 'memory',
+  connecting: 'connecting',
+  down: 'down',
+};
+
+function roleOf(m: MemberStatus, s: NodeStatus): string {
+  if (m.id === s.leader) return 'leader';
+  if (m.id === s.id) return s.role === 'leader' ? 'leader' : s.role === 'preCandidate' ? 'pre-candidate' : s.role;
+  return m.role === 'learner' ? 'learner' : 'follower';
+}
+
+export function renderGraph(s: NodeStatus): SVGElement {
+  const W = 280;
+  const H = 200;
+  const cx = W / 2;
+  const cy = H / 2;
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Cluster graph', class: 'graph' });
+  const others = s.members.filter((m) => m.id !== s.id);
+  const r = 72;
+  const pos = new Map<string, { x: number; y: number }>();
+  pos.set(s.id, { x: cx, y: cy });
+  others.forEach((m, i) => {
+    const a = (2 * Math.PI * i) / Math.max(1, others.length) - Math.PI / 2;
+    pos.set(m.id, { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) });
+  });
+  for (const m of others) {
+    const p = pos.get(m.id)!;
+    root.append(svg('line', { x1: cx, y1: cy, x2: p.x, y2: p.y, class: `link link-${m.link}` }));
+    if (m.rttMs !== null && m.link !== 'down') {
+      root.append(svg('text', { x: (cx + p.x) / 2, y: (cy + p.y) / 2 - 3, class: 'rtt', 'text-anchor': 'middle' }, `${m.rttMs.toFixed(1)} ms`));
+    }
+  }
+  const me = s.members.some((m) => m.id === s.id) ? s.members : [...s.members, { id: s.id, role: 'learner', link: 'self', rttMs: 0, match: null } as MemberStatus];
+  for (const m of me) {
+    const p = pos.get(m.id);
+    if (!p) continue;
+    const role = roleOf(m, s);
+    root.append(svg('circle', { cx: p.x, cy: p.y, r: m.id === s.id ? 18 : 14, class: `node role-${role} ${m.id === s.id ? 'self' : ''}` }));
+    root.append(svg('text', { x: p.x, y: p.y + 4, 'text-anchor': 'middle', class: 'node-label' }, role === 'leader' ? 'L' : role === 'learner' ? 'l' : role[0]!.toUpperCase()));
+    root.append(svg('text', { x: p.x, y: p.y + (m.id === s.id ? 32 : 28), 'text-anchor': 'middle', class: 'node-name' }, m.id));
+  }
+  return root;
+}
+
+export function renderCluster(root: HTMLElement, st: ClusterViewState, actions: ClusterActions): void {
+  const s = st.status;
+  const rows = s.members.map((m) =>
+    h(
+      'tr',
+      { 'data-member': m.id, class: m.id === s.id ? 'self' : '' },
+      h('td', {}, m.id === s.id ? `${m.id} (you)` : m.id),
+      h('td', {}, roleOf(m, s)),
+      h('td', {}, m.id === s.id ? String(s.term) : '–'),
+      h('td', {}, m.id === s.id ? String(s.commit) : '–'),
+      h('td', {}, m.id === s.id ? String(s.applied) : m.match !== null ? `≥ ${m.match}` : '–'),
+      h('td', { class: `link-cell link-${m.link}` }, LINK_LABEL[m.link] ?? m.link),
+      h('td', {}, m.id === s.id || m.rttMs === null ? '–' : `${m.rttMs.toFixed(1)} ms`),
+    ),
+  );
+  const voters = s.members.filter((m) => m.role === 'voter' && m.id !== s.leader);
+  const select = h('select', { id: 'transfer-target', 'aria-label': 'New leader' });
+  for (const v of voters) select.append(h('option', { value: v.id, text: v.id === s.id ? `${v.id} (this tab)` : v.id }));
+  const off = st.left || st.busy;
+  const table = h(
+    'table',
+    { class: 'members' },
+    h('caption', { text: `term ${s.term} · commit ${s.commit} · applied ${s.applied} · leader ${s.leader ?? 'none'}` }),
+    h('thead', {}, h('tr', {}, ...['member', 'role', 'term', 'commit', 'applied', 'link', 'RTT'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, ...rows),
+  );
+  root.replaceChildren(
+    renderGraph(s),
+    h('p', { class: 'legend' }, h('span', { class: 'key key-webrtc' }, 'WebRTC'), ' ', h('span', { class: 'key key-relay' }, 'relay'), ' ', h('span', { class: 'key key-down' }, 'down'), ' — "applied" of other members is the leader\'s replication match.'),
+    table,
+    h(
+      'div',
+      { class: 'controls' },
+      h(
+        'button',
+        { id: 'partition-button', 'aria-pressed': st.partitioned ? 'true' : 'false', disabled: st.left, onclick: () => actions.setPartitioned(!st.partitioned) },
+        st.partitioned ? 'Reconnect this tab' : 'Disconnect this tab',
+      ),
+      h('span', { class: 'transfer' }, select, h('button', { id: 'transfer-button', disabled: off || voters.length === 0 || s.leader === null, onclick: () => select.value && actions.transfer(select.value) }, 'Transfer leadership')),
+      h('button', { id: 'leave-button', class: 'danger', disabled: off, onclick: () => actions.leave() }, 'Leave cluster'),
+    ),
+  );
+}

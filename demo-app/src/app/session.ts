@@ -1,0 +1,99 @@
+/**
+ * @module session
+ * Starts this tab's Raft member for a room: its IndexedDB log (strict durability), its stable
+ * node id, a WebRTC transport with relay fallback over the page's signaling server, and the KV
+ * state machine. A tab with no stored state founds the cluster only when the room is empty on
+ * the signaling server; otherwise it asks the members to add it.
+ */
+import { createNode, type Logger, type MeshraftNode } from 'meshraft';
+import {
+  createKvStateMachine,
+  type KvCommand,
+  type KvQuery,
+  type KvQueryResult,
+  type KvResult,
+  type KvStateMachine,
+} from 'meshraft/kv';
+import { createSignalingClient } from '@meshraft/transport';
+import { createWebRtcTransport } from '@meshraft/transport/webrtc';
+import type { IndexedDbStorage } from '@meshraft/storage/indexeddb';
+import { clusterName, type DemoParams } from './params.js';
+import { partitionable, type PartitionableTransport } from './partition.js';
+import { openBoardStorage } from './storage-slot.js';
+
+export type BoardNode = MeshraftNode<KvCommand, KvResult, KvQuery, KvQueryResult>;
+
+export interface Session {
+  readonly node: BoardNode;
+  readonly sm: KvStateMachine;
+  readonly transport: PartitionableTransport;
+  readonly cluster: string;
+  /** IndexedDB database of this tab. */
+  readonly database: string;
+  /** How this member came to be: restarted from its log, founded the room, or joining. */
+  readonly origin: 'restored' | 'founded' | 'joining';
+}
+
+const NODE_ID_META = 'demo.nodeId';
+/** How long a fresh tab waits for the signaling server before it gives up deciding to found. */
+const JOIN_WAIT_MS = 5000;
+
+function randomNodeId(): string {
+  const b = new Uint8Array(4);
+  globalThis.crypto.getRandomValues(b);
+  return `tab-${Array.from(b, (x) => x.toString(36).padStart(2, '0')).join('').slice(0, 6)}`;
+}
+
+function isFresh(storage: IndexedDbStorage): boolean {
+  return storage.lastIndex() === 0 && storage.snapshot().metadata.index === 0 && storage.initialState().hardState.term === 0;
+}
+
+const consoleLogger: Logger = {
+  debug() {},
+  info() {},
+  warn: (msg, fields) => console.warn(`[meshraft] ${msg}`, fields ?? ''),
+  error: (msg, fields) => console.error(`[meshraft] ${msg}`, fields ?? ''),
+};
+
+export async function startSession(params: DemoParams, signalingUrl: string): Promise<Session> {
+  const cluster = clusterName(params.room);
+  const { storage, name } = await openBoardStorage(cluster, params.room, params.node);
+  let id = storage.getMeta(NODE_ID_META);
+  if (id === undefined) {
+    id = randomNodeId();
+    await storage.setMeta(NODE_ID_META, id);
+  }
+  const fresh = isFresh(storage);
+  const signaling = createSignalingClient({ urls: signalingUrl, room: cluster, peer: id });
+  let bootstrap = false;
+  if (fresh) {
+    // Found the room only if nobody is in it; the server orders joins, so of two tabs opened at
+    // once exactly one sees an empty room.
+    const joined = await Promise.race([
+      signaling.whenJoined().then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), JOIN_WAIT_MS)),
+    ]);
+    bootstrap = joined && signaling.peers().length === 0;
+  }
+  const transport = partitionable(
+    createWebRtcTransport({
+      signaling,
+      closeSignaling: true,
+      forceRelay: params.relay,
+      relayFallbackMs: params.fallbackMs,
+    }),
+  );
+  const sm = createKvStateMachine();
+  const node: BoardNode = await createNode({
+    cluster,
+    id,
+    storage,
+    transport,
+    stateMachine: sm,
+    bootstrap,
+    timing: { tickMs: params.tickMs },
+    membership: { targetVoters: params.voters, graceMs: params.graceMs },
+    logger: consoleLogger,
+  });
+  return { node, sm, transport, cluster, database: name, origin: fresh ? (bootstrap ? 'founded' : 'joining') : 'restored' };
+}

@@ -1,0 +1,180 @@
+/**
+ * @module main
+ * The demo page: a collaborative board in a named room. Every tab is a Raft member; the board is
+ * the replicated KV store, persisted in this tab's IndexedDB. Boots the session, then redraws the
+ * board when entries apply and the cluster panel when the node's status changes.
+ */
+import './styles.css';
+import { MeshraftError } from '@meshraft/core';
+import { availability, type Availability } from './app/availability.js';
+import { Board, checkTitle, type Card, type Column } from './app/board.js';
+import { renderBoard } from './app/board-view.js';
+import { renderCluster } from './app/cluster-view.js';
+import { parseParams, signalingUrl, type DemoParams } from './app/params.js';
+import { startSession, type Session } from './app/session.js';
+import { createTestApi, type MeshraftTestApi } from './app/test-api.js';
+
+declare global {
+  interface Window {
+    meshraft?: MeshraftTestApi;
+  }
+}
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+function errorText(err: unknown): string {
+  if (err instanceof MeshraftError) {
+    if (err.code === 'NO_QUORUM') return 'No majority answered in time: the change was not confirmed.';
+    if (err.code === 'NODE_STOPPED') return 'This tab has left the cluster.';
+    return err.message;
+  }
+  return err instanceof Error ? err.message : String(err);
+}
+
+function notify(text: string, kind: 'info' | 'error' = 'info'): void {
+  const box = $('messages');
+  const item = document.createElement('p');
+  item.className = `message ${kind}`;
+  item.textContent = text;
+  box.prepend(item);
+  while (box.childElementCount > 5) box.lastElementChild?.remove();
+  setTimeout(() => item.remove(), 8000);
+}
+
+function myName(id: string): string {
+  const stored = localStorage.getItem('meshraft-demo:name');
+  return stored && stored.trim() ? stored.trim().slice(0, 40) : `Tab ${id.replace(/^tab-/, '')}`;
+}
+
+function newCardId(): string {
+  const b = new Uint8Array(6);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+async function boot(): Promise<void> {
+  let params: DemoParams;
+  try {
+    params = parseParams(location.search);
+  } catch (err) {
+    $('boot-status').textContent = `Cannot start: ${errorText(err)}`;
+    return;
+  }
+  if (!params.roomGiven) {
+    const url = new URL(location.href);
+    url.searchParams.set('room', params.room);
+    history.replaceState(null, '', url);
+  }
+  $('room-name').textContent = params.room;
+  $<HTMLAnchorElement>('room-link').href = location.href;
+  document.title = `${params.room} · meshraft board`;
+
+  let session: Session;
+  try {
+    session = await startSession(params, signalingUrl(params, location));
+  } catch (err) {
+    $('boot-status').textContent = `Cannot start this tab's node: ${errorText(err)}`;
+    return;
+  }
+  const { node, transport } = session;
+  const board = new Board({ propose: (c) => node.propose(c), local: (q) => session.sm.query(q) }, newCardId);
+  let left = false;
+  let busy = false;
+  const me = () => ({ by: node.id, name: myName(node.id) });
+  const avail = (): Availability => availability({ status: node.status(), partitioned: transport.partitioned, left });
+
+  const nameInput = $<HTMLInputElement>('my-name');
+  nameInput.value = myName(node.id);
+  nameInput.addEventListener('change', () => {
+    localStorage.setItem('meshraft-demo:name', nameInput.value);
+    nameInput.value = myName(node.id);
+  });
+
+  // Each user action: run it, report a failure in words, redraw.
+  const act = (what: string, f: () => Promise<unknown>): void => {
+    f().catch((err: unknown) => notify(`${what}: ${errorText(err)}`, 'error')).finally(schedule);
+  };
+  const boardActions = {
+    rename: (c: Card, title: string) => act('Rename', () => board.rename(c.id, title)),
+    move: (c: Card, col: Column) => act('Move', () => board.move(c.id, col)),
+    remove: (c: Card) => act('Delete', () => board.remove(c.id)),
+    release: (c: Card) => act('Release', () => board.release(c.id, me())),
+    claim: (c: Card) =>
+      act('Claim', async () => {
+        const r = await board.claim(c.id, me());
+        if (r.ok) notify(`You claimed “${c.title}”.`);
+        else if ('claimedBy' in r) notify(`“${c.title}” is already claimed by ${r.claimedBy.name}.`, 'error');
+        else notify(`“${c.title}” was deleted.`, 'error');
+      }),
+  };
+  const leave = async (): Promise<void> => {
+    busy = true;
+    schedule();
+    try {
+      await node.leave();
+      left = true;
+      notify('This tab left the cluster; its local copy is deleted. Reload to join again as a new member.');
+      sessionStorage.removeItem(`meshraft-demo:slot:${params.room}`);
+      indexedDB.deleteDatabase(session.database);
+    } finally {
+      busy = false;
+      schedule();
+    }
+  };
+  const clusterActions = {
+    leave: () => act('Leave', leave),
+    transfer: (to: string) => act('Transfer leadership', () => node.transferLeadership(to)),
+    setPartitioned: (on: boolean) => {
+      transport.setPartitioned(on);
+      schedule();
+    },
+  };
+
+  $<HTMLFormElement>('add-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const input = $<HTMLInputElement>('add-title');
+    let title: string;
+    try {
+      title = checkTitle(input.value);
+    } catch (err) {
+      notify(errorText(err), 'error');
+      return;
+    }
+    input.value = '';
+    act('Add card', () => board.add(title));
+  });
+
+  let pending = false;
+  function schedule(): void {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(draw);
+  }
+  function draw(): void {
+    pending = false;
+    const a = avail();
+    const s = node.status();
+    const banner = $('availability');
+    banner.hidden = a.writable;
+    banner.textContent = a.writable ? '' : `Read-only: ${a.reason}`;
+    document.body.dataset.writable = String(a.writable);
+    $<HTMLButtonElement>('add-button').disabled = !a.writable;
+    $('node-summary').textContent = `You are ${node.id} (${s.role}), term ${s.term}, ${s.members.length} member${s.members.length === 1 ? '' : 's'}`;
+    renderBoard($('board'), { cards: board.cards(), writable: a.writable, self: node.id }, boardActions);
+    renderCluster($('cluster'), { status: s, partitioned: transport.partitioned, left, busy }, clusterActions);
+  }
+
+  node.on('applied', schedule);
+  node.on('status', schedule);
+  node.on('members', schedule);
+  node.on('removed', () => notify('This tab was removed from the cluster.', 'error'));
+  node.on('error', (err) => notify(`The node stopped: ${errorText(err)}`, 'error'));
+  setInterval(schedule, 1000); // RTTs and reachability change without an event
+  $('boot-status').textContent =
+    session.origin === 'restored' ? 'Restored from this tab’s log.' : session.origin === 'founded' ? 'You started this room.' : 'Joining the room…';
+  document.body.dataset.ready = 'true';
+  if (params.test) window.meshraft = createTestApi(session, board, me, avail, leave);
+  draw();
+}
+
+void boot();

@@ -1,0 +1,77 @@
+/**
+ * @module cli
+ * `pnpm demo [--port N] [--peer]`: builds the page if needed, serves it and the signaling server
+ * on one port, prints the URL; with --peer also runs `meshraft peer` (a durable Node member with
+ * file storage) in the room. Exit codes: 0 after SIGINT/SIGTERM, 1 on a startup error, 2 on bad
+ * flags. The line `demo: listening on URL` is what scripts (the e2e suite) wait for.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { appRoot, distDir, ensureBuilt } from './build-app.js';
+import { DEMO_USAGE, DemoUsageError, parseDemoArgs, type DemoArgs } from './demo-args.js';
+import { startDemoServer } from './demo-server.js';
+
+const repoRoot = join(appRoot, '..');
+const clusterOf = (room: string): string => `board.${room}`; // as the page's params.clusterName
+
+function startPeer(args: DemoArgs, room: string, signalingUrl: string): ChildProcess {
+  const data = args.peerData ?? join(appRoot, '.data', room);
+  mkdirSync(data, { recursive: true });
+  const tsx = createRequire(join(repoRoot, 'package.json')).resolve('tsx');
+  const child = spawn(
+    process.execPath,
+    [
+      '--import', tsx, '--conditions=source', join(repoRoot, 'packages/meshraft/src/cli.ts'),
+      'peer', '--cluster', clusterOf(room), '--signaling', signalingUrl, '--data', data,
+      '--tick-ms', String(args.peerTick),
+    ],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  child.on('exit', (code, signal) => console.log(`demo: the Node peer exited (${signal ?? `code ${code}`})`));
+  return child;
+}
+
+async function main(): Promise<void> {
+  let args: DemoArgs;
+  try {
+    args = parseDemoArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof DemoUsageError) {
+      console.error(`demo: ${err.message}\n${DEMO_USAGE}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (args.help) {
+    console.log(DEMO_USAGE);
+    return;
+  }
+  await ensureBuilt({ force: args.rebuild, log: (l) => console.log(`demo: ${l}`) });
+  if (args.buildOnly) return;
+  const server = await startDemoServer({ port: args.port, host: args.host, root: distDir });
+  const room = args.room ?? (args.peer ? 'demo' : null);
+  const url = room ? `${server.url}?room=${room}` : server.url;
+  let peer: ChildProcess | null = null;
+  if (args.peer && room) peer = startPeer(args, room, server.signalingUrl);
+  console.log(`demo: listening on ${url}`);
+  console.log(`demo: open it in several tabs or browsers; signaling on ${server.signalingUrl}${peer ? `; Node peer in room ${room}` : ''}`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`demo: ${signal}, stopping`);
+    setTimeout(() => process.exit(1), 10_000).unref();
+    const peerExit = peer && peer.exitCode === null ? new Promise<void>((r) => peer!.once('exit', () => r())) : Promise.resolve();
+    peer?.kill('SIGTERM');
+    void Promise.all([peerExit, server.close()]).then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`demo: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});

@@ -18,7 +18,7 @@ import {
   StorageQuotaExceededError,
   openIndexedDbStorage,
 } from './index.js';
-import { failPutsWithQuota, fakeIdb, fakeLocks } from './__tests__/fake-idb.js';
+import { failPutsWithQuota, fakeIdb, fakeLocks, type FakeIdb } from './__tests__/fake-idb.js';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 const entry = (index: number, term: number, data = bytes(index & 0xff)): Entry => ({
@@ -279,21 +279,74 @@ describe('failures', () => {
     const idb = fakeIdb();
     const s = await openIndexedDbStorage(idb.options());
     await s.save({ entries: range(1, 3, 1) });
+    await s.save({ entries: range(4, 6, 1) });
     await s.close();
-    const db = await new Promise<IDBDatabase>((resolve) => {
-      const req = idb.factory.open('meshraft/c/n1');
-      req.onsuccess = () => resolve(req.result);
-    });
-    await new Promise<void>((resolve) => {
-      const tx = db.transaction('entries', 'readwrite');
-      tx.objectStore('entries').delete(2);
-      tx.oncomplete = () => resolve();
-    });
+    const db = await rawOpen(idb.factory);
+    await rawWrite(db, (store) => store.put(range(5, 6, 1), 5)); // entry 4 lost
     db.close();
     const err = await openIndexedDbStorage(idb.options()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(IndexedDbCorruptError);
+    expect(err).toMatchObject({ code: 'CORRUPT_LOG' });
   });
 });
+
+describe('chunked entries', () => {
+  it('stores one record per save and rewrites only the chunk a truncation or compaction cuts', async () => {
+    const idb = fakeIdb();
+    const s = await openIndexedDbStorage(idb.options());
+    await s.save({ entries: range(1, 5, 1) });
+    await s.save({ entries: range(6, 9, 1) });
+    await s.save({ entries: range(10, 12, 1) });
+    expect(await rawChunks(s.name, idb)).toEqual([[1, 5], [6, 9], [10, 12]]);
+    await s.save({ entries: range(8, 8, 2) }); // cuts the middle chunk, drops the last
+    expect(await rawChunks(s.name, idb)).toEqual([[1, 5], [6, 7], [8, 8]]);
+    await s.compact(snapshotAt(3, 1));
+    expect(await rawChunks(s.name, idb)).toEqual([[4, 5], [6, 7], [8, 8]]);
+    await s.compact(snapshotAt(6, 1));
+    expect(await rawChunks(s.name, idb)).toEqual([[7, 7], [8, 8]]);
+    await s.save({ entries: range(7, 9, 3) }); // truncation exactly at a chunk start
+    expect(await rawChunks(s.name, idb)).toEqual([[7, 9]]);
+    await s.compact(snapshotAt(9, 3)); // everything
+    expect(await rawChunks(s.name, idb)).toEqual([]);
+    await s.save({ entries: range(10, 11, 3) });
+    await s.close();
+    const r = await openIndexedDbStorage(idb.options());
+    expect([r.firstIndex(), r.lastIndex(), r.term(9)]).toEqual([10, 11, 3]);
+    await r.close();
+  });
+});
+
+/** [first, last] index of every stored chunk, read through a second connection. */
+async function rawChunks(name: string, idb: FakeIdb): Promise<number[][]> {
+  const db = await rawOpen(idb.factory, name);
+  try {
+    const chunks = await new Promise<Entry[][]>((resolve, reject) => {
+      const req = db.transaction('entries').objectStore('entries').getAll();
+      req.onsuccess = () => resolve(req.result as Entry[][]);
+      req.onerror = () => reject(req.error);
+    });
+    return chunks.map((c) => [c[0]!.index, c[c.length - 1]!.index]);
+  } finally {
+    db.close();
+  }
+}
+
+function rawOpen(factory: IDBFactory, name = 'meshraft/c/n1'): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const req = factory.open(name);
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function rawWrite(db: IDBDatabase, fill: (store: IDBObjectStore) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const tx = db.transaction('entries', 'readwrite');
+    fill(tx.objectStore('entries'));
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
+}
 
 describe('bad input', () => {
   it.each([

@@ -11,14 +11,15 @@ import { unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb';
 import type { StorageUpdate } from '../durable-storage.js';
 import { StorageClosedError } from '../errors.js';
 import { checkMeta } from '../validate.js';
-import { ViewStorage, type ViewState } from '../view-storage.js';
+import { ViewStorage } from '../view-storage.js';
 import {
   IndexedDbUnavailableError,
   IndexedDbOptionsError,
   toWriteError,
   type IndexedDbUnavailableReason,
 } from './errors.js';
-import { loadState } from './load-state.js';
+import { ChunkIndex } from './chunk-index.js';
+import { loadState, type LoadedState } from './load-state.js';
 import { acquireNodeLock, defaultLockManager, type LockManagerLike } from './node-lock.js';
 import { openDatabase } from './open-database.js';
 import {
@@ -84,7 +85,7 @@ export class IndexedDbStorage extends ViewStorage {
     readonly name: string,
     private readonly db: IDBPDatabase<MeshraftDb>,
     private readonly keyRange: typeof IDBKeyRange,
-    state: ViewState,
+    state: LoadedState,
     readonly durability: IndexedDbDurability,
     private readonly releaseLock: () => void,
     /**
@@ -96,7 +97,10 @@ export class IndexedDbStorage extends ViewStorage {
     readonly persisted: boolean | undefined,
   ) {
     super(state);
+    this.chunks = new ChunkIndex(state.chunkStarts);
   }
+
+  private readonly chunks: ChunkIndex;
 
   /** Called by the connection's versionchange/close handlers. */
   markLost(reason: IndexedDbUnavailableReason): void {
@@ -108,17 +112,25 @@ export class IndexedDbStorage extends ViewStorage {
       const plan = planSave(this.log, update);
       await this.write(ALL_STORES, (store) => this.writePlan(store, plan));
       this.applyUpdate(update);
+      this.chunks.saved(update.snapshot !== undefined, plan.truncateFrom, plan.entries[0]?.index);
     });
   }
 
   compact(snapshot: Snapshot): Promise<void> {
     return this.enqueue(async () => {
       checkCompact(this.log, snapshot);
+      const index = snapshot.metadata.index;
+      // The chunk holding `index` goes with the covered ones; its entries after `index` are
+      // stored again as a chunk of their own.
+      const end = this.chunks.chunkEnd(this.chunks.chunkOf(index), this.log.lastIndex());
+      const rest = end > index ? this.log.entries(index + 1, end + 1) : [];
       await this.write(['entries', 'snapshot'], (store) => {
         store('snapshot').put(snapshotRecord(snapshot), SNAPSHOT_KEY);
-        store('entries').delete(this.keyRange.upperBound(snapshot.metadata.index));
+        store('entries').delete(this.keyRange.upperBound(index));
+        if (rest.length > 0) store('entries').put(rest.map(entryRecord), index + 1);
       });
       this.applyCompact(snapshot);
+      this.chunks.compacted(index, rest.length > 0 ? index + 1 : undefined);
     });
   }
 
@@ -191,8 +203,15 @@ export class IndexedDbStorage extends ViewStorage {
       // The view takes the snapshot's configuration; persist it so a reload agrees.
       state.put(snapshot.metadata.confState, CONF_STATE_KEY);
     }
-    if (plan.truncateFrom !== undefined) entries.delete(this.keyRange.lowerBound(plan.truncateFrom));
-    for (const e of plan.entries) entries.put(entryRecord(e));
+    const cut = plan.truncateFrom;
+    if (cut !== undefined) {
+      // Chunks from the cut on go; the chunk it falls inside keeps the entries before it.
+      const start = this.chunks.chunkOf(cut);
+      entries.delete(this.keyRange.lowerBound(cut));
+      if (start < cut) entries.put(this.log.entries(start, cut).map(entryRecord), start);
+    }
+    const first = plan.entries[0];
+    if (first !== undefined) entries.put(plan.entries.map(entryRecord), first.index);
     // Written after the snapshot's in the same transaction, so a given confState wins.
     if (confState !== undefined) state.put(confState, CONF_STATE_KEY);
     if (hardState !== undefined) state.put(hardState, HARD_STATE_KEY);
@@ -262,7 +281,7 @@ export async function openIndexedDbStorage(options: IndexedDbStorageOptions): Pr
   const releaseLock = locks ? await acquireNodeLock(locks, name) : () => undefined;
   let storage: IndexedDbStorage | undefined;
   let lostEarly: IndexedDbUnavailableReason | undefined;
-  let loaded: ViewState;
+  let loaded: LoadedState;
   let db: IDBPDatabase<MeshraftDb>;
   try {
     db = await openDatabase(factory, name, {

@@ -10,9 +10,15 @@ import type { ViewState } from '../view-storage.js';
 import { IndexedDbCorruptError } from './errors.js';
 import { CONF_STATE_KEY, HARD_STATE_KEY, META_PREFIX, SNAPSHOT_KEY, type MeshraftDb } from './schema.js';
 
-export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<ViewState> {
+export interface LoadedState extends ViewState {
+  /** Start index of every stored chunk, ascending. */
+  readonly chunkStarts: readonly number[];
+}
+
+export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<LoadedState> {
   const tx = db.transaction(['entries', 'state', 'snapshot'], 'readonly');
-  const [entries, stateKeys, stateValues, stored] = await Promise.all([
+  const [chunkStarts, chunks, stateKeys, stateValues, stored] = await Promise.all([
+    tx.objectStore('entries').getAllKeys(),
     tx.objectStore('entries').getAll(),
     tx.objectStore('state').getAllKeys(),
     tx.objectStore('state').getAll(),
@@ -29,15 +35,16 @@ export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<ViewState
     else if (key.startsWith(META_PREFIX) && typeof value === 'string') meta.set(key.slice(META_PREFIX.length), value);
   });
   const snapshot = stored ?? EMPTY_SNAPSHOT;
-  const offset = snapshot.metadata.index;
-  const first = entries[0];
-  if (first !== undefined && first.index !== offset + 1) {
-    throw new IndexedDbCorruptError(`the log starts at ${first.index} but the snapshot ends at ${offset}`);
-  }
-  for (let i = 1; i < entries.length; i++) {
-    if (entries[i]!.index !== entries[i - 1]!.index + 1) {
-      throw new IndexedDbCorruptError(`the log has a hole after index ${entries[i - 1]!.index}`);
+  let expected = snapshot.metadata.index + 1;
+  chunks.forEach((chunk, i) => {
+    if (chunk.length === 0 || chunk[0]!.index !== chunkStarts[i]) {
+      throw new IndexedDbCorruptError(`the chunk stored under ${chunkStarts[i]} does not start there`);
     }
-  }
-  return { snapshot, entries, hardState, confState: confState ?? snapshot.metadata.confState, meta };
+    for (const e of chunk) {
+      if (e.index !== expected) throw new IndexedDbCorruptError(`expected entry ${expected}, found ${e.index}`);
+      expected++;
+    }
+  });
+  const entries = chunks.flat();
+  return { snapshot, entries, hardState, confState: confState ?? snapshot.metadata.confState, meta, chunkStarts };
 }

@@ -1,8 +1,9 @@
 /**
  * @module indexeddb/schema
  * The database layout: one database per cluster and node, three object stores.
- * - `entries`: log entries keyed by index (in-line key), so truncation and compaction are
- *   key-range deletes and a load is one getAll in index order.
+ * - `entries`: the log in chunks: each record is the contiguous entries of one save, keyed by the
+ *   index of its first entry (see chunk-index.ts). Truncation and compaction are key-range
+ *   deletes plus one rewritten chunk; a load is one getAll in index order.
  * - `state`: small records under fixed keys: the hard state, the configuration and `meta:<key>`.
  * - `snapshot`: the latest snapshot under the key `latest`.
  */
@@ -21,7 +22,7 @@ export const META_PREFIX = 'meta:';
 export type StateRecord = HardState | ConfState | string;
 
 export interface MeshraftDb extends DBSchema {
-  entries: { key: number; value: Entry };
+  entries: { key: number; value: Entry[] };
   state: { key: string; value: StateRecord };
   snapshot: { key: string; value: Snapshot };
 }
@@ -32,7 +33,7 @@ export const ALL_STORES: StoreName[] = ['entries', 'state', 'snapshot'];
 /** Runs inside the versionchange transaction of an open that found an older (or no) database. */
 export function upgradeSchema(db: IDBDatabase, oldVersion: number): void {
   if (oldVersion < 1) {
-    db.createObjectStore('entries', { keyPath: 'index' });
+    db.createObjectStore('entries');
     db.createObjectStore('state');
     db.createObjectStore('snapshot');
   }

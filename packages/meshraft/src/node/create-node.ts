@@ -62,6 +62,8 @@ export async function createNode<C, R, Q, QR>(options: CreateNodeOptions<C, R, Q
   const transport: Transport =
     typeof options.transport === 'function' ? await options.transport(id) : options.transport;
   if (transport.self !== id) {
+    // A transport we created from the factory is ours to release; a given one stays the caller's.
+    if (typeof options.transport === 'function') await transport.close().catch(() => {});
     throw new NodeIdMismatchError(id, transport.self);
   }
   const voters = foundingVoters(options.bootstrap, id);

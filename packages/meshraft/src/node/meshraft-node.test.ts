@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCounterStateMachine } from '../kv/index.js';
 import { FAST_TIMING, testCluster, waitFor, type TestCluster } from './__tests__/cluster.js';
 import { createNode } from './create-node.js';
-import { InvalidOptionError, NodeStoppedError, NoQuorumError, ProposalTooLargeError } from './errors.js';
+import { InvalidOptionError, NodeIdMismatchError, NodeStoppedError, NoQuorumError, ProposalTooLargeError } from './errors.js';
 
 const VOTERS = { voters: ['a', 'b', 'c'] };
 let cluster: TestCluster | undefined;
@@ -124,6 +124,15 @@ describe('MeshraftNode failures and retries', () => {
     });
     c.nodes.set(again.id, again);
     expect(again.id).toBe(follower.id);
+    // The same storage refuses another identity or another cluster.
+    const other = follower.id === 'a' ? 'b' : 'a';
+    const sm = createCounterStateMachine();
+    await expect(
+      createNode({ cluster: 'test', id: other, storage: disk.open(), transport: (id) => c.net.transport(`x-${id}`), stateMachine: sm }),
+    ).rejects.toBeInstanceOf(NodeIdMismatchError);
+    await expect(
+      createNode({ cluster: 'other', storage: disk.open(), transport: (id) => c.net.transport(`y-${id}`), stateMachine: sm }),
+    ).rejects.toBeInstanceOf(InvalidOptionError);
     await waitFor(() => again.status().applied >= kept, 'replay of the stored log');
     expect((await again.read({ type: 'get' }, { consistency: 'local' })).value).toBe(5);
     expect(await again.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 6 });

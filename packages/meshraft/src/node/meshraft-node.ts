@@ -440,9 +440,9 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
 
   /**
    * Queries the state machine. 'linearizable' (default) confirms leadership with a read index and
-   * waits until applied >= that index; 'lease' answers from the leader's state while it has heard
-   * from a quorum within the election timeout (else falls back to linearizable); 'local' answers
-   * from this replica immediately and may be stale.
+   * waits until applied >= that index; 'lease' answers from the leader's state while it holds a
+   * lease (see holdsLease; else falls back to linearizable); 'local' answers from this replica
+   * immediately and may be stale.
    */
   read(query: Q, options: ReadOptions = {}): Promise<QR> {
     if (this.stopped) return Promise.reject(new NodeStoppedError());

@@ -4,6 +4,7 @@
  * gateway by 1, 16, 64 and 256 concurrent clients doing puts over keep-alive HTTP, each level for
  * a fixed duration. Two targets: every client on the leader, and clients spread over all three
  * members (followers forward to the leader). Reports writes/s and p50/p99 latency per level.
+ * Also the leader's entries per storage save and mean save time (group commit, from /metrics).
  * Env: PEER_HTTP_SECONDS (per level, default 5), PEER_HTTP_RUNS (default 1; medians over runs).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -79,14 +80,37 @@ async function waitUntil(what: string, probe: () => Promise<boolean>): Promise<v
   }
 }
 
+/** The leader's storage counters from /metrics: how well the runtime batches entries per fsync. */
+async function storageCounters(leader: URL): Promise<{ saves: number; saveSeconds: number; applied: number }> {
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = request({ agent, host: leader.hostname, port: leader.port, path: '/metrics' }, (res) => {
+      let t = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (t += c));
+      res.on('end', () => resolve(t));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return {
+    saves: value('meshraft_storage_write_duration_seconds_count'),
+    saveSeconds: value('meshraft_storage_write_duration_seconds_sum'),
+    applied: value('meshraft_raft_applied_index'),
+  };
+}
+
 interface Level {
+  readonly entriesPerSave: number;
+  readonly saveMs: number;
   readonly writesPerSec: number;
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
 }
 
-async function drive(urls: readonly URL[], clients: number): Promise<Level> {
+async function drive(leader: URL, urls: readonly URL[], clients: number): Promise<Level> {
+  const before = await storageCounters(leader);
   const lat: number[] = [];
   let errors = 0;
   let n = 0;
@@ -103,7 +127,12 @@ async function drive(urls: readonly URL[], clients: number): Promise<Level> {
       }
     }),
   );
-  return { writesPerSec: lat.length / SECONDS, p50: lat.length ? percentile(lat, 50) : NaN, p99: lat.length ? percentile(lat, 99) : NaN, errors };
+  const after = await storageCounters(leader);
+  const saves = after.saves - before.saves;
+  return {
+    entriesPerSave: (after.applied - before.applied) / saves,
+    saveMs: ((after.saveSeconds - before.saveSeconds) / saves) * 1000,
+    writesPerSec: lat.length / SECONDS, p50: lat.length ? percentile(lat, 50) : NaN, p99: lat.length ? percentile(lat, 99) : NaN, errors };
 }
 
 async function cluster(): Promise<{ leader: URL; all: URL[]; stop(): Promise<void> }> {
@@ -151,10 +180,10 @@ const peerHttp: BenchCase = {
     for (let r = 0; r < RUNS; r++) {
       const c = await cluster();
       try {
-        await drive([c.leader], 16); // warm-up: JIT, connections, log
+        await drive(c.leader, [c.leader], 16); // warm-up: JIT, connections, log
         for (const target of ['leader', 'all'] as const) {
           for (const clients of LEVELS) {
-            const level = await drive(target === 'leader' ? [c.leader] : c.all, clients);
+            const level = await drive(c.leader, target === 'leader' ? [c.leader] : c.all, clients);
             const key = `${target}/${clients}`;
             results.set(key, [...(results.get(key) ?? []), level]);
           }
@@ -169,6 +198,8 @@ const peerHttp: BenchCase = {
       yield { metric: 'writes_per_sec', value: Math.round(median(levels.map((l) => l.writesPerSec))), unit: 'writes/s', ...extra };
       yield { metric: 'put_p50', value: +median(levels.map((l) => l.p50)).toFixed(2), unit: 'ms', ...extra };
       yield { metric: 'put_p99', value: +median(levels.map((l) => l.p99)).toFixed(2), unit: 'ms', ...extra };
+      yield { metric: 'leader_entries_per_save', value: +median(levels.map((l) => l.entriesPerSave)).toFixed(1), unit: 'entries', ...extra };
+      yield { metric: 'leader_save_mean', value: +median(levels.map((l) => l.saveMs)).toFixed(2), unit: 'ms', ...extra };
     }
     agent.destroy();
   },

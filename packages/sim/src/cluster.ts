@@ -25,11 +25,22 @@ export interface ClusterOptions {
   readonly snapshotChunkSize: number;
   readonly network: NetworkOptions;
   readonly bug?: SimBug | undefined;
+  /** Leaders send app/heartbeat/snapshot before persisting (allowed by the core's Ready rules). */
+  readonly leaderSendsFirst?: boolean | undefined;
   /** Randomness for node seeds, Ready order and the network. */
   readonly rng: Xoshiro128;
   readonly trace?: ((line: string) => void) | undefined;
   /** Also trace every delivered message (very verbose; for debugging a seed). */
   readonly traceMessages?: boolean | undefined;
+}
+
+function freezeMessage(m: Message): void {
+  if ('entries' in m) {
+    for (const e of m.entries) Object.freeze(e);
+    Object.freeze(m.entries);
+  }
+  if (m.type === 'snapshot') Object.freeze(m.metadata);
+  Object.freeze(m);
 }
 
 /** A one-line summary of a message for traces. */
@@ -89,6 +100,9 @@ export class Cluster {
     this.trace = t ? (line) => t(`[t${String(this.now).padStart(4, '0')}] ${line}`) : () => {};
     const events = {
       send: (from: string, to: string, m: Message) => {
+        // Sender and (possibly duplicated) receivers share the object: any mutation by the core
+        // after sending would leak across nodes, so make it throw instead.
+        freezeMessage(m);
         this.messageCounts.set(m.type, (this.messageCounts.get(m.type) ?? 0) + 1);
         this.net.send(from, to, m, this.now);
       },
@@ -120,6 +134,7 @@ export class Cluster {
             snapshotEvery: o.snapshotEvery,
             snapshotChunkSize: o.snapshotChunkSize,
             bug: o.bug,
+            leaderSendsFirst: o.leaderSendsFirst,
           },
           this.checker,
           events,

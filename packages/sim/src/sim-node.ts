@@ -72,7 +72,14 @@ export interface SimNodeConfig {
   readonly snapshotChunkSize: number;
   /** A deliberately broken host (test double), to show the checks catch it. */
   readonly bug?: SimBug | undefined;
+  /**
+   * Use the leader's permission (core Ready rule 2, thesis §10.2.1) to send `app`, `heartbeat`
+   * and `snapshot` messages before persisting, instead of the strict persist-then-send order.
+   */
+  readonly leaderSendsFirst?: boolean | undefined;
 }
+
+const LEADER_EARLY: ReadonlySet<string> = new Set(['app', 'heartbeat', 'snapshot']);
 
 export class SimNode {
   readonly id: string;
@@ -181,15 +188,20 @@ export class SimNode {
     const raw = this.raw;
     if (raw === null || !raw.hasReady()) return true;
     const rd: Ready = raw.ready();
+    let later = rd.messages;
+    if (this.cfg.leaderSendsFirst && raw.status().role === Role.Leader) {
+      for (const m of rd.messages) if (LEADER_EARLY.has(m.type)) this.events.send(this.id, m.to, m);
+      later = rd.messages.filter((m) => !LEADER_EARLY.has(m.type));
+    }
     if (crashAt === 'before-persist') return this.crashNow();
 
     this.persist(rd);
     if (crashAt === 'after-persist') return this.crashNow();
 
-    const cutAt = crashAt === 'mid-send' ? Math.floor(rd.messages.length * sendCut) : -1;
-    for (let i = 0; i < rd.messages.length; i++) {
+    const cutAt = crashAt === 'mid-send' ? Math.floor(later.length * sendCut) : -1;
+    for (let i = 0; i < later.length; i++) {
       if (i === cutAt) return this.crashNow();
-      const m = rd.messages[i]!;
+      const m = later[i]!;
       this.events.send(this.id, m.to, m);
     }
     if (crashAt === 'after-send') return this.crashNow();

@@ -21,7 +21,7 @@ import { checkOperations, formatExplanation, type CheckResult } from './lineariz
 import { kvModel, type KvOperation } from './linearizability/kv-model.js';
 import type { NetworkOptions, NetworkStats } from './network.js';
 import { Xoshiro128 } from './random.js';
-import { CRASH_POINTS, type SimBug } from './sim-node.js';
+import { CRASH_POINTS, type SimBug, type SimNode } from './sim-node.js';
 import { Workload, type WorkloadOptions, type WorkloadStats } from './workload.js';
 
 export interface FaultOptions {
@@ -64,6 +64,8 @@ export interface SimOptions {
   /** Random membership changes during the fault phase (null: fixed membership). */
   readonly membership: MembershipOptions | null;
   readonly sessionTtl: number;
+  /** Leaders send before persisting (core Ready rule 2); undefined: drawn from the seed. */
+  readonly leaderSendsFirst: boolean | undefined;
   /** Snapshot every this many applied entries (0: never); undefined: drawn from the seed. */
   readonly snapshotEvery: number | undefined;
   readonly snapshotChunkSize: number;
@@ -97,6 +99,7 @@ export const DEFAULT_OPTIONS: Omit<SimOptions, 'seed'> = {
   membership: { spares: 2, changeRate: 0.01 },
   sessionTtl: 100_000,
   snapshotEvery: undefined,
+  leaderSendsFirst: undefined,
   snapshotChunkSize: 64,
   maxCheckSteps: 2_000_000,
 };
@@ -169,6 +172,7 @@ class Simulation {
     const scenario = root.fork();
     this.netOptions = o.network ?? scenario.pick(NETWORK_PROFILES);
     const snapshotEvery = o.snapshotEvery ?? scenario.pick([0, 0, 5, 20]);
+    const leaderSendsFirst = o.leaderSendsFirst ?? scenario.chance(0.5);
     const spares = o.membership?.spares ?? 0;
     const ids = Array.from({ length: o.nodes + spares }, (_, i) => `n${i + 1}`);
     this.cluster = new Cluster({
@@ -181,6 +185,7 @@ class Simulation {
       snapshotChunkSize: o.snapshotChunkSize,
       network: this.netOptions,
       bug: o.bug,
+      leaderSendsFirst,
       rng: root.fork(),
       trace: o.trace,
       traceMessages: o.traceMessages,
@@ -242,6 +247,7 @@ class Simulation {
     for (const n of c.nodes) if (!n.alive) c.restart(n);
     this.workload.stop();
     c.trace('all faults healed: every node up, network clean');
+    for (const n of c.nodes) c.trace(`  ${describeNode(n)}`);
   }
 
   private injectFaults(f: FaultOptions): void {
@@ -414,6 +420,16 @@ class Simulation {
       history,
     };
   }
+}
+
+/** One line of a node's state for traces: role, term, log end, commit, applied, configuration. */
+function describeNode(n: SimNode): string {
+  const st = n.status();
+  if (st === null) return `${n.id}: down`;
+  const c = n.conf;
+  const joint = c.votersOutgoing.length ? ` & [${c.votersOutgoing.join(' ')}]` : '';
+  const lastTerm = n.disk.term(n.disk.lastIndex());
+  return `${n.id}: ${st.role} term ${st.term}, log ..${n.disk.lastIndex()}/t${lastTerm}, commit ${st.commit}, applied ${n.applied}, voters [${c.voters.join(' ')}]${joint}`;
 }
 
 function describeConfChange(cc: ConfChange): string {

@@ -1,15 +1,12 @@
 /**
  * @module view-storage
  * The part every backend shares: a MemoryStorage as the in-memory view the core reads
- * synchronously, the meta map, closed-state checks, and the checks that decide whether an
- * update fits the log. An update is checked completely before the view changes, so a rejected
- * update leaves nothing behind; backends then persist exactly what was applied.
+ * synchronously, the meta map and closed-state checks. An update is checked completely
+ * (update-plan.ts) before the view changes, so a rejected update leaves nothing behind; backends
+ * then persist exactly what was applied.
  */
 import {
-  LogGapError,
   MemoryStorage,
-  SnapshotOutOfDateError,
-  UnavailableError,
   type ConfState,
   type Entry,
   type HardState,
@@ -17,8 +14,9 @@ import {
   type Snapshot,
 } from '@meshraft/core';
 import type { DurableStorage, StorageUpdate } from './durable-storage.js';
-import { InvalidUpdateError, StorageClosedError } from './errors.js';
-import { checkMeta, checkSnapshot, checkUpdate } from './validate.js';
+import { StorageClosedError } from './errors.js';
+import { checkCompact, planUpdate } from './update-plan.js';
+import { checkMeta } from './validate.js';
 
 /** What an accepted save changed: entries at or below the snapshot index are dropped. */
 export interface AppliedUpdate {
@@ -119,23 +117,8 @@ export abstract class ViewStorage implements DurableStorage {
   /** Checks `update` against the log, then applies it to the view. Throws with the view untouched. */
   protected applyUpdate(update: StorageUpdate): AppliedUpdate {
     this.checkOpen();
-    checkUpdate(update);
+    const { entries } = planUpdate(this.log, update);
     const { snapshot, hardState, confState } = update;
-    let offset = this.log.firstIndex() - 1;
-    let last = this.log.lastIndex();
-    if (snapshot !== undefined) {
-      const held = this.log.snapshot().metadata.index;
-      if (snapshot.metadata.index <= held) throw new SnapshotOutOfDateError(snapshot.metadata.index, held);
-      offset = last = snapshot.metadata.index;
-    }
-    const given = update.entries ?? [];
-    for (let i = 1; i < given.length; i++) {
-      if (given[i]!.index !== given[i - 1]!.index + 1) throw new LogGapError(given[i]!.index, given[i - 1]!.index);
-    }
-    const entries = given.filter((e) => e.index > offset);
-    const first = entries[0];
-    if (first !== undefined && first.index > last + 1) throw new LogGapError(first.index, last);
-
     if (snapshot !== undefined) this.log.applySnapshot(snapshot);
     this.log.append(entries);
     if (hardState !== undefined) this.log.setHardState(hardState);
@@ -151,15 +134,8 @@ export abstract class ViewStorage implements DurableStorage {
   /** Checks a compaction snapshot against the log, then records it and drops the entries it covers. */
   protected applyCompact(snapshot: Snapshot): Snapshot {
     this.checkOpen();
-    checkSnapshot(snapshot);
-    const { index, term, confState } = snapshot.metadata;
-    const held = this.log.snapshot().metadata.index;
-    if (index <= held) throw new SnapshotOutOfDateError(index, held);
-    if (index > this.log.lastIndex()) throw new UnavailableError(index, this.log.lastIndex());
-    const logTerm = this.log.term(index);
-    if (logTerm !== term) {
-      throw new InvalidUpdateError(`snapshot at ${index} has term ${term} but the log has term ${logTerm} there`);
-    }
+    checkCompact(this.log, snapshot);
+    const { index, confState } = snapshot.metadata;
     const made = this.log.createSnapshot(index, confState, snapshot.data);
     this.log.compact(index);
     return made;

@@ -6,6 +6,8 @@
  * their start indexes alone say which record holds an index; truncation and compaction rewrite
  * the one chunk they cut through.
  */
+import { IndexedDbCorruptError } from './errors.js';
+
 export class ChunkIndex {
   /** Ascending start indexes of the stored chunks. */
   private starts: number[];
@@ -24,7 +26,7 @@ export class ChunkIndex {
       else hi = mid - 1;
     }
     const start = this.starts[lo];
-    if (start === undefined || start > index) throw new Error(`no chunk holds index ${index}`);
+    if (start === undefined || start > index) throw new IndexedDbCorruptError(`no stored chunk holds index ${index}`);
     return start;
   }
 

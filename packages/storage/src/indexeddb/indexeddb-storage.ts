@@ -1,10 +1,9 @@
 /**
  * @module indexeddb/indexeddb-storage
  * DurableStorage on IndexedDB for browser nodes (windows and Web Workers; no DOM use).
- * Reads are served synchronously from a MemoryStorage loaded at open; every write is one
- * readwrite transaction over the stores it touches, and the in-memory view changes only after
- * that transaction committed. Writes are queued so each one is planned against the state the
- * previous one left.
+ * Reads are served synchronously from the shared ViewStorage (a MemoryStorage loaded at open);
+ * every write is one readwrite transaction, and the view changes only after that transaction
+ * committed. Writes are queued so each one is planned against the state the previous one left.
  */
 import { MeshraftError, type Entry, type Snapshot } from '@meshraft/core';
 import { unwrap, type IDBPDatabase, type IDBPTransaction } from 'idb';
@@ -79,6 +78,7 @@ export class IndexedDbStorage extends ViewStorage {
   private tail: Promise<void> = Promise.resolve();
   private closing: Promise<void> | undefined;
   private lost: IndexedDbUnavailableReason | undefined;
+  private readonly chunks: ChunkIndex;
 
   /** Use openIndexedDbStorage. */
   constructor(
@@ -99,8 +99,6 @@ export class IndexedDbStorage extends ViewStorage {
     super(state);
     this.chunks = new ChunkIndex(state.chunkStarts);
   }
-
-  private readonly chunks: ChunkIndex;
 
   /** Called by the connection's versionchange/close handlers. */
   markLost(reason: IndexedDbUnavailableReason): void {

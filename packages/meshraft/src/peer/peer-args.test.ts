@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommand, parseHttpAddress } from './peer-args.js';
+import { UsageError } from './peer-errors.js';
+
+const base = ['peer', '--cluster', 'c', '--signaling', 'ws://127.0.0.1:8787', '--data', '/d'];
+
+function usage(argv: string[]): UsageError {
+  try {
+    parseCommand(argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).code).toBe('USAGE');
+    return err as UsageError;
+  }
+  throw new Error(`accepted ${argv.join(' ')}`);
+}
+
+describe('parseCommand', () => {
+  it('peer: defaults and every flag', () => {
+    expect(parseCommand(base)).toEqual({
+      command: 'peer',
+      config: { cluster: 'c', signaling: 'ws://127.0.0.1:8787', data: '/d', bootstrap: false, relayOnly: false, tickMs: 100, requestTimeoutMs: 5000, fsync: true, quiet: false },
+    });
+    const all = parseCommand([...base, '--id', 'n1', '--bootstrap', '--secret', 's', '--http', ':2379', '--relay-only', '--tick-ms', '20', '--request-timeout-ms', '900', '--no-fsync', '--quiet']);
+    expect(all).toEqual({
+      command: 'peer',
+      config: {
+        cluster: 'c', signaling: 'ws://127.0.0.1:8787', data: '/d', id: 'n1', bootstrap: true, secret: 's',
+        http: { host: '127.0.0.1', port: 2379 }, relayOnly: true, tickMs: 20, requestTimeoutMs: 900, fsync: false, quiet: true,
+      },
+    });
+  });
+
+  it('signaling: port, host and limits', () => {
+    expect(parseCommand(['signaling', '--port', '0', '--rate', '10'])).toEqual({ command: 'signaling', config: { port: 0, host: '0.0.0.0', messagesPerSecond: 10 } });
+  });
+
+  it('bad flags are UsageErrors with a message naming the flag', () => {
+    expect(usage([]).message).toBe('missing command');
+    expect(usage(['serve']).message).toBe('unknown command "serve"');
+    expect(usage(['peer', '--signaling', 'ws://h:1', '--data', '/d']).message).toBe('--cluster is required');
+    expect(usage(['peer', '--cluster', 'c', '--data', '/d']).message).toBe('--signaling is required');
+    expect(usage([...base.slice(0, 5), '--cluster', 'c']).message).toBe('--data is required');
+    expect(usage([...base, '--cluster', '']).message).toBe('--cluster is required');
+    expect(usage(['peer', '--cluster', 'c', '--signaling', 'http://h', '--data', '/d']).message).toMatch(/ws:\/\/ or wss:\/\//);
+    expect(usage([...base, '--tick-ms', '0']).message).toMatch(/--tick-ms must be an integer/);
+    expect(usage([...base, '--tick-ms', '1.5']).message).toMatch(/--tick-ms/);
+    expect(usage([...base, '--request-timeout-ms', 'soon']).message).toMatch(/--request-timeout-ms/);
+    expect(usage([...base, '--http', 'localhost']).message).toMatch(/--http must be \[HOST:\]PORT/);
+    expect(usage([...base, '--http', '1:70000']).message).toMatch(/--http/);
+    expect(usage([...base, '--id', '']).message).toBe('--id must not be empty');
+    expect(usage([...base, '--bogus']).message).toMatch(/bogus/);
+    expect(usage([...base, 'stray']).message).toMatch(/stray/);
+    expect(usage([...base, '--bootstrap=yes']).message).toMatch(/bootstrap/);
+    expect(usage(['signaling', '--port', '-1']).message).toMatch(/--port/);
+  });
+});
+
+describe('parseHttpAddress', () => {
+  it('accepts PORT, :PORT, HOST:PORT and [IPv6]:PORT', () => {
+    expect(parseHttpAddress('2379')).toEqual({ host: '127.0.0.1', port: 2379 });
+    expect(parseHttpAddress(':0')).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(parseHttpAddress('0.0.0.0:80')).toEqual({ host: '0.0.0.0', port: 80 });
+    expect(parseHttpAddress('[::1]:2379')).toEqual({ host: '::1', port: 2379 });
+  });
+});

@@ -1,6 +1,6 @@
 /**
- * A peer process dies without closing (SIGKILL) and comes back under the same id: the survivor
- * must replace its stale channel, whichever side offers. Remote peers are child processes.
+ * Peer processes that die without closing (SIGKILL) and come back under the same id, or freeze
+ * (SIGSTOP) and thaw: the survivor must notice and reconnect. Remote peers are child processes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { until } from '../__tests__/wait.js';
@@ -33,5 +33,28 @@ describe('WebRTC transport when a peer process restarts', () => {
     await until(() => atSecond.get('a')?.length === 1, 'frame to the restarted process');
     expect(atSecond.get('a')).toEqual([new Uint8Array([2])]);
     expect(stateOf(a, id)).toBe('webrtc');
+  });
+
+  it('drops the channel of a frozen peer (SIGSTOP) after 3 unanswered pings and reconnects once it thaws', async () => {
+    const s = await h.server();
+    const a = h.transport(s.url, 'a', { pingIntervalMs: 100 });
+    const b = await spawnRemoteTransport(s.url, 'b', { pingIntervalMs: 100 });
+    h.add(async () => b.kill());
+    await untilState(a, 'b', 'webrtc');
+    const dropped: string[] = [];
+    a.on('error', (e) => {
+      if (/no reply to 3 pings/.test(e.message)) dropped.push(e.message);
+    });
+    b.signal('SIGSTOP');
+    try {
+      await until(() => dropped.length === 1, 'liveness to drop the channel');
+      expect(stateOf(a, 'b')).not.toBe('webrtc');
+    } finally {
+      b.signal('SIGCONT');
+    }
+    await untilState(a, 'b', 'webrtc');
+    const atB = collect(b);
+    expect(a.send('b', new Uint8Array([3]))).toBe(true);
+    await until(() => atB.get('a')?.length === 1, 'frame after the thaw');
   });
 });

@@ -60,7 +60,7 @@ export interface WebRtcTransportOptions {
    * backoff (a lost signal would otherwise leave it pending forever). Default 15 000.
    */
   readonly connectTimeoutMs?: number;
-  /** Ping period for RTT and liveness; a channel silent for 3 periods is dropped. Default 2000. */
+  /** Ping period for RTT and liveness; a channel that answers none of 3 pings is dropped. Default 2000. */
   readonly pingIntervalMs?: number;
   /** Reconnect backoff for data channels. Default 250 ms doubling to 30 s, half jittered. */
   readonly reconnect?: BackoffOptions;
@@ -97,7 +97,10 @@ interface PeerState {
   rttMs: number | null;
   /** Outstanding ping: nonce and send time. */
   ping: { readonly nonce: number; readonly at: number } | null;
-  lastHeard: number;
+  /** Anything arrived on the channel since the last ping tick. */
+  heard: boolean;
+  /** Ping ticks in a row with nothing heard; 3 closes the channel. */
+  misses: number;
 }
 
 const DRAIN_POLL_MS = 5;
@@ -292,7 +295,8 @@ class WebRtcTransport implements Transport {
       pumpScheduled: false,
       rttMs: null,
       ping: null,
-      lastHeard: Date.now(),
+      heard: true,
+      misses: 0,
     };
     this.#peers.set(peer, p);
     this.#events.emit('peer-up', peer);
@@ -447,7 +451,8 @@ class WebRtcTransport implements Transport {
             p.fallbackTimer = null;
             // From now on a drop goes straight to the relay while we reconnect.
             p.relayDue = true;
-            p.lastHeard = Date.now();
+            p.heard = true;
+            p.misses = 0;
             this.#reevaluate(p);
             this.#sendPing(p); // a first RTT figure without waiting a ping period
           },
@@ -495,7 +500,7 @@ class WebRtcTransport implements Transport {
   }
 
   #onChannelMessage(p: PeerState, bytes: Uint8Array): void {
-    p.lastHeard = Date.now();
+    p.heard = true;
     let decoded;
     try {
       decoded = p.reassembler.push(bytes);
@@ -539,8 +544,9 @@ class WebRtcTransport implements Transport {
 
   #onSignal(from: PeerId, payload: unknown): void {
     if (this.#closed || !isRtcSignal(payload)) return;
-    // A signal can beat the peer-joined notice; the sender is in the room, so add it.
-    if (!this.#peers.has(from)) this.#addPeer(from);
+    // A signal can beat the peer-joined notice. But a late one can also trail a peer-left: add
+    // the sender only if the signaling client lists it, or it would linger as a ghost.
+    if (!this.#peers.has(from) && this.#signaling.peers().includes(from)) this.#addPeer(from);
     const p = this.#peers.get(from);
     if (!p) return;
     switch (payload.w) {
@@ -577,16 +583,20 @@ class WebRtcTransport implements Transport {
 
   // ---- liveness and round trips -------------------------------------------------------------
 
+  /**
+   * Counts ticks, not milliseconds, without traffic: a background tab whose timers are throttled
+   * to once a minute still hears the pong to each of its pings, and keeps its channels.
+   */
   #pingAll(): void {
-    const now = Date.now();
     for (const p of this.#peers.values()) {
-      if (p.state === 'webrtc' && p.link) {
-        if (now - p.lastHeard > 3 * this.#pingIntervalMs) {
-          p.link.destroy(new PeerLinkError(p.id, `silent for ${now - p.lastHeard} ms`));
-          continue;
-        }
-        this.#sendPing(p);
+      if (p.state !== 'webrtc' || !p.link) continue;
+      p.misses = p.heard ? 0 : p.misses + 1;
+      p.heard = false;
+      if (p.misses >= 3) {
+        p.link.destroy(new PeerLinkError(p.id, `no reply to ${p.misses} pings`));
+        continue;
       }
+      this.#sendPing(p);
     }
   }
 
@@ -605,8 +615,10 @@ class WebRtcTransport implements Transport {
   /** After sleep or a network change: reconnect now instead of waiting out backoff. */
   #onWake(reason: 'timer-gap' | 'online'): void {
     if (this.#closed) return;
-    // The signaling client handles `online` itself; after sleep its socket is likely dead.
-    if (reason === 'timer-gap') this.#signaling.reconnect();
+    // The signaling client handles `online` itself; after sleep its socket is likely dead. A
+    // hidden tab's timers are throttled (a gap is normal there): its liveness check decides.
+    const hidden = (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === 'hidden';
+    if (reason === 'timer-gap' && !hidden) this.#signaling.reconnect();
     for (const p of this.#peers.values()) {
       p.backoff.reset();
       if (p.link?.isOpen) {

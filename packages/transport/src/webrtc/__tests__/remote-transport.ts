@@ -13,7 +13,14 @@ import type { FromChild, ToChild } from './remote-protocol.js';
 const childEntry = fileURLToPath(new URL('./remote-peer.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../../../', import.meta.url));
 
-export async function spawnRemoteTransport(url: string, peer: string, options: Record<string, unknown> = {}): Promise<Transport & { kill(): void }> {
+export type RemoteTransportHandle = Transport & {
+  /** Kills the child at once (SIGKILL: no goodbye on any socket). */
+  kill(): void;
+  /** Sends a POSIX signal to the child (SIGSTOP / SIGCONT freeze and thaw it). */
+  signal(sig: NodeJS.Signals): void;
+};
+
+export async function spawnRemoteTransport(url: string, peer: string, options: Record<string, unknown> = {}): Promise<RemoteTransportHandle> {
   const child = fork(childEntry, [url, peer, JSON.stringify(options)], {
     cwd: repoRoot,
     execArgv: ['--import', 'tsx', '--conditions=source'],
@@ -70,7 +77,11 @@ class RemoteTransport implements Transport {
   }
 
   kill(): void {
-    if (this.child.exitCode === null) this.child.kill();
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.child.exitCode === null) this.child.kill(sig);
   }
 
   #post(msg: ToChild): void {

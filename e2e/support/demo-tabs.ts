@@ -32,6 +32,9 @@ export interface Tab {
   put(key: string, value: string): Promise<void>;
   get(key: string): Promise<string | null>;
   localGet(key: string): Promise<string | null>;
+  localKv(key: string): Promise<{ value: string; version: number; modRevision: number } | null>;
+  revision(): Promise<number>;
+  setPartitioned(on: boolean): Promise<void>;
   cards(): Promise<CardInfo[]>;
   close(): Promise<void>;
 }
@@ -50,6 +53,9 @@ type Api = {
   put(k: string, v: string): Promise<void>;
   get(k: string): Promise<string | null>;
   localGet(k: string): string | null;
+  localKv(k: string): { value: string; version: number; modRevision: number } | null;
+  revision(): number;
+  setPartitioned(on: boolean): void;
   cards(): CardInfo[];
 };
 
@@ -68,6 +74,12 @@ export function tabUrl(origin: string, room: string, params: Record<string, stri
   return `${origin}/?${q.toString().replace('test=&', 'test&')}`;
 }
 
+/** Navigates `page` (a reload when `url` is its current one) and waits for the test API. */
+export async function load(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.waitForFunction(() => 'meshraft' in window, null, { timeout: 30_000 });
+}
+
 /** Opens a tab in an existing context (same IndexedDB as its other tabs). */
 export async function openTabIn(context: BrowserContext, url: string): Promise<Tab> {
   const page = await context.newPage();
@@ -75,8 +87,7 @@ export async function openTabIn(context: BrowserContext, url: string): Promise<T
   page.on('console', (m) => {
     if (m.type() === 'error') console.log(`[page] ${m.text()}`);
   });
-  await page.goto(url);
-  await page.waitForFunction(() => 'meshraft' in window, null, { timeout: 30_000 });
+  await load(page, url);
   const a = api(page);
   return {
     page,
@@ -85,6 +96,9 @@ export async function openTabIn(context: BrowserContext, url: string): Promise<T
     put: (k, v) => a.put(k, v) as unknown as Promise<void>,
     get: (k) => a.get(k) as unknown as Promise<string | null>,
     localGet: (k) => a.localGet(k) as unknown as Promise<string | null>,
+    localKv: (k) => a.localKv(k) as unknown as Promise<{ value: string; version: number; modRevision: number } | null>,
+    revision: () => a.revision() as unknown as Promise<number>,
+    setPartitioned: (on) => a.setPartitioned(on) as unknown as Promise<void>,
     cards: () => a.cards() as unknown as Promise<CardInfo[]>,
     close: () => page.close(),
   };

@@ -1,24 +1,10 @@
-import { expect, test } from '@playwright/test';
-import { startDemo, type DemoProcess } from '../support/demo-server.js';
-import { closeAll, freshRoom, openCluster, waitForCluster, type Tab } from '../support/demo-tabs.js';
+import { expect, test } from '../support/demo-fixture.js';
+import { freshRoom, openCluster, waitForCluster } from '../support/demo-tabs.js';
 
 // The built demo served by `pnpm demo`'s server; every tab is a browser context of its own.
-let demo: DemoProcess;
-let tabs: Tab[] = [];
-test.beforeAll(async () => {
-  demo = await startDemo();
-});
-test.afterAll(async () => {
-  await demo?.close();
-});
-test.afterEach(async () => {
-  await closeAll(tabs);
-  tabs = [];
-});
-
 for (const n of [3, 5]) {
-  test(`${n} tabs form one cluster over WebRTC and replicate edits`, async ({ browser }) => {
-    tabs = await openCluster(browser, demo.origin, freshRoom(`form${n}`), n, { voters: String(n) });
+  test(`${n} tabs form one cluster over WebRTC and replicate edits`, async ({ browser, demo, tabs }) => {
+    tabs.push(...(await openCluster(browser, demo.origin, freshRoom(`form${n}`), n, { voters: String(n) })));
     await waitForCluster(tabs, n);
     const ss = await Promise.all(tabs.map((t) => t.status()));
     // Everyone is a voter of the same configuration, linked to everyone else over WebRTC.

@@ -32,6 +32,10 @@ export interface MeshraftTestApi {
   get(key: string): Promise<string | null>;
   /** This replica's value right now, no round trip (may be stale). */
   localGet(key: string): string | null;
+  /** This replica's key with its version and modRevision (to spot a command applied twice). */
+  localKv(key: string): { value: string; version: number; modRevision: number } | null;
+  /** This replica's store revision (+1 per applied change). */
+  revision(): number;
   cards(): Card[];
   addCard(title: string, column?: Column): Promise<Card>;
   claim(cardId: string): Promise<ClaimOutcome>;
@@ -76,6 +80,12 @@ export function createTestApi(session: Session, board: Board, me: () => { by: st
       const kv = r.ok ? r.kvs[0] : undefined;
       return kv ? bytesToString(kv.value) : null;
     },
+    localKv(key) {
+      const r = sm.query(range(key));
+      const kv = r.ok ? r.kvs[0] : undefined;
+      return kv ? { value: bytesToString(kv.value), version: kv.version, modRevision: kv.modRevision } : null;
+    },
+    revision: () => sm.revision,
     cards: () => board.cards(),
     addCard: (title, column) => board.add(title, column),
     claim: (id) => board.claim(id, me()),

@@ -30,6 +30,11 @@ export class Emitter<Events extends { [K in keyof Events]: Listener }> {
     }
   }
 
+  /** Whether anyone listens to `event` (lets emitters skip building costly payloads). */
+  has(event: keyof Events): boolean {
+    return (this.listeners.get(event)?.size ?? 0) > 0;
+  }
+
   clear(): void {
     this.listeners.clear();
   }

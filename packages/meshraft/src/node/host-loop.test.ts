@@ -10,6 +10,7 @@ import { FakeTimers, flush } from './__tests__/fake-timers.js';
 import { gatedStorage, ready, recordingTransport, ScriptedCore, scriptedAdapter } from './__tests__/scripted-core.js';
 import { createNode } from './create-node.js';
 import { NodeStoppedError, NoQuorumError } from './errors.js';
+import { decodeCommandEntry } from './entry-codec.js';
 import { encodeFrame } from './wire.js';
 
 async function setup() {
@@ -210,5 +211,28 @@ describe('host loop', () => {
     await stopped;
     expect(log.filter((l) => l === 'save-end')).toHaveLength(2);
     expect(updates.at(-1)).toEqual({ hardState: { term: 1, vote: 'a', commit: 1 } });
+  });
+
+  it("carries the client's acked floor: everything below its lowest unanswered request", async () => {
+    const { core, timers, node } = await setup();
+    const acked = (): number => decodeCommandEntry(core.proposals.at(-1)!)!.acked;
+    const cmd = { type: 'add', delta: 1 } as const;
+    const p1 = node.propose(cmd);
+    const p2 = node.propose(cmd, { timeoutMs: 50 }).catch((e: unknown) => e);
+    await flush();
+    expect(acked()).toBe(0); // seq 2 is sent while seq 1 is in flight
+    core.readies.push(ready({ committedEntries: [entry(1, core.proposals[0]!)] }));
+    await timers.advance(100); // seq 1 answered; seq 2 timed out unanswered
+    await p1;
+    expect(await p2).toBeInstanceOf(NoQuorumError);
+    void node.propose(cmd);
+    await flush();
+    expect(acked()).toBe(1); // seq 2 may still be retried: its result must be kept
+    core.readies.push(ready({ committedEntries: [entry(2, core.proposals[1]!)] }));
+    await timers.advance(100); // seq 2's entry applied after all
+    void node.propose(cmd);
+    await flush();
+    expect(acked()).toBe(2); // seq 3 is still in flight
+    await node.stop();
   });
 });

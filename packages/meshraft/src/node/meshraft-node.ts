@@ -203,6 +203,9 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private readonly proposals = new Map<string, ProposalWaiter<R>>();
   /** Own requests that timed out without a known outcome; they hold the acked floor down. */
   private readonly unresolved = new Set<number>();
+  /** Own seqs in flight or unresolved; `lowOutstanding` only moves up past seqs not in it. */
+  private readonly outstanding = new Set<number>();
+  private lowOutstanding = 1;
   private readonly reads = new Map<string, ReadWaiter>();
   private readSeq = 0;
   private readonly confWaiters = new Set<ConfWaiter>();
@@ -380,7 +383,10 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       }, timeoutMs);
       const w: ProposalWaiter<R> = { key, data, timer, resolve, reject, submittedAt: 0 };
       this.proposals.set(ks, w);
-      if (key.client === this.clientId) this.unresolved.delete(key.seq);
+      if (key.client === this.clientId) {
+        this.unresolved.delete(key.seq);
+        this.outstanding.add(key.seq);
+      }
       this.submit(w);
     });
   }
@@ -388,15 +394,23 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private markUnresolved(seq: number): void {
     this.unresolved.add(seq);
     // Bounded: the oldest forgotten one can no longer be retried (its retry is answered STALE_REQUEST).
-    if (this.unresolved.size > MAX_UNRESOLVED) this.unresolved.delete(Math.min(...this.unresolved));
+    if (this.unresolved.size > MAX_UNRESOLVED) {
+      const oldest = Math.min(...this.unresolved);
+      this.unresolved.delete(oldest);
+      this.outstanding.delete(oldest);
+    }
   }
 
   /** Every own seq below the lowest one still unanswered (in flight or timed out) is acknowledged. */
   private ackedFloor(current: number): number {
-    let low = current;
-    for (const w of this.proposals.values()) if (w.key.client === this.clientId && w.key.seq < low) low = w.key.seq;
-    for (const s of this.unresolved) if (s < low) low = s;
-    return low - 1;
+    while (this.lowOutstanding < current && !this.outstanding.has(this.lowOutstanding)) this.lowOutstanding++;
+    return Math.min(this.lowOutstanding, current) - 1;
+  }
+
+  /** An own request got its answer (applied, duplicate or stale): it no longer holds the floor. */
+  private answered(seq: number): void {
+    this.unresolved.delete(seq);
+    this.outstanding.delete(seq);
   }
 
   private submit(w: ProposalWaiter<R>): void {
@@ -418,6 +432,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (this.proposals.get(ks) !== w) return;
     this.proposals.delete(ks);
     this.timers.clearTimeout(w.timer);
+    if (w.key.client === this.clientId) this.answered(w.key.seq);
     if (err) this.counters.failed++;
     if (err) w.reject(err);
     else w.resolve(result as R);
@@ -922,15 +937,16 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
         this.log.error('state machine apply threw', { index: e.index, err });
       }
       this.sessions.record(key, ce.acked, e.index, true, result);
-      if (ce.client === this.clientId) this.unresolved.delete(ce.seq);
+      if (ce.client === this.clientId) this.answered(ce.seq);
       if (w) this.settleProposal(w, result, error);
     } else {
       this.sessions.record(key, ce.acked, e.index, false);
       if (outcome.kind === 'duplicate') {
-        if (ce.client === this.clientId) this.unresolved.delete(ce.seq);
+        if (ce.client === this.clientId) this.answered(ce.seq);
         if (w) this.settleProposal(w, outcome.result as R);
-      } else if (w) {
-        this.settleProposal(w, undefined, new StaleRequestError(key));
+      } else {
+        if (ce.client === this.clientId) this.answered(ce.seq);
+        if (w) this.settleProposal(w, undefined, new StaleRequestError(key));
       }
     }
     return false;
@@ -1060,11 +1076,12 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   }
 
   private emitStatus(): void {
-    if (this.stopped) return;
-    const s = this.status();
-    const key = `${s.role}|${s.term}|${s.leader}|${s.commit}|${s.applied}`;
+    if (this.stopped || !this.events.has('status')) return;
+    // Cheap change check first: the full status (members, links) is built only to be emitted.
+    const c = (this.finalStatus = this.core.status());
+    const key = `${c.role}|${c.term}|${c.lead}|${c.commit}|${this.applied}`;
     if (key === this.lastStatusKey) return;
     this.lastStatusKey = key;
-    this.events.emit('status', s);
+    this.events.emit('status', this.status());
   }
 }

@@ -113,9 +113,12 @@ export interface PeerProcess extends CliProcess {
   readonly url: string;
 }
 
-/** Starts a relay-only peer with `--http 127.0.0.1:0` and waits until its gateway listens. */
-export async function startPeer(args: readonly string[], runtime: Runtime = 'node'): Promise<PeerProcess> {
-  const proc = runCli(['peer', '--relay-only', '--http', '127.0.0.1:0', ...args], runtime);
+/**
+ * Starts a peer with `--http 127.0.0.1:0` and waits until its gateway listens. Relay-only unless
+ * `webrtc` is set (WebRTC needs /work/shared/netns-run: ICE finds no candidate on loopback alone).
+ */
+export async function startPeer(args: readonly string[], runtime: Runtime = 'node', webrtc = false): Promise<PeerProcess> {
+  const proc = runCli(['peer', ...(webrtc ? [] : ['--relay-only']), '--http', '127.0.0.1:0', ...args], runtime);
   const line = await proc.waitFor(/etcd gateway listening on /);
   return { ...proc, url: /(http:\/\/\S+)/.exec(line)![1]! };
 }

@@ -5,7 +5,8 @@
  * a fixed duration. Two targets: every client on the leader, and clients spread over all three
  * members (followers forward to the leader). Reports writes/s and p50/p99 latency per level.
  * Also the leader's entries per storage save and mean save time (group commit, from /metrics).
- * Env: PEER_HTTP_SECONDS (per level, default 5), PEER_HTTP_RUNS (default 1; medians over runs).
+ * Env: PEER_HTTP_SECONDS (per level, default 5), PEER_HTTP_RUNS (default 1; medians over runs),
+ * PEER_HTTP_WEBRTC=1 (WebRTC data channels instead of the relay; run under /work/shared/netns-run).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +21,7 @@ const cli = join(repoRoot, 'packages/meshraft/src/cli.ts');
 const SECONDS = Number(process.env.PEER_HTTP_SECONDS ?? 5);
 const RUNS = Number(process.env.PEER_HTTP_RUNS ?? 1);
 const LEVELS = [1, 16, 64, 256];
+const WEBRTC = process.env.PEER_HTTP_WEBRTC === '1';
 const VALUE = Buffer.alloc(100, 'v').toString('base64');
 
 interface Proc {
@@ -150,7 +152,7 @@ async function cluster(): Promise<{ leader: URL; all: URL[]; stop(): Promise<voi
     for (const id of ['a', 'b', 'c']) {
       const dir = await mkdtemp(join(tmpdir(), 'meshraft-bench-peer-'));
       dirs.push(dir);
-      const p = run(['peer', '--relay-only', '--quiet', '--cluster', 'bench', '--signaling', `ws://127.0.0.1:${port}`, '--data', dir, '--id', id,
+      const p = run(['peer', ...(WEBRTC ? [] : ['--relay-only']), '--quiet', '--cluster', 'bench', '--signaling', `ws://127.0.0.1:${port}`, '--data', dir, '--id', id,
         '--http', '127.0.0.1:0', ...(id === 'a' ? ['--bootstrap'] : [])]);
       procs.push(p);
       urls.push(new URL(/(http:\/\/\S+)/.exec(await p.line(/etcd gateway listening/))![1]!));
@@ -194,7 +196,7 @@ const peerHttp: BenchCase = {
     }
     for (const [key, levels] of results) {
       const [target, clients] = key.split('/');
-      const extra = { target, clients: Number(clients), runs: levels.length, seconds: SECONDS, errors: levels.reduce((s, l) => s + l.errors, 0) };
+      const extra = { transport: WEBRTC ? 'webrtc' : 'relay', target, clients: Number(clients), runs: levels.length, seconds: SECONDS, errors: levels.reduce((s, l) => s + l.errors, 0) };
       yield { metric: 'writes_per_sec', value: Math.round(median(levels.map((l) => l.writesPerSec))), unit: 'writes/s', ...extra };
       yield { metric: 'put_p50', value: +median(levels.map((l) => l.p50)).toFixed(2), unit: 'ms', ...extra };
       yield { metric: 'put_p99', value: +median(levels.map((l) => l.p99)).toFixed(2), unit: 'ms', ...extra };

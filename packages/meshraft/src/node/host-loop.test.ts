@@ -2,7 +2,7 @@
  * The host loop's own guarantees, on a scripted core and a fake clock: persist before send, one
  * Ready at a time, apply through the session table, retries and timeouts.
  */
-import { EntryType, type Entry } from '@meshraft/core';
+import { EntryType, type Entry, type Message } from '@meshraft/core';
 import { describe, expect, it } from 'vitest';
 import { createMemoryStorage } from '@meshraft/storage';
 import { createCounterStateMachine } from '../kv/index.js';
@@ -233,6 +233,26 @@ describe('host loop', () => {
     void node.propose(cmd);
     await flush();
     expect(acked()).toBe(2); // seq 3 is still in flight
+    await node.stop();
+  });
+
+  it("sends a leader's appends before its own save, but never ahead of a new term or vote", async () => {
+    const { log, core, release, timers, node } = await setup();
+    const app: Message = { type: 'app', from: 'a', to: 'b', term: 2, index: 0, logTerm: 0, entries: [], commit: 0 };
+    // Became leader in this very Ready, with its term and vote not yet written: all waits.
+    core.readies.push(
+      ready({ softState: { role: 'leader', lead: 'a' }, hardState: { term: 2, vote: 'a', commit: 0 }, entries: [entry(1, new Uint8Array(), 2)], messages: [app] }),
+    );
+    await timers.advance(100);
+    expect(log).toEqual(['ready app', 'save-start']);
+    release();
+    await flush();
+    // Same term and vote: the append goes out first, the save runs meanwhile.
+    core.readies.push(ready({ entries: [entry(2, new Uint8Array(), 2)], messages: [{ ...app, to: 'c' }] }));
+    await timers.advance(100);
+    expect(log.slice(-3)).toEqual(['ready app', 'send c frame', 'save-start']);
+    release();
+    await flush();
     await node.stop();
   });
 });

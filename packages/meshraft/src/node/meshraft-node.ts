@@ -822,12 +822,13 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (rd.hardState) this.term = rd.hardState.term;
     // Thesis §10.2.1: a leader's appends, heartbeats and snapshots may go out while its own disk
     // write runs (it counts its own copy only after advance); everything else waits for the save.
-    const early = this.role === 'leader' ? rd.messages.filter(isLeaderBroadcast) : [];
-    for (const m of early) this.sendRaft(m);
+    // Never ahead of a term or vote change in this same Ready, though a leader's term and vote
+    // are normally durable since its candidacy (its vote requests waited for them).
     const hs = rd.hardState;
-    const commitOnly =
-      hs !== undefined && !rd.snapshot && rd.entries.length === 0 &&
-      hs.term === this.persistedHard.term && hs.vote === this.persistedHard.vote;
+    const newTermOrVote = hs !== undefined && (hs.term !== this.persistedHard.term || hs.vote !== this.persistedHard.vote);
+    const early = this.role === 'leader' && !newTermOrVote ? rd.messages.filter(isLeaderBroadcast) : [];
+    for (const m of early) this.sendRaft(m);
+    const commitOnly = hs !== undefined && !rd.snapshot && rd.entries.length === 0 && !newTermOrVote;
     if (commitOnly) {
       // Only the commit index moved: nothing anyone was promised depends on it (etcd does not
       // sync it either), so it rides along with the next write instead of costing one now. A

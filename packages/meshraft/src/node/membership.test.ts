@@ -92,6 +92,12 @@ describe('membership', () => {
     await expect(leader.propose({ type: 'add', delta: 1 })).rejects.toBeInstanceOf(NodeStoppedError);
     const next = await cluster.leader();
     expect(voters(next)).toEqual(['a', 'b', 'c'].filter((id) => id !== leader.id));
+    // A learner leaves.
+    const l = await cluster.start('l', { membership: { auto: false } });
+    await next.addLearner('l');
+    await waitFor(() => learners(l).includes('l'), 'l to learn it is a learner');
+    await l.leave();
+    expect(learners(next)).toEqual([]);
     // A follower leaves too; the last voter carries on alone.
     const follower = [...cluster.nodes.values()].find((n) => n !== leader && n !== next)!;
     await follower.leave();

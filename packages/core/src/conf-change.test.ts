@@ -116,12 +116,17 @@ describe('single-server changes (thesis §4.1)', () => {
     expect(voters(net, 'l').learners).toEqual([]);
   });
 
-  it('a removed leader steps down once the change commits', () => {
+  it('a removed leader hands leadership to a caught-up voter, then steps down', () => {
     const net = cluster();
     net.node('a').proposeConfChange({ changes: [{ type: 'remove', node: 'a' }] });
     net.stabilize();
-    expect(net.node('a').status().role).toBe(Role.Follower);
     expect(voters(net, 'b').voters).toEqual(['b', 'c']);
+    // The hand-off (TimeoutNow) already elected b: a new term without waiting for a timeout.
+    expect(net.node('b').status().role).toBe(Role.Leader);
+    expect(net.node('a').status().leadTransferee).toBe('b');
+    // a learns b's higher term from the answer to its next heartbeat, and steps down.
+    net.tickAll(1);
+    expect(net.node('a').status().role).toBe(Role.Follower);
     net.tickAll(30);
     const lead = net.leader();
     expect(lead === 'b' || lead === 'c').toBe(true);

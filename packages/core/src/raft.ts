@@ -190,8 +190,11 @@ export class Raft {
         // a partitioned node rejoining cannot depose a healthy leader (thesis §4.2.3).
         const inLease = this.cfg.checkQuorum && this.lead !== null && this.electionElapsed < this.cfg.electionTick;
         if (!m.transfer && inLease) return;
-        // A removed (or never added) node cannot disrupt the cluster.
-        if (!this.knowsVoter(m.from)) return;
+        // A node outside our configuration whose log is not ahead of ours cannot get our vote,
+        // so its higher term could only disrupt: it is a removed node (its log lacks the entry
+        // that removed it). One whose log IS ahead may be a voter added while we lagged, and
+        // must be heard, or an election needing our vote could never succeed.
+        if (!this.knowsVoter(m.from) && !this.log.isUpToDate(m.index, m.logTerm)) return;
       }
       if (m.type === 'preVote') {
         // PreVote never changes our term.
@@ -220,16 +223,12 @@ export class Raft {
     this.behavior.step(this, m);
   }
 
-  /** Whether `id` may campaign as far as this node knows (a node with no config yet trusts all). */
+  /** Whether `id` is a voter as far as this node knows (a node with no config yet trusts all). */
   private knowsVoter(id: NodeId): boolean {
     return this.trk.config.voters.incoming.size === 0 || this.trk.isVoter(id);
   }
 
   private handleVoteRequest(m: Message & { type: 'vote' | 'preVote' }): void {
-    if (!this.knowsVoter(m.from)) {
-      this.send({ type: m.type === 'vote' ? 'voteResp' : 'preVoteResp', from: this.id, to: m.from, term: this.term, reject: true });
-      return;
-    }
     const canVote =
       this.vote === m.from ||
       (this.vote === null && this.lead === null) ||
@@ -656,16 +655,37 @@ export class Raft {
 
   private afterLeaderConfigChange(): void {
     if (!this.trk.isVoter(this.id)) {
-      // Removed (or demoted): tell the others the commit index, then step down (thesis §4.2.2).
+      // Removed (or demoted), thesis §4.2.2. Stepping down at once can deadlock the cluster:
+      // followers switch configuration only when they learn the change committed, and this node
+      // may hold the longest log, so if that one commit broadcast is lost nobody can win an
+      // election in the (still joint) configuration they see. So stay leader, not counted in any
+      // quorum and taking no proposals, and hand leadership to an up-to-date voter of the new
+      // configuration; its campaign's higher term makes this node a follower.
+      if (this.maybeCommit()) this.onCommitAdvanced();
       this.needBcast = true;
-      this.flush();
-      this.becomeFollower(this.term, null);
+      this.handOffAfterRemoval();
       return;
     }
     // The quorum changed: commit may advance, and new members need the log.
     if (this.maybeCommit()) this.onCommitAdvanced();
     this.needBcast = true;
     if (this.leadTransferee !== null && !this.trk.isVoter(this.leadTransferee)) this.abortLeaderTransfer();
+  }
+
+  /** A removed leader: transfer leadership to the voter with the longest matching log. */
+  handOffAfterRemoval(): void {
+    if (this.leadTransferee !== null && this.trk.isVoter(this.leadTransferee)) return;
+    this.abortLeaderTransfer();
+    let best: NodeId | null = null;
+    let bestMatch = -1;
+    for (const id of this.trk.config.voters.incoming.ids) {
+      const pr = this.trk.progress.get(id);
+      if (pr !== undefined && pr.match > bestMatch) {
+        best = id;
+        bestMatch = pr.match;
+      }
+    }
+    if (best !== null) this.handleTransferLeader(best);
   }
 
   /** The host applied up to `applied`: a leader in an auto-leave joint config leaves it now. */

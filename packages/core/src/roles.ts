@@ -165,9 +165,11 @@ const leader: RoleBehavior = {
     r.electionElapsed++;
     if (r.electionElapsed >= r.cfg.electionTick) {
       r.electionElapsed = 0;
-      if (r.cfg.checkQuorum) {
+      const removed = !r.trk.isVoter(r.id);
+      if (r.cfg.checkQuorum && !removed) {
         // CheckQuorum: a leader that did not hear from a quorum in an election timeout steps
-        // down, so clients stop talking to a deposed leader (thesis §6.2).
+        // down, so clients stop talking to a deposed leader (thesis §6.2). A removed leader
+        // stays until its hand-off succeeds (see Raft.afterLeaderConfigChange).
         if (!r.trk.quorumActive(r.id)) {
           r.becomeFollower(r.term, null);
           return;
@@ -176,6 +178,7 @@ const leader: RoleBehavior = {
       }
       // A transfer that did not finish within an election timeout is aborted (thesis §3.10).
       if (r.leadTransferee !== null) r.abortLeaderTransfer();
+      if (removed) r.handOffAfterRemoval();
     }
     if (r.heartbeatElapsed >= r.cfg.heartbeatTick) {
       r.heartbeatElapsed = 0;

@@ -9,7 +9,7 @@ import { MeshraftError } from '@meshraft/core';
 import { availability, type Availability } from './app/availability.js';
 import { Board, checkTitle, type Card, type Column } from './app/board.js';
 import { renderBoard } from './app/board-view.js';
-import { renderCluster } from './app/cluster-view.js';
+import { renderCluster, roleLabel } from './app/cluster-view.js';
 import { parseParams, signalingUrl, type DemoParams } from './app/params.js';
 import { startSession, type Session } from './app/session.js';
 import { createTestApi, type MeshraftTestApi } from './app/test-api.js';
@@ -77,6 +77,8 @@ async function boot(): Promise<void> {
     return;
   }
   const { node, transport } = session;
+  const origin =
+    session.origin === 'restored' ? 'Restored from this tab’s log.' : session.origin === 'founded' ? 'You started this room.' : 'You joined this room.';
   const board = new Board({ propose: (c) => node.propose(c), local: (q) => session.sm.query(q) }, newCardId);
   let left = false;
   let busy = false;
@@ -159,7 +161,11 @@ async function boot(): Promise<void> {
     banner.textContent = a.writable ? '' : `Read-only: ${a.reason}`;
     document.body.dataset.writable = String(a.writable);
     $<HTMLButtonElement>('add-button').disabled = !a.writable;
-    $('node-summary').textContent = `You are ${node.id} (${s.role}), term ${s.term}, ${s.members.length} member${s.members.length === 1 ? '' : 's'}`;
+    const member = s.members.some((m) => m.id === node.id);
+    $('node-summary').textContent = member
+      ? `You are ${node.id}, ${roleLabel(s)} in term ${s.term}; ${s.members.length} member${s.members.length === 1 ? '' : 's'}.`
+      : `You are ${node.id}, not a member yet.`;
+    $('boot-status').textContent = left ? 'You left this room.' : member ? origin : 'Joining the room: waiting for the leader to add this tab…';
     renderBoard($('board'), { cards: board.cards(), writable: a.writable, self: node.id }, boardActions);
     renderCluster($('cluster'), { status: s, partitioned: transport.partitioned, left, busy }, clusterActions);
   }
@@ -170,8 +176,6 @@ async function boot(): Promise<void> {
   node.on('removed', () => notify('This tab was removed from the cluster.', 'error'));
   node.on('error', (err) => notify(`The node stopped: ${errorText(err)}`, 'error'));
   setInterval(schedule, 1000); // RTTs and reachability change without an event
-  $('boot-status').textContent =
-    session.origin === 'restored' ? 'Restored from this tab’s log.' : session.origin === 'founded' ? 'You started this room.' : 'Joining the room…';
   document.body.dataset.ready = 'true';
   if (params.test) window.meshraft = createTestApi(session, board, me, avail, leave);
   draw();

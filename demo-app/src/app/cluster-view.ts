@@ -36,36 +36,53 @@ function roleOf(m: MemberStatus, s: NodeStatus): string {
 }
 
 export function renderGraph(s: NodeStatus): SVGElement {
-  const W = 280;
-  const H = 200;
+  const W = 300;
+  const H = 230;
   const cx = W / 2;
-  const cy = H / 2;
+  const cy = H / 2 - 4;
+  const R = 78;
   const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Cluster graph', class: 'graph' });
-  const others = s.members.filter((m) => m.id !== s.id);
-  const r = 72;
-  const pos = new Map<string, { x: number; y: number }>();
-  pos.set(s.id, { x: cx, y: cy });
-  others.forEach((m, i) => {
-    const a = (2 * Math.PI * i) / Math.max(1, others.length) - Math.PI / 2;
-    pos.set(m.id, { x: cx + r * Math.cos(a), y: cy + r * Math.sin(a) });
+  const self: MemberStatus = s.members.find((m) => m.id === s.id) ?? { id: s.id, role: 'learner', link: 'self', rttMs: 0, match: null };
+  // Everyone on one circle, this tab at the bottom; this tab knows its own links only.
+  const ring = [self, ...s.members.filter((m) => m.id !== s.id)];
+  const pos = new Map<string, { x: number; y: number; a: number }>();
+  ring.forEach((m, i) => {
+    const a = Math.PI / 2 + (2 * Math.PI * i) / ring.length;
+    pos.set(m.id, ring.length === 1 ? { x: cx, y: cy, a } : { x: cx + R * Math.cos(a), y: cy + R * Math.sin(a), a });
   });
-  for (const m of others) {
+  const me = pos.get(s.id)!;
+  for (const m of ring.slice(1)) {
     const p = pos.get(m.id)!;
-    root.append(svg('line', { x1: cx, y1: cy, x2: p.x, y2: p.y, class: `link link-${m.link}` }));
+    root.append(svg('line', { x1: me.x, y1: me.y, x2: p.x, y2: p.y, class: `link link-${m.link}` }));
     if (m.rttMs !== null && m.link !== 'down') {
-      root.append(svg('text', { x: (cx + p.x) / 2, y: (cy + p.y) / 2 - 3, class: 'rtt', 'text-anchor': 'middle' }, `${m.rttMs.toFixed(1)} ms`));
+      // Beside the line's middle, pushed away from the centre so labels of different lines do not meet.
+      const mx = (me.x + p.x) / 2;
+      const my = (me.y + p.y) / 2;
+      const dx = mx - cx;
+      const dy = my - cy;
+      const d = Math.hypot(dx, dy) || 1;
+      root.append(svg('text', { x: mx + (dx / d) * 10, y: my + (dy / d) * 10 + 3, class: 'rtt', 'text-anchor': 'middle' }, `${m.rttMs.toFixed(1)} ms`));
     }
   }
-  const me = s.members.some((m) => m.id === s.id) ? s.members : [...s.members, { id: s.id, role: 'learner', link: 'self', rttMs: 0, match: null } as MemberStatus];
-  for (const m of me) {
-    const p = pos.get(m.id);
-    if (!p) continue;
+  for (const m of ring) {
+    const p = pos.get(m.id)!;
     const role = roleOf(m, s);
-    root.append(svg('circle', { cx: p.x, cy: p.y, r: m.id === s.id ? 18 : 14, class: `node role-${role} ${m.id === s.id ? 'self' : ''}` }));
-    root.append(svg('text', { x: p.x, y: p.y + 4, 'text-anchor': 'middle', class: 'node-label' }, role === 'leader' ? 'L' : role === 'learner' ? 'l' : role[0]!.toUpperCase()));
-    root.append(svg('text', { x: p.x, y: p.y + (m.id === s.id ? 32 : 28), 'text-anchor': 'middle', class: 'node-name' }, m.id));
+    const isSelf = m.id === s.id;
+    root.append(svg('circle', { cx: p.x, cy: p.y, r: isSelf ? 17 : 14, class: `node role-${role}${isSelf ? ' self' : ''}` }));
+    root.append(svg('text', { x: p.x, y: p.y + 4, 'text-anchor': 'middle', class: `node-label${role === 'leader' ? ' on-dark' : ''}` }, ROLE_LETTER[role] ?? '?'));
+    const out = ring.length === 1 ? 30 : 30;
+    const lx = p.x + Math.cos(p.a) * (ring.length === 1 ? 0 : out);
+    const ly = p.y + (ring.length === 1 ? out : Math.sin(p.a) * out) + 3;
+    root.append(svg('text', { x: lx, y: ly, 'text-anchor': 'middle', class: 'node-name' }, isSelf ? `${m.id} (you)` : m.id));
   }
   return root;
+}
+
+const ROLE_LETTER: Record<string, string> = { leader: 'L', follower: 'F', learner: 'l', candidate: 'C', 'pre-candidate': 'P' };
+
+/** A role as people say it. */
+export function roleLabel(s: NodeStatus): string {
+  return s.role === 'preCandidate' ? 'pre-candidate' : s.role;
 }
 
 export function renderCluster(root: HTMLElement, st: ClusterViewState, actions: ClusterActions): void {
@@ -74,7 +91,7 @@ export function renderCluster(root: HTMLElement, st: ClusterViewState, actions: 
     h(
       'tr',
       { 'data-member': m.id, class: m.id === s.id ? 'self' : '' },
-      h('td', {}, m.id === s.id ? `${m.id} (you)` : m.id),
+      h('th', { scope: 'row' }, m.id === s.id ? `${m.id} (you)` : m.id),
       h('td', {}, roleOf(m, s)),
       h('td', {}, m.id === s.id ? String(s.term) : '–'),
       h('td', {}, m.id === s.id ? String(s.commit) : '–'),
@@ -107,7 +124,7 @@ export function renderCluster(root: HTMLElement, st: ClusterViewState, actions: 
         st.partitioned ? 'Reconnect this tab' : 'Disconnect this tab',
       ),
       h('span', { class: 'transfer' }, select, h('button', { id: 'transfer-button', disabled: off || voters.length === 0 || s.leader === null, onclick: () => select.value && actions.transfer(select.value) }, 'Transfer leadership')),
-      h('button', { id: 'leave-button', class: 'danger', disabled: off, onclick: () => actions.leave() }, 'Leave cluster'),
+      h('button', { id: 'leave-button', class: 'danger', disabled: off || st.partitioned, onclick: () => actions.leave() }, 'Leave cluster'),
     ),
   );
 }

@@ -16,7 +16,13 @@ import { startDemoServer } from './demo-server.js';
 const repoRoot = join(appRoot, '..');
 const clusterOf = (room: string): string => `board.${room}`; // as the page's params.clusterName
 
-function startPeer(args: DemoArgs, room: string, signalingUrl: string): ChildProcess {
+interface PeerChild {
+  readonly child: ChildProcess;
+  /** Resolves once the peer logged that it started; rejects if it exits first. */
+  readonly started: Promise<void>;
+}
+
+function startPeer(args: DemoArgs, room: string, signalingUrl: string): PeerChild {
   const data = args.peerData ?? join(appRoot, '.data', room);
   mkdirSync(data, { recursive: true });
   const tsx = createRequire(join(repoRoot, 'package.json')).resolve('tsx');
@@ -26,11 +32,34 @@ function startPeer(args: DemoArgs, room: string, signalingUrl: string): ChildPro
       '--import', tsx, '--conditions=source', join(repoRoot, 'packages/meshraft/src/cli.ts'),
       'peer', '--cluster', clusterOf(room), '--signaling', signalingUrl, '--data', data,
       '--tick-ms', String(args.peerTick),
+      // The peer starts before any tab, so it founds the room (ignored once its data dir holds state).
+      '--bootstrap',
     ],
-    { stdio: ['ignore', 'inherit', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  child.on('exit', (code, signal) => console.log(`demo: the Node peer exited (${signal ?? `code ${code}`})`));
-  return child;
+  const started = new Promise<void>((resolve, reject) => {
+    let buffered = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      process.stdout.write(d);
+      buffered += d.toString();
+      if (/peer \S+ started/.test(buffered)) resolve();
+    });
+    child.once('exit', (code, signal) => {
+      console.log(`demo: the Node peer exited (${signal ?? `code ${code}`})`);
+      reject(new Error('the Node peer exited before it started'));
+    });
+  });
+  return { child, started };
+}
+
+/** Resolves once `n` peers are in rooms on the signaling server (or after `timeoutMs`). */
+async function waitForPeers(stats: () => { peers: number }, n: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (stats().peers < n) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
 }
 
 async function main(): Promise<void> {
@@ -54,7 +83,20 @@ async function main(): Promise<void> {
   const room = args.room ?? (args.peer ? 'demo' : null);
   const url = room ? `${server.url}?room=${room}` : server.url;
   let peer: ChildProcess | null = null;
-  if (args.peer && room) peer = startPeer(args, room, server.signalingUrl);
+  if (args.peer && room) {
+    const p = startPeer(args, room, server.signalingUrl);
+    peer = p.child;
+    // The URL is printed only once the peer is in the room: a tab opened earlier would find the
+    // room empty and found a second cluster beside the peer's.
+    try {
+      await p.started;
+      if (!(await waitForPeers(() => server.signaling.stats(), 1, 30_000))) throw new Error('the Node peer did not join the room');
+    } catch (err) {
+      p.child.kill('SIGTERM');
+      await server.close();
+      throw err;
+    }
+  }
   console.log(`demo: listening on ${url}`);
   console.log(`demo: open it in several tabs or browsers; signaling on ${server.signalingUrl}${peer ? `; Node peer in room ${room}` : ''}`);
   let stopping = false;

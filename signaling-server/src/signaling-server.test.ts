@@ -119,8 +119,24 @@ describe('signaling server', () => {
     expect(b.ws.readyState).toBe(b.ws.OPEN);
   });
 
+  it('pauses a sender while its target is congested, so nothing is dropped and the sender sees backpressure', async () => {
+    const s = await start({ limits: { relayHighWaterBytes: 256 * 1024 } });
+    const slow = await joined(s.url, 'r', 'slow');
+    const fast = await joined(s.url, 'r', 'fast');
+    slow.ws.pause();
+    const chunk = new Uint8Array(64 * 1024);
+    for (let i = 0; i < 300; i++) fast.sendRaw(encodeRelayFrame('slow', chunk));
+    // The server stops reading from fast, so fast's own socket buffer fills up.
+    await until(() => s.stats().pauses > 0 && fast.ws.bufferedAmount > 0);
+    expect(s.stats().relayedFrames).toBeLessThan(300);
+    slow.ws.resume();
+    await until(() => slow.frames.length === 300);
+    expect(s.stats()).toMatchObject({ relayedFrames: 300, droppedFrames: 0 });
+    expect(fast.messages.filter((m) => m.type === 'error')).toEqual([]);
+  });
+
   it('drops frames for a peer that does not read (TARGET_CONGESTED) instead of buffering without bound', async () => {
-    const s = await start({ limits: { maxBufferedBytes: 256 * 1024 } });
+    const s = await start({ limits: { maxBufferedBytes: 256 * 1024, relayHighWaterBytes: 64 * 1024 * 1024 } });
     const slow = await joined(s.url, 'r', 'slow');
     const fast = await joined(s.url, 'r', 'fast');
     slow.ws.pause(); // stops reading: TCP fills up, then the server's buffer for it grows

@@ -34,6 +34,11 @@ export interface SignalingLimits {
   readonly maxPeersPerRoom: number;
   /** Messages (text or binary) per second per connection; burst = one second's worth. */
   readonly messagesPerSecond: number;
+  /**
+   * Backpressure: when a relayed frame leaves the target's socket buffer above this, the server
+   * stops reading from the sender until that frame has been flushed to the target.
+   */
+  readonly relayHighWaterBytes: number;
   /** Target socket buffer above which relayed frames are dropped (TARGET_CONGESTED). */
   readonly maxBufferedBytes: number;
   /** WebSocket ping period; a connection that misses one full period is dropped. */
@@ -47,6 +52,7 @@ export const DEFAULT_LIMITS: SignalingLimits = {
   maxJsonBytes: 64 * 1024,
   maxPeersPerRoom: 64,
   messagesPerSecond: 5000,
+  relayHighWaterBytes: 1024 * 1024,
   maxBufferedBytes: 16 * 1024 * 1024,
   pingIntervalMs: 15_000,
   joinTimeoutMs: 10_000,
@@ -77,6 +83,8 @@ export interface SignalingStats {
   readonly relayedBytes: number;
   readonly relayedSignals: number;
   readonly droppedFrames: number;
+  /** Times a sender was paused because its target was above `relayHighWaterBytes`. */
+  readonly pauses: number;
   readonly errors: Readonly<Record<string, number>>;
   readonly uptimeSeconds: number;
 }
@@ -108,6 +116,8 @@ interface Conn {
   session: string | undefined;
   /** Time of the last error notice per code, so floods do not get one error per message. */
   readonly noticeAt: Map<SignalingErrorCode, number>;
+  /** Congested targets this sender waits for; reading from it is paused while > 0. */
+  pausedBy: number;
 }
 
 interface Room {
@@ -124,7 +134,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const rooms = new Map<string, Room>();
   const conns = new Set<Conn>();
   const errorCounts: Record<string, number> = {};
-  const counters = { relayedFrames: 0, relayedBytes: 0, relayedSignals: 0, droppedFrames: 0 };
+  const counters = { relayedFrames: 0, relayedBytes: 0, relayedSignals: 0, droppedFrames: 0, pauses: 0 };
   const startedAt = Date.now();
   let closing = false;
   const limitsInfo: ServerLimitsInfo = {
@@ -265,7 +275,17 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     out[1] = source.length;
     source.copy(out, 2);
     out.set(frame.payload, 2 + source.length);
-    target.ws.send(out, { binary: true });
+    if (target.ws.bufferedAmount + out.length > limits.relayHighWaterBytes) {
+      // Propagate backpressure to the sender instead of buffering without bound: stop reading
+      // from it until this frame has reached the target's kernel buffer (or the target is gone).
+      if (conn.pausedBy++ === 0) conn.ws.pause();
+      counters.pauses++;
+      target.ws.send(out, { binary: true }, () => {
+        if (--conn.pausedBy === 0 && conn.ws.readyState === conn.ws.OPEN) conn.ws.resume();
+      });
+    } else {
+      target.ws.send(out, { binary: true });
+    }
     counters.relayedFrames++;
     counters.relayedBytes += frame.payload.length;
   };
@@ -273,7 +293,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   wss.on('connection', (ws: WebSocket) => {
     const conn: Conn = {
       ws, bucket: new TokenBucket(limits.messagesPerSecond), alive: true, room: null, peer: null,
-      session: undefined, noticeAt: new Map(),
+      session: undefined, noticeAt: new Map(), pausedBy: 0,
     };
     conns.add(conn);
     // Sockets that never join would hold a slot forever.
@@ -306,6 +326,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   const heartbeat = setInterval(() => {
     for (const conn of conns) {
+      // We stopped reading from a paused sender, so its pongs are unread: do not judge it.
+      if (conn.pausedBy > 0) conn.alive = true;
       if (!conn.alive) {
         errorCounts.TIMEOUT = (errorCounts.TIMEOUT ?? 0) + 1;
         conn.ws.terminate();

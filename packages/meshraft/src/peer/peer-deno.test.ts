@@ -15,7 +15,8 @@ afterAll(async () => {
 describe('Deno and Node peers', () => {
   it('replicate writes both ways in one cluster', async () => {
     const { url: signaling } = await startSignaling();
-    const common = ['--cluster', 'mixed', '--signaling', signaling, '--tick-ms', '50'];
+    // A room secret too: Deno's and Node's WebCrypto must seal and open each other's frames.
+    const common = ['--cluster', 'mixed', '--signaling', signaling, '--tick-ms', '50', '--secret', 'deno-and-node'];
     const deno = await startPeer([...common, '--data', await dirs.make(), '--id', 'deno', '--bootstrap'], 'deno');
     await deno.waitFor(/leader deno/);
     const node = await startPeer([...common, '--data', await dirs.make(), '--id', 'node']);

@@ -189,7 +189,10 @@ export function checkOperations<S, I, O>(
   options: CheckOptions = {},
 ): CheckResult {
   validate(history);
-  const parts = model.partition ? model.partition(history) : [history.slice()];
+  // An unanswered read has no effect and no observed result: it cannot constrain anything.
+  const readOnly = model.readOnly?.bind(model);
+  const relevant = readOnly ? history.filter((op) => op.returnTime !== undefined || !readOnly(op.input)) : history;
+  const parts = model.partition ? model.partition(relevant) : [relevant.slice()];
   let remaining = options.maxSteps ?? 5_000_000;
   let steps = 0;
   let unknown = false;

@@ -34,6 +34,7 @@ export const kvModel: Model<string | null, KvInput, KvOutput> = {
       }
     }
   },
+  readOnly: (input) => input.kind === 'get',
   hash: (state) => (state === null ? '∅' : `=${state}`),
   partition(ops) {
     const byKey = new Map<string, KvOperation[]>();

@@ -38,6 +38,11 @@ export interface Model<State, Input, Output> {
    * linearizable iff every part is.
    */
   partition?(ops: readonly Operation<Input, Output>[]): Operation<Input, Output>[][];
+  /**
+   * True for inputs that never change the state (reads). Indeterminate read-only operations
+   * constrain nothing, so the checker drops them before searching.
+   */
+  readOnly?(input: Input): boolean;
   /** Human-readable operation, for explanations. */
   describe?(input: Input, output: Output | undefined): string;
   describeState?(state: State): string;

@@ -1,7 +1,7 @@
 import { seededRandom } from '@meshraft/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCounterStateMachine } from '../kv/index.js';
-import { FAST_TIMING, testCluster, waitFor, type TestCluster } from './__tests__/cluster.js';
+import { FAST_TIMING, testCluster, waitFor, type CounterNode, type TestCluster } from './__tests__/cluster.js';
 import { createNode } from './create-node.js';
 import { InvalidOptionError, NodeIdMismatchError, NodeStoppedError, NoQuorumError, ProposalTooLargeError } from './errors.js';
 
@@ -39,6 +39,20 @@ describe('MeshraftNode', () => {
     expect(await follower.propose({ type: 'add', delta: 3 })).toEqual({ ok: true, value: 5 });
     expect((await follower.read({ type: 'get' })).value).toBe(5);
     expect((await leader.read({ type: 'get' }, { consistency: 'lease' })).value).toBe(5);
+  });
+});
+
+describe('MeshraftNode leadership transfer', () => {
+  it('hands leadership to a chosen voter, from the leader or from a follower', async () => {
+    const c = await threeNodes();
+    const leader = await c.leader();
+    const [x, y] = [...c.nodes.values()].filter((n) => n !== leader) as [CounterNode, CounterNode];
+    await leader.transferLeadership(x.id);
+    expect((await c.leader()).id).toBe(x.id);
+    await y.transferLeadership(y.id); // asked of a follower: forwarded to the leader
+    expect((await c.leader()).id).toBe(y.id);
+    expect(await leader.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 1 });
+    await expect(x.transferLeadership('nobody')).rejects.toBeInstanceOf(InvalidOptionError);
   });
 });
 

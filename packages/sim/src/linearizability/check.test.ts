@@ -83,6 +83,8 @@ describe('linearizability checker: KV histories', () => {
     expect(res.partitions).toBe(2);
     expect(res.verdict).toBe('illegal');
     expect(res.explanation?.partition).toBe(1);
+    expect(res.explanation?.partitionName).toBe('key b');
+    expect(formatExplanation(res.explanation!)).toMatch(/^not linearizable \(key b\)/);
   });
 
   it('returns unknown, not a hang, when the step budget runs out', () => {

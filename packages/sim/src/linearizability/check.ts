@@ -16,6 +16,8 @@ export type CheckVerdict = 'ok' | 'illegal' | 'unknown';
 export interface Explanation {
   /** Index of the partition (sub-history) that failed. */
   readonly partition: number;
+  /** The model's name for it (e.g. "key x"), or "partition N". */
+  readonly partitionName: string;
   /** The longest sequence of operations the search could linearize, in linearization order. */
   readonly linearized: readonly string[];
   /** Model state after that sequence. */
@@ -217,6 +219,7 @@ export function checkOperations<S, I, O>(
         steps,
         explanation: {
           partition: p,
+          partitionName: model.describePartition ? model.describePartition(part) : `partition ${p}`,
           linearized: res.best.map((i) => describe(part[i]!)),
           state: stateText,
           stuck: res.stuck.map((i) => describe(part[i]!)),
@@ -230,7 +233,7 @@ export function checkOperations<S, I, O>(
 /** A few readable lines for a failed check. */
 export function formatExplanation(e: Explanation, maxPrefix = 8): string {
   const shown = e.linearized.slice(-maxPrefix);
-  const lines = [`not linearizable (partition ${e.partition}); longest linearizable prefix:`];
+  const lines = [`not linearizable (${e.partitionName}); longest linearizable prefix:`];
   if (shown.length < e.linearized.length) lines.push(`  ... ${e.linearized.length - shown.length} earlier`);
   for (const l of shown) lines.push(`  ${l}`);
   lines.push(`  => state ${e.state}; none of these can come next:`);

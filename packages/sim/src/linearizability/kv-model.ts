@@ -45,6 +45,7 @@ export const kvModel: Model<string | null, KvInput, KvOutput> = {
     }
     return [...byKey.values()];
   },
+  describePartition: (ops) => `key ${ops[0]?.input.key ?? '?'}`,
   describe(input, output) {
     const out = output === undefined ? '?' : undefined;
     switch (input.kind) {

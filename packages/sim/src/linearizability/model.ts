@@ -43,6 +43,8 @@ export interface Model<State, Input, Output> {
    * constrain nothing, so the checker drops them before searching.
    */
   readOnly?(input: Input): boolean;
+  /** Names a partition in explanations (e.g. its key). */
+  describePartition?(ops: readonly Operation<Input, Output>[]): string;
   /** Human-readable operation, for explanations. */
   describe?(input: Input, output: Output | undefined): string;
   describeState?(state: State): string;

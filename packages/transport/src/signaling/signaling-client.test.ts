@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSignalingServer, type SignalingServer } from '@meshraft/signaling-server';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from './signaling-client.js';
@@ -147,4 +148,23 @@ describe('signaling client', () => {
       delete g.removeEventListener;
     }
   });
+
+  it('gives up on a server that accepts TCP but never answers the handshake, without crashing', async () => {
+    const silent = net.createServer(() => {}); // holds connections open, says nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    const sockets = new Set<net.Socket>();
+    silent.on('connection', (sock) => sockets.add(sock));
+    cleanups.push(async () => {
+      for (const sock of sockets) sock.destroy();
+      await new Promise<void>((r) => silent.close(() => r()));
+    });
+    const s = await server();
+    const port = (silent.address() as net.AddressInfo).port;
+    const a = client({ urls: [`ws://127.0.0.1:${port}/signal`, s.url], room: 'r', peer: 'a', connectTimeoutMs: 50 });
+    await a.whenJoined();
+    expect(a.stats().reconnectAttempts).toBe(1);
+    // Let the aborted handshake's deferred error event fire: it must find a listener.
+    await new Promise((r) => setTimeout(r, 20));
+  });
 });
+

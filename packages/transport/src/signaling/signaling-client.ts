@@ -426,7 +426,10 @@ class SignalingClientImpl implements SignalingClient {
   #onSocketGone(socket: WebSocketLike | null, wasJoined: boolean): void {
     if (this.#socket !== socket) return; // already handled (liveness close + onclose)
     if (socket) {
-      socket.onopen = socket.onmessage = socket.onclose = socket.onerror = null;
+      socket.onopen = socket.onmessage = socket.onclose = null;
+      // Keep an error listener: `ws` emits 'error' after an aborted handshake, and an
+      // EventEmitter without one would throw.
+      socket.onerror = () => {};
     }
     this.#socket = null;
     this.#stopPing();

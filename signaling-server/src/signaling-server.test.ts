@@ -1,4 +1,5 @@
 import http from 'node:http';
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRelayFrame, type ServerMessage } from './protocol.js';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './signaling-server.js';
@@ -95,6 +96,17 @@ describe('signaling server', () => {
     const huge = await rawClient(s.url);
     huge.sendRaw(new Uint8Array(8 * 1024 * 1024));
     expect((await huge.closed).code).toBe(1009);
+
+    // Garbage at the TCP level: not HTTP at all, and invalid WebSocket framing after the upgrade.
+    await new Promise<void>((resolve) => {
+      const sock = net.connect(s.port, '127.0.0.1', () => sock.end(Buffer.from([0, 1, 2, 255, 254, 13, 10, 13, 10])));
+      sock.on('error', () => resolve());
+      sock.on('close', () => resolve());
+      sock.resume();
+    });
+    const badFraming = await rawClient(s.url);
+    (badFraming.ws as unknown as { _socket: net.Socket })._socket.write(Buffer.from([0xff, 0xff, 0xff, 0xff]));
+    expect((await badFraming.closed).code).toBe(1002);
 
     // The server is still up and still relays.
     const b = await joined(s.url, 'r-after', 'b');

@@ -383,6 +383,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         resolve();
       });
     });
+    // Later server errors (EMFILE...) are logged; without a listener they would kill the process.
+    httpServer.on('error', (err) => log(`http server error: ${err.message}`));
   }
 
   const address = (): AddressInfo | null => {

@@ -165,12 +165,12 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   const fail = (conn: Conn, code: SignalingErrorCode, message: string, peer?: PeerId): void => {
     errorCounts[code] = (errorCounts[code] ?? 0) + 1;
-    log(`reject ${code} from ${conn.peer ?? '(unjoined)'}: ${message}`);
     const fatal = FATAL_ERROR_CODES.has(code);
-    // Repeated non-fatal errors are answered at most once per second per code.
+    // Repeated non-fatal errors are answered (and logged) at most once per second per code.
     const now = Date.now();
     if (!fatal && now - (conn.noticeAt.get(code) ?? -Infinity) < 1000) return;
     conn.noticeAt.set(code, now);
+    log(`reject ${code} from ${conn.peer ?? '(unjoined)'}: ${message}`);
     send(conn, { type: 'error', code, message, ...(peer !== undefined ? { peer } : {}) });
     if (fatal) conn.ws.close(CLOSE_CODES.policy, code);
   };

@@ -22,15 +22,27 @@ function view(cs: Partial<ConfState>, over: Partial<MembershipView> = {}): Membe
 }
 
 describe('nextMembershipChange', () => {
-  it('promotes the most caught-up reachable learner while below the target', () => {
-    expect(nextMembershipChange(view({ voters: ['a'], learners: ['c', 'b'] }), opts)).toEqual({
+  it('promotes the two most caught-up reachable learners at once, keeping the voter count odd', () => {
+    expect(nextMembershipChange(view({ voters: ['a'], learners: ['c', 'b', 'd'] }), opts)).toEqual({
+      changes: [
+        { type: 'addVoter', node: 'b' },
+        { type: 'addVoter', node: 'c' },
+      ],
+      transition: 'auto',
+    });
+    // One ready learner is not enough to go from one voter to three: wait rather than run on two.
+    expect(nextMembershipChange(view({ voters: ['a'], learners: ['b'] }), opts)).toBeUndefined();
+    // From an even count (a voter was removed), one promotion restores an odd count.
+    expect(nextMembershipChange(view({ voters: ['a', 'x'], learners: ['b'] }), opts)).toEqual({
       changes: [{ type: 'addVoter', node: 'b' }],
     });
+    // Never past the target.
+    expect(nextMembershipChange(view({ voters: ['a', 'x', 'y'], learners: ['b', 'c'] }), { ...opts, targetVoters: 3 })).toBeUndefined();
   });
 
   it('does not promote a lagging or silent learner', () => {
-    expect(nextMembershipChange(view({ voters: ['a'], learners: ['d'] }), opts)).toBeUndefined();
-    const silent = view({ voters: ['a'], learners: ['b'] }, { lastHeard: new Map([['b', 100]]) });
+    expect(nextMembershipChange(view({ voters: ['a', 'x'], learners: ['d'] }), opts)).toBeUndefined();
+    const silent = view({ voters: ['a', 'x'], learners: ['b'] }, { lastHeard: new Map([['b', 100], ['x', 900]]) });
     expect(nextMembershipChange(silent, opts)).toBeUndefined();
   });
 

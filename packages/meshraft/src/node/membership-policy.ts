@@ -2,7 +2,8 @@
  * @module membership-policy
  * The leader's decision of which single configuration change to propose next, as a pure function
  * of what it knows (so it is unit-tested without a cluster):
- * - promote a caught-up, reachable learner while there are fewer voters than the target;
+ * - promote caught-up, reachable learners while there are fewer voters than the target, keeping
+ *   the voter count odd (two at a time);
  * - replace a voter unreachable for longer than the grace period by a caught-up learner, in one
  *   joint change (remove + addVoter together), so the voter count never dips.
  * Every change goes through the replicated configuration; this only chooses what to propose.
@@ -52,7 +53,19 @@ export function nextMembershipChange(v: MembershipView, o: MembershipPolicyOptio
   const candidate = ready[0];
   if (candidate === undefined) return undefined;
   if (cs.voters.length < o.targetVoters) {
-    return { changes: [{ type: 'addVoter', node: candidate }] };
+    // Keep the voter count odd: an even count tolerates no more failures than one voter fewer,
+    // but adds one more node whose loss can stall it. From an odd count, promote two at once
+    // (one joint change); from an even count (after a removal), one.
+    if (cs.voters.length % 2 === 0) return { changes: [{ type: 'addVoter', node: candidate }] };
+    const second = ready[1];
+    if (second === undefined || cs.voters.length + 2 > o.targetVoters) return undefined;
+    return {
+      changes: [
+        { type: 'addVoter', node: candidate },
+        { type: 'addVoter', node: second },
+      ],
+      transition: 'auto',
+    };
   }
   const dead = cs.voters.filter((id) => !heardWithin(id, o.graceMs)).sort();
   const victim = dead[0];

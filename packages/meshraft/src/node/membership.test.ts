@@ -23,11 +23,14 @@ describe('membership', () => {
     const a = await cluster.start('a', { bootstrap: true });
     await waitFor(() => a.status().role === 'leader', 'the founder to lead');
     expect(await a.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 1 });
+    const voterCounts: number[] = [];
+    a.on('members', (ms) => voterCounts.push(ms.filter((m) => m.role === 'voter').length));
     await cluster.start('b');
     await cluster.start('c');
     await cluster.start('d');
     await waitFor(() => voters(a).length === 3 && learners(a).length === 1, 'three voters and a learner', 30_000);
     expect(voters(a)).toContain('a');
+    expect(voterCounts).not.toContain(2); // straight from one voter to three, never an even two
     const d = cluster.node(learners(a)[0]!);
     // The learner replicated the founder's snapshot and the log since.
     await waitFor(() => d.status().applied >= a.status().applied, 'the learner to catch up');

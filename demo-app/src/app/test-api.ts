@@ -43,6 +43,8 @@ export interface MeshraftTestApi {
   setPartitioned(on: boolean): void;
   leave(): Promise<void>;
   transferLeadership(to: string): Promise<void>;
+  /** The node's monitoring counters (storage write latency histogram, elections, ...). */
+  metrics(): ReturnType<Session['node']['metrics']>;
 }
 
 export function createTestApi(session: Session, board: Board, me: () => { by: string; name: string }, avail: () => Availability, leave: () => Promise<void>): MeshraftTestApi {
@@ -93,5 +95,6 @@ export function createTestApi(session: Session, board: Board, me: () => { by: st
     setPartitioned: (on) => transport.setPartitioned(on),
     leave,
     transferLeadership: (to) => node.transferLeadership(to),
+    metrics: () => node.metrics(),
   };
 }

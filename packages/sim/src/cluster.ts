@@ -5,7 +5,7 @@
  * every pending Ready). Drivers decide what happens: the seeded fault injector (simulator) or a
  * fixed script (demo).
  */
-import type { ConfState, Entry, Message } from '@meshraft/core';
+import { Role, type ConfState, type Entry, type Message } from '@meshraft/core';
 import { SafetyChecker } from './invariants.js';
 import type { ApplyOutcome } from './kv-state-machine.js';
 import type { KvOutput } from './linearizability/kv-model.js';
@@ -214,6 +214,11 @@ export class Cluster {
     this.trace(`${n.id} restarts from disk (term ${hs.term}, log ${n.disk.firstIndex()}..${n.disk.lastIndex()}, commit ${hs.commit})`);
   }
 
+  private observeLeader(n: SimNode): void {
+    const r = n.raw!.raft;
+    if (r.role === Role.Leader) this.checker.observeLeader(n.id, r.term);
+  }
+
   /** Delivers every message due now to its (live) destination. */
   deliver(): void {
     for (const env of this.net.deliver(this.now)) {
@@ -222,6 +227,7 @@ export class Cluster {
       this.at();
       if (this.traceMessages) this.trace(`  ${describeMessage(env.message)}`);
       n.raw!.step(env.message);
+      this.observeLeader(n);
     }
   }
 
@@ -231,6 +237,7 @@ export class Cluster {
       if (!n.alive || skip?.(n)) continue;
       this.at();
       n.raw!.tick();
+      this.observeLeader(n);
     }
   }
 

@@ -29,6 +29,16 @@ describe('SafetyChecker catches each violated property', () => {
     expect(formatViolation(c.violations[0]!, 77)).toMatch(/^seed 77 step 9 tick 4: election-safety/);
   });
 
+  it('election safety: also from the cheap per-step observation', () => {
+    const c = new SafetyChecker();
+    c.observeLeader('n1', 5);
+    c.observeLeader('n1', 5);
+    c.observeLeader('n2', 6);
+    expect(c.violations).toEqual([]);
+    c.observeLeader('n3', 5);
+    expect(c.violations.map((v) => v.kind)).toEqual(['election-safety']);
+  });
+
   it('leader append-only: a leader overwriting its own entries', () => {
     const c = new SafetyChecker();
     c.observeRole('n1', 2, true, log(1, 2, 2));

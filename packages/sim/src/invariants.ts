@@ -92,6 +92,19 @@ export class SafetyChecker {
     this.violations.push({ kind, step: this.step, tick: this.tick, nodes, indices, message });
   }
 
+  /**
+   * A node is leader of `term` right now. Cheap (Election Safety only), so hosts call it after
+   * every step and tick: a leadership that begins and ends between two Readies is seen too.
+   */
+  observeLeader(node: string, term: number): void {
+    const other = this.leaderOfTerm.get(term);
+    if (other === node) return;
+    if (other !== undefined) {
+      this.fail('election-safety', [other, node], [], `two leaders in term ${term}: ${other} and ${node}`);
+    }
+    this.leaderOfTerm.set(term, node);
+  }
+
   /** A node's role as reported by status(); call after each of its Readies is persisted. */
   observeRole(node: string, term: number, isLeader: boolean, log: LogView): void {
     this.logs.set(node, log);
@@ -99,11 +112,7 @@ export class SafetyChecker {
       this.leading.delete(node);
       return;
     }
-    const other = this.leaderOfTerm.get(term);
-    if (other !== undefined && other !== node) {
-      this.fail('election-safety', [other, node], [], `two leaders in term ${term}: ${other} and ${node}`);
-    }
-    this.leaderOfTerm.set(term, node);
+    this.observeLeader(node, term);
     const seen = this.leading.get(node);
     if (seen === undefined || seen.term !== term) {
       this.leading.set(node, { term, lastIndex: log.lastIndex() });

@@ -17,8 +17,8 @@ export interface PeerHttpServer {
 
 export async function listenEtcdGateway(kv: KvClient & MetricsSource, address: HttpAddress): Promise<PeerHttpServer> {
   const server: Server = createServer(createEtcdGateway(kv, { metrics: kv }));
-  // Keep-alive clients (and benchmarks) reuse sockets; the default 5 s idle window is fine, but
-  // headers must not time out under load on a busy machine.
+  // Keep idle keep-alive sockets longer than Node's 5 s default: a client reusing one just as the
+  // server closes it sees a reset, which an etcd client reports as a failed request.
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

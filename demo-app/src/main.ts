@@ -79,7 +79,7 @@ async function boot(): Promise<void> {
   const { node, transport } = session;
   const origin =
     session.origin === 'restored' ? 'Restored from this tab’s log.' : session.origin === 'founded' ? 'You started this room.' : 'You joined this room.';
-  const board = new Board({ propose: (c) => node.propose(c), local: (q) => session.sm.query(q) }, newCardId);
+  const board = new Board({ propose: (c) => node.propose(c), local: (q) => session.sm.query(q), read: (q) => node.read(q) }, newCardId);
   let left = false;
   let busy = false;
   const me = () => ({ by: node.id, name: myName(node.id) });

@@ -58,6 +58,8 @@ export interface BoardStore {
   propose(command: KvCommand): Promise<KvResult>;
   /** This replica's state right now (no round trip). */
   local(query: KvQuery): KvQueryResult;
+  /** A linearizable read: asked when this replica does not know a card yet (it may lag). */
+  read(query: KvQuery): Promise<KvQueryResult>;
 }
 
 export type ClaimOutcome =
@@ -167,13 +169,13 @@ export class Board {
   }
 
   /** Renames a card; concurrent edits of other fields are kept. */
-  rename(id: string, title: string): Promise<Card> {
+  async rename(id: string, title: string): Promise<Card> {
     const t = checkTitle(title);
     return this.edit(id, (b) => ({ ...b, title: t }));
   }
 
   /** Moves a card to another column. */
-  move(id: string, column: Column): Promise<Card> {
+  async move(id: string, column: Column): Promise<Card> {
     const c = checkColumn(column);
     return this.edit(id, (b) => ({ ...b, column: c }));
   }
@@ -204,8 +206,12 @@ export class Board {
   /** Releases `who`'s claim; false if the card is not claimed by them (any more). */
   async release(id: string, who: Pick<Claim, 'by'>): Promise<boolean> {
     const ck = claimKey(id);
-    const cur = this.store.local(range(ck));
-    const kv = cur.ok ? cur.kvs[0] : undefined;
+    const local = this.store.local(range(ck));
+    let kv = local.ok ? local.kvs[0] : undefined;
+    if (!kv) {
+      const cur = await this.store.read(range(ck));
+      kv = cur.ok ? cur.kvs[0] : undefined;
+    }
     const claim = kv ? parseClaim(kv) : null;
     if (!kv || !claim || claim.by !== who.by) return false;
     const guard: Compare = { key: toBytes(ck), target: 'modRevision', result: 'equal', modRevision: kv.modRevision };
@@ -216,8 +222,13 @@ export class Board {
   /** Read-modify-write of one card with compare-and-set on its modRevision. */
   private async edit(id: string, change: (b: CardBody) => CardBody): Promise<Card> {
     const key = cardKey(id);
-    const cur = this.store.local(range(key));
-    let kv = cur.ok ? cur.kvs[0] : undefined;
+    const local = this.store.local(range(key));
+    let kv = local.ok ? local.kvs[0] : undefined;
+    if (!kv) {
+      // Unknown here: maybe this replica lags behind the one that created it.
+      const cur = await this.store.read(range(key));
+      kv = cur.ok ? cur.kvs[0] : undefined;
+    }
     for (let attempt = 1; attempt <= MAX_EDIT_ATTEMPTS; attempt++) {
       const body = kv ? parseBody(kv) : null;
       if (!kv || !body) throw new CardGoneError(id);

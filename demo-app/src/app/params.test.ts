@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { DemoParamError } from './demo-errors.js';
+import { clusterName, parseParams, randomRoomName, signalingUrl } from './params.js';
+
+describe('parseParams', () => {
+  it('has defaults and makes up a room when none is given', () => {
+    const p = parseParams('', () => 0.5);
+    expect(p).toMatchObject({ roomGiven: false, node: null, tickMs: 100, voters: 3, graceMs: 30_000, relay: false, fallbackMs: 5000, test: false, signal: null });
+    expect(p.room).toMatch(/^[a-z]+-[a-z]+-\d\d$/);
+    expect(randomRoomName(() => 0)).toBe('amber-otter-10');
+  });
+
+  it('reads every knob', () => {
+    const p = parseParams('?room=team-a&node=n1&tick=20&voters=5&grace=500&relay&fallback=100&test&signal=ws://h:1/signal');
+    expect(p).toEqual({ room: 'team-a', roomGiven: true, node: 'n1', tickMs: 20, voters: 5, graceMs: 500, relay: true, fallbackMs: 100, test: true, signal: 'ws://h:1/signal' });
+    expect(parseParams('?relay=0').relay).toBe(false);
+  });
+
+  it.each([
+    ['?room=a/b', 'room'],
+    ['?room=' + 'x'.repeat(65), 'room'],
+    ['?node=', 'node'],
+    ['?tick=abc', 'tick'],
+    ['?tick=0', 'tick'],
+    ['?voters=4', 'voters'],
+    ['?voters=11', 'voters'],
+    ['?grace=1.5', 'grace'],
+    ['?relay=maybe', 'relay'],
+    ['?signal=http://x', 'signal'],
+  ])('%s is refused with a DemoParamError naming %s', (search, param) => {
+    let err: unknown;
+    try {
+      parseParams(search);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DemoParamError);
+    expect(err).toMatchObject({ code: 'DEMO_BAD_PARAM', param });
+  });
+
+  it('derives the cluster name and the signaling URL', () => {
+    const p = parseParams('?room=r');
+    expect(clusterName('r')).toBe('board.r');
+    expect(signalingUrl(p, { protocol: 'http:', host: 'localhost:8787' })).toBe('ws://localhost:8787/signal');
+    expect(signalingUrl(p, { protocol: 'https:', host: 'example.org' })).toBe('wss://example.org/signal');
+    expect(signalingUrl(parseParams('?signal=ws://o/s'), { protocol: 'http:', host: 'x' })).toBe('ws://o/s');
+  });
+});

@@ -6,7 +6,8 @@
  * members (followers forward to the leader). Reports writes/s and p50/p99 latency per level.
  * Also the leader's entries per storage save and mean save time (group commit, from /metrics).
  * Env: PEER_HTTP_SECONDS (per level, default 5), PEER_HTTP_RUNS (default 1; medians over runs),
- * PEER_HTTP_WEBRTC=1 (WebRTC data channels instead of the relay; run under /work/shared/netns-run).
+ * PEER_HTTP_WEBRTC=1 (WebRTC data channels instead of the relay; run under /work/shared/netns-run),
+ * PEER_HTTP_CPU_PROF=DIR (V8 CPU profiles of every peer and the signaling server, written at exit).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -22,6 +23,7 @@ const SECONDS = Number(process.env.PEER_HTTP_SECONDS ?? 5);
 const RUNS = Number(process.env.PEER_HTTP_RUNS ?? 1);
 const LEVELS = [1, 16, 64, 256];
 const WEBRTC = process.env.PEER_HTTP_WEBRTC === '1';
+const CPU_PROF = process.env.PEER_HTTP_CPU_PROF;
 const VALUE = Buffer.alloc(100, 'v').toString('base64');
 
 interface Proc {
@@ -31,7 +33,7 @@ interface Proc {
 }
 
 function run(args: readonly string[]): Proc {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', cli, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []), '--import', 'tsx', '--conditions=source', cli, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const waits: (() => void)[] = [];
   for (const s of [child.stdout!, child.stderr!]) {
@@ -82,10 +84,9 @@ async function waitUntil(what: string, probe: () => Promise<boolean>): Promise<v
   }
 }
 
-/** The leader's storage counters from /metrics: how well the runtime batches entries per fsync. */
-async function storageCounters(leader: URL): Promise<{ saves: number; saveSeconds: number; applied: number }> {
-  const text = await new Promise<string>((resolve, reject) => {
-    const req = request({ agent, host: leader.hostname, port: leader.port, path: '/metrics' }, (res) => {
+function get(url: URL, path: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const req = request({ agent, host: url.hostname, port: url.port, path }, (res) => {
       let t = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (t += c));
@@ -94,6 +95,16 @@ async function storageCounters(leader: URL): Promise<{ saves: number; saveSecond
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Frames the signaling server relayed so far (its GET /stats): Raft messages on the wire. */
+async function relayedFrames(signaling: URL): Promise<number> {
+  return (JSON.parse(await get(signaling, '/stats')) as { relayedFrames: number }).relayedFrames;
+}
+
+/** The leader's storage counters from /metrics: how well the runtime batches entries per fsync. */
+async function storageCounters(leader: URL): Promise<{ saves: number; saveSeconds: number; applied: number }> {
+  const text = await get(leader, '/metrics');
   const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
   return {
     saves: value('meshraft_storage_write_duration_seconds_count'),
@@ -103,6 +114,8 @@ async function storageCounters(leader: URL): Promise<{ saves: number; saveSecond
 }
 
 interface Level {
+  /** Relayed frames per acknowledged write (NaN over WebRTC, where frames bypass the server). */
+  readonly framesPerWrite: number;
   readonly entriesPerSave: number;
   readonly saveMs: number;
   readonly writesPerSec: number;
@@ -111,8 +124,10 @@ interface Level {
   readonly errors: number;
 }
 
-async function drive(leader: URL, urls: readonly URL[], clients: number): Promise<Level> {
+async function drive(c: Cluster, urls: readonly URL[], clients: number): Promise<Level> {
+  const leader = c.leader;
   const before = await storageCounters(leader);
+  const framesBefore = await relayedFrames(c.signaling);
   const lat: number[] = [];
   let errors = 0;
   let n = 0;
@@ -131,13 +146,22 @@ async function drive(leader: URL, urls: readonly URL[], clients: number): Promis
   );
   const after = await storageCounters(leader);
   const saves = after.saves - before.saves;
+  const frames = (await relayedFrames(c.signaling)) - framesBefore;
   return {
+    framesPerWrite: WEBRTC ? NaN : frames / Math.max(1, lat.length),
     entriesPerSave: (after.applied - before.applied) / saves,
     saveMs: ((after.saveSeconds - before.saveSeconds) / saves) * 1000,
     writesPerSec: lat.length / SECONDS, p50: lat.length ? percentile(lat, 50) : NaN, p99: lat.length ? percentile(lat, 99) : NaN, errors };
 }
 
-async function cluster(): Promise<{ leader: URL; all: URL[]; stop(): Promise<void> }> {
+interface Cluster {
+  readonly leader: URL;
+  readonly all: URL[];
+  readonly signaling: URL;
+  stop(): Promise<void>;
+}
+
+async function cluster(): Promise<Cluster> {
   const procs: Proc[] = [];
   const dirs: string[] = [];
   const stop = async () => {
@@ -169,7 +193,7 @@ async function cluster(): Promise<{ leader: URL; all: URL[]; stop(): Promise<voi
       }
       return leader !== undefined;
     });
-    return { leader: leader!, all: urls, stop };
+    return { leader: leader!, all: urls, signaling: new URL(`http://127.0.0.1:${port}`), stop };
   } catch (err) {
     await stop();
     throw err;
@@ -182,10 +206,10 @@ const peerHttp: BenchCase = {
     for (let r = 0; r < RUNS; r++) {
       const c = await cluster();
       try {
-        await drive(c.leader, [c.leader], 16); // warm-up: JIT, connections, log
+        await drive(c, [c.leader], 16); // warm-up: JIT, connections, log
         for (const target of ['leader', 'all'] as const) {
           for (const clients of LEVELS) {
-            const level = await drive(c.leader, target === 'leader' ? [c.leader] : c.all, clients);
+            const level = await drive(c, target === 'leader' ? [c.leader] : c.all, clients);
             const key = `${target}/${clients}`;
             results.set(key, [...(results.get(key) ?? []), level]);
           }
@@ -201,6 +225,7 @@ const peerHttp: BenchCase = {
       yield { metric: 'put_p50', value: +median(levels.map((l) => l.p50)).toFixed(2), unit: 'ms', ...extra };
       yield { metric: 'put_p99', value: +median(levels.map((l) => l.p99)).toFixed(2), unit: 'ms', ...extra };
       yield { metric: 'leader_entries_per_save', value: +median(levels.map((l) => l.entriesPerSave)).toFixed(1), unit: 'entries', ...extra };
+      if (!WEBRTC) yield { metric: 'relay_frames_per_write', value: +median(levels.map((l) => l.framesPerWrite)).toFixed(2), unit: 'frames', ...extra };
       yield { metric: 'leader_save_mean', value: +median(levels.map((l) => l.saveMs)).toFixed(2), unit: 'ms', ...extra };
     }
     agent.destroy();

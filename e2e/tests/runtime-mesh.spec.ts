@@ -50,8 +50,12 @@ async function openTab(page: Page): Promise<void> {
   await expect(page.locator('#status')).toHaveText('ready', { timeout: 30_000 });
 }
 
+/** The voters of a settled (non-joint) configuration, as `page`'s node sees them. */
 const voters = (page: Page): Promise<string[]> =>
-  on(page, (api) => (api.status()?.members ?? []).filter((m) => m.role === 'voter').map((m) => m.id).sort(), null);
+  on(page, (api) => {
+    const s = api.status();
+    return s === null || s.joint ? [] : s.members.filter((m) => m.role === 'voter').map((m) => m.id).sort();
+  }, null);
 
 test('three tabs form a cluster over WebRTC, grow to three voters and survive losing the leader', async ({ context }) => {
   const url = await startSignaling();

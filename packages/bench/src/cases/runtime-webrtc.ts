@@ -73,7 +73,7 @@ const bench: BenchCase = {
         await waitFor(() => nodes[0]!.status().role === 'leader', 'the founder to lead');
         nodes.push(await start('b', false), await start('c', false));
         const voters = (): number => nodes[0]!.status().members.filter((x) => x.role === 'voter').length;
-        await waitFor(() => voters() === 3, 'three voters');
+        await waitFor(() => voters() === 3 && !nodes[0]!.status().joint, 'three voters, joint change left');
         add('formation_3_voters', performance.now() - t0);
         const leader = nodes.find((n) => n.status().role === 'leader')!;
         const follower = nodes.find((n) => n !== leader)!;

@@ -255,4 +255,24 @@ describe('host loop', () => {
     await flush();
     await node.stop();
   });
+
+  it('writes the commit index before applying a conf change it covers', async () => {
+    const { log, core, release, timers, node, updates } = await setup();
+    core.readies.push(ready({ entries: [entry(1, new Uint8Array()), confEntry(2)], hardState: { term: 1, vote: 'a', commit: 0 } }));
+    await timers.advance(100);
+    release();
+    await flush();
+    core.readies.push(ready({ hardState: { term: 1, vote: 'a', commit: 2 }, committedEntries: [entry(1, new Uint8Array()), confEntry(2)] }));
+    await timers.advance(100);
+    expect(log.at(-1)).toBe('save-start'); // commit-only, yet written (and awaited) first
+    release();
+    await flush();
+    expect(updates.at(-1)).toEqual({ hardState: { term: 1, vote: 'a', commit: 2 } });
+    expect(log.at(-1)).toBe('advance');
+    await node.stop();
+  });
 });
+
+function confEntry(index: number): Entry {
+  return { term: 1, index, type: EntryType.ConfChange, data: new TextEncoder().encode('{"changes":[]}') };
+}

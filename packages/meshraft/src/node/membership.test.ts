@@ -13,6 +13,10 @@ afterEach(async () => {
 function voters(n: CounterNode): string[] {
   return n.status().members.filter((m) => m.role === 'voter').map((m) => m.id).sort();
 }
+/** `n` voters in a settled (non-joint) configuration. */
+function settled(node: CounterNode, n: number): boolean {
+  return voters(node).length === n && !node.status().joint;
+}
 function learners(n: CounterNode): string[] {
   return n.status().members.filter((m) => m.role === 'learner').map((m) => m.id).sort();
 }
@@ -28,7 +32,7 @@ describe('membership', () => {
     await cluster.start('b');
     await cluster.start('c');
     await cluster.start('d');
-    await waitFor(() => voters(a).length === 3 && learners(a).length === 1, 'three voters and a learner', 30_000);
+    await waitFor(() => settled(a, 3) && learners(a).length === 1, 'three voters and a learner', 30_000);
     expect(voters(a)).toContain('a');
     expect(voterCounts).not.toContain(2); // straight from one voter to three, never an even two
     const d = cluster.node(learners(a)[0]!);
@@ -37,6 +41,33 @@ describe('membership', () => {
     expect((await d.read({ type: 'get' })).value).toBe(1);
     const b = cluster.node('b');
     expect(await b.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 2 });
+  });
+
+  it('a restarted founder does not lead alone on its bootstrap configuration', async () => {
+    cluster = testCluster(8);
+    const a = await cluster.start('a', { bootstrap: true });
+    await waitFor(() => a.status().role === 'leader', 'the founder to lead');
+    await cluster.start('b');
+    await cluster.start('c');
+    await waitFor(() => settled(a, 3), 'three voters');
+    expect(await a.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 1 });
+    await a.stop();
+    const b = cluster.node('b');
+    expect(await b.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 2 });
+    // Its snapshot says "a alone"; the log after it says a, b, c.
+    const back = await cluster.start('a');
+    const errors: Error[] = [];
+    back.on('error', (e) => errors.push(e));
+    expect(await back.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 3 });
+    const leader = await cluster.leader();
+    await leader.propose({ type: 'add', delta: 0 });
+    for (const id of ['a', 'b', 'c']) {
+      const n = cluster.node(id);
+      await waitFor(() => n.status().applied >= leader.status().applied, `${id} to catch up`);
+      expect((await n.read({ type: 'get' }, { consistency: 'local' })).value).toBe(3);
+    }
+    expect(voters(back)).toEqual(['a', 'b', 'c']);
+    expect(errors).toEqual([]);
   });
 
   it('manual addLearner / promote / remove go through the replicated configuration', async () => {
@@ -70,7 +101,7 @@ describe('membership', () => {
     await waitFor(() => a.status().role === 'leader', 'the founder to lead');
     await cluster.start('b', { membership });
     await cluster.start('c', { membership });
-    await waitFor(() => voters(a).length === 3, 'three voters');
+    await waitFor(() => settled(a, 3), 'three voters');
     await cluster.start('d', { membership });
     await waitFor(() => learners(a).includes('d'), 'd to be a learner');
     const leader = await cluster.leader();

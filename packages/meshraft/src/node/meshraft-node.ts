@@ -64,6 +64,8 @@ export interface NodeStatus {
   readonly commit: number;
   readonly applied: number;
   readonly members: readonly MemberStatus[];
+  /** A joint configuration change is in progress (both the old and new voter sets must agree). */
+  readonly joint: boolean;
   readonly stopped: boolean;
 }
 
@@ -296,6 +298,9 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       }),
       this.transport.on('link', () => this.emitMembers()),
     );
+    // The only voter cannot be contradicted: lead now rather than after a 1-2 s election timeout.
+    const cs = this.confState;
+    if (cs.voters.length === 1 && cs.voters[0] === this.id && cs.votersOutgoing.length === 0) this.core.campaign?.();
     this.ticker = this.timers.setInterval(() => this.onTick(), timing.tickMs);
     this.retryTimer = this.timers.setInterval(() => this.retryAll(), this.electionMs());
     this.kick();
@@ -318,6 +323,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       commit: s?.commit ?? 0,
       applied: this.applied,
       members: this.members(),
+      joint: this.confState.votersOutgoing.length > 0,
       stopped: this.stopped,
     };
   }
@@ -828,13 +834,17 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     const newTermOrVote = hs !== undefined && (hs.term !== this.persistedHard.term || hs.vote !== this.persistedHard.vote);
     const early = this.role === 'leader' && !newTermOrVote ? rd.messages.filter(isLeaderBroadcast) : [];
     for (const m of early) this.sendRaft(m);
-    const commitOnly = hs !== undefined && !rd.snapshot && rd.entries.length === 0 && !newTermOrVote;
+    // A commit index that covers a conf change is written before that change applies: on restart
+    // the core starts from the snapshot's configuration and must see (via the commit index) that
+    // committed conf changes are pending, or a stale configuration could let it elect itself.
+    const commitsConfChange = rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
+    const commitOnly = hs !== undefined && !rd.snapshot && rd.entries.length === 0 && !newTermOrVote && !commitsConfChange;
     if (commitOnly) {
       // Only the commit index moved: nothing anyone was promised depends on it (etcd does not
       // sync it either), so it rides along with the next write instead of costing one now. A
       // crash loses at most a commit index the leader will tell us again.
       this.deferredHard = hs;
-    } else if (rd.snapshot || rd.entries.length > 0 || hs) {
+    } else if (rd.snapshot || rd.entries.length > 0 || hs || (commitsConfChange && this.deferredHard)) {
       // With a snapshot the older deferred commit would point below it: only hs may go along.
       const hardState = hs ?? (rd.snapshot ? undefined : this.deferredHard);
       const t0 = this.timers.now();

@@ -22,6 +22,8 @@ export interface RaftCore {
   ready(): Ready;
   advance(rd: Ready): void;
   status(): Status;
+  /** Optional: start an election now instead of after the election timeout. */
+  campaign?(): void;
   /** Optional: the transport could not deliver to `id`; the leader stops pipelining and probes. */
   reportUnreachable?(id: NodeId): void;
 }

@@ -27,6 +27,9 @@ export interface ClusterOptions {
   readonly bug?: SimBug | undefined;
   /** Leaders send app/heartbeat/snapshot before persisting (allowed by the core's Ready rules). */
   readonly leaderSendsFirst?: boolean | undefined;
+  /** RaftConfig flow control (core defaults when undefined). */
+  readonly maxSizePerMsg?: number | undefined;
+  readonly maxInflightMsgs?: number | undefined;
   /** Randomness for node seeds, Ready order and the network. */
   readonly rng: Xoshiro128;
   readonly trace?: ((line: string) => void) | undefined;
@@ -82,6 +85,8 @@ export class Cluster {
   private step = 0;
   /** Terms in which some node was seen leading. */
   readonly leaderTerms = new Set<number>();
+  /** Tick at which each node last became leader (as seen at its Ready). */
+  readonly leaderSince = new Map<string, number>();
   readonly messageCounts = new Map<string, number>();
   maxApplied = 0;
   crashes = 0;
@@ -112,7 +117,10 @@ export class Cluster {
       },
       onRead: (_node: string, readId: string, output: KvOutput) => this.listener?.onRead(readId, output),
       onRole: (node: string, role: string, term: number) => {
-        if (role === 'leader') this.leaderTerms.add(term);
+        if (role === 'leader') {
+          this.leaderTerms.add(term);
+          this.leaderSince.set(node, this.now);
+        }
         const n = this.node(node);
         const conf = role === 'leader' || role === 'candidate' ? ` (config voters [${n.raw!.raft.trk.confState().voters.join(' ')}] applied ${n.applied} commit ${n.status()!.commit})` : '';
         this.trace(`${node} is ${role} in term ${term}${conf}`);
@@ -135,6 +143,8 @@ export class Cluster {
             snapshotChunkSize: o.snapshotChunkSize,
             bug: o.bug,
             leaderSendsFirst: o.leaderSendsFirst,
+            maxSizePerMsg: o.maxSizePerMsg,
+            maxInflightMsgs: o.maxInflightMsgs,
           },
           this.checker,
           events,

@@ -70,6 +70,9 @@ export interface SimNodeConfig {
   readonly snapshotEvery: number;
   /** Bytes per InstallSnapshot chunk (small values exercise chunking). */
   readonly snapshotChunkSize: number;
+  /** Max entry bytes per MsgApp (1: one entry per message) and max MsgApps in flight per follower. */
+  readonly maxSizePerMsg?: number | undefined;
+  readonly maxInflightMsgs?: number | undefined;
   /** A deliberately broken host (test double), to show the checks catch it. */
   readonly bug?: SimBug | undefined;
   /**
@@ -153,6 +156,8 @@ export class SimNode {
       checkQuorum: true,
       applied: this.appliedIndex,
       snapshotChunkSize: this.cfg.snapshotChunkSize,
+      ...(this.cfg.maxSizePerMsg !== undefined && { maxSizePerMsg: this.cfg.maxSizePerMsg }),
+      ...(this.cfg.maxInflightMsgs !== undefined && { maxInflightMsgs: this.cfg.maxInflightMsgs }),
     });
   }
 

@@ -27,6 +27,11 @@ import { Workload, type WorkloadOptions, type WorkloadStats } from './workload.j
 export interface FaultOptions {
   /** Chance per tick that a random live node crashes between ticks. */
   readonly crashRate: number;
+  /**
+   * Chance per tick that a leader elected less than two election timeouts ago crashes: new
+   * leaders hold the least replicated logs, where the subtle bugs live (Raft paper Figure 8).
+   */
+  readonly newLeaderCrashRate: number;
   /** Chance per Ready that the node crashes at a random point of the Ready loop. */
   readonly readyCrashRate: number;
   /** Chance per tick that a crashed node restarts. */
@@ -88,6 +93,7 @@ export const DEFAULT_OPTIONS: Omit<SimOptions, 'seed'> = {
   network: undefined,
   faults: {
     crashRate: 0.01,
+    newLeaderCrashRate: 0.05,
     readyCrashRate: 0.004,
     restartRate: 0.05,
     partitionRate: 0.02,
@@ -173,6 +179,9 @@ class Simulation {
     this.netOptions = o.network ?? scenario.pick(NETWORK_PROFILES);
     const snapshotEvery = o.snapshotEvery ?? scenario.pick([0, 0, 5, 20]);
     const leaderSendsFirst = o.leaderSendsFirst ?? scenario.chance(0.5);
+    // Flow control: core defaults, or tiny batches (one entry per MsgApp) and a short window,
+    // which split a new leader's catch-up into many messages acknowledged one by one.
+    const tinyBatches = scenario.chance(0.5);
     const spares = o.membership?.spares ?? 0;
     const ids = Array.from({ length: o.nodes + spares }, (_, i) => `n${i + 1}`);
     this.cluster = new Cluster({
@@ -186,6 +195,8 @@ class Simulation {
       network: this.netOptions,
       bug: o.bug,
       leaderSendsFirst,
+      maxSizePerMsg: tinyBatches ? 1 : undefined,
+      maxInflightMsgs: tinyBatches ? 4 : undefined,
       rng: root.fork(),
       trace: o.trace,
       traceMessages: o.traceMessages,
@@ -257,6 +268,13 @@ class Simulation {
     if (r.chance(f.crashRate)) {
       const live = c.nodes.filter((n) => n.alive);
       if (live.length > 0) c.crash(r.pick(live), 'between ticks');
+    }
+    if (r.chance(f.newLeaderCrashRate)) {
+      const leader = c.leader();
+      const since = leader === undefined ? undefined : c.leaderSince.get(leader.id);
+      if (leader !== undefined && since !== undefined && c.now - since < 2 * this.o.electionTick) {
+        c.crash(leader, `${c.now - since} ticks after winning its election`);
+      }
     }
     for (const n of c.nodes) if (!n.alive && r.chance(f.restartRate)) c.restart(n);
     if (r.chance(f.transferRate)) {

@@ -42,6 +42,12 @@ export interface FaultOptions {
   readonly healRate: number;
   /** Chance per tick per node that its clock skips a tick (drift). */
   readonly tickSkipRate: number;
+  /**
+   * Chance per tick that a random node is throttled for 20-100 ticks, losing 80% of its ticks:
+   * a browser tab in the background, whose timers run late. Breaks timing assumptions (leases),
+   * which Raft's safety must not depend on.
+   */
+  readonly throttleRate: number;
   /** Chance per tick that the leader is asked to transfer leadership to a random voter. */
   readonly transferRate: number;
 }
@@ -99,6 +105,7 @@ export const DEFAULT_OPTIONS: Omit<SimOptions, 'seed'> = {
     partitionRate: 0.02,
     healRate: 0.03,
     tickSkipRate: 0.02,
+    throttleRate: 0.01,
     transferRate: 0.005,
   },
   workload: { clients: 4, keys: 3, opRate: 0.4, timeout: 40, retryRate: 0.5, maxAttempts: 3, readIndexRate: 0.7 },
@@ -167,6 +174,8 @@ class Simulation {
   private markAppliedAt: number | null = null;
   private markProposedTerm = -1;
   private readonly netOptions: NetworkOptions;
+  /** Tick until which each node's clock is throttled (0: not). */
+  private readonly throttledUntil = new Map<string, number>();
 
   constructor(private readonly o: SimOptions) {
     if (!Number.isInteger(o.nodes) || o.nodes < 1 || o.nodes > 9) {
@@ -184,6 +193,7 @@ class Simulation {
     const tinyBatches = scenario.chance(0.5);
     const spares = o.membership?.spares ?? 0;
     const ids = Array.from({ length: o.nodes + spares }, (_, i) => `n${i + 1}`);
+    for (const id of ids) this.throttledUntil.set(id, 0);
     this.cluster = new Cluster({
       ids,
       voters: ids.slice(0, o.nodes),
@@ -230,7 +240,7 @@ class Simulation {
         if (faulty) this.injectFaults(f);
         if (this.o.membership !== null) this.driveMembership(this.o.membership, this.healedAt !== null);
         c.deliver();
-        c.tickNodes(faulty ? () => this.faultRng.chance(f.tickSkipRate) : undefined);
+        c.tickNodes(faulty ? (n) => this.faultRng.chance(this.throttledUntil.get(n.id)! > c.now ? 0.8 : f.tickSkipRate) : undefined);
         this.workload.tick(c.now);
         c.processReadies(
           faulty
@@ -277,6 +287,12 @@ class Simulation {
       }
     }
     for (const n of c.nodes) if (!n.alive && r.chance(f.restartRate)) c.restart(n);
+    if (r.chance(f.throttleRate)) {
+      const n = r.pick(c.nodes);
+      const ticks = r.range(20, 100);
+      this.throttledUntil.set(n.id, c.now + ticks);
+      c.trace(`${n.id} is throttled (a background tab) for ${ticks} ticks`);
+    }
     if (r.chance(f.transferRate)) {
       const leader = c.leader();
       const voters = leader?.conf.voters.filter((v) => v !== leader.id) ?? [];

@@ -112,11 +112,11 @@ describe('WebRTC transport (two in one process, real data channels)', () => {
     const s = await h.server();
     const gated = instrumentedWrtc();
     gated.closeGate();
-    const a = h.transport(s.url, 'a', { relayFallbackMs: 50, connectTimeoutMs: 100 });
+    const a = h.transport(s.url, 'a', { relayFallbackMs: 50, connectTimeoutMs: 400 });
     const b = h.transport(s.url, 'b', { wrtc: gated.wrtc });
     const abandoned: string[] = [];
     a.on('error', (e) => {
-      if (/no channel within 100 ms/.test(e.message)) abandoned.push((e as { code?: string }).code ?? '');
+      if (/no channel within 400 ms/.test(e.message)) abandoned.push((e as { code?: string }).code ?? '');
     });
     await until(() => abandoned.length >= 2, 'two abandoned offers');
     expect(abandoned[0]).toBe('PEER_LINK');

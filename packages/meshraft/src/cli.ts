@@ -13,17 +13,20 @@ import { startPeer } from './peer/start-peer.js';
 /** A stop that hangs (a stuck socket) must not keep the process alive forever. */
 const STOP_GRACE_MS = 10_000;
 
-function onTermination(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`${new Date().toISOString()} info ${signal}: stopping`);
+/**
+ * Installs SIGINT/SIGTERM handlers at once (a signal during start-up must not kill the process
+ * with the data directory half-open); `stop` runs once the component is up.
+ */
+function onTermination(): { running(stop: () => Promise<void>): void } {
+  let stop: (() => Promise<void>) | undefined;
+  let signalled: string | undefined;
+  const shutdown = () => {
+    console.log(`${new Date().toISOString()} info ${signalled}: stopping`);
     setTimeout(() => {
       console.error('meshraft: stop did not finish in time; exiting');
       process.exit(1);
     }, STOP_GRACE_MS).unref();
-    stop().then(
+    stop!().then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(`meshraft: error while stopping: ${(err as Error).message}`);
@@ -31,20 +34,33 @@ function onTermination(stop: () => Promise<void>): void {
       },
     );
   };
+  const handler = (signal: string) => {
+    if (signalled) return;
+    signalled = signal;
+    if (stop) shutdown();
+  };
   process.on('SIGINT', () => handler('SIGINT'));
   process.on('SIGTERM', () => handler('SIGTERM'));
+  return {
+    running(fn) {
+      stop = fn;
+      if (signalled) shutdown();
+    },
+  };
 }
 
 async function runPeer(config: PeerConfig): Promise<void> {
+  const termination = onTermination();
   const log = createPeerLog((line) => console.log(line), { quiet: config.quiet });
   const peer = await startPeer(config, log);
   peer.node.on('error', () => {
     void peer.stop().finally(() => process.exit(1));
   });
-  onTermination(() => peer.stop());
+  termination.running(() => peer.stop());
 }
 
 async function runSignaling(config: SignalingConfig): Promise<void> {
+  const termination = onTermination();
   const { messagesPerSecond, maxPeersPerRoom } = config;
   const server = await createSignalingServer({
     port: config.port,
@@ -56,7 +72,7 @@ async function runSignaling(config: SignalingConfig): Promise<void> {
     log: (line) => console.log(line),
   });
   console.log(`meshraft signaling server listening on port ${server.port} (ws path /signal)`);
-  onTermination(() => server.close());
+  termination.running(() => server.close());
 }
 
 async function main(argv: readonly string[]): Promise<void> {

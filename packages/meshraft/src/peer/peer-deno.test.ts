@@ -1,5 +1,5 @@
 /**
- * A Deno peer and a Node peer in one cluster. Deno runs the TypeScript source (the `source`
+ * A Deno peer and Node peers in one cluster. Deno runs the TypeScript source (the `source`
  * export condition, sloppy imports for `.js` → `.ts`), with file storage and the relay transport
  * (@roamhq/wrtc is a Node addon). Writes through either member are read back through the other.
  */
@@ -19,8 +19,12 @@ describe('Deno and Node peers', () => {
     const common = ['--cluster', 'mixed', '--signaling', signaling, '--tick-ms', '50', '--secret', 'deno-and-node'];
     const deno = await startPeer([...common, '--data', await dirs.make(), '--id', 'deno', '--bootstrap'], 'deno');
     await deno.waitFor(/leader deno/);
-    const node = await startPeer([...common, '--data', await dirs.make(), '--id', 'node']);
+    // Two Node peers join: the leader promotes both in one joint change (it keeps the voter count
+    // odd), so the Deno peer's vote and disk count in every commit.
+    const joining = async (id: string) => startPeer([...common, '--data', await dirs.make(), '--id', id]);
+    const [node, node2] = await Promise.all([joining('node'), joining('node2')]);
     await deno.waitFor(/member node is now a voter/);
+    await deno.waitFor(/member node2 is now a voter/);
 
     expect((await post(deno.url, '/v3/kv/put', { key: b64('from-deno'), value: b64('1') })).status).toBe(200);
     expect((await post(node.url, '/v3/kv/put', { key: b64('from-node'), value: b64('2') })).status).toBe(200);
@@ -33,9 +37,10 @@ describe('Deno and Node peers', () => {
     expect(await read(node.url, 'from-deno')).toBe('1');
     expect(await read(deno.url, 'from-node')).toBe('2');
     const members = (await post(node.url, '/v3/cluster/member/list')).json.members as { name: string; isLearner?: boolean }[];
-    expect(members.map((m) => [m.name, m.isLearner ?? false]).sort()).toEqual([['deno', false], ['node', false]]);
+    expect(members.map((m) => [m.name, m.isLearner ?? false]).sort()).toEqual([['deno', false], ['node', false], ['node2', false]]);
 
     expect(await node.kill('SIGTERM')).toBe(0);
+    expect(await node2.kill('SIGTERM')).toBe(0);
     expect(await deno.kill('SIGTERM')).toBe(0);
   });
 });

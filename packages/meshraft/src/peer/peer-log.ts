@@ -46,8 +46,12 @@ export function createPeerLog(sink: LogSink, options: { readonly quiet?: boolean
 
 /** Logs the node's events until the returned function is called. */
 export function logNodeEvents<C, R, Q, QR>(node: MeshraftNode<C, R, Q, QR>, log: PeerLog): () => void {
-  let term = node.status().term;
-  let members = new Map<string, MemberStatus>(node.status().members.map((m) => [m.id, m]));
+  const now = node.status();
+  let term = now.term;
+  let members = new Map<string, MemberStatus>(now.members.map((m) => [m.id, m]));
+  // The node runs from createNode on (a lone voter is leader at once): say where it stands.
+  log.info(`role ${now.role} (term ${now.term})`);
+  if (now.leader !== null) log.info(`leader ${now.leader} (term ${now.term})`);
   const offs = [
     node.on('status', (s) => {
       if (s.stopped) return; // a stopped node reports term 0

@@ -30,6 +30,9 @@ export interface ClusterOptions {
   /** RaftConfig flow control (core defaults when undefined). */
   readonly maxSizePerMsg?: number | undefined;
   readonly maxInflightMsgs?: number | undefined;
+  /** PreVote and CheckQuorum (default on). */
+  readonly preVote?: boolean | undefined;
+  readonly checkQuorum?: boolean | undefined;
   /** Randomness for node seeds, Ready order and the network. */
   readonly rng: Xoshiro128;
   readonly trace?: ((line: string) => void) | undefined;
@@ -145,6 +148,8 @@ export class Cluster {
             leaderSendsFirst: o.leaderSendsFirst,
             maxSizePerMsg: o.maxSizePerMsg,
             maxInflightMsgs: o.maxInflightMsgs,
+            preVote: o.preVote,
+            checkQuorum: o.checkQuorum,
           },
           this.checker,
           events,

@@ -73,6 +73,9 @@ export interface SimNodeConfig {
   /** Max entry bytes per MsgApp (1: one entry per message) and max MsgApps in flight per follower. */
   readonly maxSizePerMsg?: number | undefined;
   readonly maxInflightMsgs?: number | undefined;
+  /** PreVote and CheckQuorum (default on); scripted paper scenarios turn them off. */
+  readonly preVote?: boolean | undefined;
+  readonly checkQuorum?: boolean | undefined;
   /** A deliberately broken host (test double), to show the checks catch it. */
   readonly bug?: SimBug | undefined;
   /**
@@ -152,8 +155,8 @@ export class SimNode {
       electionTick: this.cfg.electionTick,
       heartbeatTick: this.cfg.heartbeatTick,
       random: seededRandom(seed),
-      preVote: true,
-      checkQuorum: true,
+      preVote: this.cfg.preVote ?? true,
+      checkQuorum: this.cfg.checkQuorum ?? true,
       applied: this.appliedIndex,
       snapshotChunkSize: this.cfg.snapshotChunkSize,
       ...(this.cfg.maxSizePerMsg !== undefined && { maxSizePerMsg: this.cfg.maxSizePerMsg }),

@@ -7,7 +7,7 @@
  * Also the leader's entries per storage save and mean save time (group commit, from /metrics).
  * Env: PEER_HTTP_SECONDS (per level, default 5), PEER_HTTP_RUNS (default 1; medians over runs),
  * PEER_HTTP_WEBRTC=1 (WebRTC data channels instead of the relay; run under /work/shared/netns-run),
- * PEER_HTTP_CPU_PROF=DIR (V8 CPU profiles of every peer and the signaling server, written at exit).
+ * PEER_HTTP_CLIENTS=1,16 and PEER_HTTP_TARGETS=leader (subsets), PEER_HTTP_CPU_PROF=DIR (V8 CPU profiles of every peer and the signaling server, written at exit).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,7 +21,8 @@ const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const cli = join(repoRoot, 'packages/meshraft/src/cli.ts');
 const SECONDS = Number(process.env.PEER_HTTP_SECONDS ?? 5);
 const RUNS = Number(process.env.PEER_HTTP_RUNS ?? 1);
-const LEVELS = [1, 16, 64, 256];
+const LEVELS = (process.env.PEER_HTTP_CLIENTS ?? '1,16,64,256').split(',').map(Number);
+const TARGETS = (process.env.PEER_HTTP_TARGETS ?? 'leader,all').split(',') as ('leader' | 'all')[];
 const WEBRTC = process.env.PEER_HTTP_WEBRTC === '1';
 const CPU_PROF = process.env.PEER_HTTP_CPU_PROF;
 const VALUE = Buffer.alloc(100, 'v').toString('base64');
@@ -207,7 +208,7 @@ const peerHttp: BenchCase = {
       const c = await cluster();
       try {
         await drive(c, [c.leader], 16); // warm-up: JIT, connections, log
-        for (const target of ['leader', 'all'] as const) {
+        for (const target of TARGETS) {
           for (const clients of LEVELS) {
             const level = await drive(c, target === 'leader' ? [c.leader] : c.all, clients);
             const key = `${target}/${clients}`;

@@ -6,7 +6,7 @@ const member = (id: string, link: MemberStatus['link'], role: MemberStatus['role
 
 function status(over: Partial<NodeStatus> = {}): NodeStatus {
   return {
-    id: 'a', cluster: 'c', role: 'follower', term: 2, leader: 'b', commit: 5, applied: 5, stopped: false,
+    id: 'a', cluster: 'c', role: 'follower', term: 2, leader: 'b', commit: 5, applied: 5, stopped: false, joint: false,
     members: [member('a', 'self'), member('b', 'webrtc'), member('c', 'relay')],
     ...over,
   };

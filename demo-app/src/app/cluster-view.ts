@@ -70,9 +70,10 @@ export function renderGraph(s: NodeStatus): SVGElement {
     const isSelf = m.id === s.id;
     root.append(svg('circle', { cx: p.x, cy: p.y, r: isSelf ? 17 : 14, class: `node role-${role}${isSelf ? ' self' : ''}` }));
     root.append(svg('text', { x: p.x, y: p.y + 4, 'text-anchor': 'middle', class: `node-label${role === 'leader' ? ' on-dark' : ''}` }, ROLE_LETTER[role] ?? '?'));
-    const out = ring.length === 1 ? 30 : 30;
-    const lx = p.x + Math.cos(p.a) * (ring.length === 1 ? 0 : out);
-    const ly = p.y + (ring.length === 1 ? out : Math.sin(p.a) * out) + 3;
+    // Names go outside the circle (below a lone node).
+    const OUT = 30;
+    const lx = p.x + (ring.length === 1 ? 0 : Math.cos(p.a) * OUT);
+    const ly = p.y + (ring.length === 1 ? OUT : Math.sin(p.a) * OUT) + 3;
     root.append(svg('text', { x: lx, y: ly, 'text-anchor': 'middle', class: 'node-name' }, isSelf ? `${m.id} (you)` : m.id));
   }
   return root;

@@ -1,5 +1,5 @@
 import { expect, test } from '../support/demo-fixture.js';
-import { freshRoom, openCluster, waitForCluster } from '../support/demo-tabs.js';
+import { freshRoom, load, openCluster, openTabIn, tabUrl, waitForCluster } from '../support/demo-tabs.js';
 
 // The built demo served by `pnpm demo`'s server; every tab is a browser context of its own.
 for (const n of [3, 5]) {
@@ -19,3 +19,24 @@ for (const n of [3, 5]) {
     }
   });
 }
+
+test('tabs of one browser share IndexedDB but get distinct storage slots; a reloaded tab gets its own back', async ({ browser, demo, tabs }) => {
+  const room = freshRoom('slots');
+  const context = await browser.newContext();
+  // No ?node=: the page picks the slot itself.
+  const url = tabUrl(demo.origin, room);
+  const first = await openTabIn(context, url);
+  tabs.push(first);
+  await expect.poll(async () => (await first.status()).role, { timeout: 20_000 }).toBe('leader');
+  tabs.push(await openTabIn(context, url), await openTabIn(context, url));
+  await waitForCluster(tabs, 3);
+  const before = await Promise.all(tabs.map((t) => t.status()));
+  expect(before.map((s) => s.database).sort()).toEqual([0, 1, 2].map((i) => `meshraft-demo/${room}/slot-${i}`));
+  await tabs[0]!.put('x', '1');
+  const second = tabs[1]!;
+  await load(second.page, second.page.url());
+  const after = await second.status();
+  expect(after).toMatchObject({ id: before[1]!.id, database: before[1]!.database, origin: 'restored' });
+  await waitForCluster(tabs, 3);
+  expect(await second.get('x')).toBe('1');
+});

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from '../support/demo-fixture.js';
+import { startDemo } from '../support/demo-server.js';
 import { startNodePeer, type NodePeerProcess } from '../support/demo-peer.js';
 import { FAST, freshRoom, openCluster, openTab, tabUrl, waitForCluster, type Tab } from '../support/demo-tabs.js';
 
@@ -54,10 +58,6 @@ test('a Node peer (meshraft peer) joins the browser cluster; every tab leaves an
 });
 
 test('pnpm demo --peer: the durable Node peer founds the room and tabs join it', async ({ browser }) => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { startDemo } = await import('../support/demo-server.js');
   const dataDir = mkdtempSync(join(tmpdir(), 'meshraft-demo-peer-flag-'));
   const room = freshRoom('flag');
   const demo = await startDemo(['--peer', '--room', room, '--peer-data', dataDir, '--peer-tick', FAST.tick]);

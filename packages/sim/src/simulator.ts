@@ -99,7 +99,7 @@ export const DEFAULT_OPTIONS: Omit<SimOptions, 'seed'> = {
   network: undefined,
   faults: {
     crashRate: 0.01,
-    newLeaderCrashRate: 0.05,
+    newLeaderCrashRate: 0.02,
     readyCrashRate: 0.004,
     restartRate: 0.05,
     partitionRate: 0.02,

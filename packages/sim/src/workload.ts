@@ -43,7 +43,8 @@ interface Pending {
 interface Client {
   readonly index: number;
   session: number | null;
-  registering: { nonce: string; deadline: number } | null;
+  /** Registrations asked for (any answer will do: a session is a session) and when to ask again. */
+  registering: { nonces: Set<string>; deadline: number } | null;
   seq: number;
   pending: Pending | null;
   registrations: number;
@@ -116,7 +117,10 @@ export class Workload {
     try {
       node.raw!.propose(encodeCommand({ t: 'reg', nonce }));
       node.asked.add(nonce);
-      c.registering = { nonce, deadline: now + this.opts.timeout };
+      // Earlier attempts stay acceptable: on a slow network their answer may come first.
+      const nonces = c.registering?.nonces ?? new Set<string>();
+      nonces.add(nonce);
+      c.registering = { nonces, deadline: now + this.opts.timeout };
     } catch (e) {
       if (!(e instanceof MeshraftError)) throw e;
     }
@@ -228,7 +232,7 @@ export class Workload {
   onApplied(node: SimNode, outcome: ApplyOutcome): void {
     const asked = (key: string): boolean => node.asked.delete(key);
     if (outcome.kind === 'registered') {
-      const c = this.clients.find((x) => x.registering?.nonce === outcome.nonce);
+      const c = this.clients.find((x) => x.registering?.nonces.has(outcome.nonce) === true);
       if (c !== undefined && c.session === null && asked(outcome.nonce)) {
         c.session = outcome.client;
         c.registering = null;

@@ -9,7 +9,7 @@ import { MeshraftError } from '@meshraft/core';
 import { availability, type Availability } from './app/availability.js';
 import { Board, checkTitle, type Card, type Column } from './app/board.js';
 import { renderBoard } from './app/board-view.js';
-import { renderCluster, roleLabel } from './app/cluster-view.js';
+import { bindControls, drawIfChanged, renderCluster, roleLabel, updateControls, type ControlElements } from './app/cluster-view.js';
 import { parseParams, signalingUrl, type DemoParams } from './app/params.js';
 import { startSession, type Session } from './app/session.js';
 import { createTestApi, type MeshraftTestApi } from './app/test-api.js';
@@ -132,6 +132,14 @@ async function boot(): Promise<void> {
     },
   };
 
+  const controls: ControlElements = {
+    partition: $<HTMLButtonElement>('partition-button'),
+    target: $<HTMLSelectElement>('transfer-target'),
+    transfer: $<HTMLButtonElement>('transfer-button'),
+    leave: $<HTMLButtonElement>('leave-button'),
+  };
+  bindControls(controls, clusterActions, () => transport.partitioned);
+
   $<HTMLFormElement>('add-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const input = $<HTMLInputElement>('add-title');
@@ -167,7 +175,10 @@ async function boot(): Promise<void> {
       : `You are ${node.id}, not a member yet.`;
     $('boot-status').textContent = left ? 'You left this room.' : member ? origin : 'Joining the room: waiting for the leader to add this tab…';
     renderBoard($('board'), { cards: board.cards(), writable: a.writable, self: node.id }, boardActions);
-    renderCluster($('cluster'), { status: s, partitioned: transport.partitioned, left, busy }, clusterActions);
+    // Graph and table are redrawn only when what they show changed; the controls are updated in place.
+    const shown = { ...s, members: s.members.map((m) => ({ ...m, rttMs: m.rttMs === null ? null : Math.round(m.rttMs * 10) / 10 })) };
+    drawIfChanged($('cluster'), JSON.stringify(shown), () => renderCluster($('cluster'), shown));
+    updateControls(controls, { status: s, partitioned: transport.partitioned, left, busy });
   }
 
   node.on('applied', schedule);

@@ -36,10 +36,13 @@ test('a Node peer (meshraft peer) joins the browser cluster; every tab leaves an
 
   // Tabs leave politely (hand leadership over, take themselves out of the configuration) and
   // close: the peer is left as the only voter, with the whole log on disk.
-  for (const t of [a, b]) {
-    await leave(t);
-    await t.context.close();
-  }
+  // One through the page's button, one through the test API (the same code path).
+  await a.page.getByRole('button', { name: 'Leave cluster' }).click();
+  await expect(a.page.locator('#boot-status')).toHaveText('You left this room.', { timeout: 30_000 });
+  await expect(a.page.locator('#availability')).toContainText('left the cluster');
+  await a.context.close();
+  await leave(b);
+  await b.context.close();
   tabs.length = 0;
 
   // A tab in a fresh browser context (empty IndexedDB) can only get the state from the peer.

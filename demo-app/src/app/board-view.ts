@@ -5,6 +5,7 @@
  */
 import { COLUMNS, COLUMN_TITLES, type Card, type Column } from './board.js';
 import { h } from './dom.js';
+import { drawIfChanged } from './cluster-view.js';
 
 export interface BoardActions {
   rename(card: Card, title: string): void;
@@ -24,6 +25,10 @@ export interface BoardViewState {
 export function renderBoard(root: HTMLElement, state: BoardViewState, actions: BoardActions): void {
   // An open title editor is not redrawn under the user's cursor; the next change redraws it.
   if (root.contains(document.activeElement) && document.activeElement instanceof HTMLInputElement) return;
+  drawIfChanged(root, JSON.stringify(state), () => draw(root, state, actions));
+}
+
+function draw(root: HTMLElement, state: BoardViewState, actions: BoardActions): void {
   const disabled = !state.writable;
   const columns = COLUMNS.map((col) => {
     const cards = state.cards.filter((c) => c.column === col);
@@ -51,7 +56,7 @@ function renderCard(card: Card, col: Column, state: BoardViewState, actions: Boa
     title: 'Rename',
     'aria-label': `Rename card ${card.title}`,
     disabled,
-    onclick: () => startRename(titleBox, card, actions),
+    onclick: () => startRename(titleBox, title, card, actions),
   }, card.title);
   const titleBox = h('div', { class: 'title-box' }, title);
   const claim = card.claim
@@ -73,16 +78,16 @@ function renderCard(card: Card, col: Column, state: BoardViewState, actions: Boa
   return h('li', { class: `card ${card.claim ? 'claimed' : ''}`, 'data-card-id': card.id, 'data-testid': 'card' }, titleBox, claim, controls);
 }
 
-function startRename(box: HTMLElement, card: Card, actions: BoardActions): void {
+function startRename(box: HTMLElement, title: HTMLElement, card: Card, actions: BoardActions): void {
   const input = h('input', { type: 'text', value: card.title, maxlength: 200, 'aria-label': `New title for ${card.title}` });
   let done = false;
   const finish = (save: boolean): void => {
     if (done) return;
     done = true;
     const v = input.value.trim();
-    input.blur();
+    // The old title stays until the rename is applied (the board then redraws), or for good if it fails.
+    box.replaceChildren(title);
     if (save && v !== '' && v !== card.title) actions.rename(card, v);
-    else box.replaceChildren(h('span', { class: 'card-title' }, card.title));
   };
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') finish(true);

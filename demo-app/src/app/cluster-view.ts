@@ -86,8 +86,16 @@ export function roleLabel(s: NodeStatus): string {
   return s.role === 'preCandidate' ? 'pre-candidate' : s.role;
 }
 
-export function renderCluster(root: HTMLElement, st: ClusterViewState, actions: ClusterActions): void {
-  const s = st.status;
+/** Redraws `root` only when `key` changed: a redraw under the pointer would swallow a click. */
+const drawn = new WeakMap<HTMLElement, string>();
+export function drawIfChanged(root: HTMLElement, key: string, draw: () => void): void {
+  if (drawn.get(root) === key) return;
+  drawn.set(root, key);
+  draw();
+}
+
+/** The graph, the legend and the member table. */
+export function renderCluster(root: HTMLElement, s: NodeStatus): void {
   const rows = s.members.map((m) =>
     h(
       'tr',
@@ -101,14 +109,10 @@ export function renderCluster(root: HTMLElement, st: ClusterViewState, actions: 
       h('td', {}, m.id === s.id || m.rttMs === null ? '–' : `${m.rttMs.toFixed(1)} ms`),
     ),
   );
-  const voters = s.members.filter((m) => m.role === 'voter' && m.id !== s.leader);
-  const select = h('select', { id: 'transfer-target', 'aria-label': 'New leader' });
-  for (const v of voters) select.append(h('option', { value: v.id, text: v.id === s.id ? `${v.id} (this tab)` : v.id }));
-  const off = st.left || st.busy;
   const table = h(
     'table',
     { class: 'members' },
-    h('caption', { text: `term ${s.term} · commit ${s.commit} · applied ${s.applied} · leader ${s.leader ?? 'none'}` }),
+    h('caption', { text: `term ${s.term} · commit ${s.commit} · applied ${s.applied} · leader ${s.leader ?? 'none'}${s.joint ? ' · membership change in progress' : ''}` }),
     h('thead', {}, h('tr', {}, ...['member', 'role', 'term', 'commit', 'applied', 'link', 'RTT'].map((t) => h('th', { scope: 'col', text: t })))),
     h('tbody', {}, ...rows),
   );
@@ -116,16 +120,40 @@ export function renderCluster(root: HTMLElement, st: ClusterViewState, actions: 
     renderGraph(s),
     h('p', { class: 'legend' }, h('span', { class: 'key key-webrtc' }, 'WebRTC'), ' ', h('span', { class: 'key key-relay' }, 'relay'), ' ', h('span', { class: 'key key-down' }, 'down'), ' — "applied" of other members is the leader\'s replication match.'),
     table,
-    h(
-      'div',
-      { class: 'controls' },
-      h(
-        'button',
-        { id: 'partition-button', 'aria-pressed': st.partitioned ? 'true' : 'false', disabled: st.left, onclick: () => actions.setPartitioned(!st.partitioned) },
-        st.partitioned ? 'Reconnect this tab' : 'Disconnect this tab',
-      ),
-      h('span', { class: 'transfer' }, select, h('button', { id: 'transfer-button', disabled: off || voters.length === 0 || s.leader === null, onclick: () => select.value && actions.transfer(select.value) }, 'Transfer leadership')),
-      h('button', { id: 'leave-button', class: 'danger', disabled: off || st.partitioned, onclick: () => actions.leave() }, 'Leave cluster'),
-    ),
   );
+}
+
+export interface ControlElements {
+  readonly partition: HTMLButtonElement;
+  readonly target: HTMLSelectElement;
+  readonly transfer: HTMLButtonElement;
+  readonly leave: HTMLButtonElement;
+}
+
+/** Wires the panel's controls (static elements of the page) to the actions. */
+export function bindControls(c: ControlElements, actions: ClusterActions, partitioned: () => boolean): void {
+  c.partition.addEventListener('click', () => actions.setPartitioned(!partitioned()));
+  c.transfer.addEventListener('click', () => {
+    if (c.target.value) actions.transfer(c.target.value);
+  });
+  c.leave.addEventListener('click', () => actions.leave());
+}
+
+/** Updates the controls in place, so an open drop-down or a pressed button is not replaced. */
+export function updateControls(c: ControlElements, st: ClusterViewState): void {
+  const s = st.status;
+  const off = st.left || st.busy;
+  c.partition.textContent = st.partitioned ? 'Reconnect this tab' : 'Disconnect this tab';
+  c.partition.setAttribute('aria-pressed', String(st.partitioned));
+  c.partition.disabled = st.left;
+  const voters = s.members.filter((m) => m.role === 'voter' && m.id !== s.leader).map((m) => m.id);
+  const current = [...c.target.options].map((o) => o.value);
+  if (current.join('\n') !== voters.join('\n')) {
+    const keep = c.target.value;
+    c.target.replaceChildren(...voters.map((id) => h('option', { value: id, text: id === s.id ? `${id} (this tab)` : id })));
+    if (voters.includes(keep)) c.target.value = keep;
+  }
+  c.target.disabled = off || voters.length === 0;
+  c.transfer.disabled = off || voters.length === 0 || s.leader === null;
+  c.leave.disabled = off || st.partitioned;
 }

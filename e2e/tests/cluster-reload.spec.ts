@@ -1,5 +1,15 @@
+import { createServer } from 'node:net';
 import { expect, test } from '../support/demo-fixture.js';
 import { freshRoom, load, openCluster, tabUrl, waitForCluster } from '../support/demo-tabs.js';
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as { port: number };
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
 
 test('a reloaded tab shows its state from its own log at once, rejoins, and applies nothing twice', async ({ browser, demo, tabs }) => {
   const room = freshRoom('reload');
@@ -14,7 +24,7 @@ test('a reloaded tab shows its state from its own log at once, rejoins, and appl
 
   // Reload c with a signaling server that does not exist: whatever it shows comes from its own
   // IndexedDB log (the same tab keeps its storage slot across the navigation).
-  await load(c.page, tabUrl(demo.origin, room, { signal: 'ws://127.0.0.1:9/signal' }));
+  await load(c.page, tabUrl(demo.origin, room, { signal: `ws://127.0.0.1:${await closedPort()}/signal` }));
   const offline = await c.status();
   expect(offline.id).toBe(before.id);
   expect(offline.origin).toBe('restored');

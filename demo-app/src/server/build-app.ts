@@ -48,6 +48,8 @@ export interface BuildOptions {
   readonly log?: (line: string) => void;
 }
 
+let buildSeq = 0;
+
 /** Builds dist/ unless it is current; returns whether it built. */
 export async function ensureBuilt(options: BuildOptions = {}): Promise<boolean> {
   if (!options.force && isBuildCurrent()) return false;
@@ -55,7 +57,7 @@ export async function ensureBuilt(options: BuildOptions = {}): Promise<boolean> 
   log('building the demo app (vite, production)…');
   const t0 = Date.now();
   const { build } = await import('vite');
-  const tmp = join(dirname(distDir), `dist.tmp-${process.pid}`);
+  const tmp = join(dirname(distDir), `dist.tmp-${process.pid}-${++buildSeq}`);
   await build({
     root: appRoot,
     configFile: join(appRoot, 'vite.config.ts'),
@@ -64,7 +66,13 @@ export async function ensureBuilt(options: BuildOptions = {}): Promise<boolean> 
   });
   writeFileSync(join(tmp, STAMP), new Date().toISOString());
   rmSync(distDir, { recursive: true, force: true });
-  renameSync(tmp, distDir);
+  try {
+    renameSync(tmp, distDir);
+  } catch (err) {
+    // Another process (a second `pnpm demo`, the e2e suite, the bench) put its build there first.
+    rmSync(tmp, { recursive: true, force: true });
+    if (!existsSync(join(distDir, 'index.html'))) throw err;
+  }
   log(`built in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return true;
 }

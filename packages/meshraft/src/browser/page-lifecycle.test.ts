@@ -1,0 +1,103 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { testCluster, waitFor, type TestCluster } from '../node/__tests__/cluster.js';
+import type { NodeStatus } from '../node/index.js';
+import { LifecycleInputError } from './errors.js';
+import { attachPageLifecycle, pickTransferTarget, type LifecycleDocument } from './page-lifecycle.js';
+import { createTickGate } from './tick-gate.js';
+
+/** A document whose visibility the test sets, and a window; both real EventTargets. */
+function fakePage(): { document: LifecycleDocument & EventTarget; window: EventTarget; setHidden(h: boolean): void } {
+  let state = 'visible';
+  const doc = Object.assign(new EventTarget(), {}) as EventTarget & { visibilityState: string };
+  Object.defineProperty(doc, 'visibilityState', { get: () => state });
+  return {
+    document: doc as LifecycleDocument & EventTarget,
+    window: new EventTarget(),
+    setHidden(h) {
+      state = h ? 'hidden' : 'visible';
+      doc.dispatchEvent(new Event('visibilitychange'));
+    },
+  };
+}
+
+const VOTERS = ['a', 'b', 'c'];
+
+describe('attachPageLifecycle', () => {
+  let cluster: TestCluster | undefined;
+  afterEach(async () => cluster?.stopAll());
+
+  it('a leader whose tab is hidden hands leadership over; the hidden tab does not end up leader', async () => {
+    cluster = testCluster(21);
+    const c = cluster;
+    const pages = new Map(VOTERS.map((id) => [id, fakePage()]));
+    const gates = new Map(VOTERS.map((id) => [id, createTickGate()]));
+    await Promise.all(VOTERS.map((id) => c.start(id, { bootstrap: { voters: VOTERS }, timers: gates.get(id)!.timers })));
+    for (const id of VOTERS) attachPageLifecycle(c.node(id), { ...pages.get(id)!, gate: gates.get(id)! });
+    const first = await c.leader();
+    await first.propose({ type: 'add', delta: 1 });
+
+    pages.get(first.id)!.setHidden(true);
+    const next = await waitFor(() => {
+      const l = VOTERS.map((id) => c.node(id)).find((n) => n.status().role === 'leader');
+      return l && l.id !== first.id ? l : undefined;
+    }, 'leadership moved off the hidden tab');
+    expect(first.status().role).toBe('follower');
+    // The cluster keeps committing with the hidden node as a follower.
+    expect(await next.propose({ type: 'add', delta: 1 })).toMatchObject({ value: 2 });
+    // With the new leader gone, the hidden tab's vote is needed; leadership ends on the visible
+    // voter (if the hidden tab wins the election it hands over at once).
+    await c.node(next.id).stop();
+    const third = VOTERS.find((id) => id !== first.id && id !== next.id)!;
+    await waitFor(() => c.node(third).status().role === 'leader' && first.status().leader === third, 'the visible voter leads');
+    expect(first.status().role).toBe('follower');
+    expect(await first.propose({ type: 'add', delta: 1 })).toMatchObject({ value: 3 });
+  });
+
+  it('a hidden tab that is made leader (e.g. by a transfer) hands over again', async () => {
+    cluster = testCluster(22);
+    const c = cluster;
+    await Promise.all(VOTERS.map((id) => c.start(id, { bootstrap: { voters: VOTERS } })));
+    const leader = await c.leader();
+    const target = VOTERS.find((id) => id !== leader.id)!;
+    const page = fakePage();
+    page.setHidden(true);
+    const lifecycle = attachPageLifecycle(c.node(target), page);
+    expect(lifecycle.hidden()).toBe(true);
+    await leader.transferLeadership(target).catch(() => {}); // may resolve or time out: it moves on at once
+    await waitFor(() => VOTERS.some((id) => id !== target && c.node(id).status().role === 'leader'), 'leadership left the hidden tab');
+    lifecycle.detach();
+  });
+
+  it('hands over on pagehide and beforeunload', async () => {
+    cluster = testCluster(23);
+    const c = cluster;
+    await Promise.all(VOTERS.map((id) => c.start(id, { bootstrap: { voters: VOTERS } })));
+    for (const event of ['pagehide', 'beforeunload']) {
+      const leader = await c.leader();
+      const page = fakePage();
+      const lifecycle = attachPageLifecycle(leader, page);
+      page.window.dispatchEvent(new Event(event));
+      await waitFor(() => VOTERS.some((id) => id !== leader.id && c.node(id).status().role === 'leader'), `a new leader after ${event}`);
+      lifecycle.detach();
+    }
+  });
+
+  it('picks the most caught-up reachable voter, and nobody when there is none', () => {
+    const base: NodeStatus = { id: 'a', cluster: 't', role: 'leader', term: 2, leader: 'a', commit: 9, applied: 9, joint: false, stopped: false, members: [] };
+    const m = (id: string, role: 'voter' | 'learner', link: 'webrtc' | 'down' | 'self', match: number | null, rttMs: number | null = 5) => ({ id, role, link, match, rttMs });
+    expect(pickTransferTarget({ ...base, members: [m('a', 'voter', 'self', 9), m('b', 'voter', 'webrtc', 7), m('c', 'voter', 'webrtc', 9), m('d', 'learner', 'webrtc', 9)] })).toBe('c');
+    expect(pickTransferTarget({ ...base, members: [m('b', 'voter', 'webrtc', 9, 50), m('c', 'voter', 'webrtc', 9, 5)] })).toBe('c');
+    expect(pickTransferTarget({ ...base, members: [m('a', 'voter', 'self', 9), m('b', 'voter', 'down', 9), m('c', 'learner', 'webrtc', 9)] })).toBe(null);
+  });
+
+  it('rejects a missing document or window with LIFECYCLE_INPUT', async () => {
+    cluster = testCluster(24);
+    const node = await cluster.start('a', { bootstrap: true });
+    expect(() => attachPageLifecycle(node, { document: undefined as unknown as LifecycleDocument, window: new EventTarget() })).toThrow(LifecycleInputError);
+    // A lone voter has nobody to hand over to: nothing happens.
+    const page = fakePage();
+    const lifecycle = attachPageLifecycle(node, page);
+    await waitFor(() => node.status().role === 'leader', 'lone voter leads');
+    expect(await lifecycle.handOver()).toBe(null);
+  });
+});

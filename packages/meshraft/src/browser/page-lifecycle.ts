@@ -1,0 +1,145 @@
+/**
+ * @module page-lifecycle
+ * Ties a node in a tab to the page lifecycle (issue 6): a leader whose tab is being hidden or
+ * closed hands leadership to the best voter first, and a hidden tab neither campaigns nor stays
+ * leader. Browsers throttle hidden pages' timers (down to one wake-up a minute) and freeze
+ * them; a leader there would stall the cluster, a follower there would campaign on a stale clock.
+ */
+import type { NodeId } from '@meshraft/core';
+import type { MeshraftNode, NodeStatus } from '../node/index.js';
+import { LifecycleInputError } from './errors.js';
+import type { TickGate } from './tick-gate.js';
+
+type Listener = (event: unknown) => void;
+interface EventSource {
+  addEventListener(type: string, listener: Listener): void;
+  removeEventListener(type: string, listener: Listener): void;
+}
+/** The part of `document` used: visibility and its events (`visibilitychange`, `freeze`, `resume`). */
+export interface LifecycleDocument extends EventSource {
+  readonly visibilityState: string;
+}
+/** The part of `window` used: `pagehide`, `beforeunload`. */
+export type LifecycleWindow = EventSource;
+
+/** The node methods used (a MeshraftNode fits). */
+export type LifecycleNode = Pick<MeshraftNode, 'status' | 'transferLeadership' | 'on'>;
+
+export interface PageLifecycleOptions {
+  readonly document: LifecycleDocument;
+  readonly window: LifecycleWindow;
+  /**
+   * The tick gate whose `timers` the node was created with: held while the tab is hidden (so the
+   * node cannot campaign), bypassed while the node leads. Without it only the hand-over happens.
+   */
+  readonly gate?: TickGate;
+  /** Timeout of each hand-over attempt (default 2000 ms). */
+  readonly transferTimeoutMs?: number;
+  /** Called when a hand-over fails (no voter reachable, timeout...); default: ignored. */
+  readonly onError?: (err: unknown) => void;
+}
+
+export interface PageLifecycle {
+  /** Whether the page is hidden (or frozen) as far as the lifecycle knows. */
+  hidden(): boolean;
+  /** Hands leadership to the best voter if this node leads; resolves with the target (null: nothing done). */
+  handOver(): Promise<NodeId | null>;
+  /** Removes the listeners and releases the gate. */
+  detach(): void;
+}
+
+/**
+ * The voter to hand leadership to: a reachable voter other than this node, most caught up
+ * (`match`, known on the leader), then lowest RTT. Null when there is none.
+ */
+export function pickTransferTarget(status: NodeStatus): NodeId | null {
+  const candidates = status.members.filter(
+    (m) => m.role === 'voter' && m.id !== status.id && m.link !== 'down' && m.link !== 'connecting',
+  );
+  candidates.sort((x, y) => (y.match ?? -1) - (x.match ?? -1) || (x.rttMs ?? Infinity) - (y.rttMs ?? Infinity));
+  return candidates[0]?.id ?? null;
+}
+
+export function attachPageLifecycle(node: LifecycleNode, options: PageLifecycleOptions): PageLifecycle {
+  const { document: doc, window: win, gate } = options ?? ({} as PageLifecycleOptions);
+  if (typeof doc?.addEventListener !== 'function' || typeof win?.addEventListener !== 'function') {
+    throw new LifecycleInputError('attachPageLifecycle needs { document, window }');
+  }
+  const transferTimeoutMs = options.transferTimeoutMs ?? 2000;
+  const onError = options.onError ?? (() => {});
+  let hidden = doc.visibilityState === 'hidden';
+  let frozen = false;
+  let inFlight: Promise<NodeId | null> | null = null;
+
+  gate?.setBypass(() => node.status().role === 'leader');
+
+  function handOver(): Promise<NodeId | null> {
+    if (inFlight) return inFlight;
+    const status = node.status();
+    if (status.stopped || status.role !== 'leader') return Promise.resolve(null);
+    const target = pickTransferTarget(status);
+    if (target === null) return Promise.resolve(null);
+    inFlight = node
+      .transferLeadership(target, { timeoutMs: transferTimeoutMs })
+      .then(
+        () => target,
+        (err: unknown) => {
+          onError(err);
+          return null;
+        },
+      )
+      .finally(() => (inFlight = null));
+    return inFlight;
+  }
+
+  function update(): void {
+    const away = hidden || frozen;
+    if (away) {
+      gate?.hold();
+      void handOver();
+    } else {
+      gate?.release();
+    }
+  }
+
+  const onVisibility: Listener = () => {
+    hidden = doc.visibilityState === 'hidden';
+    update();
+  };
+  const onFreeze: Listener = () => {
+    frozen = true;
+    update();
+  };
+  const onResume: Listener = () => {
+    frozen = false;
+    update();
+  };
+  // The page is going away: hand over now; the TimeoutNow usually leaves before the page dies.
+  const onLeave: Listener = () => void handOver();
+
+  const subscriptions: Array<[EventSource, string, Listener]> = [
+    [doc, 'visibilitychange', onVisibility],
+    [doc, 'freeze', onFreeze],
+    [doc, 'resume', onResume],
+    [win, 'pagehide', onLeave],
+    [win, 'beforeunload', onLeave],
+  ];
+  for (const [target, type, listener] of subscriptions) target.addEventListener(type, listener);
+  // A hidden node can still become leader (it won an election, or got a transfer): hand over
+  // again; a failed attempt is retried on the next status change.
+  const offRole = node.on('status', (s) => {
+    if (s.role === 'leader' && (hidden || frozen)) void handOver();
+  });
+  update();
+
+  return {
+    hidden: () => hidden || frozen,
+    handOver,
+    detach() {
+      for (const [target, type, listener] of subscriptions) target.removeEventListener(type, listener);
+      offRole();
+      gate?.release();
+      gate?.setBypass(() => false);
+    },
+  };
+}

@@ -39,5 +39,6 @@ test('two tabs claim the same card at the same moment: exactly one wins, every r
       await expect.poll(async () => (await t.cards()).find((c) => c.id === card.id)?.claim?.by).toBe(winner);
     }
   }
+  console.log(`claims won: ${JSON.stringify(winners)}`);
   expect(winners[ida]! + winners[idb]!).toBe(ROUNDS);
 });

@@ -17,9 +17,9 @@ import { createSignalingServer } from '@meshraft/signaling-server';
 import { createWebRtcTransport, type WrtcLike } from '@meshraft/transport/webrtc';
 import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
 // The bench package depends on neither `meshraft` nor @meshraft/storage; reach their sources directly.
-import { createMemoryStorage } from '../../../storage/src/index.js';
-import { createCounterStateMachine } from '../../../meshraft/src/kv/index.js';
-import { createNode, type MeshraftNode } from '../../../meshraft/src/node/index.js';
+import { createMemoryStorage } from '@meshraft/storage';
+import { createCounterStateMachine } from 'meshraft/kv';
+import { createNode, type MeshraftNode } from 'meshraft';
 
 const RUNS = 3;
 const SEQ = 200;

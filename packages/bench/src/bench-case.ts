@@ -1,3 +1,5 @@
+import { networkInterfaces } from 'node:os';
+
 /** A benchmark case: yields results; the runner adds `bench` (the case's file name). */
 export interface BenchResult {
   readonly metric: string;
@@ -24,4 +26,29 @@ export function percentile(values: readonly number[], p: number): number {
   if (sorted.length === 0) throw new Error('percentile of nothing');
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[rank]!;
+}
+
+/** Runs `f` n times in sequence and returns each run's duration in milliseconds. */
+export async function timeEach(n: number, f: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await f();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+/**
+ * WebRTC gathers no ICE candidates without a non-loopback interface; fail early with the command
+ * that works (the repo's netns wrapper) instead of timing out inside a case.
+ */
+export function requireNetworkInterface(benchCase: string): void {
+  const usable = Object.values(networkInterfaces()).some((list) => list?.some((i) => !i.internal && i.family === 'IPv4'));
+  if (!usable) {
+    throw new Error(
+      `bench ${benchCase} needs a non-loopback network interface (WebRTC gathers no ICE candidates without one); ` +
+        `run it as: ../shared/netns-run pnpm bench ${benchCase}`,
+    );
+  }
 }

@@ -16,9 +16,9 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
+import { median, percentile, requireNetworkInterface, type BenchCase, type BenchResult } from '../bench-case.js';
 
 const FAILOVER_TRIALS = Number(process.env.BENCH_FAILOVER_TRIALS ?? 10);
 const THROUGHPUT_RUNS = 3;
@@ -30,16 +30,6 @@ const TICK_MS = 100;
 const repo = new URL('../../../../', import.meta.url);
 // Playwright is e2e's (test-only) dependency; the demo server is demo-app's code.
 const fromE2e = createRequire(new URL('e2e/package.json', repo));
-
-function requireNetns(): void {
-  const usable = Object.values(networkInterfaces()).some((list) => list?.some((i) => !i.internal && i.family === 'IPv4'));
-  if (!usable) {
-    throw new Error(
-      'bench browser-cluster needs a non-loopback network interface (WebRTC gathers no ICE candidates without one); ' +
-        'run it as: /work/shared/netns-run pnpm bench browser-cluster',
-    );
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -178,7 +168,7 @@ function load(tab: Tab, outstanding: number, ms: number): Promise<{ commits: num
 
 const browserCluster: BenchCase = {
   async *run() {
-    requireNetns();
+    requireNetworkInterface('browser-cluster');
     const { ensureBuilt, distDir } = (await import(new URL('demo-app/src/server/build-app.ts', repo).href)) as DemoBuild;
     const { startDemoServer } = (await import(new URL('demo-app/src/server/demo-server.ts', repo).href)) as DemoServerModule;
     const { chromiumArgs, chromiumExecutable } = (await import(new URL('e2e/support/chromium.ts', repo).href)) as {

@@ -12,10 +12,9 @@
  * Each figure is the median of RUNS runs. All three nodes share one event loop.
  */
 import { createRequire } from 'node:module';
-import { networkInterfaces } from 'node:os';
 import { createSignalingServer } from '@meshraft/signaling-server';
 import { createWebRtcTransport, type WrtcLike } from '@meshraft/transport/webrtc';
-import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
+import { median, percentile, requireNetworkInterface, timeEach, type BenchCase, type BenchResult } from '../bench-case.js';
 // The bench package depends on neither `meshraft` nor @meshraft/storage; reach their sources directly.
 import { createMemoryStorage } from '@meshraft/storage';
 import { createCounterStateMachine } from 'meshraft/kv';
@@ -37,21 +36,9 @@ async function waitFor(cond: () => boolean, what: string, timeoutMs = 60_000): P
   }
 }
 
-async function timeEach(n: number, f: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await f();
-    out.push(performance.now() - t);
-  }
-  return out;
-}
-
 const bench: BenchCase = {
   async *run(): AsyncIterable<BenchResult> {
-    if (!Object.values(networkInterfaces()).some((l) => l?.some((i) => !i.internal && i.family === 'IPv4'))) {
-      throw new Error('bench runtime-webrtc needs a non-loopback interface: /work/shared/netns-run pnpm bench runtime-webrtc');
-    }
+    requireNetworkInterface('runtime-webrtc');
     const m: Record<string, number[]> = {};
     const add = (k: string, v: number): void => void (m[k] ??= []).push(v);
     for (let run = 0; run < RUNS; run++) {

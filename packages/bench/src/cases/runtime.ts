@@ -11,7 +11,7 @@
 import { seededRandom } from '@meshraft/core';
 
 import { createMemoryNetwork } from '@meshraft/transport';
-import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
+import { median, percentile, timeEach, type BenchCase, type BenchResult } from '../bench-case.js';
 // The bench package depends on neither `meshraft` nor @meshraft/storage; reach their sources directly.
 import { createMemoryStorage } from '@meshraft/storage';
 import { createCounterStateMachine } from 'meshraft/kv';
@@ -60,16 +60,6 @@ async function leaderOf(nodes: Node[]): Promise<Node> {
     if (l && nodes.every((n) => n.status().stopped || n.status().leader === l.id)) return l;
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-async function timeEach(n: number, f: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await f();
-    out.push(performance.now() - t);
-  }
-  return out;
 }
 
 const bench: BenchCase = {

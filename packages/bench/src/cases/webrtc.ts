@@ -17,13 +17,13 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSignalingServer, type SignalingServer } from '@meshraft/signaling-server';
 import type { Transport } from '@meshraft/transport';
 import { createWebRtcTransport, type WrtcLike } from '@meshraft/transport/webrtc';
-import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
+import { median, percentile, requireNetworkInterface, type BenchCase, type BenchResult } from '../bench-case.js';
 
 const RUNS = 3;
 const RTT_SAMPLES = 500;
@@ -38,16 +38,6 @@ const repo = new URL('../../../../', import.meta.url);
 // and Vite with e2e.
 const fromTransport = createRequire(new URL('packages/transport/package.json', repo));
 const fromE2e = createRequire(new URL('e2e/package.json', repo));
-
-function requireNetns(): void {
-  const usable = Object.values(networkInterfaces()).some((list) => list?.some((i) => !i.internal && i.family === 'IPv4'));
-  if (!usable) {
-    throw new Error(
-      'bench webrtc needs a non-loopback network interface (WebRTC gathers no ICE candidates without one); ' +
-        'run it as: /work/shared/netns-run pnpm bench webrtc',
-    );
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -253,7 +243,7 @@ async function browserPairs(server: SignalingServer): Promise<{ make: (room: str
 
 const webrtc: BenchCase = {
   async *run() {
-    requireNetns();
+    requireNetworkInterface('webrtc');
     const server = await createSignalingServer({ host: '127.0.0.1', port: 0, limits: { messagesPerSecond: 1_000_000 } });
     try {
       yield* await measure((room) => nodePair(server, room), 'node-node');

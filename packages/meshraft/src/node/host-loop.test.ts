@@ -225,15 +225,18 @@ describe('host loop', () => {
     await timers.advance(100); // seq 1 answered; seq 2 timed out unanswered
     await p1;
     expect(await p2).toBeInstanceOf(NoQuorumError);
-    void node.propose(cmd);
+    const p3 = node.propose(cmd).catch((e: unknown) => e);
     await flush();
     expect(acked()).toBe(1); // seq 2 may still be retried: its result must be kept
     core.readies.push(ready({ committedEntries: [entry(2, core.proposals[1]!)] }));
     await timers.advance(100); // seq 2's entry applied after all
-    void node.propose(cmd);
+    const p4 = node.propose(cmd).catch((e: unknown) => e);
     await flush();
     expect(acked()).toBe(2); // seq 3 is still in flight
     await node.stop();
+    // Never answered: stopping rejects them with a typed error instead of leaving them hanging.
+    expect(await p3).toBeInstanceOf(NodeStoppedError);
+    expect(await p4).toBeInstanceOf(NodeStoppedError);
   });
 
   it("sends a leader's appends before its own save, but never ahead of a new term or vote", async () => {

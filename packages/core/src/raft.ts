@@ -36,6 +36,11 @@ export class Raft {
   lead: NodeId | null = null;
   behavior: RoleBehavior;
   isLearner = false;
+  /**
+   * False: this node never starts an election by itself (timeout or TimeoutNow) but keeps its
+   * election clock and votes (RawNode.setCampaign; a hidden browser tab).
+   */
+  campaignEnabled = true;
 
   msgs: Message[] = [];
   readStates: ReadState[] = [];

@@ -105,6 +105,20 @@ export class RawNode {
   }
 
   /**
+   * Turns self-started elections on or off (default on). While off, the node stays a voter: its
+   * election clock runs (the CheckQuorum lease expires, votes are granted, entries acknowledged),
+   * but an election timeout never starts a (pre-)campaign and a TimeoutNow is ignored. Turning it
+   * off abandons a (pre-)campaign in progress (the node becomes a follower in its current term);
+   * a leader is unaffected. campaign() still works: it is an explicit request.
+   */
+  setCampaign(enabled: boolean): void {
+    if (typeof enabled !== 'boolean') throw new InvalidArgumentError('setCampaign expects a boolean');
+    const r = this.raft;
+    r.campaignEnabled = enabled;
+    if (!enabled && (r.role === Role.PreCandidate || r.role === Role.Candidate)) r.becomeFollower(r.term, null);
+  }
+
+  /**
    * Feeds a message from the network. Malformed input throws InvalidArgumentError; messages
    * that cannot be served (stale, from removed nodes, proposals without a leader) are dropped.
    */

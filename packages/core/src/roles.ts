@@ -34,7 +34,8 @@ const NO_LEADER = 'no leader is known';
 /** Followers, candidates: count down to an election. */
 function tickElection(r: Raft): void {
   r.electionElapsed++;
-  if (r.promotable() && r.pastElectionTimeout()) {
+  // With campaigning off the clock still runs: the CheckQuorum lease expires and votes are granted.
+  if (r.campaignEnabled && r.promotable() && r.pastElectionTimeout()) {
     r.electionElapsed = 0;
     r.hup(false);
   }
@@ -72,8 +73,9 @@ const follower: RoleBehavior = {
         r.send({ ...m, to: r.lead });
         return;
       case 'timeoutNow':
-        // Leadership transfer: campaign at once, bypassing PreVote and leases.
-        r.hup(true);
+        // Leadership transfer: campaign at once, bypassing PreVote and leases. A node that may not
+        // campaign ignores it; the leader's transfer then times out as usual.
+        if (r.campaignEnabled) r.hup(true);
         return;
       case 'readIndex':
         if (r.lead === null) throw new ReadIndexDroppedError(NO_LEADER);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { testCluster, waitFor, type TestCluster } from '../node/__tests__/cluster.js';
-import type { NodeStatus } from '../node/index.js';
+import { FAST_TIMING, testCluster, waitFor, type TestCluster } from '../node/__tests__/cluster.js';
+import { systemTimers, type NodeStatus, type Timers } from '../node/index.js';
 import { LifecycleInputError } from './errors.js';
 import { attachPageLifecycle, pickTransferTarget, type LifecycleDocument } from './page-lifecycle.js';
 import { createTickGate } from './tick-gate.js';
@@ -21,6 +21,22 @@ function fakePage(): { document: LifecycleDocument & EventTarget; window: EventT
 }
 
 const VOTERS = ['a', 'b', 'c'];
+
+/** Platform timers that count the node's Raft ticks (its tickMs interval firings). */
+function countingTimers(): { timers: Timers; ticks(): number } {
+  let ticks = 0;
+  return {
+    timers: {
+      ...systemTimers,
+      setInterval: (fn, ms) =>
+        systemTimers.setInterval(() => {
+          if (ms === FAST_TIMING.tickMs) ticks++;
+          fn();
+        }, ms),
+    },
+    ticks: () => ticks,
+  };
+}
 
 describe('attachPageLifecycle', () => {
   let cluster: TestCluster | undefined;
@@ -53,17 +69,64 @@ describe('attachPageLifecycle', () => {
     expect(await first.propose({ type: 'add', delta: 1 })).toMatchObject({ value: 3 });
   });
 
-  it('a hidden tab that is made leader (e.g. by a transfer) hands over again', async () => {
+  it('hidden followers never campaign without a leader, still vote, and the tab elects once visible', async () => {
+    cluster = testCluster(25);
+    const c = cluster;
+    const counters = new Map(VOTERS.map((id) => [id, countingTimers()]));
+    const gates = new Map(VOTERS.map((id) => [id, createTickGate({ base: counters.get(id)!.timers })]));
+    await Promise.all(VOTERS.map((id) => c.start(id, { bootstrap: { voters: VOTERS }, timers: gates.get(id)!.timers })));
+    const leader = await c.leader();
+    await leader.propose({ type: 'add', delta: 1 });
+    const [b, d] = VOTERS.filter((id) => id !== leader.id);
+    const pages = new Map([b!, d!].map((id) => [id, fakePage()]));
+    for (const id of [b!, d!]) {
+      attachPageLifecycle(c.node(id), { ...pages.get(id)!, gate: gates.get(id)! });
+      pages.get(id)!.setHidden(true);
+      expect(c.node(id).status().campaign).toBe(false);
+    }
+    const roles: string[] = [];
+    for (const id of [b!, d!]) c.node(id).on('role', (r) => roles.push(`${id}:${r}`));
+    const term = c.node(b!).status().term;
+
+    // The leader dies. Both remaining voters are hidden: for five maximum election timeouts of
+    // their own ticks, neither even pre-campaigns.
+    await leader.stop();
+    const from = counters.get(b!)!.ticks();
+    await waitFor(() => counters.get(b!)!.ticks() - from >= 5 * 2 * FAST_TIMING.electionTicks, 'five election timeouts of ticks');
+    expect(roles).toEqual([]);
+    expect(c.node(b!).status()).toMatchObject({ role: 'follower', term });
+    expect(c.node(d!).status()).toMatchObject({ role: 'follower', term });
+
+    // b's tab becomes visible: it campaigns, the still-hidden d votes for it, and the two commit.
+    pages.get(b!)!.setHidden(false);
+    expect(c.node(b!).status().campaign).toBe(true);
+    await waitFor(() => c.node(b!).status().role === 'leader' && c.node(d!).status().leader === b, 'the visible tab leads');
+    expect(roles.filter((r) => r.startsWith(`${d}:`))).toEqual([]);
+    expect(await c.node(d!).propose({ type: 'add', delta: 1 })).toMatchObject({ value: 2 });
+  });
+
+  it('a hidden tab refuses a transfer; without a campaign switch one made leader hands over again', async () => {
     cluster = testCluster(22);
     const c = cluster;
     await Promise.all(VOTERS.map((id) => c.start(id, { bootstrap: { voters: VOTERS } })));
     const leader = await c.leader();
     const target = VOTERS.find((id) => id !== leader.id)!;
+    const node = c.node(target);
     const page = fakePage();
     page.setHidden(true);
-    const lifecycle = attachPageLifecycle(c.node(target), page);
+    let lifecycle = attachPageLifecycle(node, page);
     expect(lifecycle.hidden()).toBe(true);
+    const term = leader.status().term;
+    await expect(leader.transferLeadership(target, { timeoutMs: 300 })).rejects.toMatchObject({ code: 'NO_QUORUM' });
+    expect(leader.status()).toMatchObject({ role: 'leader', term });
+    lifecycle.detach();
+    expect(node.status().campaign).toBe(true);
+
+    // A node that cannot switch campaigning off (here: setCampaign hidden) takes the transfer...
+    const bare = { status: () => node.status(), transferLeadership: node.transferLeadership.bind(node), on: node.on.bind(node) };
+    lifecycle = attachPageLifecycle(bare, page);
     await leader.transferLeadership(target).catch(() => {}); // may resolve or time out: it moves on at once
+    // ...and hands leadership over again.
     await waitFor(() => VOTERS.some((id) => id !== target && c.node(id).status().role === 'leader'), 'leadership left the hidden tab');
     lifecycle.detach();
   });
@@ -83,7 +146,7 @@ describe('attachPageLifecycle', () => {
   });
 
   it('picks the most caught-up reachable voter, and nobody when there is none', () => {
-    const base: NodeStatus = { id: 'a', cluster: 't', role: 'leader', term: 2, leader: 'a', commit: 9, applied: 9, joint: false, stopped: false, members: [] };
+    const base: NodeStatus = { id: 'a', cluster: 't', role: 'leader', term: 2, leader: 'a', commit: 9, applied: 9, joint: false, stopped: false, campaign: true, lastLeaderContactMs: null, members: [] };
     const m = (id: string, role: 'voter' | 'learner', link: 'webrtc' | 'down' | 'self', match: number | null, rttMs: number | null = 5) => ({ id, role, link, match, rttMs });
     expect(pickTransferTarget({ ...base, members: [m('a', 'voter', 'self', 9), m('b', 'voter', 'webrtc', 7), m('c', 'voter', 'webrtc', 9), m('d', 'learner', 'webrtc', 9)] })).toBe('c');
     expect(pickTransferTarget({ ...base, members: [m('b', 'voter', 'webrtc', 9, 50), m('c', 'voter', 'webrtc', 9, 5)] })).toBe('c');

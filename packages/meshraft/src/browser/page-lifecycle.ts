@@ -1,8 +1,8 @@
 /**
  * @module page-lifecycle
  * Ties a node in a tab to the page lifecycle (issue 6): a leader whose tab is being hidden or
- * closed hands leadership to the best voter first, and a hidden tab neither campaigns nor stays
- * leader. Browsers throttle hidden pages' timers (down to one wake-up a minute) and freeze
+ * closed hands leadership to the best voter first, and a hidden tab neither campaigns (its node's
+ * campaign switch is off; it still votes) nor stays leader. Browsers throttle hidden pages' timers (down to one wake-up a minute) and freeze
  * them; a leader there would stall the cluster, a follower there would campaign on a stale clock.
  */
 import type { NodeId } from '@meshraft/core';
@@ -22,15 +22,21 @@ export interface LifecycleDocument extends EventSource {
 /** The part of `window` used: `pagehide`, `beforeunload`. */
 export type LifecycleWindow = EventSource;
 
-/** The node methods used (a MeshraftNode fits). */
-export type LifecycleNode = Pick<MeshraftNode, 'status' | 'transferLeadership' | 'on'>;
+/**
+ * The node methods used (a MeshraftNode fits). Without `setCampaign` a hidden node can still
+ * campaign; the tick gate's `hold` then only slows it down.
+ */
+export type LifecycleNode = Pick<MeshraftNode, 'status' | 'transferLeadership' | 'on'> & Partial<Pick<MeshraftNode, 'setCampaign'>>;
 
 export interface PageLifecycleOptions {
   readonly document: LifecycleDocument;
   readonly window: LifecycleWindow;
   /**
-   * The tick gate whose `timers` the node was created with: held while the tab is hidden (so the
-   * node cannot campaign), bypassed while the node leads. Without it only the hand-over happens.
+   * The tick gate whose `timers` the node was created with. Its gap quarantine keeps a visible
+   * tab that was frozen from ticking on a stale clock until the leader's first heartbeat; it is
+   * bypassed while the node leads and while the tab is hidden (the campaign switch is off, and
+   * the election clock must run so the CheckQuorum lease expires and the node votes). Held
+   * (slowed) while hidden only for a node without `setCampaign`.
    */
   readonly gate?: TickGate;
   /** Timeout of each hand-over attempt (default 2000 ms). */
@@ -70,8 +76,23 @@ export function attachPageLifecycle(node: LifecycleNode, options: PageLifecycleO
   let hidden = doc.visibilityState === 'hidden';
   let frozen = false;
   let inFlight: Promise<NodeId | null> | null = null;
+  let canSwitch = typeof node.setCampaign === 'function';
 
-  gate?.setBypass(() => node.status().role === 'leader');
+  gate?.setBypass(() => (canSwitch && (hidden || frozen)) || node.status().role === 'leader');
+  gate?.setLeaderContact(() => node.status().lastLeaderContactMs);
+
+  /** Flips the node's campaign switch; false if the node cannot (the gate's hold stands in). */
+  function setCampaign(enabled: boolean): boolean {
+    if (!canSwitch) return false;
+    try {
+      node.setCampaign?.(enabled);
+      return true;
+    } catch (err) {
+      canSwitch = false;
+      onError(err);
+      return false;
+    }
+  }
 
   function handOver(): Promise<NodeId | null> {
     if (inFlight) return inFlight;
@@ -95,9 +116,10 @@ export function attachPageLifecycle(node: LifecycleNode, options: PageLifecycleO
   function update(): void {
     const away = hidden || frozen;
     if (away) {
-      gate?.hold();
+      if (!setCampaign(false)) gate?.hold();
       void handOver();
     } else {
+      setCampaign(true);
       gate?.release();
     }
   }
@@ -138,8 +160,10 @@ export function attachPageLifecycle(node: LifecycleNode, options: PageLifecycleO
     detach() {
       for (const [target, type, listener] of subscriptions) target.removeEventListener(type, listener);
       offRole();
+      setCampaign(true);
       gate?.release();
       gate?.setBypass(() => false);
+      gate?.setLeaderContact(() => null);
     },
   };
 }

@@ -72,6 +72,25 @@ describe('tick gate', () => {
     expect(gate.withholding()).toBe(false);
   });
 
+  it("ends a gap's quarantine at the first leader contact after the gap", () => {
+    const clock = manualClock();
+    const gate = createTickGate({ base: clock.base, gapMs: 1000, quarantineMs: 2000 });
+    let heard: number | null = 50; // before the gap: does not count
+    gate.setLeaderContact(() => heard);
+    let ticks = 0;
+    gate.timers.setInterval(() => ticks++, 100);
+    clock.setNow(60_000);
+    clock.fire();
+    clock.setNow(60_100);
+    clock.fire();
+    expect(ticks).toBe(0);
+    heard = 60_150; // the leader's heartbeat arrives
+    clock.setNow(60_200);
+    clock.fire();
+    expect(ticks).toBe(1);
+    expect(gate.withholding()).toBe(false);
+  });
+
   it('rejects bad durations with LIFECYCLE_INPUT', () => {
     expect(() => createTickGate({ gapMs: -1 })).toThrow(LifecycleInputError);
     expect(() => createTickGate({ quarantineMs: Number.NaN })).toThrow(LifecycleInputError);

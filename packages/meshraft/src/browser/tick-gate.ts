@@ -2,12 +2,13 @@
  * @module tick-gate
  * Timers for createNode that can slow down or withhold the node's interval callbacks (its Raft
  * ticks and retry sweeps).
- * - Held (hidden tab): only every `heldEvery`-th callback runs, so the node's election timeout is
- *   that many times longer than its visible peers' and they campaign first. Not withheld
- *   entirely: the core counts its CheckQuorum lease in ticks, and a follower without ticks would
- *   refuse every vote forever (a 3-voter cluster with one hidden tab could not replace a dead leader).
  * - After a timer gap (frozen, or throttled to one wake-up a minute): withheld for `quarantineMs`,
- *   so the leader's heartbeat resets the stale election clock before it can fire.
+ *   or until the node hears from the leader (setLeaderContact), so the leader's heartbeat resets
+ *   the stale election clock before it can fire.
+ * - Held: only every `heldEvery`-th callback runs, so the node's election timeout is that many
+ *   times longer than its peers'. Only for a hidden tab whose node has no campaign switch
+ *   (attachPageLifecycle turns a MeshraftNode's off instead). Not withheld entirely: the core
+ *   counts its CheckQuorum lease in ticks, and a follower without ticks would refuse every vote.
  */
 import { systemTimers, type Timers } from '../node/index.js';
 import { LifecycleInputError } from './errors.js';
@@ -31,6 +32,11 @@ export interface TickGate {
   release(): void;
   /** Callbacks still run while this returns true (a leader must keep sending heartbeats). */
   setBypass(bypass: () => boolean): void;
+  /**
+   * When the node last heard from its leader (`status().lastLeaderContactMs`, same clock as
+   * `base`): a contact at or after a gap ends that gap's quarantine early. Default: never.
+   */
+  setLeaderContact(contact: () => number | null): void;
   /** Whether callbacks are slowed or withheld right now (held, or quarantined after a gap). */
   withholding(): boolean;
   /** Timer gaps seen so far. */
@@ -48,9 +54,17 @@ export function createTickGate(options: TickGateOptions = {}): TickGate {
   if (!Number.isInteger(heldEvery) || heldEvery < 1) throw new LifecycleInputError(`heldEvery must be an integer ≥ 1, got ${heldEvery}`);
   let held = false;
   let quarantineUntil = -Infinity;
+  let gapAt = -Infinity;
   let gapCount = 0;
   let bypass: () => boolean = () => false;
-  const quarantined = (): boolean => base.now() < quarantineUntil;
+  let leaderContact: () => number | null = () => null;
+  const quarantined = (): boolean => {
+    if (base.now() >= quarantineUntil) return false;
+    const heard = leaderContact();
+    if (heard === null || heard < gapAt) return true;
+    quarantineUntil = -Infinity; // the leader's heartbeat has reset the election clock
+    return false;
+  };
 
   const timers: Timers = {
     now: () => base.now(),
@@ -65,6 +79,7 @@ export function createTickGate(options: TickGateOptions = {}): TickGate {
         last = now;
         if (gap > Math.max(gapMs, 2 * ms)) {
           gapCount++;
+          gapAt = now;
           quarantineUntil = Math.max(quarantineUntil, now + quarantineMs);
         }
         if (!bypass()) {
@@ -82,6 +97,7 @@ export function createTickGate(options: TickGateOptions = {}): TickGate {
     hold: () => void (held = true),
     release: () => void (held = false),
     setBypass: (fn) => void (bypass = fn),
+    setLeaderContact: (fn) => void (leaderContact = fn),
     withholding: () => held || quarantined(),
     gaps: () => gapCount,
   };

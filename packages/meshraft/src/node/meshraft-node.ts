@@ -67,6 +67,13 @@ export interface NodeStatus {
   /** A joint configuration change is in progress (both the old and new voter sets must agree). */
   readonly joint: boolean;
   readonly stopped: boolean;
+  /** Whether this node may start elections (see setCampaign). */
+  readonly campaign: boolean;
+  /**
+   * `timers.now()` when this node last received an append, heartbeat or snapshot chunk from the
+   * leader of its current term; null if never. Lets a resumed tab see the first heartbeat.
+   */
+  readonly lastLeaderContactMs: number | null;
 }
 
 export interface NodeEvents {
@@ -219,6 +226,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private role: RaftRole = 'follower';
   private leader: NodeId | null = null;
   private leaderSince = 0;
+  private campaign = true;
+  private lastLeaderContact: number | null = null;
   private readonly lastHeard = new Map<NodeId, number>();
   /** When each peer last answered this node's appends/heartbeats, and in which term. */
   private readonly lastAck = new Map<NodeId, { at: number; term: number }>();
@@ -325,6 +334,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       members: this.members(),
       joint: this.confState.votersOutgoing.length > 0,
       stopped: this.stopped,
+      campaign: this.campaign,
+      lastLeaderContactMs: this.lastLeaderContact,
     };
   }
 
@@ -631,6 +642,23 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.kick();
   }
 
+  /**
+   * Turns this node's own elections off (false) or back on (true, the default). While off it
+   * stays a voter: its election clock runs, it votes and acknowledges entries, but it never
+   * starts a (pre-)election and ignores a leadership transfer to it (that transfer times out).
+   * A leader keeps leading: hand leadership over separately (attachPageLifecycle does both for
+   * a hidden tab). Not persisted: a restarted node campaigns. No-op once stopped.
+   */
+  setCampaign(enabled: boolean): void {
+    if (typeof enabled !== 'boolean') throw new InvalidOptionError('setCampaign', 'expects a boolean');
+    if (this.stopped || enabled === this.campaign) return;
+    if (!this.core.setCampaign) throw new InvalidOptionError('setCampaign', 'the injected core does not support it');
+    this.core.setCampaign(enabled);
+    this.campaign = enabled;
+    this.emitStatus();
+    this.kick();
+  }
+
   /** Hands leadership to voter `id`; resolves once this node sees `id` as leader. */
   transferLeadership(id: NodeId, options: OpOptions = {}): Promise<void> {
     if (this.stopped) return Promise.reject(new NodeStoppedError());
@@ -776,10 +804,17 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       } catch (err) {
         this.log.debug('core rejected a message', { from, err });
       }
+      if (isLeaderBroadcast(p.msg)) this.noteLeaderContact(from, p.msg.term);
       this.kick();
     } else {
       this.onJoin(p.node);
     }
+  }
+
+  /** A broadcast counts as leader contact only if the core took its sender as its leader. */
+  private noteLeaderContact(from: NodeId, term: number): void {
+    const s = this.core.status();
+    if (s.lead === from && s.term === term) this.lastLeaderContact = this.timers.now();
   }
 
   private sendPayload(to: NodeId, payload: RuntimePayload): boolean {
@@ -1090,7 +1125,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (this.stopped || !this.events.has('status')) return;
     // Cheap change check first: the full status (members, links) is built only to be emitted.
     const c = (this.finalStatus = this.core.status());
-    const key = `${c.role}|${c.term}|${c.lead}|${c.commit}|${this.applied}`;
+    const key = `${c.role}|${c.term}|${c.lead}|${c.commit}|${this.applied}|${this.campaign}`;
     if (key === this.lastStatusKey) return;
     this.lastStatusKey = key;
     this.events.emit('status', this.status());

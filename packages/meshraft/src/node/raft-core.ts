@@ -24,6 +24,8 @@ export interface RaftCore {
   status(): Status;
   /** Optional: start an election now instead of after the election timeout. */
   campaign?(): void;
+  /** Optional: keep (true) or stop (false) starting elections; without it setCampaign is refused. */
+  setCampaign?(enabled: boolean): void;
   /** Optional: the transport could not deliver to `id`; the leader stops pipelining and probes. */
   reportUnreachable?(id: NodeId): void;
 }

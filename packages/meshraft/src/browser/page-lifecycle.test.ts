@@ -146,7 +146,7 @@ describe('attachPageLifecycle', () => {
   });
 
   it('picks the most caught-up reachable voter, and nobody when there is none', () => {
-    const base: NodeStatus = { id: 'a', cluster: 't', role: 'leader', term: 2, leader: 'a', commit: 9, applied: 9, joint: false, stopped: false, campaign: true, lastLeaderContactMs: null, members: [] };
+    const base: NodeStatus = { id: 'a', cluster: 't', role: 'leader', term: 2, leader: 'a', commit: 9, applied: 9, joint: false, stopped: false, members: [] };
     const m = (id: string, role: 'voter' | 'learner', link: 'webrtc' | 'down' | 'self', match: number | null, rttMs: number | null = 5) => ({ id, role, link, match, rttMs });
     expect(pickTransferTarget({ ...base, members: [m('a', 'voter', 'self', 9), m('b', 'voter', 'webrtc', 7), m('c', 'voter', 'webrtc', 9), m('d', 'learner', 'webrtc', 9)] })).toBe('c');
     expect(pickTransferTarget({ ...base, members: [m('b', 'voter', 'webrtc', 9, 50), m('c', 'voter', 'webrtc', 9, 5)] })).toBe('c');

@@ -79,7 +79,7 @@ export function attachPageLifecycle(node: LifecycleNode, options: PageLifecycleO
   let canSwitch = typeof node.setCampaign === 'function';
 
   gate?.setBypass(() => (canSwitch && (hidden || frozen)) || node.status().role === 'leader');
-  gate?.setLeaderContact(() => node.status().lastLeaderContactMs);
+  gate?.setLeaderContact(() => node.status().lastLeaderContactMs ?? null);
 
   /** Flips the node's campaign switch; false if the node cannot (the gate's hold stands in). */
   function setCampaign(enabled: boolean): boolean {

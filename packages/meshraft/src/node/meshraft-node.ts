@@ -67,13 +67,17 @@ export interface NodeStatus {
   /** A joint configuration change is in progress (both the old and new voter sets must agree). */
   readonly joint: boolean;
   readonly stopped: boolean;
-  /** Whether this node may start elections (see setCampaign). */
-  readonly campaign: boolean;
+  /**
+   * Whether this node may start elections (see setCampaign). This and lastLeaderContactMs are
+   * always set by MeshraftNode; optional so statuses built elsewhere (fixtures, older peers of
+   * the worker RPC) stay valid.
+   */
+  readonly campaign?: boolean;
   /**
    * `timers.now()` when this node last received an append, heartbeat or snapshot chunk from the
    * leader of its current term; null if never. Lets a resumed tab see the first heartbeat.
    */
-  readonly lastLeaderContactMs: number | null;
+  readonly lastLeaderContactMs?: number | null;
 }
 
 export interface NodeEvents {

@@ -19,7 +19,7 @@ describe('MeshraftNode.setCampaign and lastLeaderContactMs', () => {
     const [b, other] = VOTERS.filter((id) => id !== leader.id).map((id) => c.node(id));
     expect(b!.status()).toMatchObject({ campaign: true });
     const seen: boolean[] = [];
-    b!.on('status', (s) => seen.push(s.campaign));
+    b!.on('status', (s) => seen.push(s.campaign === true));
     b!.setCampaign(false);
     expect(b!.status().campaign).toBe(false);
     expect(seen).toContain(false);

@@ -31,7 +31,7 @@ import {
   type MeshraftDb,
   type StoreName,
 } from './schema.js';
-import { checkCompact, planSave, type WritePlan } from './write-plan.js';
+import { checkCompact, planUpdate, type UpdatePlan } from '../update-plan.js';
 
 export type IndexedDbDurability = 'strict' | 'relaxed';
 
@@ -107,7 +107,7 @@ export class IndexedDbStorage extends ViewStorage {
 
   save(update: StorageUpdate): Promise<void> {
     return this.enqueue(async () => {
-      const plan = planSave(this.log, update);
+      const plan = planUpdate(this.log, update);
       await this.write(ALL_STORES, (store) => this.writePlan(store, plan));
       this.applyUpdate(update);
       this.chunks.saved(update.snapshot !== undefined, plan.truncateFrom, plan.entries[0]?.index);
@@ -191,7 +191,7 @@ export class IndexedDbStorage extends ViewStorage {
     }
   }
 
-  private writePlan(store: (name: StoreName) => IDBObjectStore, plan: WritePlan): void {
+  private writePlan(store: (name: StoreName) => IDBObjectStore, plan: UpdatePlan): void {
     const { snapshot, hardState, confState } = plan.update;
     const entries = store('entries');
     const state = store('state');

@@ -11,28 +11,17 @@ import type { ApplyOutcome } from './kv-state-machine.js';
 import type { KvOutput } from './linearizability/kv-model.js';
 import { Network, type NetworkOptions } from './network.js';
 import { Xoshiro128 } from './random.js';
-import { SimNode, type CrashPoint, type SimBug } from './sim-node.js';
+import { SimNode, type CrashPoint, type SimNodeConfig } from './sim-node.js';
 
-export interface ClusterOptions {
+/** Settings every node of the cluster shares; documented once, on SimNodeConfig. */
+export type NodeSettings = Omit<SimNodeConfig, 'id' | 'voters'>;
+
+export interface ClusterOptions extends NodeSettings {
   /** Every node, founding voters first. */
   readonly ids: readonly string[];
   /** The founding voters (default: all ids); the rest are spares that can join later. */
   readonly voters?: readonly string[];
-  readonly electionTick: number;
-  readonly heartbeatTick: number;
-  readonly sessionTtl: number;
-  readonly snapshotEvery: number;
-  readonly snapshotChunkSize: number;
   readonly network: NetworkOptions;
-  readonly bug?: SimBug | undefined;
-  /** Leaders send app/heartbeat/snapshot before persisting (allowed by the core's Ready rules). */
-  readonly leaderSendsFirst?: boolean | undefined;
-  /** RaftConfig flow control (core defaults when undefined). */
-  readonly maxSizePerMsg?: number | undefined;
-  readonly maxInflightMsgs?: number | undefined;
-  /** PreVote and CheckQuorum (default on). */
-  readonly preVote?: boolean | undefined;
-  readonly checkQuorum?: boolean | undefined;
   /** Randomness for node seeds, Ready order and the network. */
   readonly rng: Xoshiro128;
   readonly trace?: ((line: string) => void) | undefined;
@@ -130,27 +119,14 @@ export class Cluster {
       },
       onConfChange: (node: string, conf: ConfState, index: number) => this.onConfChange(node, conf, index),
     };
-    for (const id of o.voters ?? o.ids) this.everMember.add(id);
-    this.nodes = o.ids.map(
+    const { ids, voters = ids, network: _network, rng: _rng, trace: _trace, traceMessages: _traceMessages, ...settings } = o;
+    for (const id of voters) this.everMember.add(id);
+    this.nodes = ids.map(
       (id) =>
         new SimNode(
-          {
-            id,
-            // Spares too: the disk holds the configuration as of its snapshot, and for an empty
-            // log that is the founding one, which the log's conf changes build on.
-            voters: o.voters ?? o.ids,
-            electionTick: o.electionTick,
-            heartbeatTick: o.heartbeatTick,
-            sessionTtl: o.sessionTtl,
-            snapshotEvery: o.snapshotEvery,
-            snapshotChunkSize: o.snapshotChunkSize,
-            bug: o.bug,
-            leaderSendsFirst: o.leaderSendsFirst,
-            maxSizePerMsg: o.maxSizePerMsg,
-            maxInflightMsgs: o.maxInflightMsgs,
-            preVote: o.preVote,
-            checkQuorum: o.checkQuorum,
-          },
+          // Spares get the founding voters too: the disk holds the configuration as of its
+          // snapshot, and for an empty log that is the founding one, which conf changes build on.
+          { ...settings, id, voters },
           this.checker,
           events,
         ),

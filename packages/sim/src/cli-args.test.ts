@@ -12,16 +12,21 @@ describe('parseArgs', () => {
       ticks: 100,
       verbose: true,
     });
+    expect(parseArgs(['--host', 'pipelined', '--write-ticks=6', '--bug', 'ack-before-durable'])).toMatchObject({ host: 'pipelined', maxWriteTicks: 6, bug: 'ack-before-durable' });
   });
 
   it('builds the replay command for a failing seed', () => {
     expect(replayCommand(7)).toBe('pnpm sim --seed 7 --verbose');
     expect(replayCommand(7, { nodes: 5, bug: 'stale-reads', retryHeavy: true })).toBe('pnpm sim --seed 7 --nodes 5 --bug stale-reads --retry-heavy --verbose');
+    expect(replayCommand(7, { host: 'pipelined', maxWriteTicks: 6, bug: 'ack-before-durable' })).toBe('pnpm sim --seed 7 --host pipelined --write-ticks 6 --bug ack-before-durable --verbose');
+    expect(replayCommand(7, { host: 'classic' })).toBe('pnpm sim --seed 7 --verbose');
   });
 
   it('rejects bad input with a typed error', () => {
     expect(() => parseArgs(['--seeds', '5..1'])).toThrow(BadSimConfigError);
     expect(() => parseArgs(['--seed', 'x'])).toThrow(BadSimConfigError);
     expect(() => parseArgs(['--frobnicate'])).toThrow(BadSimConfigError);
+    expect(() => parseArgs(['--host', 'async'])).toThrow(BadSimConfigError);
+    expect(() => parseArgs(['--write-ticks', '-1'])).toThrow(BadSimConfigError);
   });
 });

@@ -3,7 +3,9 @@
  * Parses `pnpm sim` arguments. Kept apart from cli.ts so it is testable without running anything.
  */
 import { BadSimConfigError } from './errors.js';
-import { SIM_BUGS, type SimBug } from './sim-node.js';
+import { HOST_MODES, PIPELINED_BUGS, SIM_BUGS, type HostMode, type SimBug } from './sim-node.js';
+
+const ALL_BUGS: readonly SimBug[] = [...SIM_BUGS, ...PIPELINED_BUGS];
 
 export interface CliArgs {
   readonly from: number;
@@ -16,10 +18,12 @@ export interface CliArgs {
   readonly snapshotEvery?: number;
   readonly sessionTtl?: number;
   readonly bug?: SimBug;
+  readonly host?: HostMode;
+  readonly maxWriteTicks?: number;
   readonly help: boolean;
 }
 
-export const USAGE = `usage: pnpm sim [--seed N | --seeds FROM..TO] [--nodes N] [--ticks N] [--snapshot-every N] [--verbose]
+export const USAGE = `usage: pnpm sim [--seed N | --seeds FROM..TO] [--nodes N] [--ticks N] [--snapshot-every N] [--host classic|pipelined] [--verbose]
   --seed N           replay one seed (default 1)
   --seeds A..B       run seeds A through B inclusive, one verdict line each
   --nodes N          cluster size (default 3)
@@ -29,7 +33,11 @@ export const USAGE = `usage: pnpm sim [--seed N | --seeds FROM..TO] [--nodes N] 
   --verbose          print a readable trace of the run
   --messages         like --verbose, plus every delivered message
   --retry-heavy      clients retry every timed-out operation, soon (exercises sessions)
-  --bug NAME         run a deliberately broken host (${SIM_BUGS.join(', ')}): the checks must fail
+  --host MODE        the nodes' Ready loop: classic (default) or pipelined (writes take simulated
+                     time, Readies are taken while writes are in flight and merged)
+  --write-ticks N    pipelined: a disk write takes 0..N ticks (default 3)
+  --bug NAME         run a deliberately broken host (${SIM_BUGS.join(', ')};
+                     with --host pipelined: ${PIPELINED_BUGS.join(', ')}): the checks must fail
 Exits non-zero if any seed fails.`;
 
 /** The command that replays one seed with the same options, for failure reports. */
@@ -42,6 +50,8 @@ export function replayCommand(
     readonly sessionTtl?: number | undefined;
     readonly bug?: SimBug | undefined;
     readonly retryHeavy?: boolean | undefined;
+    readonly host?: HostMode | undefined;
+    readonly maxWriteTicks?: number | undefined;
   } = {},
 ): string {
   const flags = [
@@ -49,6 +59,8 @@ export function replayCommand(
     o.ticks !== undefined ? ` --ticks ${o.ticks}` : '',
     o.snapshotEvery !== undefined ? ` --snapshot-every ${o.snapshotEvery}` : '',
     o.sessionTtl !== undefined ? ` --session-ttl ${o.sessionTtl}` : '',
+    o.host !== undefined && o.host !== 'classic' ? ` --host ${o.host}` : '',
+    o.maxWriteTicks !== undefined ? ` --write-ticks ${o.maxWriteTicks}` : '',
     o.bug !== undefined ? ` --bug ${o.bug}` : '',
     o.retryHeavy ? ' --retry-heavy' : '',
   ].join('');
@@ -71,6 +83,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let messages = false;
   let retryHeavy = false;
   let bug: SimBug | undefined;
+  let host: HostMode | undefined;
+  let maxWriteTicks: number | undefined;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -114,10 +128,19 @@ export function parseArgs(argv: readonly string[]): CliArgs {
         break;
       case '--bug': {
         const v = value();
-        if (!SIM_BUGS.includes(v as SimBug)) throw new BadSimConfigError(`--bug must be one of ${SIM_BUGS.join(', ')}, got ${v ?? 'nothing'}`);
+        if (!ALL_BUGS.includes(v as SimBug)) throw new BadSimConfigError(`--bug must be one of ${ALL_BUGS.join(', ')}, got ${v ?? 'nothing'}`);
         bug = v as SimBug;
         break;
       }
+      case '--host': {
+        const v = value();
+        if (!HOST_MODES.includes(v as HostMode)) throw new BadSimConfigError(`--host must be one of ${HOST_MODES.join(', ')}, got ${v ?? 'nothing'}`);
+        host = v as HostMode;
+        break;
+      }
+      case '--write-ticks':
+        maxWriteTicks = int('--write-ticks', value());
+        break;
       case '--help':
       case '-h':
         help = true;
@@ -135,6 +158,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     messages,
     retryHeavy,
     ...(bug !== undefined && { bug }),
+    ...(host !== undefined && { host }),
+    ...(maxWriteTicks !== undefined && { maxWriteTicks }),
     help,
     ...(nodes !== undefined && { nodes }),
     ...(ticks !== undefined && { ticks }),

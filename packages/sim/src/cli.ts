@@ -15,6 +15,8 @@ function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: 
     ...(args.snapshotEvery !== undefined && { snapshotEvery: args.snapshotEvery }),
     ...(args.sessionTtl !== undefined && { sessionTtl: args.sessionTtl }),
     ...(args.bug !== undefined && { bug: args.bug }),
+    ...(args.host !== undefined && { host: args.host }),
+    ...(args.maxWriteTicks !== undefined && { maxWriteTicks: args.maxWriteTicks }),
     ...(args.verbose && { trace: (line: string) => console.log(line) }),
     ...(args.messages && { traceMessages: true }),
     ...(args.retryHeavy && { workload: RETRY_HEAVY_WORKLOAD }),
@@ -44,6 +46,7 @@ function main(argv: readonly string[]): number {
       console.log(`    workload: ${JSON.stringify(r.workload)}; duplicates suppressed by sessions: ${r.duplicatesSuppressed}`);
       console.log(`    network: ${JSON.stringify(r.network)}; liveness: ${r.livenessTicks ?? 'none'} ticks after healing`);
       console.log(`    messages: ${JSON.stringify(r.messages)}; snapshots installed: ${r.snapshotsInstalled}`);
+      if (args.host === 'pipelined') console.log(`    pipeline: ${JSON.stringify(r.pipeline)}`);
     }
     if (r.verdict !== 'ok') {
       failed.push(seed);

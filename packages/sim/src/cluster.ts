@@ -232,14 +232,36 @@ export class Cluster {
     }
   }
 
-  /** Runs every pending Ready, nodes in a random order; `crashAt` may pick a crash point. */
+  /**
+   * Runs every pending Ready, nodes in a random order; `crashAt` may pick a crash point. A
+   * pipelined node first completes the disk writes due by now, then takes every pending Ready
+   * without waiting for the writes it starts.
+   */
   processReadies(crashAt?: (n: SimNode) => { point: CrashPoint; fraction: number } | undefined): void {
     for (const n of this.orderRng.shuffle(this.nodes)) {
+      if (n.pipelined) {
+        this.runPipelined(n, crashAt);
+        continue;
+      }
       while (n.alive && n.raw!.hasReady()) {
         this.at();
         const c = crashAt?.(n);
         if (!n.handleReady(c?.point, c?.fraction)) this.crash(n, `during Ready (${c?.point ?? '?'})`);
       }
+    }
+  }
+
+  private runPipelined(n: SimNode, crashAt?: (n: SimNode) => { point: CrashPoint; fraction: number } | undefined): void {
+    if (!n.alive) return;
+    this.at();
+    if (!n.pump(this.now)) {
+      this.crash(n, `in its pipelined host loop (${n.crashReason})`);
+      return;
+    }
+    while (n.alive && n.canTakeReady()) {
+      this.at();
+      const c = crashAt?.(n);
+      if (!n.takeReady(this.now, c?.point, c?.fraction)) this.crash(n, `in its pipelined host loop (${n.crashReason})`);
     }
   }
 }

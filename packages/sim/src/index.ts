@@ -9,7 +9,22 @@ export { Network, RELIABLE_NETWORK, type Envelope, type NetworkOptions, type Net
 export { SessionTable, type ClientId, type SessionDecision, type SessionTableOptions, type SessionTableJSON } from './sessions.js';
 export { SafetyChecker, digestEntry, formatViolation, type InvariantKind, type Violation, type LogView, type EntryFact } from './invariants.js';
 export { Cluster, describeMessage, type ClusterOptions, type ClusterListener } from './cluster.js';
-export { SimNode, CRASH_POINTS, SIM_BUGS, type CrashPoint, type SimBug, type SimNodeConfig } from './sim-node.js';
+export {
+  SimNode,
+  CRASH_POINTS,
+  PIPELINED_CRASH_POINTS,
+  SIM_BUGS,
+  PIPELINED_BUGS,
+  HOST_MODES,
+  type CrashPoint,
+  type ClassicBug,
+  type PipelinedBug,
+  type SimBug,
+  type HostMode,
+  type PipelineStats,
+  type SimNodeConfig,
+} from './sim-node.js';
+export { mergeEntries, mergeReadies, needsWrite, type DiskWrite } from './disk-write.js';
 export {
   simulate,
   formatVerdictLine,

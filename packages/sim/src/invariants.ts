@@ -105,9 +105,13 @@ export class SafetyChecker {
     this.leaderOfTerm.set(term, node);
   }
 
-  /** A node's role as reported by status(); call after each of its Readies is persisted. */
-  observeRole(node: string, term: number, isLeader: boolean, log: LogView): void {
-    this.logs.set(node, log);
+  /**
+   * A node's role as reported by status(); call after each of its Readies is persisted. `log`
+   * is its durable log (Leader Append-Only compares writes against its end); `held` is the log
+   * it holds, durable or not, which Leader Completeness checks (default: `log`).
+   */
+  observeRole(node: string, term: number, isLeader: boolean, log: LogView, held: LogView = log): void {
+    this.logs.set(node, held);
     if (!isLeader) {
       this.leading.delete(node);
       return;
@@ -117,7 +121,7 @@ export class SafetyChecker {
     if (seen === undefined || seen.term !== term) {
       this.leading.set(node, { term, lastIndex: log.lastIndex() });
       // Newly leading: it must hold every entry committed so far.
-      for (const fact of this.committed.values()) this.checkHolds(node, term, log, fact);
+      for (const fact of this.committed.values()) this.checkHolds(node, term, held, fact);
     } else {
       seen.lastIndex = log.lastIndex();
     }

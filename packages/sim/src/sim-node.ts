@@ -6,6 +6,13 @@
  * RawNode, state machine and pending client requests are volatile and lost in a crash. A restart
  * builds a new RawNode from the disk alone and rebuilds the state machine from the snapshot plus
  * the committed log.
+ *
+ * Two host modes. `classic` handles one Ready at a time, synchronously, as above. `pipelined`
+ * follows the pipelined host rules (docs/core.md, "Pipelined hosts"): disk writes take simulated
+ * ticks, further Readies are taken while writes are in flight and merged into the next write,
+ * leader broadcasts go out and committed entries are applied at ready() time, everything else
+ * waits for its write, and advance() runs in Ready order as writes complete. A crash loses every
+ * write not yet completed.
  */
 import {
   decodeConfChange,
@@ -20,14 +27,26 @@ import {
   type Message,
   type Ready,
   type Status,
+  canSendBeforePersist,
 } from '@meshraft/core';
 import { decodeText, encodeText } from './commands.js';
+import { mergeReadies, needsWrite, type DiskWrite } from './disk-write.js';
 import { digestEntry, type SafetyChecker } from './invariants.js';
 import { KvStateMachine, type ApplyOutcome } from './kv-state-machine.js';
 import type { KvOutput } from './linearizability/kv-model.js';
+import { Xoshiro128 } from './random.js';
 
-/** Where in the Ready loop a crash strikes. */
-export type CrashPoint = 'before-persist' | 'after-persist' | 'mid-send' | 'after-send' | 'mid-apply' | 'before-advance';
+/**
+ * Where in the Ready loop a crash strikes. In the pipelined host, `before-persist` and
+ * `mid-apply` strike at ready() time, `after-persist`, `mid-send`, `after-send` and
+ * `before-advance` when the Ready's write completes, and `write-in-flight` at the host's next
+ * turn while the Ready's write (possibly merged with later ones) is still in flight.
+ */
+export type CrashPoint = 'before-persist' | 'after-persist' | 'mid-send' | 'after-send' | 'mid-apply' | 'before-advance' | 'write-in-flight';
+
+/** How the host runs the Ready loop (see the module comment). */
+export type HostMode = 'classic' | 'pipelined';
+export const HOST_MODES: readonly HostMode[] = ['classic', 'pipelined'];
 /**
  * Deliberate host bugs, each a test double the checks must catch:
  * - `lose-acked-entries`: a crash loses the entries of the last Ready though they were acknowledged.
@@ -35,8 +54,19 @@ export type CrashPoint = 'before-persist' | 'after-persist' | 'mid-send' | 'afte
  * - `stale-reads`: reads are served from the local state machine without ReadIndex.
  * - `no-dedup`: the state machine ignores its session table and executes retried commands again.
  */
-export type SimBug = 'lose-acked-entries' | 'forget-vote' | 'stale-reads' | 'no-dedup';
-export const SIM_BUGS: readonly SimBug[] = ['lose-acked-entries', 'forget-vote', 'stale-reads', 'no-dedup'];
+export type ClassicBug = 'lose-acked-entries' | 'forget-vote' | 'stale-reads' | 'no-dedup';
+export const SIM_BUGS: readonly ClassicBug[] = ['lose-acked-entries', 'forget-vote', 'stale-reads', 'no-dedup'];
+export type SimBug = ClassicBug | PipelinedBug;
+/**
+ * Deliberate bugs of the pipelined host (only with `host: 'pipelined'`):
+ * - `ack-before-durable`: a follower sends its appResp at ready() time, before its write.
+ * - `advance-before-durable`: advance(rd) is called at ready() time, before the Ready's write
+ *   (breaks rule 1: a leader then counts its own copy of entries a crash can still lose).
+ * - `snapshot-ahead-of-commit`: the host snapshots (and compacts) its applied state before a
+ *   commit index covering it is durable, which rule 4's early applies make possible.
+ */
+export type PipelinedBug = 'ack-before-durable' | 'advance-before-durable' | 'snapshot-ahead-of-commit';
+export const PIPELINED_BUGS: readonly PipelinedBug[] = ['ack-before-durable', 'advance-before-durable', 'snapshot-ahead-of-commit'];
 
 export const CRASH_POINTS: readonly CrashPoint[] = [
   'before-persist',
@@ -46,6 +76,58 @@ export const CRASH_POINTS: readonly CrashPoint[] = [
   'mid-apply',
   'before-advance',
 ];
+export const PIPELINED_CRASH_POINTS: readonly CrashPoint[] = [...CRASH_POINTS, 'write-in-flight', 'write-in-flight'];
+
+/** What the pipelined host did, summed over a node's incarnations (evidence the runs exercised it). */
+export interface PipelineStats {
+  /** Disk writes started, and how many of them merged two or more Readies that needed a write. */
+  writes: number;
+  mergedWrites: number;
+  /** Merged writes in which a later Ready's entries replaced entries of an earlier one. */
+  truncatingMerges: number;
+  /** Most Readies taken but not yet advanced at once. */
+  maxInFlightReadies: number;
+  /** Crashes that lost at least one started or queued write, and the Readies those held. */
+  crashesLosingWrites: number;
+  readiesLost: number;
+  /** Committed entries applied at ready() time while not yet durable in the local log. */
+  appliedBeforeDurable: number;
+  /** Leader broadcasts sent at ready() time, before the Ready's write. */
+  earlySends: number;
+  /** Readies handled after a drain (snapshot or committed conf change). */
+  barriers: number;
+  /** Readies whose entries overwrote entries of an earlier Ready still in flight (new leader). */
+  overwritesInFlight: number;
+}
+
+export function emptyPipelineStats(): PipelineStats {
+  return {
+    writes: 0,
+    mergedWrites: 0,
+    truncatingMerges: 0,
+    maxInFlightReadies: 0,
+    crashesLosingWrites: 0,
+    readiesLost: 0,
+    appliedBeforeDurable: 0,
+    earlySends: 0,
+    barriers: 0,
+    overwritesInFlight: 0,
+  };
+}
+
+/** A Ready the pipelined host took and has not advanced yet. */
+interface Taken {
+  readonly rd: Ready;
+  /** Handled only after a drain, in the classic order, when its own write completes. */
+  readonly barrier: boolean;
+  /** Messages that wait for this Ready's write (and every earlier one) to be durable. */
+  readonly held: readonly Message[];
+  readonly crashAt: CrashPoint | undefined;
+  readonly sendCut: number;
+  readonly takenAt: number;
+  /** advance-before-durable (bug): already advanced at ready() time. */
+  advanced: boolean;
+}
 
 /** Callbacks through which a node answers the clients waiting on it. */
 export interface NodeEvents {
@@ -83,6 +165,10 @@ export interface SimNodeConfig {
    * and `snapshot` messages before persisting, instead of the strict persist-then-send order.
    */
   readonly leaderSendsFirst?: boolean | undefined;
+  /** The Ready loop (default classic). */
+  readonly host?: HostMode | undefined;
+  /** Pipelined host: a disk write takes 0..maxWriteTicks ticks, drawn from the seed (default 3). */
+  readonly maxWriteTicks?: number | undefined;
 }
 
 const LEADER_EARLY: ReadonlySet<string> = new Set(['app', 'heartbeat', 'snapshot']);
@@ -93,6 +179,7 @@ export class SimNode {
   raw: RawNode | null = null;
   sm: KvStateMachine;
   private appliedIndex = 0;
+  private appliedTerm = 0;
   /** Snapshots received from a leader and installed (all incarnations). */
   snapshotsInstalled = 0;
   private confState: ConfState;
@@ -104,6 +191,16 @@ export class SimNode {
   private lastRole = '';
   /** lose-acked-entries: the durable end of the log (what a crash rolls back to). */
   private durable: { last: number } | null = null;
+  /** What the pipelined host did, over every incarnation. */
+  readonly pipeline: PipelineStats = emptyPipelineStats();
+  /** Pipelined host: Readies taken and not yet advanced, oldest first (volatile). */
+  private lane: Taken[] = [];
+  /** Pipelined host: the write in flight holds lane[0, count) and completes at tick doneAt. */
+  private writing: { readonly count: number; readonly doneAt: number } | null = null;
+  /** Pipelined host: how long each disk write takes (seeded per incarnation). */
+  private writeRng = new Xoshiro128(0);
+  /** Why the last crash from inside the host loop happened (for traces). */
+  crashReason = '';
 
   constructor(
     private readonly cfg: SimNodeConfig,
@@ -126,6 +223,10 @@ export class SimNode {
     return this.raw !== null;
   }
 
+  get pipelined(): boolean {
+    return this.cfg.host === 'pipelined';
+  }
+
   get applied(): number {
     return this.appliedIndex;
   }
@@ -142,6 +243,7 @@ export class SimNode {
     this.sm = new KvStateMachine(this.cfg.sessionTtl, this.cfg.bug !== 'no-dedup');
     this.sm.restore(snap.data);
     this.appliedIndex = snap.metadata.index;
+    this.appliedTerm = snap.metadata.term;
     this.confState = this.disk.initialState().confState;
     this.checker.observeCrash(this.id); // a new state machine: forget what the old one executed
     this.checker.observeRestore(this.id, this.appliedIndex);
@@ -149,6 +251,9 @@ export class SimNode {
     this.readKeys.clear();
     this.asked.clear();
     this.lastRole = '';
+    this.lane = [];
+    this.writing = null;
+    this.writeRng = new Xoshiro128(seed ^ 0x5bd1e995);
     this.raw = new RawNode({
       id: this.id,
       storage: this.disk,
@@ -165,6 +270,14 @@ export class SimNode {
   }
 
   crash(): void {
+    // Every write not yet completed is lost (a merged write all or nothing).
+    const lost = this.lane.filter((t) => needsWrite(t.rd)).length;
+    if (lost > 0) {
+      this.pipeline.crashesLosingWrites++;
+      this.pipeline.readiesLost += lost;
+    }
+    this.lane = [];
+    this.writing = null;
     this.raw = null;
     this.checker.observeCrash(this.id);
   }
@@ -203,7 +316,8 @@ export class SimNode {
     }
     if (crashAt === 'before-persist') return this.crashNow();
 
-    this.persist(rd);
+    this.writeToDisk(rd);
+    this.observeRoleNow();
     if (crashAt === 'after-persist') return this.crashNow();
 
     const cutAt = crashAt === 'mid-send' ? Math.floor(later.length * sendCut) : -1;
@@ -214,17 +328,29 @@ export class SimNode {
     }
     if (crashAt === 'after-send') return this.crashNow();
 
+    if (!this.applyReady(rd, crashAt)) return false;
+    if (crashAt === 'before-advance') return this.crashNow();
+    raw.advance(rd);
+    this.maybeSnapshot();
+    return true;
+  }
+
+  /** Installs the Ready's snapshot, applies its committed entries and queues its reads. */
+  private applyReady(rd: Ready, crashAt: CrashPoint | undefined): boolean {
     if (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) {
       this.sm.restore(rd.snapshot.data);
       this.appliedIndex = rd.snapshot.metadata.index;
+      this.appliedTerm = rd.snapshot.metadata.term;
       this.confState = rd.snapshot.metadata.confState;
       this.checker.observeRestore(this.id, this.appliedIndex);
       this.snapshotsInstalled++;
     }
     const half = crashAt === 'mid-apply' ? Math.floor(rd.committedEntries.length / 2) : -1;
     for (let i = 0; i < rd.committedEntries.length; i++) {
-      if (i === half) return this.crashNow();
-      this.applyEntry(rd.committedEntries[i]!);
+      if (i === half) return this.crashNow('mid-apply');
+      const e = rd.committedEntries[i]!;
+      if (this.pipelined && !this.locallyDurable(e)) this.pipeline.appliedBeforeDurable++;
+      this.applyEntry(e);
     }
     for (const rs of rd.readStates) {
       const id = decodeText(rs.context);
@@ -232,18 +358,150 @@ export class SimNode {
       if (key !== undefined) this.readsWaiting.push({ index: rs.index, id, key });
     }
     this.serveReads();
-    if (crashAt === 'before-advance') return this.crashNow();
-    raw.advance(rd);
+    return true;
+  }
+
+  // ---- pipelined host ------------------------------------------------------------------------
+
+  /** Pipelined host: cancels the crash points still waiting on Readies in flight (faults heal). */
+  disarmCrashes(): void {
+    this.lane = this.lane.map((t) => ({ ...t, crashAt: undefined }));
+  }
+
+  /** Pipelined host: whether it may take another Ready now (never past a pending barrier). */
+  canTakeReady(): boolean {
+    return this.raw !== null && this.lane[this.lane.length - 1]?.barrier !== true && this.raw.hasReady();
+  }
+
+  /**
+   * Pipelined host: takes one Ready while earlier ones may still be in flight (rules 1-5 of
+   * docs/core.md, "Pipelined hosts"). A Ready with a snapshot or a committed conf change is a
+   * barrier: it waits for every earlier write and is then handled in the classic order. Any
+   * other Ready: a leader's broadcasts go out now unless a term or vote change is not yet
+   * durable; its committed entries are applied now; everything else waits for its write.
+   * Returns false if the node crashed.
+   */
+  takeReady(now: number, crashAt?: CrashPoint, sendCut = 0.5): boolean {
+    const raw = this.raw!;
+    const rd = raw.ready();
+    const barrier = (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) || rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
+    let held: readonly Message[] = rd.messages;
+    if (!barrier) {
+      const early = raw.status().role === Role.Leader && !this.termOrVoteQueued(rd);
+      const ackEarly = this.cfg.bug === 'ack-before-durable';
+      const sendNow = (m: Message) => (early && canSendBeforePersist(m)) || (ackEarly && m.type === 'appResp');
+      held = rd.messages.filter((m) => !sendNow(m));
+      for (const m of rd.messages) {
+        if (!sendNow(m)) continue;
+        this.events.send(this.id, m.to, m);
+        this.pipeline.earlySends++;
+      }
+    }
+    const first = rd.entries[0];
+    if (first !== undefined && this.lane.some((t) => (t.rd.entries[t.rd.entries.length - 1]?.index ?? 0) >= first.index)) this.pipeline.overwritesInFlight++;
+    this.lane.push({ rd, barrier, held, crashAt, sendCut, takenAt: now, advanced: false });
+    this.pipeline.maxInFlightReadies = Math.max(this.pipeline.maxInFlightReadies, this.lane.length);
+    if (barrier) this.pipeline.barriers++;
+    this.observeRoleNow();
+    if (crashAt === 'before-persist') return this.crashNow('before-persist');
+    if (!barrier) {
+      // Rule 4: committed means a quorum holds the entries durably, so apply before our write.
+      if (!this.applyReady(rd, crashAt)) return false;
+      if (this.cfg.bug === 'advance-before-durable') {
+        raw.advance(rd);
+        this.lane[this.lane.length - 1]!.advanced = true;
+      }
+    }
+    return this.pump(now);
+  }
+
+  /**
+   * Pipelined host: at tick `now`, completes the write in flight if it is due and starts the
+   * next (merging every queued Ready up to a barrier), repeatedly. Returns false if the node
+   * crashed (a `write-in-flight` crash point strikes here, on a later turn than its Ready).
+   */
+  pump(now: number): boolean {
+    for (;;) {
+      if (this.raw === null) return false;
+      if (this.lane.some((t) => t.crashAt === 'write-in-flight' && t.takenAt < now)) return this.crashNow('with writes in flight');
+      if (this.writing === null && !this.startWrite(now)) return true;
+      if (now < this.writing!.doneAt) return true;
+      if (!this.completeWrite()) return false;
+    }
+  }
+
+  private startWrite(now: number): boolean {
+    const first = this.lane[0];
+    if (first === undefined) return false;
+    let count = first.barrier ? 1 : this.lane.findIndex((t) => t.barrier);
+    if (count < 0) count = this.lane.length;
+    const writes = this.lane.slice(0, count).filter((t) => needsWrite(t.rd)).length;
+    this.writing = { count, doneAt: writes > 0 ? now + this.writeTicks() : now };
+    if (writes > 0) this.pipeline.writes++;
+    if (writes > 1) this.pipeline.mergedWrites++;
+    return true;
+  }
+
+  /** 0..max ticks; one write in 20 is a stall of up to 4*max more (a busy or throttled disk). */
+  private writeTicks(): number {
+    const max = this.cfg.maxWriteTicks ?? 3;
+    const r = this.writeRng;
+    return r.int(max + 1) + (r.chance(0.05) ? r.int(4 * max + 1) : 0);
+  }
+
+  /** The write in flight is durable: send what waited for it, then advance in Ready order. */
+  private completeWrite(): boolean {
+    const raw = this.raw!;
+    const items = this.lane.splice(0, this.writing!.count);
+    this.writing = null;
+    const readies = items.filter((t) => needsWrite(t.rd)).map((t) => t.rd);
+    if (readies.length > 0) {
+      const w = mergeReadies(readies);
+      if (w.truncated) this.pipeline.truncatingMerges++;
+      this.writeToDisk(w);
+      this.observeRoleNow();
+    }
+    if (items.some((t) => t.crashAt === 'after-persist')) return this.crashNow('after-persist');
+    for (const t of items) {
+      const cutAt = t.crashAt === 'mid-send' ? Math.floor(t.held.length * t.sendCut) : -1;
+      for (let i = 0; i < t.held.length; i++) {
+        if (i === cutAt) return this.crashNow('mid-send');
+        const m = t.held[i]!;
+        this.events.send(this.id, m.to, m);
+      }
+      if (t.crashAt === 'after-send') return this.crashNow('after-send');
+      if (t.barrier && !this.applyReady(t.rd, t.crashAt)) return false;
+      if (t.crashAt === 'before-advance') return this.crashNow('before-advance');
+      if (!t.advanced) raw.advance(t.rd);
+    }
     this.maybeSnapshot();
     return true;
   }
 
-  private crashNow(): boolean {
+  /** Rule 3: whether the newest queued (or this Ready's) term or vote is not yet on disk. */
+  private termOrVoteQueued(rd: Ready): boolean {
+    let hs = rd.hardState;
+    for (let i = this.lane.length - 1; hs === undefined && i >= 0; i--) hs = this.lane[i]!.rd.hardState;
+    if (hs === undefined) return false;
+    const d = this.disk.initialState().hardState;
+    return hs.term !== d.term || hs.vote !== d.vote;
+  }
+
+  /** Whether `e` is already in the local durable log (or compacted into its snapshot). */
+  private locallyDurable(e: Entry): boolean {
+    const d = this.disk;
+    if (e.index < d.firstIndex() - 1) return true;
+    return e.index <= d.lastIndex() && d.term(e.index) === e.term;
+  }
+
+  private crashNow(reason = ''): boolean {
+    this.crashReason = reason;
     this.crash();
     return false;
   }
 
-  private persist(rd: Ready): void {
+  /** Writes to the disk at once and reports what was written to the checker. */
+  private writeToDisk(rd: DiskWrite): void {
     const disk = this.disk;
     // lose-acked-entries: the previous Ready is now durable; this one will not be until the next.
     if (this.cfg.bug === 'lose-acked-entries') this.durable = null;
@@ -273,7 +531,17 @@ export class SimNode {
       snapIndex,
       { term: st.term, isLeader: st.role === Role.Leader },
     );
-    this.checker.observeRole(this.id, st.term, st.role === Role.Leader, disk);
+  }
+
+  /**
+   * Reports the node's role to the checker and the cluster. Leader Completeness is checked
+   * against the log the node holds: in the pipelined host that includes entries whose write is
+   * still in flight (a leader needs them in its log, not yet on its disk).
+   */
+  private observeRoleNow(): void {
+    const st = this.raw!.status();
+    const log = this.raw!.raft.log;
+    this.checker.observeRole(this.id, st.term, st.role === Role.Leader, this.disk, this.pipelined ? log : this.disk);
     const role = String(st.role);
     if (role !== this.lastRole) {
       this.lastRole = role;
@@ -285,6 +553,7 @@ export class SimNode {
     // Out-of-order indices are reported by the checker (state machine safety).
     this.checker.observeApply(this.id, { index: e.index, term: e.term, digest: digestEntry(e.type, e.data) });
     this.appliedIndex = e.index;
+    this.appliedTerm = e.term;
     if (e.type === EntryType.ConfChange) {
       const cc = decodeConfChange(e.data);
       this.confState = this.raw!.applyConfChange(cc);
@@ -315,6 +584,13 @@ export class SimNode {
     if (every <= 0) return;
     const snapIndex = this.disk.snapshot().metadata.index;
     if (this.appliedIndex - snapIndex < every) return;
+    // Pipelined host: what was applied may not be on this disk yet (the disk may even hold an
+    // older entry there), nor a commit index that covers it: a snapshot past the durable commit
+    // index makes the restarted core refuse to start (applied past commit). Snapshot only an
+    // applied index that is durable and durably committed.
+    const d = this.disk;
+    if (this.appliedIndex > d.lastIndex() || d.term(this.appliedIndex) !== this.appliedTerm) return;
+    if (this.cfg.bug !== 'snapshot-ahead-of-commit' && this.appliedIndex > d.initialState().hardState.commit) return;
     this.disk.createSnapshot(this.appliedIndex, this.confState, this.sm.snapshot());
     // The disk's configuration is the one as of its snapshot: a restart re-applies the conf
     // changes after it along with every other entry (as etcd's MemoryStorage does).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BadSimConfigError } from './errors.js';
-import { SIM_BUGS, type SimBug } from './sim-node.js';
+import { SIM_BUGS, type ClassicBug } from './sim-node.js';
 import { formatVerdictLine, RETRY_HEAVY_WORKLOAD, simulate } from './simulator.js';
 import { runSeeds } from './__tests__/run-seeds.js';
 
@@ -72,7 +72,7 @@ describe('simulated cluster under faults', () => {
 });
 
 describe('the checks catch a deliberately broken host', () => {
-  const expected: Record<SimBug, RegExp> = {
+  const expected: Record<ClassicBug, RegExp> = {
     // The core's own guard fires first (as etcd's does): a commit index past the log end.
     'lose-acked-entries': /LOG_CORRUPTION|LogCorruptionError|leader-completeness|state-machine-safety|not linearizable/,
     'forget-vote': /vote-safety|election-safety/,

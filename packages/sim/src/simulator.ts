@@ -21,7 +21,7 @@ import { checkOperations, formatExplanation, type CheckResult } from './lineariz
 import { kvModel, type KvOperation } from './linearizability/kv-model.js';
 import type { NetworkOptions, NetworkStats } from './network.js';
 import { Xoshiro128 } from './random.js';
-import { CRASH_POINTS, type SimBug, type SimNode } from './sim-node.js';
+import { CRASH_POINTS, emptyPipelineStats, PIPELINED_BUGS, PIPELINED_CRASH_POINTS, type HostMode, type PipelinedBug, type PipelineStats, type SimBug, type SimNode } from './sim-node.js';
 import { Workload, type WorkloadOptions, type WorkloadStats } from './workload.js';
 
 export interface FaultOptions {
@@ -88,6 +88,10 @@ export interface SimOptions {
   readonly traceMessages?: boolean;
   /** A deliberately broken host on every node (test double; the run must then fail). */
   readonly bug?: SimBug;
+  /** The Ready loop of every node (default classic; see sim-node). */
+  readonly host: HostMode;
+  /** Pipelined host: a disk write takes 0..maxWriteTicks ticks, drawn per write from the seed. */
+  readonly maxWriteTicks: number;
 }
 
 export const DEFAULT_OPTIONS: Omit<SimOptions, 'seed'> = {
@@ -115,6 +119,8 @@ export const DEFAULT_OPTIONS: Omit<SimOptions, 'seed'> = {
   leaderSendsFirst: undefined,
   snapshotChunkSize: 64,
   maxCheckSteps: 2_000_000,
+  host: 'classic',
+  maxWriteTicks: 3,
 };
 
 /** Network profiles a seed picks from when none is given: calm, lossy, slow, chaotic. */
@@ -152,6 +158,8 @@ export interface SimResult {
   readonly network: NetworkStats;
   readonly snapshotsInstalled: number;
   readonly confChanges: number;
+  /** What the pipelined hosts did, summed over nodes (all zero in classic mode). */
+  readonly pipeline: PipelineStats;
   /** Messages sent, by type. */
   readonly messages: Readonly<Record<string, number>>;
   /** A readable description of what went wrong (empty when ok). */
@@ -182,6 +190,11 @@ class Simulation {
       throw new BadSimConfigError(`nodes must be an integer in 1..9, got ${o.nodes}`);
     }
     if (!Number.isInteger(o.ticks) || o.ticks < 0) throw new BadSimConfigError(`ticks must be a non-negative integer, got ${o.ticks}`);
+    if (o.host !== 'classic' && o.host !== 'pipelined') throw new BadSimConfigError(`host must be classic or pipelined, got ${String(o.host)}`);
+    if (!Number.isInteger(o.maxWriteTicks) || o.maxWriteTicks < 0) throw new BadSimConfigError(`maxWriteTicks must be a non-negative integer, got ${o.maxWriteTicks}`);
+    if (o.bug !== undefined && PIPELINED_BUGS.includes(o.bug as PipelinedBug) && o.host !== 'pipelined') {
+      throw new BadSimConfigError(`bug ${o.bug} needs the pipelined host`);
+    }
     const root = new Xoshiro128(o.seed);
     this.faultRng = root.fork();
     const scenario = root.fork();
@@ -205,6 +218,8 @@ class Simulation {
       network: this.netOptions,
       bug: o.bug,
       leaderSendsFirst,
+      host: o.host,
+      maxWriteTicks: o.maxWriteTicks,
       maxSizePerMsg: tinyBatches ? 1 : undefined,
       maxInflightMsgs: tinyBatches ? 4 : undefined,
       rng: root.fork(),
@@ -233,6 +248,7 @@ class Simulation {
     c.startAll();
     const total = this.o.ticks + this.o.livenessBound;
     const f = this.o.faults;
+    const crashPoints = this.o.host === 'pipelined' ? PIPELINED_CRASH_POINTS : CRASH_POINTS;
     try {
       for (c.now = 0; c.now < total; c.now++) {
         if (c.now === this.o.ticks) this.healAll();
@@ -244,7 +260,7 @@ class Simulation {
         this.workload.tick(c.now);
         c.processReadies(
           faulty
-            ? () => (this.faultRng.chance(f.readyCrashRate) ? { point: this.faultRng.pick(CRASH_POINTS), fraction: this.faultRng.float() } : undefined)
+            ? () => (this.faultRng.chance(f.readyCrashRate) ? { point: this.faultRng.pick(crashPoints), fraction: this.faultRng.float() } : undefined)
             : undefined,
         );
         if (this.healedAt !== null) {
@@ -266,6 +282,7 @@ class Simulation {
     // Healed means a network well within Raft's timing assumption (broadcast << election timeout).
     c.net.setOptions({ minDelay: 1, maxDelay: 2, dropRate: 0, duplicateRate: 0, reorderRate: 0, reorderDelay: 0 });
     for (const n of c.nodes) if (!n.alive) c.restart(n);
+    for (const n of c.nodes) n.disarmCrashes();
     this.workload.stop();
     c.trace('all faults healed: every node up, network clean');
     for (const n of c.nodes) c.trace(`  ${describeNode(n)}`);
@@ -449,11 +466,22 @@ class Simulation {
       network: { ...c.net.stats },
       snapshotsInstalled: c.nodes.reduce((s, n) => s + n.snapshotsInstalled, 0),
       confChanges: c.confChangesApplied,
+      pipeline: sumPipelineStats(c.nodes),
       messages: Object.fromEntries([...c.messageCounts].sort()),
       detail,
       history,
     };
   }
+}
+
+function sumPipelineStats(nodes: readonly SimNode[]): PipelineStats {
+  const sum = emptyPipelineStats();
+  for (const n of nodes) {
+    for (const k of Object.keys(sum) as (keyof PipelineStats)[]) {
+      sum[k] = k === 'maxInFlightReadies' ? Math.max(sum[k], n.pipeline[k]) : sum[k] + n.pipeline[k];
+    }
+  }
+  return sum;
 }
 
 /** One line of a node's state for traces: role, term, log end, commit, applied, configuration. */

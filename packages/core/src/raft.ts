@@ -73,8 +73,11 @@ export class Raft {
       if (hardState.commit > this.log.lastIndex()) {
         throw new LogCorruptionError(`hard state commit ${hardState.commit} is past the last index ${this.log.lastIndex()}`);
       }
-      // A snapshot is committed by definition, even if the hard state was saved before it.
-      this.log.committed = Math.max(hardState.commit, this.log.committed);
+      // A snapshot is committed by definition, even if the hard state was saved before it (a
+      // pipelined host applies committed entries before their commit index is on its disk, and
+      // may snapshot them). Its index, not firstIndex - 1: the storage may keep a tail below it.
+      const snapIndex = this.cfg.storage.snapshot().metadata.index;
+      this.log.committed = Math.max(hardState.commit, this.log.committed, Math.min(snapIndex, this.log.lastIndex()));
       this.term = hardState.term;
       this.vote = hardState.vote;
     }

@@ -1,6 +1,10 @@
 /** Catching up a follower with a chunked snapshot (Raft §7, InstallSnapshot). */
 import { describe, expect, it } from 'vitest';
+import { MemoryStorage } from './memory-storage.js';
 import type { Message, SnapshotMessage } from './messages.js';
+import { seededRandom } from './random.js';
+import { RawNode } from './raw-node.js';
+import { EntryType } from './types.js';
 import { ProgressState } from './progress.js';
 import { Network, confState, enc } from './__tests__/network.js';
 
@@ -138,5 +142,22 @@ describe('snapshots (§7)', () => {
     expect(net.get('c').storage.lastIndex()).toBe(cLast);
     expect(net.get('c').storage.snapshot().metadata.index).toBe(1);
     expect(net.node('a').status().progress?.c?.state).toBe(ProgressState.Replicate);
+  });
+});
+
+describe('restarting from a snapshot ahead of the saved commit index', () => {
+  // Found by the simulator's pipelined host (`pnpm sim --host pipelined --write-ticks 6 --seed 61`
+  // and seed 293 before the fix): a host that applies committed entries before their commit
+  // index is on its disk snapshots them and compacts keeping a tail; the restart refused
+  // ("applied 5 is past commit 3") because only firstIndex - 1 (here 2) was taken as committed.
+  it('takes the snapshot index as committed when the log keeps entries below it', () => {
+    const storage = new MemoryStorage({ confState: confState(ABC) });
+    storage.append([1, 2, 3, 4, 5].map((index) => ({ index, term: 1, type: EntryType.Normal, data: enc(`e${index}`) })));
+    storage.setHardState({ term: 1, vote: 'a', commit: 3 });
+    storage.createSnapshot(5, undefined, enc('state as of 5'));
+    storage.compact(2);
+    const node = new RawNode({ id: 'b', storage, electionTick: 10, heartbeatTick: 1, random: seededRandom(1), applied: 5 });
+    expect(node.status()).toMatchObject({ commit: 5, applied: 5, lastIndex: 5 });
+    expect(node.hasReady()).toBe(false); // nothing to re-apply
   });
 });

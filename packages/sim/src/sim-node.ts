@@ -62,11 +62,9 @@ export type SimBug = ClassicBug | PipelinedBug;
  * - `ack-before-durable`: a follower sends its appResp at ready() time, before its write.
  * - `advance-before-durable`: advance(rd) is called at ready() time, before the Ready's write
  *   (breaks rule 1: a leader then counts its own copy of entries a crash can still lose).
- * - `snapshot-ahead-of-commit`: the host snapshots (and compacts) its applied state before a
- *   commit index covering it is durable, which rule 4's early applies make possible.
  */
-export type PipelinedBug = 'ack-before-durable' | 'advance-before-durable' | 'snapshot-ahead-of-commit';
-export const PIPELINED_BUGS: readonly PipelinedBug[] = ['ack-before-durable', 'advance-before-durable', 'snapshot-ahead-of-commit'];
+export type PipelinedBug = 'ack-before-durable' | 'advance-before-durable';
+export const PIPELINED_BUGS: readonly PipelinedBug[] = ['ack-before-durable', 'advance-before-durable'];
 
 export const CRASH_POINTS: readonly CrashPoint[] = [
   'before-persist',
@@ -199,6 +197,7 @@ export class SimNode {
   private writing: { readonly count: number; readonly doneAt: number } | null = null;
   /** Pipelined host: how long each disk write takes (seeded per incarnation). */
   private writeRng = new Xoshiro128(0);
+  private diskStalls = true;
   /** Why the last crash from inside the host loop happened (for traces). */
   crashReason = '';
 
@@ -363,9 +362,14 @@ export class SimNode {
 
   // ---- pipelined host ------------------------------------------------------------------------
 
-  /** Pipelined host: cancels the crash points still waiting on Readies in flight (faults heal). */
-  disarmCrashes(): void {
+  /**
+   * Faults heal: cancels the crash points still waiting on Readies in flight and ends disk
+   * stalls (a write slower than an election timeout breaks Raft's timing assumption, as a
+   * partition does).
+   */
+  heal(): void {
     this.lane = this.lane.map((t) => ({ ...t, crashAt: undefined }));
+    this.diskStalls = false;
   }
 
   /** Pipelined host: whether it may take another Ready now (never past a pending barrier). */
@@ -446,7 +450,7 @@ export class SimNode {
   private writeTicks(): number {
     const max = this.cfg.maxWriteTicks ?? 3;
     const r = this.writeRng;
-    return r.int(max + 1) + (r.chance(0.05) ? r.int(4 * max + 1) : 0);
+    return r.int(max + 1) + (this.diskStalls && r.chance(0.05) ? r.int(4 * max + 1) : 0);
   }
 
   /** The write in flight is durable: send what waited for it, then advance in Ready order. */
@@ -585,12 +589,11 @@ export class SimNode {
     const snapIndex = this.disk.snapshot().metadata.index;
     if (this.appliedIndex - snapIndex < every) return;
     // Pipelined host: what was applied may not be on this disk yet (the disk may even hold an
-    // older entry there), nor a commit index that covers it: a snapshot past the durable commit
-    // index makes the restarted core refuse to start (applied past commit). Snapshot only an
-    // applied index that is durable and durably committed.
+    // older entry there), and MemoryStorage takes the snapshot's term from its log: snapshot
+    // only an applied index that is on disk. The disk's commit index may still lag it (the
+    // core takes a snapshot as committed on restart).
     const d = this.disk;
     if (this.appliedIndex > d.lastIndex() || d.term(this.appliedIndex) !== this.appliedTerm) return;
-    if (this.cfg.bug !== 'snapshot-ahead-of-commit' && this.appliedIndex > d.initialState().hardState.commit) return;
     this.disk.createSnapshot(this.appliedIndex, this.confState, this.sm.snapshot());
     // The disk's configuration is the one as of its snapshot: a restart re-applies the conf
     // changes after it along with every other entry (as etcd's MemoryStorage does).

@@ -282,7 +282,7 @@ class Simulation {
     // Healed means a network well within Raft's timing assumption (broadcast << election timeout).
     c.net.setOptions({ minDelay: 1, maxDelay: 2, dropRate: 0, duplicateRate: 0, reorderRate: 0, reorderDelay: 0 });
     for (const n of c.nodes) if (!n.alive) c.restart(n);
-    for (const n of c.nodes) n.disarmCrashes();
+    for (const n of c.nodes) n.heal();
     this.workload.stop();
     c.trace('all faults healed: every node up, network clean');
     for (const n of c.nodes) c.trace(`  ${describeNode(n)}`);

@@ -1,7 +1,6 @@
 /**
- * The host loop's own guarantees, on a scripted core and a fake clock: pipelined Readies (persist
- * before acknowledging, in Ready order, merged writes), apply through the session table, retries
- * and timeouts.
+ * The host loop's own guarantees, on a scripted core and a fake clock: persist before send, one
+ * Ready at a time, apply through the session table, retries and timeouts.
  */
 import { EntryType, type Entry, type Message } from '@meshraft/core';
 import { describe, expect, it } from 'vitest';
@@ -38,87 +37,29 @@ function entry(index: number, data: Uint8Array, term = 1): Entry {
 }
 
 describe('host loop', () => {
-  it('takes the next Ready while a write is in flight, but sends and advances each only after every earlier write', async () => {
+  it('persists a Ready before sending its messages and takes the next Ready only after advance', async () => {
     const { log, core, release, timers, node } = await setup();
     core.readies.push(
       ready({ entries: [entry(1, new Uint8Array())], hardState: { term: 1, vote: null, commit: 0 }, messages: [heartbeat] }),
       ready({ messages: [{ ...heartbeat, to: 'c' }] }),
     );
     await timers.advance(100); // a tick starts the loop
-    expect(log).toEqual(['ready heartbeatResp', 'ready heartbeatResp', 'save-start']);
-    await timers.advance(1000); // ticks keep reaching the core; nothing is sent before the write
+    expect(log).toEqual(['ready heartbeatResp', 'save-start']);
+    await timers.advance(1000); // ticks keep reaching the core, but no second Ready while saving
     expect(core.ticks).toBeGreaterThan(5);
-    expect(log).toEqual(['ready heartbeatResp', 'ready heartbeatResp', 'save-start']);
+    expect(log).toEqual(['ready heartbeatResp', 'save-start']);
     release();
     await flush();
     expect(log).toEqual([
-      'ready heartbeatResp',
       'ready heartbeatResp',
       'save-start',
       'save-end',
       'send b frame',
       'advance',
+      'ready heartbeatResp',
       'send c frame',
       'advance',
     ]);
-    await node.stop();
-  });
-
-  it('merges the Readies that arrive during a write into one write (group commit)', async () => {
-    const { log, core, release, timers, node, updates } = await setup();
-    const e = (i: number, term = 1) => entry(i, new Uint8Array([i]), term);
-    core.readies.push(ready({ entries: [e(1)], hardState: { term: 1, vote: 'a', commit: 0 } }));
-    await timers.advance(100);
-    expect(updates).toHaveLength(1);
-    // Three more while the first write runs; the last one replaces index 3 (a conflict).
-    core.readies.push(ready({ entries: [e(2), e(3)] }), ready({ entries: [e(4)], hardState: { term: 1, vote: 'a', commit: 1 } }));
-    await timers.advance(100);
-    core.readies.push(ready({ entries: [e(3, 2), e(4, 2)], hardState: { term: 2, vote: null, commit: 1 } }));
-    await timers.advance(100);
-    expect(updates).toHaveLength(1);
-    release();
-    await flush();
-    expect(updates).toHaveLength(2);
-    expect(updates[1]).toEqual({ entries: [e(2), e(3, 2), e(4, 2)], hardState: { term: 2, vote: null, commit: 1 } });
-    release();
-    await flush();
-    expect(log.filter((l) => l === 'advance')).toHaveLength(4);
-    await node.stop();
-  });
-
-  it('applies committed entries before its own copy is durable, and acknowledges them only after', async () => {
-    const { log, core, release, timers, node } = await setup();
-    const p = node.propose({ type: 'add', delta: 3 });
-    await flush();
-    const data = core.proposals[0]!;
-    const ack = { type: 'appResp', from: 'a', to: 'b', term: 1, index: 1, reject: false, rejectHint: 0, logTerm: 0 } as unknown as Message;
-    // Committed by a quorum of others (commit 1) while this replica still writes entry 1.
-    core.readies.push(ready({ entries: [entry(1, data)], hardState: { term: 1, vote: null, commit: 1 }, committedEntries: [entry(1, data)], messages: [ack] }));
-    await timers.advance(100);
-    expect(await p).toEqual({ ok: true, value: 3 });
-    expect(log).not.toContain('save-end');
-    expect(log).not.toContain('send b frame');
-    release();
-    await flush();
-    expect(log.slice(-3)).toEqual(['save-end', 'send b frame', 'advance']);
-    await node.stop();
-  });
-
-  it('handles a committed conf change only after every earlier write, and takes no Ready meanwhile', async () => {
-    const { log, core, release, timers, node } = await setup();
-    core.readies.push(
-      ready({ entries: [entry(1, new Uint8Array()), confEntry(2)], hardState: { term: 1, vote: 'a', commit: 0 } }),
-      ready({ hardState: { term: 1, vote: 'a', commit: 2 }, committedEntries: [entry(1, new Uint8Array()), confEntry(2)] }),
-      ready({ messages: [heartbeat] }),
-    );
-    await timers.advance(100);
-    expect(log).toEqual(['ready', 'ready', 'save-start']); // the third Ready waits
-    release();
-    await flush();
-    expect(log.slice(-3)).toEqual(['save-end', 'advance', 'save-start']); // then the conf change's own write
-    release();
-    await flush();
-    expect(log.slice(-5)).toEqual(['save-end', 'advance', 'ready heartbeatResp', 'send b frame', 'advance']);
     await node.stop();
   });
 

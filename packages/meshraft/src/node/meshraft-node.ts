@@ -36,7 +36,6 @@ import type { ConfChange, CoreAdapter, Message, RaftCore, RaftRole, Ready } from
 import { SessionTable, type SessionKey } from './sessions.js';
 import type { TimerHandle, Timers } from './timers.js';
 import { decodeFrame, encodeFrame, type RuntimePayload } from './wire.js';
-import { WriteLane } from './write-lane.js';
 
 export const META_NODE_ID = 'meshraft.nodeId';
 export const META_CLUSTER = 'meshraft.cluster';
@@ -238,13 +237,9 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private readonly lastAck = new Map<NodeId, { at: number; term: number }>();
   private term = 0;
   private wasMember = false;
-  /** The newest hard state handed to the write lane (durable or not). */
-  private queuedHard: HardState;
-  /** Disk writes in Ready order, group-committed; the Ready loop never waits for it. */
-  private readonly lane: WriteLane;
-  /** While a Ready that must be handled in order (snapshot, conf change) waits for the disk. */
-  private blocked = false;
-  private pumpScheduled = false;
+  /** The last hard state written to storage, and a newer commit-only one not yet written. */
+  private persistedHard: HardState;
+  private deferredHard: HardState | undefined;
   private failed = false;
   private finalStatus: Status | undefined;
   /** Conf change the membership policy proposed and when; one at a time. */
@@ -255,6 +250,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private ticker: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
   private unsubscribe: (() => void)[] = [];
+  private pumping: Promise<void> | undefined;
   private stopped = false;
   private stopping: Promise<void> | undefined;
   private lastStatusKey = '';
@@ -275,15 +271,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.events = new Emitter<NodeEvents>((err) => this.log.error('event listener threw', { err }));
     this.clientId = `${init.id}/${sessionNonce()}`;
     this.confState = init.storage.initialState().confState;
-    const hard = init.storage.initialState().hardState;
-    this.queuedHard = hard;
-    this.term = hard.term;
-    this.lane = new WriteLane(hard, {
-      save: (u) => this.storage.save(u),
-      onError: (err) => this.fail(err),
-      onSaved: (ms) => this.saveLatency.observe(ms),
-      now: () => this.timers.now(),
-    });
+    this.persistedHard = init.storage.initialState().hardState;
+    this.term = this.persistedHard.term;
   }
 
   /** Restores the state machine from the stored snapshot, creates the core and starts the timers. */
@@ -758,9 +747,10 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
 
   private async shutdown(): Promise<void> {
     this.halt();
-    // Writes already accepted still complete, in order; a deferred commit index goes last.
-    await this.lane.drained();
-    if (!this.failed) await this.lane.flushDeferred().catch((err: unknown) => this.log.warn('final save failed', { err }));
+    await this.pumping?.catch(() => {});
+    if (this.deferredHard && !this.failed) {
+      await this.storage.save({ hardState: this.deferredHard }).catch((err: unknown) => this.log.warn('final save failed', { err }));
+    }
     await this.transport.close().catch((err: unknown) => this.log.warn('transport close failed', { err }));
     await this.storage.close().catch((err: unknown) => this.log.warn('storage close failed', { err }));
     this.events.emit('status', this.status());
@@ -843,22 +833,24 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     return this.transport.send(to, frame);
   }
 
-  /**
-   * Takes Readies until the core has none. Never waits for the disk: each Ready's write goes to
-   * the write lane, and what must follow the write (votes, acks, advance) runs when it is durable.
-   */
+  /** Runs Readies until the core has none; at most one loop at a time. */
   private kick(): void {
-    if (this.pumpScheduled || this.stopped || this.blocked) return;
-    this.pumpScheduled = true;
+    if (this.pumping || this.stopped) return;
+    this.pumping = this.pump()
+      .catch((err: unknown) => this.fail(err))
+      .finally(() => {
+        this.pumping = undefined;
+        // Work that arrived after the loop's last hasReady() check would otherwise wait for the next tick.
+        if (!this.stopped && this.core.hasReady()) this.kick();
+      });
+  }
+
+  private async pump(): Promise<void> {
     // Yield once so a burst of proposals/messages lands in one Ready.
-    queueMicrotask(() => {
-      this.pumpScheduled = false;
-      try {
-        while (!this.stopped && !this.blocked && this.core.hasReady()) this.accept(this.core.ready());
-      } catch (err) {
-        this.fail(err);
-      }
-    });
+    await Promise.resolve();
+    while (!this.stopped && this.core.hasReady()) {
+      await this.handleReady(this.core.ready());
+    }
   }
 
   private fail(err: unknown): void {
@@ -870,107 +862,66 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     void this.stop();
   }
 
-  /**
-   * One Ready, pipelined (docs/runtime.md, "Pipelined Readies"):
-   * - a leader's appends and heartbeats go out now, unless a term or vote change is not yet
-   *   durable (thesis §10.2.1: it counts its own copy only after advance);
-   * - committed entries apply now: commitment means a quorum already holds them durably, and
-   *   this replica's copy is in the lane ahead of anything that depends on it;
-   * - the rest (votes, append acks) and advance() wait until this Ready's write and every
-   *   earlier one are durable.
-   * A snapshot or a committed conf change is handled in the classic order instead.
-   */
-  private accept(rd: Ready): void {
+  private async handleReady(rd: Ready): Promise<void> {
     if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
+    if (rd.hardState) this.term = rd.hardState.term;
+    // Thesis §10.2.1: a leader's appends, heartbeats and snapshots may go out while its own disk
+    // write runs (it counts its own copy only after advance); everything else waits for the save.
+    // Never ahead of a term or vote change in this same Ready, though a leader's term and vote
+    // are normally durable since its candidacy (its vote requests waited for them).
     const hs = rd.hardState;
-    let termOrVote = false;
-    if (hs) {
-      this.term = hs.term;
-      termOrVote = hs.term !== this.queuedHard.term || hs.vote !== this.queuedHard.vote;
-      this.queuedHard = hs;
-    }
-    const durable = this.lane.durableHardState;
-    const canSendEarly = this.role === 'leader' && this.queuedHard.term === durable.term && this.queuedHard.vote === durable.vote;
-    const later: Message[] = [];
-    for (const m of rd.messages) {
-      if (canSendEarly && isLeaderBroadcast(m)) this.sendRaft(m);
-      else later.push(m);
-    }
-    if (rd.snapshot || rd.committedEntries.some((e) => e.type === EntryType.ConfChange)) {
-      this.acceptInOrder(rd, later);
-      return;
-    }
-    this.lane.write({
-      entries: rd.entries,
-      hardState: hs,
+    const newTermOrVote = hs !== undefined && (hs.term !== this.persistedHard.term || hs.vote !== this.persistedHard.vote);
+    const early = this.role === 'leader' && !newTermOrVote ? rd.messages.filter(isLeaderBroadcast) : [];
+    for (const m of early) this.sendRaft(m);
+    // A commit index that covers a conf change is written before that change applies: on restart
+    // the core starts from the snapshot's configuration and must see (via the commit index) that
+    // committed conf changes are pending, or a stale configuration could let it elect itself.
+    const commitsConfChange = rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
+    const commitOnly = hs !== undefined && !rd.snapshot && rd.entries.length === 0 && !newTermOrVote && !commitsConfChange;
+    if (commitOnly) {
       // Only the commit index moved: nothing anyone was promised depends on it (etcd does not
-      // sync it either), so it rides along with the next write. A crash loses at most a commit
-      // index the leader will tell us again.
-      mustWrite: rd.entries.length > 0 || termOrVote,
-      after: () => {
-        for (const m of later) this.sendRaft(m);
-        this.core.advance(rd);
-        this.kick();
-      },
-    });
-    const before = this.applied;
-    for (const e of rd.committedEntries) if (e.index > this.applied) this.applyEntry(e);
-    this.noteReadStates(rd);
-    if (this.applied > before) {
-      this.events.emit('applied', this.applied);
-      this.maybeCompact();
+      // sync it either), so it rides along with the next write instead of costing one now. A
+      // crash loses at most a commit index the leader will tell us again.
+      this.deferredHard = hs;
+    } else if (rd.snapshot || rd.entries.length > 0 || hs || (commitsConfChange && this.deferredHard)) {
+      // With a snapshot the older deferred commit would point below it: only hs may go along.
+      const hardState = hs ?? (rd.snapshot ? undefined : this.deferredHard);
+      const t0 = this.timers.now();
+      await this.storage.save({
+        ...(rd.snapshot && { snapshot: rd.snapshot }),
+        ...(rd.entries.length > 0 && { entries: rd.entries }),
+        ...(hardState && { hardState }),
+      });
+      this.saveLatency.observe(this.timers.now() - t0);
+      if (hardState) this.persistedHard = hardState;
+      this.deferredHard = undefined;
     }
-    this.emitStatus();
-  }
-
-  /**
-   * The classic order, after every earlier write: persist, send, install/apply, advance. No
-   * further Ready is taken meanwhile. A commit index that covers a conf change is written before
-   * that change applies: on restart the core starts from the snapshot's configuration and must
-   * see (via the commit index) that committed conf changes are pending, or a stale
-   * configuration could let it elect itself.
-   */
-  private acceptInOrder(rd: Ready, later: readonly Message[]): void {
-    this.blocked = true;
-    this.lane.write({
-      entries: rd.entries,
-      hardState: rd.hardState,
-      snapshot: rd.snapshot,
-      mustWrite: true,
-      exclusive: true,
-      after: async () => {
-        for (const m of later) this.sendRaft(m);
-        if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
-          this.installSnapshot(rd.snapshot);
-          await this.persistConfState();
-        }
-        const before = this.applied;
-        const wasIn = isMember(this.confState, this.id);
-        let confChanged = false;
-        for (const e of rd.committedEntries) {
-          if (e.index > this.applied && this.applyEntry(e)) confChanged = true;
-        }
-        if (confChanged) await this.persistConfState();
-        this.noteReadStates(rd);
-        this.core.advance(rd);
-        if (confChanged) this.onConfChanged(wasIn);
-        if (this.applied > before) {
-          this.events.emit('applied', this.applied);
-          this.maybeCompact();
-        }
-        this.emitStatus();
-        this.blocked = false;
-        this.kick();
-      },
-    });
-  }
-
-  private noteReadStates(rd: Ready): void {
+    // Persisted: now the messages that promise it (votes, append acks) may go out.
+    for (const m of rd.messages) if (!early.includes(m)) this.sendRaft(m);
+    if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
+      this.installSnapshot(rd.snapshot);
+      await this.persistConfState();
+    }
+    const before = this.applied;
+    const wasIn = isMember(this.confState, this.id);
+    let confChanged = false;
+    for (const e of rd.committedEntries) {
+      if (e.index <= this.applied) continue;
+      if (this.applyEntry(e)) confChanged = true;
+    }
+    if (confChanged) await this.persistConfState();
     for (const rs of rd.readStates) {
       const w = this.reads.get(bytesKey(rs.context));
       if (w) w.index = rs.index;
     }
     this.serveReads();
+    this.core.advance(rd);
+    if (confChanged) this.onConfChanged(wasIn);
+    if (this.applied > before) {
+      this.events.emit('applied', this.applied);
+      await this.maybeCompact();
+    }
+    this.emitStatus();
   }
 
   private sendRaft(m: Message): void {
@@ -1087,18 +1038,14 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.emitMembers();
   }
 
-  /**
-   * Snapshots the state machine now and compacts once every earlier write is durable (every
-   * entry up to the applied index was handed to the lane before this).
-   */
-  private maybeCompact(): void {
+  private async maybeCompact(): Promise<void> {
     if (this.applied - this.snapshotIndex < this.opts.snapshotEntries) return;
     const snapshot: Snapshot = {
       metadata: { index: this.applied, term: this.appliedTerm, confState: this.confState },
       data: encodeSnapshotPayload({ state: this.sm.snapshot(), sessions: this.sessions.toData() }),
     };
+    await this.storage.compact(snapshot);
     this.snapshotIndex = this.applied;
-    this.lane.task({ run: () => this.storage.compact(snapshot) });
   }
 
   // ---- membership automation ----------------------------------------------------------------

@@ -62,9 +62,12 @@ export type SimBug = ClassicBug | PipelinedBug;
  * - `ack-before-durable`: a follower sends its appResp at ready() time, before its write.
  * - `advance-before-durable`: advance(rd) is called at ready() time, before the Ready's write
  *   (breaks rule 1: a leader then counts its own copy of entries a crash can still lose).
+ * - `compact-past-advanced`: the host snapshots and compacts at its state machine's applied
+ *   index, which rule 4 lets run ahead of what advance() told the core; the core still reads
+ *   the entries after its own applied index.
  */
-export type PipelinedBug = 'ack-before-durable' | 'advance-before-durable';
-export const PIPELINED_BUGS: readonly PipelinedBug[] = ['ack-before-durable', 'advance-before-durable'];
+export type PipelinedBug = 'ack-before-durable' | 'advance-before-durable' | 'compact-past-advanced';
+export const PIPELINED_BUGS: readonly PipelinedBug[] = ['ack-before-durable', 'advance-before-durable', 'compact-past-advanced'];
 
 export const CRASH_POINTS: readonly CrashPoint[] = [
   'before-persist',
@@ -594,6 +597,9 @@ export class SimNode {
     // core takes a snapshot as committed on restart).
     const d = this.disk;
     if (this.appliedIndex > d.lastIndex() || d.term(this.appliedIndex) !== this.appliedTerm) return;
+    // Nor past what the core knows is applied (advance()d): it still reads the entries after
+    // that (e.g. looking for unapplied conf changes before campaigning), as etcd's does.
+    if (this.cfg.bug !== 'compact-past-advanced' && this.appliedIndex > this.raw!.raft.log.applied) return;
     this.disk.createSnapshot(this.appliedIndex, this.confState, this.sm.snapshot());
     // The disk's configuration is the one as of its snapshot: a restart re-applies the conf
     // changes after it along with every other entry (as etcd's MemoryStorage does).

@@ -530,14 +530,16 @@ export class Raft {
 
   /** Leader: starts (or answers) a ReadIndex request (thesis §6.4). */
   handleReadIndex(m: ReadIndexRequest): void {
-    if (this.trk.isSingleton()) {
-      this.answerRead(m.from, m.context, this.log.committed);
-      return;
-    }
     // Until an entry of its term commits, the leader's commit index may be behind the
-    // cluster's (§6.4 step 1): hold the request.
+    // cluster's (§6.4 step 1): hold the request. A single voter too: the commit index is
+    // volatile (a pipelined host applies, and answers, before the commit index it saved is
+    // durable), so a restarted single voter may start below what clients already saw.
     if (!this.committedEntryInCurrentTerm()) {
       this.pendingReadIndex.push(m);
+      return;
+    }
+    if (this.trk.isSingleton()) {
+      this.answerRead(m.from, m.context, this.log.committed);
       return;
     }
     if (!this.readOnly.addRequest(this.log.committed, m.from, m.context)) return;

@@ -1,7 +1,11 @@
 /** Linearizable reads via ReadIndex (Raft thesis §6.4). */
 import { describe, expect, it } from 'vitest';
+import { MemoryStorage } from './memory-storage.js';
 import { ReadIndexDroppedError } from './raft-errors.js';
-import { Network, enc, dec } from './__tests__/network.js';
+import { seededRandom } from './random.js';
+import { RawNode } from './raw-node.js';
+import { EntryType } from './types.js';
+import { Network, confState, enc, dec } from './__tests__/network.js';
 
 const ABC = ['a', 'b', 'c'];
 
@@ -74,5 +78,28 @@ describe('ReadIndex (thesis §6.4)', () => {
   it('a read without a known leader throws a typed error', () => {
     const net = new Network(ABC);
     expect(() => net.node('a').readIndex(enc('x'))).toThrow(ReadIndexDroppedError);
+  });
+});
+
+describe('ReadIndex on a single voter (thesis §6.4 step 1)', () => {
+  // Found by the simulator's pipelined host (`pnpm sim --host pipelined --nodes 1 --seed 270`,
+  // also 33, 51, 57, ...): the host applied entry 7 and answered its client before the hard
+  // state with commit 7 was durable, crashed, restarted with commit 6 and, as a new leader,
+  // answered a read at index 6 at once, missing the acknowledged write.
+  it('holds a read until an entry of the leader\'s term commits, even with one voter', () => {
+    const storage = new MemoryStorage({ confState: confState(['a']) });
+    storage.append([1, 2, 3].map((index) => ({ index, term: 1, type: EntryType.Normal, data: enc(`e${index}`) })));
+    storage.setHardState({ term: 1, vote: 'a', commit: 2 }); // entry 3 was committed; commit 3 was not yet saved
+    const node = new RawNode({ id: 'a', storage, electionTick: 10, heartbeatTick: 1, random: seededRandom(1) });
+    node.campaign();
+    expect(node.status()).toMatchObject({ role: 'leader', term: 2, commit: 2 });
+    node.readIndex(enc('r'));
+    const rd = node.ready();
+    expect(rd.readStates).toEqual([]); // before the fix: [{ index: 2 }]
+    storage.append(rd.entries);
+    if (rd.hardState) storage.setHardState(rd.hardState);
+    node.advance(rd); // the leader's empty entry 4 is durable: it commits, and so does 3
+    const after = node.ready();
+    expect(after.readStates.map((r) => [r.index, dec(r.context)])).toEqual([[4, 'r']]);
   });
 });

@@ -20,6 +20,7 @@ export interface CliArgs {
   readonly bug?: SimBug;
   readonly host?: HostMode;
   readonly maxWriteTicks?: number;
+  readonly livenessBound?: number;
   readonly help: boolean;
 }
 
@@ -36,6 +37,7 @@ export const USAGE = `usage: pnpm sim [--seed N | --seeds FROM..TO] [--nodes N] 
   --host MODE        the nodes' Ready loop: classic (default) or pipelined (writes take simulated
                      time, Readies are taken while writes are in flight and merged)
   --write-ticks N    pipelined: a disk write takes 0..N ticks (default 3)
+  --liveness-bound N ticks allowed after healing to elect a leader and commit (default 200)
   --bug NAME         run a deliberately broken host (${SIM_BUGS.join(', ')};
                      with --host pipelined: ${PIPELINED_BUGS.join(', ')}): the checks must fail
 Exits non-zero if any seed fails.`;
@@ -52,6 +54,7 @@ export function replayCommand(
     readonly retryHeavy?: boolean | undefined;
     readonly host?: HostMode | undefined;
     readonly maxWriteTicks?: number | undefined;
+    readonly livenessBound?: number | undefined;
   } = {},
 ): string {
   const flags = [
@@ -61,6 +64,7 @@ export function replayCommand(
     o.sessionTtl !== undefined ? ` --session-ttl ${o.sessionTtl}` : '',
     o.host !== undefined && o.host !== 'classic' ? ` --host ${o.host}` : '',
     o.maxWriteTicks !== undefined ? ` --write-ticks ${o.maxWriteTicks}` : '',
+    o.livenessBound !== undefined ? ` --liveness-bound ${o.livenessBound}` : '',
     o.bug !== undefined ? ` --bug ${o.bug}` : '',
     o.retryHeavy ? ' --retry-heavy' : '',
   ].join('');
@@ -85,6 +89,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   let bug: SimBug | undefined;
   let host: HostMode | undefined;
   let maxWriteTicks: number | undefined;
+  let livenessBound: number | undefined;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -141,6 +146,9 @@ export function parseArgs(argv: readonly string[]): CliArgs {
       case '--write-ticks':
         maxWriteTicks = int('--write-ticks', value());
         break;
+      case '--liveness-bound':
+        livenessBound = int('--liveness-bound', value());
+        break;
       case '--help':
       case '-h':
         help = true;
@@ -160,6 +168,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     ...(bug !== undefined && { bug }),
     ...(host !== undefined && { host }),
     ...(maxWriteTicks !== undefined && { maxWriteTicks }),
+    ...(livenessBound !== undefined && { livenessBound }),
     help,
     ...(nodes !== undefined && { nodes }),
     ...(ticks !== undefined && { ticks }),

@@ -17,6 +17,7 @@ function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: 
     ...(args.bug !== undefined && { bug: args.bug }),
     ...(args.host !== undefined && { host: args.host }),
     ...(args.maxWriteTicks !== undefined && { maxWriteTicks: args.maxWriteTicks }),
+    ...(args.livenessBound !== undefined && { livenessBound: args.livenessBound }),
     ...(args.verbose && { trace: (line: string) => console.log(line) }),
     ...(args.messages && { traceMessages: true }),
     ...(args.retryHeavy && { workload: RETRY_HEAVY_WORKLOAD }),

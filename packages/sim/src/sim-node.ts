@@ -65,9 +65,12 @@ export type SimBug = ClassicBug | PipelinedBug;
  * - `compact-past-advanced`: the host snapshots and compacts at its state machine's applied
  *   index, which rule 4 lets run ahead of what advance() told the core; the core still reads
  *   the entries after its own applied index.
+ * - `broadcast-before-term-durable`: a leader sends its broadcasts at ready() time even while
+ *   its new term and vote are not durable (ignores rule 3's exception; only a single voter can
+ *   lead that early: after a crash it wins the same term again with a different log).
  */
-export type PipelinedBug = 'ack-before-durable' | 'advance-before-durable' | 'compact-past-advanced';
-export const PIPELINED_BUGS: readonly PipelinedBug[] = ['ack-before-durable', 'advance-before-durable', 'compact-past-advanced'];
+export type PipelinedBug = 'ack-before-durable' | 'advance-before-durable' | 'compact-past-advanced' | 'broadcast-before-term-durable';
+export const PIPELINED_BUGS: readonly PipelinedBug[] = ['ack-before-durable', 'advance-before-durable', 'compact-past-advanced', 'broadcast-before-term-durable'];
 
 export const CRASH_POINTS: readonly CrashPoint[] = [
   'before-persist',
@@ -394,7 +397,7 @@ export class SimNode {
     const barrier = (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) || rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
     let held: readonly Message[] = rd.messages;
     if (!barrier) {
-      const early = raw.status().role === Role.Leader && !this.termOrVoteQueued(rd);
+      const early = raw.status().role === Role.Leader && (this.cfg.bug === 'broadcast-before-term-durable' || !this.termOrVoteQueued(rd));
       const ackEarly = this.cfg.bug === 'ack-before-durable';
       const sendNow = (m: Message) => (early && canSendBeforePersist(m)) || (ackEarly && m.type === 'appResp');
       held = rd.messages.filter((m) => !sendNow(m));

@@ -35,6 +35,26 @@ export interface SoftState {
  *    this same Ready) and install `snapshot` into the state machine if present.
  * 4. Serve each of `readStates` once the applied index is >= its `index`.
  * 5. Call advance(rd).
+ *
+ * Pipelined hosts may call ready() again before earlier Readies are advanced (ready() marks
+ * what it hands out, as etcd's acceptReady does), under these rules:
+ * 1. advance(rd) strictly in the order the Readies were taken, each once its writes and every
+ *    earlier Ready's writes are durable.
+ * 2. Writes in Ready order; consecutive queued Readies may be merged into one atomic write:
+ *    entries truncate-and-append (a later Ready's entries replace queued ones at or above its
+ *    first index), the latest hardState wins.
+ * 3. `app`, `heartbeat` and `snapshot` (canSendBeforePersist) may go out at ready() time unless
+ *    a term or vote change is queued and not yet durable; every other message of Ready k waits
+ *    until the writes of Readies <= k are durable.
+ * 4. `committedEntries` may be applied at ready() time, before they are durable locally: an
+ *    entry commits only once a quorum holds it durably (the leader counts its own copy only
+ *    after advance() reports it persisted), so no crash can take it back; the node's own copy
+ *    can only be replaced by a leader that holds it. Only its own commit index may be behind
+ *    after a crash, which the core re-learns (a new leader commits an entry of its term before
+ *    serving reads). A Ready with a snapshot or committed conf change may be drained first.
+ * 5. A crash loses every write not yet completed (a merged write is all or nothing).
+ * Because the state machine may then be ahead of advance(), snapshot and compact storage only
+ * up to `status().applied` (the core still reads the entries after it).
  */
 export interface Ready {
   /** Present when the leader or role changed since the previous Ready. */

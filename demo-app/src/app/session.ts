@@ -3,9 +3,12 @@
  * Starts this tab's Raft member for a room: its IndexedDB log (strict durability), its stable
  * node id, a WebRTC transport with relay fallback over the page's signaling server, and the KV
  * state machine. A tab with no stored state founds the cluster only when the room is empty on
- * the signaling server; otherwise it asks the members to add it.
+ * the signaling server; otherwise it asks the members to add it. The node is tied to the page
+ * lifecycle: a leader tab that is closed or hidden hands leadership over first, so closing it
+ * costs a round trip instead of an election timeout, and a hidden tab never campaigns.
  */
 import { createNode, type Logger, type MeshraftNode } from 'meshraft';
+import { attachPageLifecycle, createTickGate, type PageLifecycle } from 'meshraft/browser';
 import {
   createKvStateMachine,
   type KvCommand,
@@ -32,6 +35,7 @@ export interface Session {
   readonly database: string;
   /** How this member came to be: restarted from its log, founded the room, or joining. */
   readonly origin: 'restored' | 'founded' | 'joining';
+  readonly lifecycle: PageLifecycle;
 }
 
 const NODE_ID_META = 'demo.nodeId';
@@ -84,6 +88,7 @@ export async function startSession(params: DemoParams, signalingUrl: string): Pr
     }),
   );
   const sm = createKvStateMachine();
+  const gate = createTickGate();
   const node: BoardNode = await createNode({
     cluster,
     id,
@@ -94,6 +99,13 @@ export async function startSession(params: DemoParams, signalingUrl: string): Pr
     timing: { tickMs: params.tickMs },
     membership: { targetVoters: params.voters, graceMs: params.graceMs },
     logger: consoleLogger,
+    timers: gate.timers,
   });
-  return { node, sm, transport, cluster, database: name, origin: fresh ? (bootstrap ? 'founded' : 'joining') : 'restored' };
+  const lifecycle = attachPageLifecycle(node, {
+    document,
+    window,
+    gate,
+    onError: (err) => console.warn('[meshraft] leadership hand-over failed', err),
+  });
+  return { node, sm, transport, cluster, database: name, origin: fresh ? (bootstrap ? 'founded' : 'joining') : 'restored', lifecycle };
 }

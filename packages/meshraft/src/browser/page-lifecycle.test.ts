@@ -38,6 +38,15 @@ function countingTimers(): { timers: Timers; ticks(): number } {
   };
 }
 
+/** Three voters, each with a fake page, a tick gate and the lifecycle attached. */
+async function tabCluster(c: TestCluster, onError?: (err: unknown) => void): Promise<Map<string, ReturnType<typeof fakePage>>> {
+  const pages = new Map(VOTERS.map((id) => [id, fakePage()]));
+  const gates = new Map(VOTERS.map((id) => [id, createTickGate()]));
+  await Promise.all(VOTERS.map((id) => c.start(id, { bootstrap: { voters: VOTERS }, timers: gates.get(id)!.timers })));
+  for (const id of VOTERS) attachPageLifecycle(c.node(id), { ...pages.get(id)!, gate: gates.get(id)!, ...(onError && { onError }) });
+  return pages;
+}
+
 describe('attachPageLifecycle', () => {
   let cluster: TestCluster | undefined;
   afterEach(async () => cluster?.stopAll());
@@ -45,10 +54,7 @@ describe('attachPageLifecycle', () => {
   it('a leader whose tab is hidden hands leadership over; the hidden tab does not end up leader', async () => {
     cluster = testCluster(21);
     const c = cluster;
-    const pages = new Map(VOTERS.map((id) => [id, fakePage()]));
-    const gates = new Map(VOTERS.map((id) => [id, createTickGate()]));
-    await Promise.all(VOTERS.map((id) => c.start(id, { bootstrap: { voters: VOTERS }, timers: gates.get(id)!.timers })));
-    for (const id of VOTERS) attachPageLifecycle(c.node(id), { ...pages.get(id)!, gate: gates.get(id)! });
+    const pages = await tabCluster(c);
     const first = await c.leader();
     await first.propose({ type: 'add', delta: 1 });
 
@@ -67,6 +73,36 @@ describe('attachPageLifecycle', () => {
     await waitFor(() => c.node(third).status().role === 'leader' && first.status().leader === third, 'the visible voter leads');
     expect(first.status().role).toBe('follower');
     expect(await first.propose({ type: 'add', delta: 1 })).toMatchObject({ value: 3 });
+  });
+
+  it('a hidden leader hands over to the visible tab, never to a hidden one that would ignore it', async () => {
+    cluster = testCluster(26);
+    const c = cluster;
+    const failures: unknown[] = [];
+    const pages = await tabCluster(c, (e) => failures.push(e));
+    const leader = await c.leader();
+    await leader.propose({ type: 'add', delta: 1 });
+    // The follower the leader would pick first (members in configuration order, equally caught
+    // up) is hidden: three tabs in one window, only one of them visible.
+    const [hiddenPeer, visible] = VOTERS.filter((id) => id !== leader.id) as [string, string];
+    pages.get(hiddenPeer)!.setHidden(true);
+    await waitFor(() => leader.status().members.find((m) => m.id === hiddenPeer)?.campaign === false, 'the leader learns the peer is hidden');
+    expect(leader.status().members.find((m) => m.id === visible)?.campaign).toBe(true);
+
+    pages.get(leader.id)!.setHidden(true);
+    await waitFor(() => c.node(visible).status().role === 'leader', 'the visible tab leads');
+    expect(failures).toEqual([]); // no attempt on the hidden tab (it would time out with NO_QUORUM)
+    expect(await leader.propose({ type: 'add', delta: 1 })).toMatchObject({ value: 2 });
+
+    // Every tab hidden: the leader stays (nobody would take over), and writes keep committing.
+    pages.get(visible)!.setHidden(true);
+    await waitFor(() => VOTERS.every((id) => c.node(visible).status().members.find((m) => m.id === id)?.campaign === false), 'all hidden');
+    expect(await c.node(hiddenPeer).propose({ type: 'add', delta: 1 })).toMatchObject({ value: 3 });
+    expect(c.node(visible).status().role).toBe('leader');
+    // One tab shows again: the hidden leader hands over to it.
+    pages.get(hiddenPeer)!.setHidden(false);
+    await waitFor(() => c.node(hiddenPeer).status().role === 'leader', 'the tab shown again leads');
+    expect(failures).toEqual([]);
   });
 
   it('hidden followers never campaign without a leader, still vote, and the tab elects once visible', async () => {
@@ -151,6 +187,10 @@ describe('attachPageLifecycle', () => {
     expect(pickTransferTarget({ ...base, members: [m('a', 'voter', 'self', 9), m('b', 'voter', 'webrtc', 7), m('c', 'voter', 'webrtc', 9), m('d', 'learner', 'webrtc', 9)] })).toBe('c');
     expect(pickTransferTarget({ ...base, members: [m('b', 'voter', 'webrtc', 9, 50), m('c', 'voter', 'webrtc', 9, 5)] })).toBe('c');
     expect(pickTransferTarget({ ...base, members: [m('a', 'voter', 'self', 9), m('b', 'voter', 'down', 9), m('c', 'learner', 'webrtc', 9)] })).toBe(null);
+    // A voter that said it will not campaign is skipped; one that said nothing (null) is not.
+    const hidden = { ...m('c', 'voter', 'webrtc', 9), campaign: false };
+    expect(pickTransferTarget({ ...base, members: [hidden, { ...m('b', 'voter', 'webrtc', 7), campaign: null }] })).toBe('b');
+    expect(pickTransferTarget({ ...base, members: [m('a', 'voter', 'self', 9), hidden] })).toBe(null);
   });
 
   it('rejects a missing document or window with LIFECYCLE_INPUT', async () => {

@@ -55,12 +55,14 @@ export interface PageLifecycle {
 }
 
 /**
- * The voter to hand leadership to: a reachable voter other than this node, most caught up
- * (`match`, known on the leader), then lowest RTT. Null when there is none.
+ * The voter to hand leadership to: a reachable voter other than this node that has not said it
+ * will not campaign (a hidden tab ignores the TimeoutNow, and the leader would refuse proposals
+ * until the transfer times out), most caught up (`match`, known on the leader), then lowest RTT.
+ * Null when there is none: a hidden leader is better than a stalled one.
  */
 export function pickTransferTarget(status: NodeStatus): NodeId | null {
   const candidates = status.members.filter(
-    (m) => m.role === 'voter' && m.id !== status.id && m.link !== 'down' && m.link !== 'connecting',
+    (m) => m.role === 'voter' && m.id !== status.id && m.link !== 'down' && m.link !== 'connecting' && m.campaign !== false,
   );
   candidates.sort((x, y) => (y.match ?? -1) - (x.match ?? -1) || (x.rttMs ?? Infinity) - (y.rttMs ?? Infinity));
   return candidates[0]?.id ?? null;

@@ -53,6 +53,11 @@ export interface MemberStatus {
   readonly rttMs: number | null;
   /** Replication progress; only known on the leader. */
   readonly match: number | null;
+  /**
+   * Whether the member may start elections (its setCampaign switch, e.g. off in a hidden tab), as
+   * it last told this node; null if it has not. A TimeoutNow to a member with `false` is ignored.
+   */
+  readonly campaign?: boolean | null;
 }
 
 export interface NodeStatus {
@@ -233,6 +238,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private campaign = true;
   private lastLeaderContact: number | null = null;
   private readonly lastHeard = new Map<NodeId, number>();
+  /** Each peer's campaign switch, as it last told us (wire kind 'campaign'). */
+  private readonly peerCampaign = new Map<NodeId, boolean>();
   /** When each peer last answered this node's appends/heartbeats, and in which term. */
   private readonly lastAck = new Map<NodeId, { at: number; term: number }>();
   private term = 0;
@@ -305,7 +312,10 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     });
     this.unsubscribe.push(
       this.transport.on('frame', (from, frame) => this.onFrame(from, frame)),
-      this.transport.on('peer-up', () => this.maybeJoin(true)),
+      this.transport.on('peer-up', (peer) => {
+        this.maybeJoin(true);
+        if (!this.stopped) this.sendPayload(peer, { kind: 'campaign', enabled: this.campaign });
+      }),
       this.transport.on('peer-down', (peer) => {
         if (!this.stopped) this.core.reportUnreachable?.(peer);
       }),
@@ -470,6 +480,13 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     for (const r of this.reads.values()) if (r.index === null) this.requestReadIndex(r.ctx);
     for (const c of this.confWaiters) this.submitConfChange(c.cc);
     this.maybeJoin(false);
+    // Repeated every sweep: the frame is tiny, and a lost one would mislead a hand-over.
+    if (!everything) this.announceCampaign();
+  }
+
+  /** Tells every peer this node's campaign switch (see MemberStatus.campaign). */
+  private announceCampaign(): void {
+    for (const l of this.transport.links()) this.sendPayload(l.peer, { kind: 'campaign', enabled: this.campaign });
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -659,6 +676,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (!this.core.setCampaign) throw new InvalidOptionError('setCampaign', 'the injected core does not support it');
     this.core.setCampaign(enabled);
     this.campaign = enabled;
+    this.announceCampaign();
     this.emitStatus();
     this.kick();
   }
@@ -810,8 +828,13 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       }
       if (isLeaderBroadcast(p.msg)) this.noteLeaderContact(from, p.msg.term);
       this.kick();
-    } else {
+    } else if (p.kind === 'join') {
       this.onJoin(p.node);
+    } else if (this.peerCampaign.get(from) !== p.enabled) {
+      this.peerCampaign.set(from, p.enabled);
+      this.emitMembers();
+      this.lastStatusKey = ''; // members changed: listeners of 'status' (page lifecycle) look again
+      this.emitStatus();
     }
   }
 
@@ -1113,6 +1136,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
         link: id === this.id ? 'self' : (l?.state ?? 'down'),
         rttMs: id === this.id ? 0 : (l?.rttMs ?? null),
         match: id === this.id ? this.applied : (progress[id]?.match ?? null),
+        campaign: id === this.id ? this.campaign : (this.peerCampaign.get(id) ?? null),
       });
     };
     for (const id of this.confState.voters) add(id, 'voter');

@@ -22,6 +22,11 @@ describe('wire', () => {
     expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'join', node: 'n' }))?.payload).toEqual({ kind: 'join', node: 'n' });
   });
 
+  it('round-trips a campaign switch and drops one without a boolean', () => {
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: false }))?.payload).toEqual({ kind: 'campaign', enabled: false });
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: 'no' } as never))).toBeUndefined();
+  });
+
   it('drops foreign clusters, garbage and malformed payloads', () => {
     expect(decodeFrame('c2', encodeFrame('c1', 'a', 'b', { kind: 'join', node: 'a' }))).toBeUndefined();
     expect(decodeFrame('c1', new Uint8Array([0xc1, 0xff]))).toBeUndefined();

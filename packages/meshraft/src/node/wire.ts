@@ -1,7 +1,7 @@
 /**
  * @module wire
  * What the runtime puts inside @meshraft/transport's envelope: the payload is either a Raft
- * message for the core or one of the runtime's own small membership messages.
+ * message for the core or one of the runtime's own small membership and presence messages.
  */
 import type { NodeId } from '@meshraft/core';
 import { decodeEnvelope, encodeEnvelope } from '@meshraft/transport';
@@ -11,7 +11,12 @@ export type RuntimePayload =
   /** A Raft protocol message for the core. */
   | { readonly kind: 'raft'; readonly msg: Message }
   /** `node` asks to be added to the cluster as a learner; forwarded to the leader. */
-  | { readonly kind: 'join'; readonly node: NodeId };
+  | { readonly kind: 'join'; readonly node: NodeId }
+  /**
+   * The sender's campaign switch (setCampaign): a leader handing over leadership skips voters
+   * that would ignore the TimeoutNow (hidden tabs).
+   */
+  | { readonly kind: 'campaign'; readonly enabled: boolean };
 
 export interface RuntimeFrame {
   readonly from: NodeId;
@@ -44,6 +49,8 @@ export function decodeFrame(cluster: string, frame: Uint8Array): RuntimeFrame | 
     if (typeof m.term !== 'number') return undefined;
   } else if (p.kind === 'join') {
     if (typeof p.node !== 'string' || p.node === '') return undefined;
+  } else if (p.kind === 'campaign') {
+    if (typeof p.enabled !== 'boolean') return undefined;
   } else {
     return undefined;
   }

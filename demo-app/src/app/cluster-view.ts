@@ -101,7 +101,8 @@ export function renderCluster(root: HTMLElement, s: NodeStatus): void {
       'tr',
       { 'data-member': m.id, class: m.id === s.id ? 'self' : '' },
       h('th', { scope: 'row' }, m.id === s.id ? `${m.id} (you)` : m.id),
-      h('td', {}, roleOf(m, s)),
+      // A hidden tab still votes but never campaigns (and is never handed leadership).
+      h('td', {}, m.campaign === false ? `${roleOf(m, s)} (tab hidden)` : roleOf(m, s)),
       h('td', {}, m.id === s.id ? String(s.term) : '–'),
       h('td', {}, m.id === s.id ? String(s.commit) : '–'),
       h('td', {}, m.id === s.id ? String(s.applied) : m.match !== null ? `≥ ${m.match}` : '–'),

@@ -11,7 +11,8 @@ export interface TabStatus {
   leader: string | null;
   commit: number;
   applied: number;
-  members: { id: string; role: string; link: string; rttMs: number | null }[];
+  /** `campaign`: the member's campaign switch as this tab last heard it (null: not told yet). */
+  members: { id: string; role: string; link: string; rttMs: number | null; campaign: boolean | null }[];
   writable: boolean;
   reason: string;
   origin: string;
@@ -110,19 +111,28 @@ export async function openTab(browser: Browser, url: string): Promise<Tab> {
   return openTabIn(context, url);
 }
 
-/** Waits until every tab sees the same leader and `voters` voters, all writable. */
-export async function waitForCluster(tabs: readonly Tab[], voters: number, timeout = 60_000): Promise<string> {
+export interface ClusterWait {
+  timeout?: number;
+  /** Only a leader this accepts counts (e.g. "not the tab just hidden"). */
+  leader?: (id: string) => boolean;
+  /** The assertion's message when it times out. */
+  message?: string;
+}
+
+/** Waits until every tab sees the same leader (one `leader` accepts) and `voters` voters, all writable. */
+export async function waitForCluster(tabs: readonly Pick<Tab, 'status'>[], voters: number, wait: number | ClusterWait = 60_000): Promise<string> {
+  const { timeout = 60_000, leader: accept = () => true, message } = typeof wait === 'number' ? { timeout: wait } : wait;
   let leader = '';
   await expect
     .poll(
       async () => {
         const ss = await Promise.all(tabs.map((t) => t.status()));
         const l = ss[0]!.leader;
-        const ok = l !== null && ss.every((s) => s.leader === l && s.writable && s.members.filter((m) => m.role === 'voter').length === voters);
+        const ok = l !== null && accept(l) && ss.every((s) => s.leader === l && s.writable && s.members.filter((m) => m.role === 'voter').length === voters);
         if (ok) leader = l;
-        return ok ? 'formed' : JSON.stringify(ss.map((s) => ({ id: s.id, role: s.role, leader: s.leader, voters: s.members.filter((m) => m.role === 'voter').length, reason: s.reason })));
+        return ok ? 'formed' : JSON.stringify(ss.map((s) => ({ id: s.id, role: s.role, term: s.term, leader: s.leader, voters: s.members.filter((m) => m.role === 'voter').length, reason: s.reason })));
       },
-      { timeout, intervals: [100, 250, 500] },
+      { timeout, intervals: [100, 250, 500], message },
     )
     .toBe('formed');
   return leader;

@@ -17,7 +17,7 @@ export interface TestStatus {
   readonly leader: string | null;
   readonly commit: number;
   readonly applied: number;
-  readonly members: readonly { id: string; role: string; link: string; rttMs: number | null }[];
+  readonly members: readonly { id: string; role: string; link: string; rttMs: number | null; campaign: boolean | null }[];
   readonly writable: boolean;
   readonly reason: string;
   readonly origin: Session['origin'];
@@ -60,7 +60,7 @@ export function createTestApi(session: Session, board: Board, me: () => { by: st
         leader: s.leader,
         commit: s.commit,
         applied: s.applied,
-        members: s.members.map((m) => ({ id: m.id, role: m.role, link: m.link, rttMs: m.rttMs })),
+        members: s.members.map((m) => ({ id: m.id, role: m.role, link: m.link, rttMs: m.rttMs, campaign: m.campaign ?? null })),
         writable: a.writable,
         reason: a.reason,
         origin: session.origin,

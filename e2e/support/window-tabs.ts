@@ -71,8 +71,8 @@ export async function openTabWindows(browser: Browser): Promise<TabWindows> {
     const id = seq++;
     return new Promise<Reply>((resolve, reject) => {
       pending.set(id, { resolve, reject, session });
-      // Target.sendMessageToTarget is deprecated in the protocol types but still served.
-      cdp.send('Target.sendMessageToTarget' as 'Target.activateTarget', { sessionId: session, message: JSON.stringify({ id, method, params }) } as never).catch(reject);
+      // Target.sendMessageToTarget is deprecated but still served.
+      cdp.send('Target.sendMessageToTarget', { sessionId: session, message: JSON.stringify({ id, method, params }) }).catch(reject);
     }).then((r) => {
       if (r.error) throw new Error(`${method}: ${r.error.message}`);
       return r.result;

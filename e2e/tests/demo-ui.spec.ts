@@ -41,7 +41,9 @@ test('the board UI: simultaneous Claim clicks in two tabs, the loser is told who
   const [a, b] = tabs as [Tab, Tab];
   await a.page.getByLabel('New card').fill('Fix the login bug');
   await a.page.getByRole('button', { name: 'Add card' }).click();
-  await expect(card(b, 'Fix the login bug')).toBeVisible();
+  // Both tabs must show the card (and its Claim button) before the clicks are scheduled: redraws
+  // are throttled to ten a second, so even the tab that added it may not show it yet.
+  for (const t of [a, b]) await expect(t.page.getByRole('button', { name: 'Claim card Fix the login bug' })).toBeEnabled();
   // Both buttons are clicked at the same wall-clock moment, from inside the pages.
   const at = Date.now() + 100;
   await Promise.all(

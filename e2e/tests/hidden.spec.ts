@@ -66,9 +66,10 @@ test('a frozen follower tab resuming does not disrupt the leader (term unchanged
   const followerId = [...tabs.keys()].find((id) => id !== leader.id)!;
   const follower = tabs.get(followerId)!;
   const leaderTab = tabs.get(leader.id)!;
-  // Page.setWebLifecycleState {state:'frozen'} is accepted but freezes nothing in this headless
-  // Chromium (timers keep firing, no freeze event); pausing the page's JavaScript in the debugger
-  // stops its timers and queues its messages, as a freeze does.
+  // Page.setWebLifecycleState {state:'frozen'} is accepted but freezes nothing on a page
+  // Playwright manages (it keeps its pages active; page-lifecycle.spec.ts freezes tabs of a CDP-made
+  // context for real); pausing the page's JavaScript in the debugger stops its timers and queues
+  // its messages, as a freeze does.
   const cdp = await context.newCDPSession(follower);
   await cdp.send('Debugger.enable');
   await cdp.send('Debugger.pause');

@@ -28,9 +28,12 @@ test('a Node peer (meshraft peer) joins the browser cluster; every tab leaves an
   // The leader adds the peer as a learner, then promotes both learners in one joint change
   // (the voter count stays odd): three voters, the peer over WebRTC.
   await waitForCluster(tabs, 3);
+  // A follower tab needs no link to the peer for the cluster to form, so its data channel may
+  // still be opening here: wait for it rather than catch it half-way.
   for (const t of tabs) {
-    const m = (await t.status()).members.find((x) => x.id === peerId);
-    expect(m).toMatchObject({ role: 'voter', link: 'webrtc' });
+    await expect
+      .poll(async () => (await t.status()).members.find((x) => x.id === peerId), { timeout: 30_000 })
+      .toMatchObject({ role: 'voter', link: 'webrtc' });
   }
   await b.put('with-peer', '2');
 

@@ -240,6 +240,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private readonly lastHeard = new Map<NodeId, number>();
   /** Each peer's campaign switch, as it last told us (wire kind 'campaign'). */
   private readonly peerCampaign = new Map<NodeId, boolean>();
+  /** Bumped on every change of peerCampaign: part of the status change key (page lifecycle listens). */
+  private peerCampaignChanges = 0;
   /** When each peer last answered this node's appends/heartbeats, and in which term. */
   private readonly lastAck = new Map<NodeId, { at: number; term: number }>();
   private term = 0;
@@ -314,7 +316,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       this.transport.on('frame', (from, frame) => this.onFrame(from, frame)),
       this.transport.on('peer-up', (peer) => {
         this.maybeJoin(true);
-        if (!this.stopped) this.sendPayload(peer, { kind: 'campaign', enabled: this.campaign });
+        this.announceCampaign([peer]);
       }),
       this.transport.on('peer-down', (peer) => {
         if (!this.stopped) this.core.reportUnreachable?.(peer);
@@ -325,7 +327,11 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     const cs = this.confState;
     if (cs.voters.length === 1 && cs.voters[0] === this.id && cs.votersOutgoing.length === 0) this.core.campaign?.();
     this.ticker = this.timers.setInterval(() => this.onTick(), timing.tickMs);
-    this.retryTimer = this.timers.setInterval(() => this.retryAll(), this.electionMs());
+    this.retryTimer = this.timers.setInterval(() => {
+      this.retryAll();
+      // Repeated every sweep: the frame is tiny, and a lost one would mislead a hand-over.
+      this.announceCampaign();
+    }, this.electionMs());
     this.kick();
     this.maybeJoin(true);
   }
@@ -480,13 +486,12 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     for (const r of this.reads.values()) if (r.index === null) this.requestReadIndex(r.ctx);
     for (const c of this.confWaiters) this.submitConfChange(c.cc);
     this.maybeJoin(false);
-    // Repeated every sweep: the frame is tiny, and a lost one would mislead a hand-over.
-    if (!everything) this.announceCampaign();
   }
 
-  /** Tells every peer this node's campaign switch (see MemberStatus.campaign). */
-  private announceCampaign(): void {
-    for (const l of this.transport.links()) this.sendPayload(l.peer, { kind: 'campaign', enabled: this.campaign });
+  /** Tells peers (default: every linked one) this node's campaign switch (see MemberStatus.campaign). */
+  private announceCampaign(peers: readonly NodeId[] = this.transport.links().map((l) => l.peer)): void {
+    if (this.stopped) return;
+    for (const peer of peers) this.sendPayload(peer, { kind: 'campaign', enabled: this.campaign });
   }
 
   // ---- reads --------------------------------------------------------------------------------
@@ -832,8 +837,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       this.onJoin(p.node);
     } else if (this.peerCampaign.get(from) !== p.enabled) {
       this.peerCampaign.set(from, p.enabled);
+      this.peerCampaignChanges++;
       this.emitMembers();
-      this.lastStatusKey = ''; // members changed: listeners of 'status' (page lifecycle) look again
       this.emitStatus();
     }
   }
@@ -1153,7 +1158,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (this.stopped || !this.events.has('status')) return;
     // Cheap change check first: the full status (members, links) is built only to be emitted.
     const c = (this.finalStatus = this.core.status());
-    const key = `${c.role}|${c.term}|${c.lead}|${c.commit}|${this.applied}|${this.campaign}`;
+    const key = `${c.role}|${c.term}|${c.lead}|${c.commit}|${this.applied}|${this.campaign}|${this.peerCampaignChanges}`;
     if (key === this.lastStatusKey) return;
     this.lastStatusKey = key;
     this.events.emit('status', this.status());

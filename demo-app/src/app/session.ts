@@ -8,7 +8,7 @@
  * costs a round trip instead of an election timeout, and a hidden tab never campaigns.
  */
 import { createNode, type Logger, type MeshraftNode } from 'meshraft';
-import { attachPageLifecycle, createTickGate, type PageLifecycle } from 'meshraft/browser';
+import { attachPageLifecycle, createTickGate } from 'meshraft/browser';
 import {
   createKvStateMachine,
   type KvCommand,
@@ -35,7 +35,6 @@ export interface Session {
   readonly database: string;
   /** How this member came to be: restarted from its log, founded the room, or joining. */
   readonly origin: 'restored' | 'founded' | 'joining';
-  readonly lifecycle: PageLifecycle;
 }
 
 const NODE_ID_META = 'demo.nodeId';
@@ -101,11 +100,11 @@ export async function startSession(params: DemoParams, signalingUrl: string): Pr
     logger: consoleLogger,
     timers: gate.timers,
   });
-  const lifecycle = attachPageLifecycle(node, {
+  attachPageLifecycle(node, {
     document,
     window,
     gate,
     onError: (err) => console.warn('[meshraft] leadership hand-over failed', err),
   });
-  return { node, sm, transport, cluster, database: name, origin: fresh ? (bootstrap ? 'founded' : 'joining') : 'restored', lifecycle };
+  return { node, sm, transport, cluster, database: name, origin: fresh ? (bootstrap ? 'founded' : 'joining') : 'restored' };
 }

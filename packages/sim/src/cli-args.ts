@@ -45,17 +45,7 @@ Exits non-zero if any seed fails.`;
 /** The command that replays one seed with the same options, for failure reports. */
 export function replayCommand(
   seed: number,
-  o: {
-    readonly nodes?: number | undefined;
-    readonly ticks?: number | undefined;
-    readonly snapshotEvery?: number | undefined;
-    readonly sessionTtl?: number | undefined;
-    readonly bug?: SimBug | undefined;
-    readonly retryHeavy?: boolean | undefined;
-    readonly host?: HostMode | undefined;
-    readonly maxWriteTicks?: number | undefined;
-    readonly livenessBound?: number | undefined;
-  } = {},
+  o: Partial<Pick<CliArgs, 'nodes' | 'ticks' | 'snapshotEvery' | 'sessionTtl' | 'bug' | 'retryHeavy' | 'host' | 'maxWriteTicks' | 'livenessBound'>> = {},
 ): string {
   const flags = [
     o.nodes !== undefined ? ` --nodes ${o.nodes}` : '',

@@ -17,6 +17,11 @@
  *   within a term, across crashes too.
  * - Exactly-once (thesis §6.3): a state machine executes each (client, seq) at most once, and a
  *   retry answered from the session table gets the result of the original execution.
+ * - Election quorum (§4.1, §5.2): a node that wins a term holds granted votes (its own included)
+ *   from a majority of the configuration the cluster has committed, both halves of a joint one.
+ *   A single change may be committed that the candidate has not applied yet, so a majority of
+ *   the committed configuration before the latest one is accepted too. Catches a node that
+ *   restarted with a stale configuration and counted only its own vote (FOUND-BUGS.md 7).
  */
 
 export type InvariantKind =
@@ -26,7 +31,8 @@ export type InvariantKind =
   | 'leader-completeness'
   | 'state-machine-safety'
   | 'vote-safety'
-  | 'exactly-once';
+  | 'exactly-once'
+  | 'election-quorum';
 
 export interface Violation {
   readonly kind: InvariantKind;
@@ -77,6 +83,10 @@ export class SafetyChecker {
   private readonly hardStates = new Map<string, { term: number; vote: string | null }>();
   /** Per node (this incarnation of its state machine): command key -> result of its execution. */
   private readonly executions = new Map<string, Map<string, string>>();
+  /** `candidate:term` -> the voters that granted it their (real, not pre-) vote. */
+  private readonly votes = new Map<string, Set<string>>();
+  /** The latest committed configuration and the one before it, by conf change index. */
+  private confs: { index: number; conf: VoterSets }[] = [];
 
   /** Sets the position every following violation is reported at. */
   at(step: number, tick: number): void {
@@ -103,6 +113,40 @@ export class SafetyChecker {
       this.fail('election-safety', [other, node], [], `two leaders in term ${term}: ${other} and ${node}`);
     }
     this.leaderOfTerm.set(term, node);
+    this.checkElectionQuorum(node, term);
+  }
+
+  /**
+   * The configuration produced by the conf change at `index` is committed (some node applied
+   * it); the founding configuration is reported with index 0. Older reports are ignored.
+   */
+  observeCommittedConf(index: number, conf: VoterSets): void {
+    const latest = this.confs[this.confs.length - 1];
+    if (latest !== undefined && index <= latest.index) return;
+    this.confs = [...this.confs.slice(-1), { index, conf: { voters: [...conf.voters], votersOutgoing: [...conf.votersOutgoing] } }];
+  }
+
+  /** `voter` granted `candidate` its vote for `term` (a delivered voteResp that did not reject). */
+  observeVoteGranted(candidate: string, voter: string, term: number): void {
+    const key = `${candidate}:${term}`;
+    let granted = this.votes.get(key);
+    if (granted === undefined) this.votes.set(key, (granted = new Set()));
+    granted.add(voter);
+  }
+
+  private checkElectionQuorum(node: string, term: number): void {
+    if (this.confs.length === 0) return; // the host reports no configurations
+    const granted = new Set(this.votes.get(`${node}:${term}`) ?? []);
+    granted.add(node);
+    if (this.confs.some((c) => hasQuorum(c.conf, granted))) return;
+    const latest = this.confs[this.confs.length - 1]!.conf;
+    const joint = latest.votersOutgoing.length ? ` & [${latest.votersOutgoing.join(' ')}]` : '';
+    this.fail(
+      'election-quorum',
+      [node],
+      [this.confs[this.confs.length - 1]!.index],
+      `${node} won term ${term} with the votes of [${[...granted].sort().join(' ')}], no majority of the committed configuration [${latest.voters.join(' ')}]${joint}`,
+    );
   }
 
   /**
@@ -247,6 +291,17 @@ export class SafetyChecker {
       this.fail('leader-completeness', [node], [fact.index], `leader ${node} of term ${term} has term ${t} at committed index ${fact.index}, committed term is ${fact.term}`);
     }
   }
+}
+
+/** The part of a configuration that decides elections. */
+export interface VoterSets {
+  readonly voters: readonly string[];
+  readonly votersOutgoing: readonly string[];
+}
+
+function hasQuorum(conf: VoterSets, granted: ReadonlySet<string>): boolean {
+  const majority = (ids: readonly string[]): boolean => ids.length === 0 || ids.filter((id) => granted.has(id)).length * 2 > ids.length;
+  return conf.voters.length > 0 && majority(conf.voters) && majority(conf.votersOutgoing);
 }
 
 export function formatViolation(v: Violation, seed: number): string {

@@ -91,4 +91,5 @@ describe.each(backends)('a founder restarted after compaction, over $name', ({ m
     await waitFor(() => restarted.status().applied > applied, 'the restarted founder to catch up');
     expect((await restarted.read({ type: 'get' })).value).toBe(4 * SNAPSHOT_ENTRIES + 1);
   });
+
 });

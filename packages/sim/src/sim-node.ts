@@ -175,8 +175,6 @@ export interface SimNodeConfig {
   readonly maxWriteTicks?: number | undefined;
 }
 
-const LEADER_EARLY: ReadonlySet<string> = new Set(['app', 'heartbeat', 'snapshot']);
-
 export class SimNode {
   readonly id: string;
   disk: MemoryStorage;
@@ -315,9 +313,10 @@ export class SimNode {
     if (raw === null || !raw.hasReady()) return true;
     const rd: Ready = raw.ready();
     let later = rd.messages;
-    if (this.cfg.leaderSendsFirst && raw.status().role === Role.Leader) {
-      for (const m of rd.messages) if (LEADER_EARLY.has(m.type)) this.events.send(this.id, m.to, m);
-      later = rd.messages.filter((m) => !LEADER_EARLY.has(m.type));
+    if (this.cfg.leaderSendsFirst) {
+      const state = { leader: raw.status().role === Role.Leader, termOrVotePending: this.termOrVoteQueued(rd) };
+      for (const m of rd.messages) if (canSendBeforePersist(m, state)) this.events.send(this.id, m.to, m);
+      later = rd.messages.filter((m) => !canSendBeforePersist(m, state));
     }
     if (crashAt === 'before-persist') return this.crashNow();
 
@@ -397,9 +396,13 @@ export class SimNode {
     const barrier = (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) || rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
     let held: readonly Message[] = rd.messages;
     if (!barrier) {
-      const early = raw.status().role === Role.Leader && (this.cfg.bug === 'broadcast-before-term-durable' || !this.termOrVoteQueued(rd));
+      // The broken variant forgets the term/vote condition of the rule.
+      const state = {
+        leader: raw.status().role === Role.Leader,
+        termOrVotePending: this.cfg.bug !== 'broadcast-before-term-durable' && this.termOrVoteQueued(rd),
+      };
       const ackEarly = this.cfg.bug === 'ack-before-durable';
-      const sendNow = (m: Message) => (early && canSendBeforePersist(m)) || (ackEarly && m.type === 'appResp');
+      const sendNow = (m: Message) => canSendBeforePersist(m, state) || (ackEarly && m.type === 'appResp');
       held = rd.messages.filter((m) => !sendNow(m));
       for (const m of rd.messages) {
         if (!sendNow(m)) continue;

@@ -32,7 +32,7 @@ import {
 import { decodeText, encodeText } from './commands.js';
 import { mergeReadies, needsWrite, type DiskWrite } from './disk-write.js';
 import { digestEntry, type SafetyChecker } from './invariants.js';
-import { KvStateMachine, type ApplyOutcome } from './kv-state-machine.js';
+import { SimKvStateMachine, type ApplyOutcome } from './kv-state-machine.js';
 import type { KvOutput } from './linearizability/kv-model.js';
 import { Xoshiro128 } from './random.js';
 
@@ -134,7 +134,7 @@ interface Taken {
 }
 
 /** Callbacks through which a node answers the clients waiting on it. */
-export interface NodeEvents {
+export interface SimNodeEvents {
   send(from: string, to: string, message: Message): void;
   onApplied(node: string, outcome: ApplyOutcome, entry: Entry): void;
   onRead(node: string, readId: string, output: KvOutput): void;
@@ -179,7 +179,7 @@ export class SimNode {
   readonly id: string;
   disk: MemoryStorage;
   raw: RawNode | null = null;
-  sm: KvStateMachine;
+  sm: SimKvStateMachine;
   private appliedIndex = 0;
   private appliedTerm = 0;
   /** Snapshots received from a leader and installed (all incarnations). */
@@ -208,7 +208,7 @@ export class SimNode {
   constructor(
     private readonly cfg: SimNodeConfig,
     private readonly checker: SafetyChecker,
-    private readonly events: NodeEvents,
+    private readonly events: SimNodeEvents,
   ) {
     this.id = cfg.id;
     this.confState = {
@@ -219,7 +219,7 @@ export class SimNode {
       autoLeave: false,
     };
     this.disk = new MemoryStorage({ confState: this.confState });
-    this.sm = new KvStateMachine(cfg.sessionTtl);
+    this.sm = new SimKvStateMachine(cfg.sessionTtl);
   }
 
   get alive(): boolean {
@@ -243,7 +243,7 @@ export class SimNode {
   start(seed: number): void {
     if (this.cfg.bug === 'lose-acked-entries' && this.durable !== null) this.rollBackUnsynced();
     const snap = this.disk.snapshot();
-    this.sm = new KvStateMachine(this.cfg.sessionTtl, this.cfg.bug !== 'no-dedup');
+    this.sm = new SimKvStateMachine(this.cfg.sessionTtl, this.cfg.bug !== 'no-dedup');
     this.sm.restore(snap.data);
     this.appliedIndex = snap.metadata.index;
     this.appliedTerm = snap.metadata.term;

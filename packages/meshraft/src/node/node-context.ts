@@ -6,7 +6,7 @@
 import type { NodeId } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
 import type { Transport } from '@meshraft/transport';
-import { Emitter } from './emitter.js';
+import { Emitter } from '@meshraft/transport';
 import type { MeshraftNodeInit, NodeEvents } from './node-types.js';
 import type { Logger, ResolvedOptions } from './options.js';
 import type { CoreAdapter, RaftCore } from './raft-core.js';

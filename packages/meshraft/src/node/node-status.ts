@@ -72,7 +72,7 @@ export class NodeReporter {
   /** Emits 'status' if anything in it changed since the last one. */
   emitStatus(): void {
     const { ctx, view } = this;
-    if (ctx.stopped || !ctx.events.has('status')) return;
+    if (ctx.stopped || ctx.events.listenerCount('status') === 0) return;
     // Cheap change check first: the full status (members, links) is built only to be emitted.
     const key = `${view.role}|${view.term}|${view.leader}|${view.commit()}|${this.applier.applied}|${this.campaign.enabled}|${this.campaign.peerChanges}`;
     if (key === this.lastStatusKey) return;

@@ -22,12 +22,13 @@
  */
 import type { PeerId } from '@meshraft/signaling-server/protocol';
 import SimplePeer from '#platform/simple-peer';
+import { Backoff, type BackoffOptions } from '../backoff.js';
 import { Emitter } from '../emitter.js';
 import { FrameTooLargeError } from '../errors.js';
 import { createRelayTransport, type RelayTransport } from '../relay/relay-transport.js';
+import { every, realScheduler, type Scheduler, type TimerHandle } from '../scheduler.js';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from '../signaling/signaling-client.js';
 import type { LinkInfo, LinkState, Transport, TransportEvents } from '../transport.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
 import { encodePing, encodePong, MIN_CHUNK_SIZE, Reassembler } from './chunk-codec.js';
 import { BadOptionsError, PeerLinkError, QueueFullError, WebRtcUnavailableError } from './errors.js';
 import { PeerLink, type SimplePeerConstructor, type WrtcLike } from './peer-link.js';
@@ -66,6 +67,8 @@ export interface WebRtcTransportOptions {
   readonly reconnect?: BackoffOptions;
   /** Random source in [0, 1) for backoff jitter (inject a seeded one in tests). */
   readonly random?: () => number;
+  /** The clock for every timer and RTT measure (inject a fake one in tests). Default the system's. */
+  readonly scheduler?: Scheduler;
   /** Sleep/`online` detection (reconnect at once on wake); `false` turns it off. */
   readonly wake?: WakeDetectorOptions | false;
 }
@@ -89,12 +92,12 @@ interface PeerState {
   relayDue: boolean;
   /** Signaling says the peer left, but its data channel is still open: keep it until that closes. */
   departed: boolean;
-  fallbackTimer: ReturnType<typeof setTimeout> | null;
-  reconnectTimer: ReturnType<typeof setTimeout> | null;
-  connectTimer: ReturnType<typeof setTimeout> | null;
+  fallbackTimer: TimerHandle | null;
+  reconnectTimer: TimerHandle | null;
+  connectTimer: TimerHandle | null;
   /** An offer (and its candidates) waiting for the connection it replaces to finish closing. */
-  pending: { readonly gen: number; readonly signals: unknown[]; readonly timer: ReturnType<typeof setTimeout> } | null;
-  drainTimer: ReturnType<typeof setTimeout> | null;
+  pending: { readonly gen: number; readonly signals: unknown[]; readonly timer: TimerHandle } | null;
+  drainTimer: TimerHandle | null;
   pumpScheduled: boolean;
   rttMs: number | null;
   /** Outstanding ping: nonce and send time. */
@@ -165,12 +168,14 @@ class WebRtcTransport implements Transport {
   readonly #events = new Emitter<TransportEvents>();
   readonly #peers = new Map<PeerId, PeerState>();
   readonly #unsubscribe: (() => void)[] = [];
-  readonly #pingTimer: ReturnType<typeof setInterval>;
+  readonly #stopPing: () => void;
+  readonly #scheduler: Scheduler;
   #closed = false;
   #nonce = 0;
 
   constructor(options: WebRtcTransportOptions) {
     this.#opts = options;
+    this.#scheduler = options.scheduler ?? realScheduler;
     const given = options.signaling;
     const owned = typeof (given as SignalingClient).sendFrame !== 'function';
     this.#signaling = owned ? createSignalingClient(given as SignalingClientOptions) : (given as SignalingClient);
@@ -191,7 +196,7 @@ class WebRtcTransport implements Transport {
     }
 
     const s = this.#signaling;
-    this.#relay = createRelayTransport({ signaling: s, closeSignaling: false, pingIntervalMs: this.#pingIntervalMs });
+    this.#relay = createRelayTransport({ signaling: s, closeSignaling: false, pingIntervalMs: this.#pingIntervalMs, scheduler: this.#scheduler });
     this.#unsubscribe.push(
       s.on('peer-joined', (peer) => this.#addPeer(peer)),
       s.on('peer-left', (peer) => this.#onPeerLeft(peer)),
@@ -204,11 +209,10 @@ class WebRtcTransport implements Transport {
     if (options.wake !== false) {
       this.#unsubscribe.push(watchWake((reason) => this.#onWake(reason), options.wake ?? {}));
     }
-    this.#pingTimer = setInterval(() => this.#pingAll(), this.#pingIntervalMs);
-    (this.#pingTimer as { unref?: () => void }).unref?.();
+    this.#stopPing = every(this.#scheduler, this.#pingIntervalMs, () => this.#pingAll());
     // Members known before this transport existed are announced asynchronously (after the
     // relay transport's own announcement), so callers can attach listeners first.
-    setTimeout(() => {
+    this.#scheduler.setTimeout(() => {
       if (!this.#closed && s.status() === 'joined') this.#onJoined(s.peers());
     }, 0);
   }
@@ -245,7 +249,7 @@ class WebRtcTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#pingTimer);
+    this.#stopPing();
     for (const off of this.#unsubscribe.splice(0)) off();
     for (const p of this.#peers.values()) {
       this.#clearTimers(p);
@@ -305,7 +309,7 @@ class WebRtcTransport implements Transport {
     this.#peers.set(peer, p);
     this.#events.emit('peer-up', peer);
     if (this.#useRtc) {
-      p.fallbackTimer = setTimeout(() => {
+      p.fallbackTimer = this.#scheduler.setTimeout(() => {
         p.fallbackTimer = null;
         p.relayDue = true;
         this.#reevaluate(p);
@@ -403,7 +407,7 @@ class WebRtcTransport implements Transport {
     // Browsers fire `bufferedamountlow` to drive the next pump. @roamhq/wrtc never fires it, so a
     // short poll runs while the channel is full.
     if (!p.queue.isEmpty && p.drainTimer === null) {
-      p.drainTimer = setTimeout(() => {
+      p.drainTimer = this.#scheduler.setTimeout(() => {
         p.drainTimer = null;
         this.#pump(p);
       }, DRAIN_POLL_MS);
@@ -426,8 +430,8 @@ class WebRtcTransport implements Transport {
     p.gen += 1;
     this.#openLink(p, p.gen, true);
     const link = p.link;
-    if (p.connectTimer !== null) clearTimeout(p.connectTimer);
-    p.connectTimer = setTimeout(() => {
+    if (p.connectTimer !== null) this.#scheduler.clearTimeout(p.connectTimer);
+    p.connectTimer = this.#scheduler.setTimeout(() => {
       p.connectTimer = null;
       if (link !== null && p.link === link && !link.isOpen) {
         link.destroy(new PeerLinkError(p.id, `no channel within ${this.#connectTimeoutMs} ms`));
@@ -451,7 +455,7 @@ class WebRtcTransport implements Transport {
           signal: (d) => this.#signal(p, { w: 'rtc', g: gen, d }),
           open: () => {
             if (p.link !== link) return;
-            if (p.fallbackTimer) clearTimeout(p.fallbackTimer);
+            if (p.fallbackTimer) this.#scheduler.clearTimeout(p.fallbackTimer);
             p.fallbackTimer = null;
             // From now on a drop goes straight to the relay while we reconnect.
             p.relayDue = true;
@@ -497,7 +501,7 @@ class WebRtcTransport implements Transport {
 
   #scheduleReconnect(p: PeerState): void {
     if (p.reconnectTimer !== null || this.#closed) return;
-    p.reconnectTimer = setTimeout(() => {
+    p.reconnectTimer = this.#scheduler.setTimeout(() => {
       p.reconnectTimer = null;
       if (this.#peers.get(p.id) === p && p.link === null) this.#connect(p);
     }, p.backoff.next());
@@ -602,9 +606,9 @@ class WebRtcTransport implements Transport {
     const old = p.link;
     p.link = null;
     old?.destroy();
-    if (p.pending !== null) clearTimeout(p.pending.timer);
+    if (p.pending !== null) this.#scheduler.clearTimeout(p.pending.timer);
     p.gen = gen;
-    const timer = setTimeout(() => {
+    const timer = this.#scheduler.setTimeout(() => {
       const pending = p.pending;
       p.pending = null;
       if (pending === null || this.#closed || this.#peers.get(p.id) !== p) return;
@@ -641,13 +645,13 @@ class WebRtcTransport implements Transport {
 
   #sendPing(p: PeerState): void {
     this.#nonce = (this.#nonce + 1) >>> 0;
-    p.ping = { nonce: this.#nonce, at: performance.now() };
+    p.ping = { nonce: this.#nonce, at: this.#scheduler.now() };
     this.#sendControl(p, encodePing(this.#nonce));
   }
 
   #onPong(p: PeerState, nonce: number): void {
     if (p.ping?.nonce !== nonce) return;
-    p.rttMs = performance.now() - p.ping.at;
+    p.rttMs = this.#scheduler.now() - p.ping.at;
     p.ping = null;
   }
 
@@ -665,7 +669,7 @@ class WebRtcTransport implements Transport {
         this.#sendPing(p);
         continue;
       }
-      if (p.reconnectTimer !== null) clearTimeout(p.reconnectTimer);
+      if (p.reconnectTimer !== null) this.#scheduler.clearTimeout(p.reconnectTimer);
       p.reconnectTimer = null;
       if (p.link === null) this.#kick(p);
     }
@@ -689,7 +693,7 @@ class WebRtcTransport implements Transport {
 
   #clearTimers(p: PeerState): void {
     for (const t of [p.fallbackTimer, p.reconnectTimer, p.connectTimer, p.drainTimer, p.pending?.timer ?? null]) {
-      if (t !== null) clearTimeout(t);
+      if (t !== null) this.#scheduler.clearTimeout(t);
     }
     p.fallbackTimer = p.reconnectTimer = p.connectTimer = p.drainTimer = null;
     p.pending = null;

@@ -115,7 +115,7 @@ export interface PeerProcess extends CliProcess {
 
 /**
  * Starts a peer with `--http 127.0.0.1:0` and waits until its gateway listens. Relay-only unless
- * `webrtc` is set (WebRTC needs /work/shared/netns-run: ICE finds no candidate on loopback alone).
+ * `webrtc` is set (WebRTC needs scripts/netns-run: ICE finds no candidate on loopback alone).
  */
 export async function startPeer(args: readonly string[], runtime: Runtime = 'node', webrtc = false): Promise<PeerProcess> {
   const proc = runCli(['peer', ...(webrtc ? [] : ['--relay-only']), '--http', '127.0.0.1:0', ...args], runtime);

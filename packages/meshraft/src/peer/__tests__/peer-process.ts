@@ -31,11 +31,15 @@ export interface CliProcess {
 
 const all = new Set<CliProcess>();
 
-export function runCli(args: readonly string[], runtime: Runtime = 'node'): CliProcess {
+/** `pnpm signaling`'s script (the signaling server package's own CLI). */
+export const signalingCliPath = join(repoRoot, 'signaling-server/src/cli.ts');
+
+/** Runs `meshraft ARGS` (or, with `script`, another TypeScript CLI of the repository under Node). */
+export function runCli(args: readonly string[], runtime: Runtime = 'node', script = cliPath): CliProcess {
   const child =
     runtime === 'node'
-      ? spawn(process.execPath, ['--import', 'tsx', '--conditions=source', cliPath, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(denoPath, ['run', '-A', '--quiet', '--conditions=source', '--sloppy-imports', cliPath, ...args], {
+      ? spawn(process.execPath, ['--import', 'tsx', '--conditions=source', script, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(denoPath, ['run', '-A', '--quiet', '--conditions=source', '--sloppy-imports', script, ...args], {
           cwd: repoRoot,
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, NO_COLOR: '1' },

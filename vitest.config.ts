@@ -6,7 +6,7 @@ export default defineConfig({
   resolve: { conditions: ['source', 'module', 'node', 'import', 'default'] },
   ssr: { resolve: { conditions: ['source', 'module', 'node', 'import', 'default'] } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'signaling-server/src/**/*.test.ts', 'demo-app/src/**/*.test.ts'],
+    include: ['scripts/**/*.test.ts', 'packages/*/src/**/*.test.ts', 'signaling-server/src/**/*.test.ts', 'demo-app/src/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -2,7 +2,7 @@ import { defineConfig } from '@playwright/test';
 import { chromiumArgs, chromiumExecutable } from './support/chromium.js';
 
 // Browser tests: real Chromium against fixture pages served by Vite (see global-setup.ts).
-// WebRTC needs a non-loopback interface: CI runs this inside ../shared/netns-run.
+// WebRTC needs a non-loopback interface: CI runs this inside scripts/netns-run (at the repository root).
 export default defineConfig({
   testDir: './tests',
   timeout: 120_000,

@@ -48,7 +48,7 @@ export function requireNetworkInterface(benchCase: string): void {
   if (!usable) {
     throw new Error(
       `bench ${benchCase} needs a non-loopback network interface (WebRTC gathers no ICE candidates without one); ` +
-        `run it as: ../shared/netns-run pnpm bench ${benchCase}`,
+        `run it as: scripts/netns-run pnpm bench ${benchCase}`,
     );
   }
 }

@@ -1,7 +1,7 @@
 /**
  * `pnpm bench browser-cluster` — must run inside the network namespace:
  *
- *     /work/shared/netns-run pnpm bench browser-cluster
+ *     scripts/netns-run pnpm bench browser-cluster
  *
  * Three tabs of the demo board (demo-app, the Vite production build served with the signaling
  * server on one port, as `pnpm demo` does), each a separate headless Chromium with an on-disk

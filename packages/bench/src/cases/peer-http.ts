@@ -6,7 +6,7 @@
  * members (followers forward to the leader). Reports writes/s and p50/p99 latency per level.
  * Also the leader's entries per storage save and mean save time (group commit, from /metrics).
  * Env: PEER_HTTP_SECONDS (per level, default 5), PEER_HTTP_RUNS (default 1; medians over runs),
- * PEER_HTTP_WEBRTC=1 (WebRTC data channels instead of the relay; run under /work/shared/netns-run),
+ * PEER_HTTP_WEBRTC=1 (WebRTC data channels instead of the relay; run under scripts/netns-run),
  * PEER_HTTP_CLIENTS=1,16 and PEER_HTTP_TARGETS=leader (subsets), PEER_HTTP_CPU_PROF=DIR (V8 CPU profiles of every peer and the signaling server, written at exit).
  */
 import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';

@@ -1,7 +1,7 @@
 /**
  * `pnpm bench runtime-webrtc` — must run inside the network namespace:
  *
- *     /work/shared/netns-run pnpm bench runtime-webrtc
+ *     scripts/netns-run pnpm bench runtime-webrtc
  *
  * The node runtime over real WebRTC data channels: three nodes in this Node process, each with
  * its own WebRTC transport (@roamhq/wrtc) and memory storage, a signaling server in process,

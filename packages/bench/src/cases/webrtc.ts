@@ -1,7 +1,7 @@
 /**
  * `pnpm bench webrtc` — must run inside the network namespace:
  *
- *     /work/shared/netns-run pnpm bench webrtc
+ *     scripts/netns-run pnpm bench webrtc
  *
  * (ICE gathers no candidates without a non-loopback interface; the case checks and says so.)
  *

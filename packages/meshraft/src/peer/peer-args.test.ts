@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommand, parseHttpAddress } from './peer-args.js';
 import { UsageError } from './peer-errors.js';
+import { PEER_FLAGS, SIGNALING_FLAGS, usage as usageText } from './peer-flags.js';
 
 const base = ['peer', '--cluster', 'c', '--signaling', 'ws://127.0.0.1:8787', '--data', '/d'];
 
@@ -31,6 +32,20 @@ describe('parseCommand', () => {
     });
   });
 
+  it('--help and -h: the usage of that command, even beside bad flags', () => {
+    expect(parseCommand(['peer', '--help'])).toEqual({ command: 'help', topic: 'peer' });
+    expect(parseCommand(['peer', '--bogus', '-h'])).toEqual({ command: 'help', topic: 'peer' });
+    expect(parseCommand(['signaling', '-h'])).toEqual({ command: 'help', topic: 'signaling' });
+    expect(parseCommand(['--help'])).toEqual({ command: 'help', topic: 'all' });
+    expect(parseCommand(['help', 'signaling'])).toEqual({ command: 'help', topic: 'signaling' });
+  });
+
+  it('the usage lists every flag of the table', () => {
+    for (const name of Object.keys(PEER_FLAGS)) expect(usageText('peer')).toContain(`--${name}`);
+    for (const name of Object.keys(SIGNALING_FLAGS)) expect(usageText('signaling')).toContain(`--${name}`);
+    expect(usageText('peer')).not.toContain('signaling flags');
+  });
+
   it('signaling: port, host and limits', () => {
     expect(parseCommand(['signaling', '--port', '0', '--rate', '10'])).toEqual({ command: 'signaling', config: { port: 0, host: '0.0.0.0', messagesPerSecond: 10 } });
   });
@@ -40,8 +55,12 @@ describe('parseCommand', () => {
     expect(usage(['serve']).message).toBe('unknown command "serve"');
     expect(usage(['peer', '--signaling', 'ws://h:1', '--data', '/d']).message).toBe('--cluster is required');
     expect(usage(['peer', '--cluster', 'c', '--data', '/d']).message).toBe('--signaling is required');
-    expect(usage([...base.slice(0, 5), '--cluster', 'c']).message).toBe('--data is required');
-    expect(usage([...base, '--cluster', '']).message).toBe('--cluster is required');
+    expect(usage(base.slice(0, 5)).message).toBe('--data is required');
+    expect(usage(['peer', '--cluster', '', ...base.slice(3)]).message).toBe('--cluster is required');
+    expect(usage([...base, '--cluster', 'd']).message).toBe('--cluster is given more than once');
+    expect(usage([...base, '--quiet', '--quiet']).message).toBe('--quiet is given more than once');
+    expect(usage(['peer', '--cluster', 'c', '--signaling', 'ws://', '--data', '/d']).message).toMatch(/with a host/);
+    expect(usage(['signaling', '--host', '']).message).toBe('--host must not be empty');
     expect(usage(['peer', '--cluster', 'c', '--signaling', 'http://h', '--data', '/d']).message).toMatch(/ws:\/\/ or wss:\/\//);
     expect(usage([...base, '--tick-ms', '0']).message).toMatch(/--tick-ms must be an integer/);
     expect(usage([...base, '--tick-ms', '1.5']).message).toMatch(/--tick-ms/);

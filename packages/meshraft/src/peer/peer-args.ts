@@ -1,30 +1,15 @@
 /**
  * @module peer-args
- * Parses `meshraft peer ...` and `meshraft signaling ...` flags into typed configs. Every bad
- * flag is a UsageError (the CLI answers with the usage text and exit code 2), never a crash.
+ * Parses `meshraft peer ...` and `meshraft signaling ...` flags (tables in peer-flags.ts) into
+ * typed configs. Every bad flag is a UsageError (the CLI answers with the usage text and exit
+ * code 2), never a crash.
  */
 import { parseArgs } from 'node:util';
 import { UsageError } from './peer-errors.js';
+import { PEER_FLAGS, SIGNALING_FLAGS, usage, type FlagTable, type HelpTopic } from './peer-flags.js';
 
-export const USAGE = `usage:
-  meshraft peer --cluster NAME --signaling ws://HOST:PORT --data DIR [--id ID] [--bootstrap]
-                [--secret S] [--http ADDR] [--relay-only] [--tick-ms N] [--request-timeout-ms N]
-                [--no-fsync] [--quiet]
-  meshraft signaling [--port N] [--host H] [--rate N] [--max-peers N]
-
-peer flags:
-  --cluster NAME          cluster (and signaling room) name
-  --signaling URL         signaling server, ws:// or wss://
-  --data DIR              data directory (file storage; locked while the peer runs)
-  --id ID                 node id for a new data directory (default: random; then the stored id)
-  --bootstrap             found a new cluster; ignored when DIR already holds state
-  --secret S              room secret: signals and relayed frames are end-to-end sealed
-  --http ADDR             serve the etcd v3 JSON gateway and /metrics on [HOST:]PORT
-  --relay-only            never use WebRTC; every frame goes through the signaling relay
-  --tick-ms N             Raft tick (default 100; election timeout is 10-20 ticks)
-  --request-timeout-ms N  HTTP request deadline, including the wait for a leader (default 5000)
-  --no-fsync              skip fsync (faster, not durable across power loss; default: fsync on)
-  --quiet                 log errors only`;
+/** The usage of every command (`meshraft --help`); `usage(topic)` gives one command's. */
+export const USAGE = usage();
 
 export interface HttpAddress {
   readonly host: string;
@@ -56,17 +41,31 @@ export interface SignalingConfig {
 export type Command =
   | { readonly command: 'peer'; readonly config: PeerConfig }
   | { readonly command: 'signaling'; readonly config: SignalingConfig }
-  | { readonly command: 'help' };
+  | { readonly command: 'help'; readonly topic: HelpTopic };
 
-type Flags = Record<string, string | boolean | undefined>;
-type FlagSpecs = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
+type Flags = Record<string, string | boolean | string[] | undefined>;
 
-function parse(args: readonly string[], options: FlagSpecs): Flags {
+/** The flags' values, or null for `--help`/`-h` (even beside bad flags). */
+function parse(args: readonly string[], table: FlagTable): Flags | null {
+  const options = Object.fromEntries(
+    Object.entries(table).map(([name, f]) => [name, { type: f.type, ...(f.short && { short: f.short }), ...(f.multiple && { multiple: true }) }]),
+  );
+  let parsed;
   try {
-    return parseArgs({ args: [...args], options, strict: true, allowPositionals: false }).values as Flags;
+    parsed = parseArgs({ args: [...args], options, strict: true, allowPositionals: false, tokens: true });
   } catch (err) {
+    if (args.includes('--help') || args.includes('-h')) return null;
     throw new UsageError(err instanceof Error ? err.message.split('\n')[0]! : String(err));
   }
+  if (parsed.values.help === true) return null;
+  // A flag given twice is two answers to one question: refuse rather than silently keep the last.
+  const seen = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || table[t.name]?.multiple) continue;
+    if (seen.has(t.name)) throw new UsageError(`--${t.name} is given more than once`);
+    seen.add(t.name);
+  }
+  return parsed.values as Flags;
 }
 
 function int(name: string, value: string | undefined, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -92,25 +91,26 @@ export function parseHttpAddress(addr: string): HttpAddress {
   return { host, port };
 }
 
-function parsePeer(args: readonly string[]): PeerConfig {
-  const v = parse(args, {
-    cluster: { type: 'string' },
-    signaling: { type: 'string' },
-    data: { type: 'string' },
-    id: { type: 'string' },
-    bootstrap: { type: 'boolean', default: false },
-    secret: { type: 'string' },
-    http: { type: 'string' },
-    'relay-only': { type: 'boolean', default: false },
-    'tick-ms': { type: 'string' },
-    'request-timeout-ms': { type: 'string' },
-    'no-fsync': { type: 'boolean', default: false },
-    quiet: { type: 'boolean', default: false },
-  });
-  const signaling = required('signaling', v.signaling as string | undefined);
-  if (!/^wss?:\/\/[^/]/.test(signaling)) throw new UsageError(`--signaling must be a ws:// or wss:// URL, got "${signaling}"`);
+/** A ws:// or wss:// URL with a host (the WHATWG parser also refuses a port above 65535). */
+function signalingUrl(value: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.hostname === '') {
+    throw new UsageError(`--signaling must be a ws:// or wss:// URL with a host, got "${value}"`);
+  }
+  return value;
+}
+
+function parsePeer(args: readonly string[]): Command {
+  const v = parse(args, PEER_FLAGS);
+  if (v === null) return { command: 'help', topic: 'peer' };
+  const signaling = signalingUrl(required('signaling', v.signaling as string | undefined));
   if (v.id === '') throw new UsageError('--id must not be empty');
-  return {
+  const config: PeerConfig = {
     cluster: required('cluster', v.cluster as string | undefined),
     signaling,
     data: required('data', v.data as string | undefined),
@@ -124,23 +124,22 @@ function parsePeer(args: readonly string[]): PeerConfig {
     fsync: v['no-fsync'] !== true,
     quiet: v.quiet === true,
   };
+  return { command: 'peer', config };
 }
 
-function parseSignaling(args: readonly string[]): SignalingConfig {
-  const v = parse(args, {
-    port: { type: 'string', default: '8787' },
-    host: { type: 'string', default: '0.0.0.0' },
-    rate: { type: 'string' },
-    'max-peers': { type: 'string' },
-  });
+function parseSignaling(args: readonly string[]): Command {
+  const v = parse(args, SIGNALING_FLAGS);
+  if (v === null) return { command: 'help', topic: 'signaling' };
+  if (v.host === '') throw new UsageError('--host must not be empty');
   const rate = int('rate', v.rate as string | undefined, 1);
   const maxPeers = int('max-peers', v['max-peers'] as string | undefined, 1);
-  return {
-    port: int('port', v.port as string, 0, 65535)!,
-    host: v.host as string,
+  const config: SignalingConfig = {
+    port: int('port', (v.port as string | undefined) ?? '8787', 0, 65535)!,
+    host: (v.host as string | undefined) ?? '0.0.0.0',
     ...(rate !== undefined && { messagesPerSecond: rate }),
     ...(maxPeers !== undefined && { maxPeersPerRoom: maxPeers }),
   };
+  return { command: 'signaling', config };
 }
 
 /** `argv` without the runtime and script: `['peer', '--cluster', ...]`. */
@@ -148,13 +147,13 @@ export function parseCommand(argv: readonly string[]): Command {
   const [command, ...rest] = argv;
   switch (command) {
     case 'peer':
-      return { command, config: parsePeer(rest) };
+      return parsePeer(rest);
     case 'signaling':
-      return { command, config: parseSignaling(rest) };
+      return parseSignaling(rest);
     case 'help':
     case '--help':
     case '-h':
-      return { command: 'help' };
+      return { command: 'help', topic: rest[0] === 'peer' || rest[0] === 'signaling' ? rest[0] : 'all' };
     case undefined:
       throw new UsageError('missing command');
     default:

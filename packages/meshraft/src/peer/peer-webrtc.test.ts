@@ -1,6 +1,6 @@
 /**
  * Two Node peers over WebRTC (@roamhq/wrtc) with the relay as fallback. Run under
- * /work/shared/netns-run: ICE needs a non-loopback interface, and without one the link stays on
+ * scripts/netns-run: ICE needs a non-loopback interface, and without one the link stays on
  * the relay and this test fails by design.
  */
 import { afterAll, describe, expect, it } from 'vitest';

@@ -3,6 +3,8 @@
  * `startPeer(config)`: a durable member in one process. File storage (fsync on), WebRTC through
  * `@roamhq/wrtc` with the signaling relay as fallback (or the relay only), the KV state machine,
  * and optionally the etcd gateway over HTTP. The CLI (`meshraft peer`) is a thin shell around it.
+ * Order matters for a failed start: the listen address is bound before the data directory is
+ * touched, so a port in use leaves no directory with a fresh id behind.
  */
 import type { NodeId } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
@@ -13,7 +15,7 @@ import { createWebRtcTransport, type WrtcLike } from '@meshraft/transport/webrtc
 import { createKvStateMachine } from '../kv/index.js';
 import { createNode, type KvNode } from '../node/index.js';
 import type { PeerConfig } from './peer-args.js';
-import { listenEtcdGateway, type PeerHttpServer } from './peer-http.js';
+import { bindHttp, type BoundHttpServer, type PeerHttpServer } from './peer-http.js';
 import { createPeerKvClient } from './peer-kv-client.js';
 import { logNodeEvents, type PeerLog } from './peer-log.js';
 
@@ -54,7 +56,14 @@ function transportFactory(config: PeerConfig, wrtc: WrtcLike | null): (id: NodeI
 }
 
 export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer> {
-  const storage = await openFileStorage(config.data, { fsync: config.fsync });
+  const http: BoundHttpServer | null = config.http ? await bindHttp(config.http) : null;
+  let storage: DurableStorage;
+  try {
+    storage = await openFileStorage(config.data, { fsync: config.fsync });
+  } catch (err) {
+    await http?.close();
+    throw err;
+  }
   const restarted = holdsState(storage);
   if (config.bootstrap && restarted) log.info('--bootstrap ignored: the data directory already holds state; rejoining as before');
   const stateMachine = createKvStateMachine();
@@ -75,6 +84,7 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
   } catch (err) {
     // createNode failed before taking ownership of the storage: release the lock here.
     await storage.close().catch(() => {});
+    await http?.close();
     throw err;
   }
   const stopLogging = logNodeEvents(node, log);
@@ -82,16 +92,8 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
     `peer ${node.id} started: cluster ${config.cluster}, data ${config.data}${restarted ? ' (restarted)' : ''}, ` +
       `transport ${wrtc ? 'webrtc+relay' : 'relay'}, fsync ${config.fsync ? 'on' : 'off'}`,
   );
-  let http: PeerHttpServer | null = null;
-  if (config.http) {
-    const kv = createPeerKvClient(node, { stateMachine, requestTimeoutMs: config.requestTimeoutMs });
-    try {
-      http = await listenEtcdGateway(kv, config.http);
-    } catch (err) {
-      stopLogging();
-      await node.stop();
-      throw err;
-    }
+  if (http) {
+    http.serve(createPeerKvClient(node, { stateMachine, requestTimeoutMs: config.requestTimeoutMs }));
     log.notice(`etcd gateway listening on ${http.url}`);
   }
   let stopping: Promise<void> | undefined;

@@ -7,7 +7,7 @@
  */
 import { link, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataDirLockedError } from './errors.js';
+import { DataDirLockedError, DataDirUnusableError } from './errors.js';
 
 export const LOCK_FILE = 'LOCK';
 
@@ -53,7 +53,12 @@ async function removeDeadTemporaries(dir: string): Promise<void> {
 export async function acquireDirLock(dir: string): Promise<DirLock> {
   const path = join(dir, LOCK_FILE);
   const tmp = join(dir, `${LOCK_FILE}.${process.pid}.${Math.random().toString(36).slice(2)}`);
-  await writeFile(tmp, `${process.pid}\n`);
+  try {
+    await writeFile(tmp, `${process.pid}\n`);
+  } catch (err) {
+    // The first file written in the directory: failing here means no file can be (EACCES, EROFS, ...).
+    throw new DataDirUnusableError(dir, `cannot write files in it (${errno(err) ?? String(err)})`, { cause: err });
+  }
   try {
     for (let attempt = 0; ; attempt++) {
       try {

@@ -29,6 +29,21 @@ export class DataDirLockedError extends MeshraftError {
 }
 
 /**
+ * The data directory cannot be used: it is a file, it or a parent cannot be created, or no file
+ * can be written in it (permissions, a read-only or virtual file system). Code
+ * `DATA_DIR_UNUSABLE`; `reason` says which, `cause` is the file system error when there is one.
+ */
+export class DataDirUnusableError extends MeshraftError {
+  constructor(
+    readonly dir: string,
+    readonly reason: string,
+    options?: { cause: unknown },
+  ) {
+    super('DATA_DIR_UNUSABLE', `data directory ${dir} is unusable: ${reason}`, options);
+  }
+}
+
+/**
  * A write, fsync or rename failed. What was being written is not durable, and since a failed
  * fsync cannot be retried safely, the handle refuses every later write: close it and reopen.
  * Code `STORAGE_IO_FAILED`; `cause` is the file system error.

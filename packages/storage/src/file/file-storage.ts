@@ -4,10 +4,10 @@
  * record each to the WAL (group-committed, one fsync per batch); snapshots and compactions write
  * a new checkpoint atomically and drop the WAL segments it replaces. Reads come from the view.
  */
-import { mkdir } from 'node:fs/promises';
 import { MeshraftError, type Snapshot } from '@meshraft/core';
 import type { DurableStorage, StorageUpdate } from '../durable-storage.js';
 import { ViewStorage, type ViewState } from '../view-storage.js';
+import { ensureDataDir } from './data-dir.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { CorruptLogError, InvalidOptionsError } from './errors.js';
 import { encodeFrame } from './frame.js';
@@ -103,11 +103,12 @@ function resolveOptions(dir: string, options: FileStorageOptions): FileLayoutOpt
 /**
  * Opens (creating if needed) the storage in `dir`, recovering what a crash left behind. Rejects
  * with DataDirLockedError if another process has it open, CorruptLogError if acknowledged data is
- * damaged, InvalidOptionsError for bad options.
+ * damaged, DataDirUnusableError if `dir` cannot be created or written, InvalidOptionsError for
+ * bad options.
  */
 export async function openFileStorage(dir: string, options: FileStorageOptions = {}): Promise<DurableStorage> {
   const opts = resolveOptions(dir, options);
-  await mkdir(dir, { recursive: true });
+  await ensureDataDir(dir);
   const lock = await acquireDirLock(dir);
   try {
     const recovered = await recoverDataDir(opts);

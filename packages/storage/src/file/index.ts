@@ -4,4 +4,4 @@
  */
 export { openFileStorage, DEFAULT_SEGMENT_BYTES, type FileStorageOptions } from './file-storage.js';
 export type { StorageLogger } from './layout.js';
-export { CorruptLogError, DataDirLockedError, InvalidOptionsError, StorageIOError } from './errors.js';
+export { CorruptLogError, DataDirLockedError, DataDirUnusableError, InvalidOptionsError, StorageIOError } from './errors.js';

@@ -2,7 +2,7 @@
  * The transport contract suite against the WebRTC transport: peer `a` in this process, every
  * other peer in a child Node process, a real signaling server; links must be real data channels.
  * Then the same suite over the relay path (forceRelay, and no WebRTC implementation at all).
- * Run under /work/shared/netns-run (ICE needs a non-loopback interface).
+ * Run under scripts/netns-run (ICE needs a non-loopback interface).
  */
 import { createSignalingServer } from '@meshraft/signaling-server';
 import { describeTransportContract, type ContractNetwork } from '../testing/contract.js';

@@ -31,11 +31,15 @@ export interface CliProcess {
 
 const all = new Set<CliProcess>();
 
-export function runCli(args: readonly string[], runtime: Runtime = 'node'): CliProcess {
+/** `pnpm signaling`'s script (the signaling server package's own CLI). */
+export const signalingCliPath = join(repoRoot, 'signaling-server/src/cli.ts');
+
+/** Runs `meshraft ARGS` (or, with `script`, another TypeScript CLI of the repository under Node). */
+export function runCli(args: readonly string[], runtime: Runtime = 'node', script = cliPath): CliProcess {
   const child =
     runtime === 'node'
-      ? spawn(process.execPath, ['--import', 'tsx', '--conditions=source', cliPath, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(denoPath, ['run', '-A', '--quiet', '--conditions=source', '--sloppy-imports', cliPath, ...args], {
+      ? spawn(process.execPath, ['--import', 'tsx', '--conditions=source', script, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(denoPath, ['run', '-A', '--quiet', '--conditions=source', '--sloppy-imports', script, ...args], {
           cwd: repoRoot,
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, NO_COLOR: '1' },
@@ -115,7 +119,7 @@ export interface PeerProcess extends CliProcess {
 
 /**
  * Starts a peer with `--http 127.0.0.1:0` and waits until its gateway listens. Relay-only unless
- * `webrtc` is set (WebRTC needs /work/shared/netns-run: ICE finds no candidate on loopback alone).
+ * `webrtc` is set (WebRTC needs scripts/netns-run: ICE finds no candidate on loopback alone).
  */
 export async function startPeer(args: readonly string[], runtime: Runtime = 'node', webrtc = false): Promise<PeerProcess> {
   const proc = runCli(['peer', ...(webrtc ? [] : ['--relay-only']), '--http', '127.0.0.1:0', ...args], runtime);

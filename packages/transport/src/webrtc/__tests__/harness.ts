@@ -1,6 +1,6 @@
 /**
  * Test harness for the WebRTC transport: a real signaling server, signaling clients and
- * transports with @roamhq/wrtc, all cleaned up after each test. Run under /work/shared/netns-run.
+ * transports with @roamhq/wrtc, all cleaned up after each test. Run under scripts/netns-run.
  */
 import wrtc from '@roamhq/wrtc';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '@meshraft/signaling-server';

@@ -1,0 +1,74 @@
+/**
+ * @module peer-flags
+ * The flags of `meshraft peer` and `meshraft signaling`, one table each. The table feeds both
+ * `node:util` parseArgs and the usage text, so a new flag is one row here (plus its mapping in
+ * peer-args.ts) and shows up in `--help` by itself.
+ */
+
+export interface FlagSpec {
+  readonly type: 'string' | 'boolean';
+  /** The value's placeholder in the usage (string flags). */
+  readonly arg?: string;
+  readonly short?: string;
+  /** May be given more than once (the parser then sees every value). */
+  readonly multiple?: boolean;
+  readonly help: string;
+}
+
+export type FlagTable = Readonly<Record<string, FlagSpec>>;
+
+const HELP: FlagSpec = { type: 'boolean', short: 'h', help: 'print this help and exit 0' };
+
+export const PEER_FLAGS = {
+  cluster: { type: 'string', arg: 'NAME', help: 'cluster (and signaling room) name (required)' },
+  signaling: { type: 'string', arg: 'URL', help: 'signaling server, ws:// or wss:// (required)' },
+  data: { type: 'string', arg: 'DIR', help: 'data directory, created if missing; locked while the peer runs (required)' },
+  id: { type: 'string', arg: 'ID', help: 'node id for a new data directory (default: random; then the stored id)' },
+  bootstrap: { type: 'boolean', help: 'found a new cluster; ignored when DIR already holds state' },
+  secret: { type: 'string', arg: 'S', help: 'room secret: signals and relayed frames are end-to-end sealed' },
+  http: { type: 'string', arg: 'ADDR', help: 'serve the etcd v3 JSON gateway and /metrics on [HOST:]PORT' },
+  'relay-only': { type: 'boolean', help: 'never use WebRTC; every frame goes through the signaling relay' },
+  'tick-ms': { type: 'string', arg: 'N', help: 'Raft tick (default 100; election timeout is 10-20 ticks)' },
+  'request-timeout-ms': { type: 'string', arg: 'N', help: 'HTTP request deadline, including the wait for a leader (default 5000)' },
+  'no-fsync': { type: 'boolean', help: 'skip fsync (faster, not durable across power loss; default: fsync on)' },
+  quiet: { type: 'boolean', help: 'log errors only' },
+  help: HELP,
+} as const satisfies FlagTable;
+
+export const SIGNALING_FLAGS = {
+  port: { type: 'string', arg: 'N', help: 'port to listen on (default 8787; 0 picks a free one)' },
+  host: { type: 'string', arg: 'H', help: 'address to listen on (default 0.0.0.0)' },
+  rate: { type: 'string', arg: 'N', help: 'messages per second per connection' },
+  'max-peers': { type: 'string', arg: 'N', help: 'peers per room' },
+  help: HELP,
+} as const satisfies FlagTable;
+
+const SYNOPSIS = {
+  peer: 'meshraft peer --cluster NAME --signaling URL --data DIR [flags]',
+  signaling: 'meshraft signaling [flags]',
+} as const;
+
+export type HelpTopic = keyof typeof SYNOPSIS | 'all';
+
+const EXIT_CODES = `exit codes:
+  0  stopped by SIGINT/SIGTERM (or --help)
+  1  failed at start-up or while running (data directory locked by another process, I/O error)
+  2  bad input: unknown or invalid flags, an unusable --data directory, a listen address in use`;
+
+function flagLines(flags: FlagTable): string {
+  const names = Object.entries(flags).map(([name, f]) => [`${f.short ? `-${f.short}, ` : '    '}--${name}${f.arg ? ` ${f.arg}` : ''}`, f.help] as const);
+  const width = Math.max(...names.map(([n]) => n.length)) + 2;
+  return names.map(([n, help]) => `  ${n.padEnd(width)}${help}`).join('\n');
+}
+
+/** The usage text of one command, or of all (`meshraft --help`). */
+export function usage(topic: HelpTopic = 'all'): string {
+  const synopsis = topic === 'all' ? Object.values(SYNOPSIS) : [SYNOPSIS[topic]];
+  const sections = [
+    `usage:\n${synopsis.map((s) => `  ${s}`).join('\n')}${topic === 'all' ? '\n  meshraft [peer | signaling] --help' : ''}`,
+    ...(topic !== 'signaling' ? [`peer flags:\n${flagLines(PEER_FLAGS)}`] : []),
+    ...(topic !== 'peer' ? [`signaling flags:\n${flagLines(SIGNALING_FLAGS)}`] : []),
+    EXIT_CODES,
+  ];
+  return sections.join('\n\n');
+}

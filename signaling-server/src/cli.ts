@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * @module cli
- * `pnpm signaling --port N [--host H] [--max-peers N] [--rate N] [--max-frame BYTES] [--tokens a,b]`
+ * `pnpm signaling --port N [--host H] [--max-peers N] [--rate N] [--max-frame BYTES] [--tokens a,b]
+ *   [--max-connections N] [--max-connections-per-ip N]`
  * Runs the signaling server until SIGINT/SIGTERM, then shuts down gracefully.
  */
 import { parseArgs } from 'node:util';
@@ -14,6 +15,8 @@ const { values } = parseArgs({
     'max-peers': { type: 'string' },
     rate: { type: 'string' },
     'max-frame': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'max-connections-per-ip': { type: 'string' },
     tokens: { type: 'string' },
     quiet: { type: 'boolean', default: false },
   },
@@ -33,7 +36,20 @@ const limits = {
   ...(int('max-peers', values['max-peers']) !== undefined ? { maxPeersPerRoom: int('max-peers', values['max-peers'])! } : {}),
   ...(int('rate', values.rate) !== undefined ? { messagesPerSecond: int('rate', values.rate)! } : {}),
   ...(int('max-frame', values['max-frame']) !== undefined ? { maxFrameBytes: int('max-frame', values['max-frame'])! } : {}),
+  ...connectionLimit('max-connections', 'maxConnections'),
+  ...connectionLimit('max-connections-per-ip', 'maxConnectionsPerIp'),
 };
+
+/** A connection limit flag; 0 would refuse everyone, so it is rejected here with the flag's name. */
+function connectionLimit(flag: 'max-connections' | 'max-connections-per-ip', key: 'maxConnections' | 'maxConnectionsPerIp'): Partial<Record<typeof key, number>> {
+  const n = int(flag, values[flag]);
+  if (n === undefined) return {};
+  if (n < 1) {
+    console.error(`--${flag} must be at least 1, got "${values[flag]}"`);
+    process.exit(2);
+  }
+  return { [key]: n };
+}
 
 const server = await createSignalingServer({
   port: int('port', values.port)!,

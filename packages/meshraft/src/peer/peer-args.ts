@@ -4,13 +4,15 @@
  * flag is a UsageError (the CLI answers with the usage text and exit code 2), never a crash.
  */
 import { parseArgs } from 'node:util';
+import { parseIceServer } from '@meshraft/transport/webrtc';
 import { UsageError } from './peer-errors.js';
 
 export const USAGE = `usage:
   meshraft peer --cluster NAME --signaling ws://HOST:PORT --data DIR [--id ID] [--bootstrap]
                 [--secret S] [--http ADDR] [--relay-only] [--tick-ms N] [--request-timeout-ms N]
-                [--no-fsync] [--quiet]
+                [--no-fsync] [--quiet] [--ice-server URL[,USER,CREDENTIAL]]... [--ice-transport-policy all|relay]
   meshraft signaling [--port N] [--host H] [--rate N] [--max-peers N]
+                     [--max-connections N] [--max-connections-per-ip N]
 
 peer flags:
   --cluster NAME          cluster (and signaling room) name
@@ -21,6 +23,9 @@ peer flags:
   --secret S              room secret: signals and relayed frames are end-to-end sealed
   --http ADDR             serve the etcd v3 JSON gateway and /metrics on [HOST:]PORT
   --relay-only            never use WebRTC; every frame goes through the signaling relay
+  --ice-server SPEC       STUN/TURN server for WebRTC, repeatable: stun:HOST[:PORT] or
+                          turn[s]:HOST[:PORT][?transport=udp|tcp],USER,CREDENTIAL
+  --ice-transport-policy P  'relay': direct links only through TURN (default 'all')
   --tick-ms N             Raft tick (default 100; election timeout is 10-20 ticks)
   --request-timeout-ms N  HTTP request deadline, including the wait for a leader (default 5000)
   --no-fsync              skip fsync (faster, not durable across power loss; default: fsync on)
@@ -40,6 +45,9 @@ export interface PeerConfig {
   readonly secret?: string;
   readonly http?: HttpAddress;
   readonly relayOnly: boolean;
+  /** STUN/TURN servers for the WebRTC transport (`--ice-server`, in order). */
+  readonly iceServers?: readonly RTCIceServer[];
+  readonly iceTransportPolicy?: 'all' | 'relay';
   readonly tickMs: number;
   readonly requestTimeoutMs: number;
   readonly fsync: boolean;
@@ -51,6 +59,8 @@ export interface SignalingConfig {
   readonly host: string;
   readonly messagesPerSecond?: number;
   readonly maxPeersPerRoom?: number;
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerIp?: number;
 }
 
 export type Command =
@@ -58,8 +68,8 @@ export type Command =
   | { readonly command: 'signaling'; readonly config: SignalingConfig }
   | { readonly command: 'help' };
 
-type Flags = Record<string, string | boolean | undefined>;
-type FlagSpecs = Record<string, { type: 'string' | 'boolean'; default?: string | boolean }>;
+type Flags = Record<string, string | boolean | string[] | undefined>;
+type FlagSpecs = Record<string, { type: 'string' | 'boolean'; default?: string | boolean; multiple?: boolean }>;
 
 function parse(args: readonly string[], options: FlagSpecs): Flags {
   try {
@@ -102,6 +112,8 @@ function parsePeer(args: readonly string[]): PeerConfig {
     secret: { type: 'string' },
     http: { type: 'string' },
     'relay-only': { type: 'boolean', default: false },
+    'ice-server': { type: 'string', multiple: true },
+    'ice-transport-policy': { type: 'string' },
     'tick-ms': { type: 'string' },
     'request-timeout-ms': { type: 'string' },
     'no-fsync': { type: 'boolean', default: false },
@@ -110,6 +122,10 @@ function parsePeer(args: readonly string[]): PeerConfig {
   const signaling = required('signaling', v.signaling as string | undefined);
   if (!/^wss?:\/\/[^/]/.test(signaling)) throw new UsageError(`--signaling must be a ws:// or wss:// URL, got "${signaling}"`);
   if (v.id === '') throw new UsageError('--id must not be empty');
+  const ice = parseIce(v);
+  if (v['relay-only'] === true && (ice.iceServers !== undefined || ice.iceTransportPolicy !== undefined)) {
+    throw new UsageError('--ice-server and --ice-transport-policy configure WebRTC, which --relay-only turns off: drop one');
+  }
   return {
     cluster: required('cluster', v.cluster as string | undefined),
     signaling,
@@ -119,10 +135,33 @@ function parsePeer(args: readonly string[]): PeerConfig {
     ...(v.secret !== undefined && { secret: v.secret as string }),
     ...(v.http !== undefined && { http: parseHttpAddress(v.http as string) }),
     relayOnly: v['relay-only'] === true,
+    ...ice,
     tickMs: int('tick-ms', v['tick-ms'] as string | undefined, 1, 60_000) ?? 100,
     requestTimeoutMs: int('request-timeout-ms', v['request-timeout-ms'] as string | undefined, 1) ?? 5000,
     fsync: v['no-fsync'] !== true,
     quiet: v.quiet === true,
+  };
+}
+
+function parseIce(v: Flags): Pick<PeerConfig, 'iceServers' | 'iceTransportPolicy'> {
+  const specs = (v['ice-server'] as string[] | undefined) ?? [];
+  const iceServers = specs.map((spec) => {
+    try {
+      return parseIceServer(spec);
+    } catch (err) {
+      throw new UsageError(`--ice-server: ${(err as Error).message}`);
+    }
+  });
+  const policy = v['ice-transport-policy'] as string | undefined;
+  if (policy !== undefined && policy !== 'all' && policy !== 'relay') {
+    throw new UsageError(`--ice-transport-policy must be "all" or "relay", got "${policy}"`);
+  }
+  if (policy === 'relay' && !iceServers.some((s) => /^turns?:/.test(String(s.urls)))) {
+    throw new UsageError('--ice-transport-policy relay needs a TURN server: add --ice-server turn:HOST:PORT,USER,CREDENTIAL');
+  }
+  return {
+    ...(iceServers.length > 0 && { iceServers }),
+    ...(policy !== undefined && { iceTransportPolicy: policy }),
   };
 }
 
@@ -132,7 +171,11 @@ function parseSignaling(args: readonly string[]): SignalingConfig {
     host: { type: 'string', default: '0.0.0.0' },
     rate: { type: 'string' },
     'max-peers': { type: 'string' },
+    'max-connections': { type: 'string' },
+    'max-connections-per-ip': { type: 'string' },
   });
+  const maxConnections = int('max-connections', v['max-connections'] as string | undefined, 1);
+  const maxConnectionsPerIp = int('max-connections-per-ip', v['max-connections-per-ip'] as string | undefined, 1);
   const rate = int('rate', v.rate as string | undefined, 1);
   const maxPeers = int('max-peers', v['max-peers'] as string | undefined, 1);
   return {
@@ -140,6 +183,8 @@ function parseSignaling(args: readonly string[]): SignalingConfig {
     host: v.host as string,
     ...(rate !== undefined && { messagesPerSecond: rate }),
     ...(maxPeers !== undefined && { maxPeersPerRoom: maxPeers }),
+    ...(maxConnections !== undefined && { maxConnections }),
+    ...(maxConnectionsPerIp !== undefined && { maxConnectionsPerIp }),
   };
 }
 

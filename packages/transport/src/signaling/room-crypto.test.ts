@@ -16,7 +16,7 @@ describe('room crypto', () => {
     const otherSecret = await createRoomCipher('not the secret', 'room-1');
     const tampered = sealed.slice();
     tampered[20]! ^= 1;
-    const attempts: [string, () => Promise<Uint8Array>][] = [
+    const attempts: [string, () => Promise<unknown>][] = [
       ['server lies about the sender', () => c.open('frame', 'c', 'b', sealed)],
       ['forwarded to another receiver', () => c.open('frame', 'a', 'c', sealed)],
       ['reflected back', () => c.open('frame', 'b', 'a', sealed)],

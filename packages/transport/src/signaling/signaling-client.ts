@@ -555,7 +555,7 @@ class SignalingClientImpl implements SignalingClient {
       return;
     }
     const sealed = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[SEALED_KEY] : undefined;
-    let opened: Promise<unknown>;
+    let opened: Promise<OpenedMessage>;
     if (typeof sealed !== 'string') {
       opened = Promise.reject('unsealed signal');
     } else {

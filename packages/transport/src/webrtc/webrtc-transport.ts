@@ -16,6 +16,9 @@
  *   available, with `forceRelay`, or at once after an open channel drops; it switches back as
  *   soon as a channel opens.
  * - RTT: pings on the data channel; on the relay, the relay transport's own pings.
+ * - `links()` says why a peer is on the relay (`relayReason`, from how far ICE got on the last
+ *   attempt) and, on WebRTC, the candidate types in use (`route`; `relay` = through TURN). A
+ *   change of either is a `link` event too.
  *
  * The relay path is the relay transport (`../relay`), sharing this signaling client, so a peer
  * that only runs the relay transport (no WebRTC at all) still talks to this one.
@@ -26,7 +29,7 @@ import { Emitter } from '../emitter.js';
 import { FrameTooLargeError } from '../errors.js';
 import { createRelayTransport, type RelayTransport } from '../relay/relay-transport.js';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from '../signaling/signaling-client.js';
-import type { LinkInfo, LinkState, Transport, TransportEvents } from '../transport.js';
+import type { IceRoute, LinkInfo, LinkState, RelayReason, Transport, TransportEvents } from '../transport.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { encodePing, encodePong, MIN_CHUNK_SIZE, Reassembler } from './chunk-codec.js';
 import { BadOptionsError, PeerLinkError, QueueFullError, WebRtcUnavailableError } from './errors.js';
@@ -43,6 +46,8 @@ export interface WebRtcTransportOptions {
   readonly wrtc?: WrtcLike;
   /** STUN/TURN servers. Default none: host candidates only (same LAN / same machine). */
   readonly iceServers?: readonly RTCIceServer[];
+  /** `'relay'`: gather TURN candidates only (every direct link goes through a TURN server). Default `'all'`. */
+  readonly iceTransportPolicy?: 'all' | 'relay';
   /** Largest data-channel message, header included. Default 16 KiB. */
   readonly chunkSize?: number;
   /** Largest frame `send` accepts (and a peer may announce). Default 16 MiB. */
@@ -97,6 +102,12 @@ interface PeerState {
   drainTimer: ReturnType<typeof setTimeout> | null;
   pumpScheduled: boolean;
   rttMs: number | null;
+  /** How the last attempt without an open channel ended, or `link-dropped`; null after an open. */
+  failure: RelayReason | null;
+  /** Candidate types of the open channel's pair. */
+  route: IceRoute | null;
+  /** state|reason|route last reported in a `link` event. */
+  reported: string;
   /** Outstanding ping: nonce and send time. */
   ping: { readonly nonce: number; readonly at: number } | null;
   /** Anything arrived on the channel since the last ping tick. */
@@ -162,6 +173,7 @@ class WebRtcTransport implements Transport {
   readonly #connectTimeoutMs: number;
   readonly #pingIntervalMs: number;
   readonly #useRtc: boolean;
+  readonly #rtcAvailable: boolean;
   readonly #events = new Emitter<TransportEvents>();
   readonly #peers = new Map<PeerId, PeerState>();
   readonly #unsubscribe: (() => void)[] = [];
@@ -183,7 +195,10 @@ class WebRtcTransport implements Transport {
     this.#relayFallbackMs = positiveInt('relayFallbackMs', options.relayFallbackMs, DEFAULTS.relayFallbackMs, 0);
     this.#connectTimeoutMs = positiveInt('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs);
     this.#pingIntervalMs = positiveInt('pingIntervalMs', options.pingIntervalMs, DEFAULTS.pingIntervalMs);
+    const policy = options.iceTransportPolicy ?? 'all';
+    if (policy !== 'all' && policy !== 'relay') throw new BadOptionsError(`iceTransportPolicy must be 'all' or 'relay', got ${String(policy)}`);
     const available = rtcAvailable(options.wrtc);
+    this.#rtcAvailable = available;
     this.#useRtc = available && options.forceRelay !== true;
     if (!available && options.forceRelay !== true) {
       // Reported after construction so a listener attached right away still sees it.
@@ -298,6 +313,9 @@ class WebRtcTransport implements Transport {
       drainTimer: null,
       pumpScheduled: false,
       rttMs: null,
+      failure: null,
+      route: null,
+      reported: '',
       ping: null,
       heard: true,
       misses: 0,
@@ -364,7 +382,26 @@ class WebRtcTransport implements Transport {
     // A new path has its own round-trip time; the old figure would mislead.
     p.rttMs = null;
     p.ping = null;
-    this.#events.emit('link', this.#info(p));
+    this.#reportLink(p, true);
+  }
+
+  /** Emits `link` when the state, relay reason or route changed since the last report (or `force`). */
+  #reportLink(p: PeerState, force = false): void {
+    if (this.#closed || this.#peers.get(p.id) !== p) return;
+    const info = this.#info(p);
+    const key = `${info.state}|${info.relayReason ?? ''}|${info.route ? `${info.route.local}/${info.route.remote}` : ''}`;
+    if (!force && key === p.reported) return;
+    p.reported = key;
+    this.#events.emit('link', info);
+  }
+
+  #relayReason(p: PeerState): RelayReason {
+    if (this.#opts.forceRelay === true) return 'forced';
+    if (!this.#rtcAvailable) return 'webrtc-unavailable';
+    const ice = p.link && !p.link.isOpen ? p.link.ice() : null;
+    if (ice?.iceState === 'failed') return 'ice-failed';
+    if (ice?.gathering === 'complete' && ice.localCandidates === 0) return 'no-candidates';
+    return p.failure ?? 'connecting';
   }
 
   #sendRelay(p: PeerState, frame: Uint8Array): boolean {
@@ -446,7 +483,13 @@ class WebRtcTransport implements Transport {
     try {
       link = new PeerLink(
         SimplePeer as SimplePeerConstructor,
-        { initiator, iceServers: this.#opts.iceServers ?? [], wrtc: this.#opts.wrtc, lowWaterMark: this.#highWaterMark / 4 },
+        {
+          initiator,
+          iceServers: this.#opts.iceServers ?? [],
+          iceTransportPolicy: this.#opts.iceTransportPolicy ?? 'all',
+          wrtc: this.#opts.wrtc,
+          lowWaterMark: this.#highWaterMark / 4,
+        },
         {
           signal: (d) => this.#signal(p, { w: 'rtc', g: gen, d }),
           open: () => {
@@ -457,8 +500,17 @@ class WebRtcTransport implements Transport {
             p.relayDue = true;
             p.heard = true;
             p.misses = 0;
+            p.failure = null;
             this.#reevaluate(p);
             this.#sendPing(p); // a first RTT figure without waiting a ping period
+            void link.route().then((route) => {
+              if (p.link !== link || route === null) return;
+              p.route = route;
+              this.#reportLink(p);
+            });
+          },
+          ice: () => {
+            if (p.link === link) this.#reportLink(p);
           },
           message: (bytes) => {
             if (p.link === link) this.#onChannelMessage(p, bytes);
@@ -481,7 +533,12 @@ class WebRtcTransport implements Transport {
   }
 
   #onLinkClosed(p: PeerState, cause: unknown): void {
+    const link = p.link;
     p.link = null;
+    p.route = null;
+    // Still `webrtc` here when an open channel dropped; otherwise the attempt never opened.
+    if (p.state === 'webrtc') p.failure = 'link-dropped';
+    else if (link) p.failure = link.ice().localCandidates === 0 ? 'no-candidates' : 'ice-failed';
     p.reassembler.reset();
     if (p.departed) {
       this.#removePeer(p.id);
@@ -490,6 +547,7 @@ class WebRtcTransport implements Transport {
     if (cause instanceof PeerLinkError) this.#report(cause);
     else if (cause !== undefined) this.#report(new PeerLinkError(p.id, 'connection failed', cause));
     this.#reevaluate(p);
+    this.#reportLink(p);
     if (this.#closed || this.#peers.get(p.id) !== p) return;
     if (p.initiator) this.#scheduleReconnect(p);
     else this.#signal(p, { w: 'hello' });
@@ -684,6 +742,8 @@ class WebRtcTransport implements Transport {
 
   #info(p: PeerState): LinkInfo {
     const rttMs = p.state === 'relay' ? (this.#relay.links().find((l) => l.peer === p.id)?.rttMs ?? null) : p.rttMs;
+    if (p.state === 'relay') return { peer: p.id, state: p.state, rttMs, relayReason: this.#relayReason(p) };
+    if (p.state === 'webrtc' && p.route) return { peer: p.id, state: p.state, rttMs, route: p.route };
     return { peer: p.id, state: p.state, rttMs };
   }
 

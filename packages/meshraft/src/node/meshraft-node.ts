@@ -10,7 +10,7 @@
  */
 import { EntryType, MeshraftError, type ConfState, type Entry, type HardState, type NodeId, type Snapshot, type Status } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
-import type { LinkState, Transport } from '@meshraft/transport';
+import type { IceRoute, LinkState, RelayReason, Transport } from '@meshraft/transport';
 import type { NodeMetrics, RaftRole as MetricsRole } from '../etcd/metrics.js';
 import type { StateMachine } from '../kv/state-machine.js';
 import { Emitter } from './emitter.js';
@@ -50,6 +50,10 @@ export interface MemberStatus {
   readonly role: MemberRole;
   /** 'self' for this node; otherwise the transport's link state ('down' when unknown). */
   readonly link: LinkState | 'self';
+  /** With link `relay`: why there is no direct WebRTC link (see describeRelayReason). */
+  readonly relayReason?: RelayReason;
+  /** With link `webrtc`: the ICE candidate types in use (`relay` = through TURN). */
+  readonly route?: IceRoute;
   readonly rttMs: number | null;
   /** Replication progress; only known on the leader. */
   readonly match: number | null;
@@ -1139,6 +1143,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
         id,
         role,
         link: id === this.id ? 'self' : (l?.state ?? 'down'),
+        ...(id !== this.id && l?.relayReason !== undefined && { relayReason: l.relayReason }),
+        ...(id !== this.id && l?.route !== undefined && { route: l.route }),
         rttMs: id === this.id ? 0 : (l?.rttMs ?? null),
         match: id === this.id ? this.applied : (progress[id]?.match ?? null),
         campaign: id === this.id ? this.campaign : (this.peerCampaign.get(id) ?? null),

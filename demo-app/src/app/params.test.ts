@@ -12,8 +12,21 @@ describe('parseParams', () => {
 
   it('reads every knob', () => {
     const p = parseParams('?room=team-a&node=n1&tick=20&voters=5&grace=500&relay&fallback=100&test&signal=ws://h:1/signal');
-    expect(p).toEqual({ room: 'team-a', roomGiven: true, node: 'n1', tickMs: 20, voters: 5, graceMs: 500, relay: true, fallbackMs: 100, test: true, signal: 'ws://h:1/signal' });
+    expect(p).toEqual({ room: 'team-a', roomGiven: true, node: 'n1', tickMs: 20, voters: 5, graceMs: 500, relay: true, fallbackMs: 100, test: true, signal: 'ws://h:1/signal', iceServers: [], iceRelay: false });
     expect(parseParams('?relay=0').relay).toBe(false);
+  });
+
+  it('reads STUN/TURN servers (repeatable ?ice) and ?iceRelay', () => {
+    const q = new URLSearchParams();
+    q.append('ice', 'stun:10.0.0.1:3478');
+    q.append('ice', 'turn:10.0.0.1:3478?transport=udp,ada,pw');
+    q.append('iceRelay', '');
+    expect(parseParams(`?${q}`)).toMatchObject({
+      iceServers: [{ urls: 'stun:10.0.0.1:3478' }, { urls: 'turn:10.0.0.1:3478?transport=udp', username: 'ada', credential: 'pw' }],
+      iceRelay: true,
+    });
+    expect(() => parseParams('?ice=turn:x')).toThrow(/\?ice: bad ICE server "turn:x": a turn: server needs a username and credential/);
+    expect(() => parseParams('?ice=stun:x&iceRelay')).toThrow(/\?iceRelay: needs a TURN server/);
   });
 
   it.each([
@@ -27,6 +40,7 @@ describe('parseParams', () => {
     ['?grace=1.5', 'grace'],
     ['?relay=maybe', 'relay'],
     ['?signal=http://x', 'signal'],
+    ['?ice=http://x', 'ice'],
   ])('%s is refused with a DemoParamError naming %s', (search, param) => {
     let err: unknown;
     try {

@@ -3,6 +3,7 @@
  * The page's URL parameters, parsed and checked once at start. Timing knobs exist so tests can
  * run clusters fast (`?tick=20`); every bad value is a DemoParamError shown on the page.
  */
+import { parseIceServer } from '@meshraft/transport/webrtc';
 import { DemoParamError } from './demo-errors.js';
 
 export interface DemoParams {
@@ -26,6 +27,10 @@ export interface DemoParams {
   readonly test: boolean;
   /** `?signal=URL`: signaling server (default: `/signal` on this page's host). */
   readonly signal: string | null;
+  /** `?ice=URL[,user,credential]` (repeatable): STUN/TURN servers for WebRTC. Default none. */
+  readonly iceServers: readonly RTCIceServer[];
+  /** `?iceRelay`: gather TURN candidates only (iceTransportPolicy 'relay'). */
+  readonly iceRelay: boolean;
 }
 
 const ROOM_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -71,6 +76,17 @@ export function parseParams(search: string, random: () => number = Math.random):
   if (voters % 2 === 0) throw new DemoParamError('voters', `must be odd, got ${voters}`);
   const signal = q.get('signal');
   if (signal !== null && !/^wss?:\/\/[^/]/.test(signal)) throw new DemoParamError('signal', 'must be a ws:// or wss:// URL');
+  const iceServers = q.getAll('ice').map((spec) => {
+    try {
+      return parseIceServer(spec);
+    } catch (err) {
+      throw new DemoParamError('ice', (err as Error).message);
+    }
+  });
+  const iceRelay = flag(q, 'iceRelay');
+  if (iceRelay && !iceServers.some((x) => /^turns?:/.test(String(x.urls)))) {
+    throw new DemoParamError('iceRelay', 'needs a TURN server: add ice=turn:HOST:PORT,USER,CREDENTIAL');
+  }
   return {
     room: roomRaw ? roomRaw : randomRoomName(random),
     roomGiven: Boolean(roomRaw),
@@ -82,6 +98,8 @@ export function parseParams(search: string, random: () => number = Math.random):
     fallbackMs: intParam(q, 'fallback', 5000, 50, 120_000),
     test: flag(q, 'test'),
     signal,
+    iceServers,
+    iceRelay,
   };
 }
 

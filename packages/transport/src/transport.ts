@@ -15,11 +15,13 @@ export type LinkState = 'connecting' | 'webrtc' | 'relay' | 'memory' | 'down';
  * - `webrtc-unavailable`: no RTCPeerConnection here (no native WebRTC, no `wrtc`).
  * - `no-candidates`: this side gathered no ICE candidate at all (e.g. `iceTransportPolicy:
  *   'relay'` with no reachable TURN server, or wrong TURN credentials).
- * - `ice-failed`: candidates were exchanged but no candidate pair succeeded (NAT/firewall).
+ * - `no-answer`: the peer never answered this side's WebRTC offer (it runs relay-only, has no
+ *   WebRTC, or its signals are lost).
+ * - `ice-failed`: descriptions were exchanged but no candidate pair succeeded (NAT/firewall).
  * - `connecting`: the data channel has not opened yet (within `relayFallbackMs`); still trying.
  * - `link-dropped`: a data channel was open and closed; reconnecting.
  */
-export type RelayReason = 'forced' | 'webrtc-unavailable' | 'no-candidates' | 'ice-failed' | 'connecting' | 'link-dropped';
+export type RelayReason = 'forced' | 'webrtc-unavailable' | 'no-candidates' | 'no-answer' | 'ice-failed' | 'connecting' | 'link-dropped';
 
 /** One line for people (status output, the demo's member table) per RelayReason. */
 export function describeRelayReason(reason: RelayReason): string {
@@ -30,6 +32,8 @@ export function describeRelayReason(reason: RelayReason): string {
       return 'WebRTC is not available here';
     case 'no-candidates':
       return 'no ICE candidates gathered: check the TURN server and its credentials, or stay on the relay';
+    case 'no-answer':
+      return 'the peer does not answer WebRTC offers (relay-only or no WebRTC there)';
     case 'ice-failed':
       return 'no ICE candidate pair succeeded: configure a TURN server, or stay on the relay';
     case 'connecting':
@@ -66,7 +70,7 @@ export interface TransportEvents {
   'peer-up': (peer: PeerId) => void;
   /** A peer left or its link is gone for good. */
   'peer-down': (peer: PeerId) => void;
-  /** A link changed state (e.g. relay -> webrtc). */
+  /** A link changed state (e.g. relay -> webrtc), or its `relayReason` or `route`. */
   link: (info: LinkInfo) => void;
   /** A non-fatal problem (dropped frame and why, reconnect attempt...). */
   error: (err: Error) => void;

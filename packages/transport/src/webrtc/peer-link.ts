@@ -25,6 +25,8 @@ export interface IceProgress {
   /** Candidates this side gathered (and signalled). */
   readonly localCandidates: number;
   readonly remoteCandidates: number;
+  /** The remote side's offer or answer arrived. */
+  readonly remoteDescription: boolean;
   /** RTCPeerConnection.iceConnectionState / iceGatheringState as last reported. */
   readonly iceState: string;
   readonly gathering: string;
@@ -63,8 +65,8 @@ export class PeerLink implements ChunkSink {
   private readonly peer: SimplePeerNs.Instance;
   private open = false;
   private closed = false;
-  private progress: { localCandidates: number; remoteCandidates: number; iceState: string; gathering: string } = {
-    localCandidates: 0, remoteCandidates: 0, iceState: 'new', gathering: 'new',
+  private progress: { -readonly [K in keyof IceProgress]: IceProgress[K] } = {
+    localCandidates: 0, remoteCandidates: 0, remoteDescription: false, iceState: 'new', gathering: 'new',
   };
 
   constructor(SimplePeer: SimplePeerConstructor, options: PeerLinkOptions, private readonly handlers: PeerLinkHandlers) {
@@ -141,6 +143,8 @@ export class PeerLink implements ChunkSink {
   signal(data: unknown): void {
     if (this.closed) return;
     if (isCandidate(data)) this.progress.remoteCandidates++;
+    const type = (data as { type?: unknown } | null)?.type;
+    if (type === 'offer' || type === 'answer') this.progress.remoteDescription = true;
     this.peer.signal(data as SimplePeerNs.SignalData);
   }
 

@@ -33,7 +33,7 @@ import type { IceRoute, LinkInfo, LinkState, RelayReason, Transport, TransportEv
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { encodePing, encodePong, MIN_CHUNK_SIZE, Reassembler } from './chunk-codec.js';
 import { BadOptionsError, PeerLinkError, QueueFullError, WebRtcUnavailableError } from './errors.js';
-import { PeerLink, type SimplePeerConstructor, type WrtcLike } from './peer-link.js';
+import { PeerLink, type IceProgress, type SimplePeerConstructor, type WrtcLike } from './peer-link.js';
 import { SendQueue } from './send-queue.js';
 import { watchWake, type WakeDetectorOptions } from './wake-detector.js';
 
@@ -151,6 +151,13 @@ function isRtcSignal(payload: unknown): payload is RtcSignal {
     default:
       return false;
   }
+}
+
+/** Why an attempt ended without a channel, from how far its ICE got. */
+function unopenedReason(ice: IceProgress): RelayReason {
+  if (ice.localCandidates === 0 && ice.gathering === 'complete') return 'no-candidates';
+  if (!ice.remoteDescription) return 'no-answer';
+  return ice.localCandidates === 0 ? 'no-candidates' : 'ice-failed';
 }
 
 /** The RTCPeerConnection simple-peer would use here, or null when there is none. */
@@ -538,7 +545,7 @@ class WebRtcTransport implements Transport {
     p.route = null;
     // Still `webrtc` here when an open channel dropped; otherwise the attempt never opened.
     if (p.state === 'webrtc') p.failure = 'link-dropped';
-    else if (link) p.failure = link.ice().localCandidates === 0 ? 'no-candidates' : 'ice-failed';
+    else if (link) p.failure = unopenedReason(link.ice());
     p.reassembler.reset();
     if (p.departed) {
       this.#removePeer(p.id);

@@ -11,7 +11,7 @@ import { Board, checkTitle, type Card, type Column } from './app/board.js';
 import { renderBoard } from './app/board-view.js';
 import { bindControls, drawIfChanged, renderCluster, roleLabel, updateControls, type ControlElements } from './app/cluster-view.js';
 import { clearNameCommand, MAX_NAME, memberNames, setNameCommand } from './app/member-names.js';
-import { parseParams, signalingUrl, type DemoParams } from './app/params.js';
+import { parseParams, signalingUrl, withServerDefaults, type DemoParams, type ServerDefaults } from './app/params.js';
 import { startSession, type Session } from './app/session.js';
 import { createTestApi, type MeshraftTestApi } from './app/test-api.js';
 
@@ -61,10 +61,20 @@ function newCardId(): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
+/** `pnpm demo`'s page defaults; none when the page is served by something else (Vite, a CDN). */
+async function serverDefaults(): Promise<ServerDefaults> {
+  try {
+    const res = await fetch('/config.json', { cache: 'no-cache' });
+    return res.ok ? ((await res.json()) as ServerDefaults) : {};
+  } catch {
+    return {};
+  }
+}
+
 async function boot(): Promise<void> {
   let params: DemoParams;
   try {
-    params = parseParams(location.search);
+    params = parseParams(withServerDefaults(location.search, await serverDefaults()));
   } catch (err) {
     $('boot-status').textContent = `Cannot start: ${errorText(err)}`;
     return;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DemoParamError } from './demo-errors.js';
-import { clusterName, parseParams, randomRoomName, signalingUrl } from './params.js';
+import { clusterName, parseParams, randomRoomName, signalingUrl, withServerDefaults } from './params.js';
 
 describe('parseParams', () => {
   it('has defaults and makes up a room when none is given', () => {
@@ -14,6 +14,16 @@ describe('parseParams', () => {
     const p = parseParams('?room=team-a&node=n1&tick=20&voters=5&grace=500&relay&fallback=100&test&signal=ws://h:1/signal');
     expect(p).toEqual({ room: 'team-a', roomGiven: true, node: 'n1', tickMs: 20, voters: 5, graceMs: 500, relay: true, fallbackMs: 100, test: true, signal: 'ws://h:1/signal', iceServers: [], iceRelay: false });
     expect(parseParams('?relay=0').relay).toBe(false);
+  });
+
+  it('takes the demo server\'s ICE defaults unless the URL names its own servers', () => {
+    const defaults = { ice: ['turn:h:3478,u,p'], iceRelay: true };
+    expect(parseParams(withServerDefaults('?room=r', defaults))).toMatchObject({
+      room: 'r', iceServers: [{ urls: 'turn:h:3478', username: 'u', credential: 'p' }], iceRelay: true,
+    });
+    expect(parseParams(withServerDefaults('?ice=stun:x', defaults))).toMatchObject({ iceServers: [{ urls: 'stun:x' }], iceRelay: false });
+    expect(withServerDefaults('', {})).toBe('');
+    expect(() => parseParams(withServerDefaults('', { ice: ['turn:x'] }))).toThrow(/\?ice: bad ICE server/);
   });
 
   it('reads STUN/TURN servers (repeatable ?ice) and ?iceRelay', () => {

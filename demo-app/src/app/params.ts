@@ -63,6 +63,26 @@ function flag(q: URLSearchParams, name: string): boolean {
   throw new DemoParamError(name, `is a flag (no value, 1/0 or true/false), got "${raw}"`);
 }
 
+/** Defaults from the demo server (`GET /config.json`, from `pnpm demo --ice-server/--ice-relay`). */
+export interface ServerDefaults {
+  readonly ice?: readonly string[];
+  readonly iceRelay?: boolean;
+}
+
+/**
+ * `search` with the server's ICE defaults added where the URL sets none, so they are checked
+ * like the page's own parameters. A URL with any `ice` keeps its own servers.
+ */
+export function withServerDefaults(search: string, defaults: ServerDefaults): string {
+  const q = new URLSearchParams(search);
+  if (!q.has('ice')) {
+    for (const spec of defaults.ice ?? []) q.append('ice', spec);
+    if (defaults.iceRelay === true && !q.has('iceRelay')) q.set('iceRelay', '1');
+  }
+  const out = q.toString();
+  return out ? `?${out}` : '';
+}
+
 /** Parses `location.search`; throws DemoParamError for a value it cannot use. */
 export function parseParams(search: string, random: () => number = Math.random): DemoParams {
   const q = new URLSearchParams(search);

@@ -10,7 +10,8 @@ import { availability, type Availability } from './app/availability.js';
 import { Board, checkTitle, type Card, type Column } from './app/board.js';
 import { renderBoard } from './app/board-view.js';
 import { bindControls, drawIfChanged, renderCluster, roleLabel, updateControls, type ControlElements } from './app/cluster-view.js';
-import { parseParams, signalingUrl, type DemoParams } from './app/params.js';
+import { clearNameCommand, MAX_NAME, memberNames, setNameCommand } from './app/member-names.js';
+import { parseParams, signalingUrl, withServerDefaults, type DemoParams, type ServerDefaults } from './app/params.js';
 import { startSession, type Session } from './app/session.js';
 import { createTestApi, type MeshraftTestApi } from './app/test-api.js';
 
@@ -31,6 +32,14 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+/** How long a message stays; an error also goes at the user's next action. */
+const MESSAGE_MS = 8000;
+
+/** The user acted again: old error messages (a lost claim...) no longer apply. */
+function clearErrors(): void {
+  for (const item of [...$('messages').querySelectorAll('.message.error')]) item.remove();
+}
+
 function notify(text: string, kind: 'info' | 'error' = 'info'): void {
   const box = $('messages');
   const item = document.createElement('p');
@@ -38,12 +47,12 @@ function notify(text: string, kind: 'info' | 'error' = 'info'): void {
   item.textContent = text;
   box.prepend(item);
   while (box.childElementCount > 5) box.lastElementChild?.remove();
-  setTimeout(() => item.remove(), 8000);
+  setTimeout(() => item.remove(), MESSAGE_MS);
 }
 
 function myName(id: string): string {
   const stored = localStorage.getItem('meshraft-demo:name');
-  return stored && stored.trim() ? stored.trim().slice(0, 40) : `Tab ${id.replace(/^tab-/, '')}`;
+  return stored && stored.trim() ? stored.trim().slice(0, MAX_NAME) : `Tab ${id.replace(/^tab-/, '')}`;
 }
 
 function newCardId(): string {
@@ -52,10 +61,20 @@ function newCardId(): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 }
 
+/** `pnpm demo`'s page defaults; none when the page is served by something else (Vite, a CDN). */
+async function serverDefaults(): Promise<ServerDefaults> {
+  try {
+    const res = await fetch('/config.json', { cache: 'no-cache' });
+    return res.ok ? ((await res.json()) as ServerDefaults) : {};
+  } catch {
+    return {};
+  }
+}
+
 async function boot(): Promise<void> {
   let params: DemoParams;
   try {
-    params = parseParams(location.search);
+    params = parseParams(withServerDefaults(location.search, await serverDefaults()));
   } catch (err) {
     $('boot-status').textContent = `Cannot start: ${errorText(err)}`;
     return;
@@ -94,6 +113,7 @@ async function boot(): Promise<void> {
 
   // Each user action: run it, report a failure in words, redraw.
   const act = (what: string, f: () => Promise<unknown>): void => {
+    clearErrors();
     f().catch((err: unknown) => notify(`${what}: ${errorText(err)}`, 'error')).finally(schedule);
   };
   const boardActions = {
@@ -113,6 +133,8 @@ async function boot(): Promise<void> {
     busy = true;
     schedule();
     try {
+      // Take this tab's name off the board while it can still propose.
+      await node.propose(clearNameCommand(node.id)).catch(() => {});
       await node.leave();
       left = true;
       notify('This tab left the cluster; its local copy is deleted. Reload to join again as a new member.');
@@ -127,6 +149,7 @@ async function boot(): Promise<void> {
     leave: () => act('Leave', leave),
     transfer: (to: string) => act('Transfer leadership', () => node.transferLeadership(to)),
     setPartitioned: (on: boolean) => {
+      clearErrors();
       transport.setPartitioned(on);
       schedule();
     },
@@ -166,6 +189,21 @@ async function boot(): Promise<void> {
     if (wait <= 0) requestAnimationFrame(draw);
     else setTimeout(() => requestAnimationFrame(draw), wait);
   }
+  // This tab's name, replicated so that every tab can show it (member-names.ts).
+  let publishing = false;
+  let lastPublish = -Infinity;
+  function publishName(names: ReadonlyMap<string, string>, member: boolean, writable: boolean): void {
+    const name = myName(node.id);
+    if (!member || !writable || left || publishing || names.get(node.id) === name) return;
+    if (performance.now() - lastPublish < 2000) return; // no quorum: retry, but not every frame
+    publishing = true;
+    lastPublish = performance.now();
+    node.propose(setNameCommand(node.id, name)).catch(() => {}).finally(() => {
+      publishing = false;
+      schedule();
+    });
+  }
+
   function draw(): void {
     pending = false;
     lastDraw = performance.now();
@@ -177,6 +215,8 @@ async function boot(): Promise<void> {
     document.body.dataset.writable = String(a.writable);
     $<HTMLButtonElement>('add-button').disabled = !a.writable;
     const member = s.members.some((m) => m.id === node.id);
+    const names = memberNames((q) => session.sm.query(q));
+    publishName(names, member, a.writable);
     $('node-summary').textContent = member
       ? `You are ${node.id}, ${roleLabel(s)} in term ${s.term}; ${s.members.length} member${s.members.length === 1 ? '' : 's'}.`
       : `You are ${node.id}, not a member yet.`;
@@ -184,8 +224,8 @@ async function boot(): Promise<void> {
     renderBoard($('board'), { cards: board.cards(), writable: a.writable, self: node.id }, boardActions);
     // Graph and table are redrawn only when what they show changed; the controls are updated in place.
     const shown = { ...s, members: s.members.map((m) => ({ ...m, rttMs: m.rttMs === null ? null : Math.round(m.rttMs * 10) / 10 })) };
-    drawIfChanged($('cluster'), JSON.stringify(shown), () => renderCluster($('cluster'), shown));
-    updateControls(controls, { status: s, partitioned: transport.partitioned, left, busy });
+    drawIfChanged($('cluster'), JSON.stringify([shown, [...names]]), () => renderCluster($('cluster'), shown, names));
+    updateControls(controls, { status: s, names, partitioned: transport.partitioned, left, busy });
   }
 
   node.on('applied', schedule);

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * @module cli
- * `pnpm signaling --port N [--host H] [--max-peers N] [--rate N] [--max-frame BYTES] [--tokens a,b]`
+ * `pnpm signaling --port N [--host H] [--max-peers N] [--rate N] [--max-frame BYTES] [--tokens a,b]
+ *   [--max-connections N] [--max-connections-per-ip N]`
  * Runs the signaling server until SIGINT/SIGTERM, then shuts down gracefully (bounded: gone
  * within 5 s). Exit codes as `meshraft`'s (docs/peer.md): 0 after a signal or --help, 1 on a
  * failure, 2 on bad input (flags, a port in use).
@@ -15,6 +16,8 @@ const FLAGS = {
   'max-peers': { type: 'string', arg: 'N', help: 'peers per room' },
   rate: { type: 'string', arg: 'N', help: 'messages per second per connection' },
   'max-frame': { type: 'string', arg: 'BYTES', help: 'largest frame accepted' },
+  'max-connections': { type: 'string', arg: 'N', help: 'connections in all (default: see docs/transport.md)' },
+  'max-connections-per-ip': { type: 'string', arg: 'N', help: 'connections from one address' },
   tokens: { type: 'string', arg: 'a,b', help: 'access tokens a client must present' },
   quiet: { type: 'boolean', help: 'log nothing but the listening line' },
   help: { type: 'boolean', short: 'h', help: 'print this help and exit 0' },
@@ -55,6 +58,14 @@ const maxFrameBytes = int('max-frame', values['max-frame']);
 const port = int('port', values.port ?? process.env.PORT ?? '8787', 65535)!;
 const host = values.host ?? '0.0.0.0';
 
+/** A connection limit flag; 0 would refuse everyone, so it is rejected here with the flag's name. */
+function connectionLimit(flag: 'max-connections' | 'max-connections-per-ip', key: 'maxConnections' | 'maxConnectionsPerIp'): Partial<Record<typeof key, number>> {
+  const n = int(flag, values[flag]);
+  if (n === undefined) return {};
+  if (n < 1) fail(`--${flag} must be at least 1, got "${values[flag]}"`, 2);
+  return { [key]: n };
+}
+
 const server = await createSignalingServer({
   port,
   host,
@@ -62,6 +73,8 @@ const server = await createSignalingServer({
     ...(maxPeersPerRoom !== undefined && { maxPeersPerRoom }),
     ...(messagesPerSecond !== undefined && { messagesPerSecond }),
     ...(maxFrameBytes !== undefined && { maxFrameBytes }),
+    ...connectionLimit('max-connections', 'maxConnections'),
+    ...connectionLimit('max-connections-per-ip', 'maxConnectionsPerIp'),
   },
   ...(values.tokens ? { tokens: values.tokens.split(',') } : {}),
   log: values.quiet ? () => {} : (line) => console.log(line),

@@ -7,7 +7,8 @@ const PER_ROOM = 10;
 
 let server: SignalingServer;
 beforeAll(async () => {
-  server = await createSignalingServer();
+  // All clients come from 127.0.0.1: lift the per-address limit (connection-limits.test.ts covers it).
+  server = await createSignalingServer({ limits: { maxConnectionsPerIp: ROOMS * PER_ROOM } });
 });
 afterAll(() => server.close(500));
 

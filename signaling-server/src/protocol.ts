@@ -114,7 +114,8 @@ export interface ServerLimitsInfo {
  * - MALFORMED: not JSON, unknown type, missing/invalid fields, bad binary header.
  * - FRAME_TOO_LARGE: message above `maxFrameBytes` (binary) or the JSON limit.
  * - ROOM_FULL: join refused, the room has `maxPeersPerRoom` members (fatal).
- * - RATE_LIMITED: more than `messagesPerSecond`; the message was dropped.
+ * - RATE_LIMITED: more than `messagesPerSecond`; the message was dropped. Also the answer to a
+ *   connection over `maxConnections` or `maxConnectionsPerIp`, which is then closed (1008).
  * - UNKNOWN_TARGET: signal/frame addressed to a peer not in the room; dropped.
  * - DUPLICATE_PEER: another live connection holds this peer id in the room (fatal).
  * - UNAUTHORIZED: missing or wrong access token (fatal).

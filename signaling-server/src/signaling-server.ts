@@ -45,6 +45,10 @@ export interface SignalingLimits {
   readonly pingIntervalMs: number;
   /** A connection that has not joined a room by then is closed (JOIN_TIMEOUT). */
   readonly joinTimeoutMs: number;
+  /** Open WebSocket connections in all; one more is answered RATE_LIMITED and closed. */
+  readonly maxConnections: number;
+  /** Open WebSocket connections from one remote address (the socket's, not X-Forwarded-For). */
+  readonly maxConnectionsPerIp: number;
 }
 
 export const DEFAULT_LIMITS: SignalingLimits = {
@@ -56,6 +60,8 @@ export const DEFAULT_LIMITS: SignalingLimits = {
   maxBufferedBytes: 16 * 1024 * 1024,
   pingIntervalMs: 15_000,
   joinTimeoutMs: 10_000,
+  maxConnections: 4096,
+  maxConnectionsPerIp: 256,
 };
 
 /** Decides whether a join may use the server; a set of accepted tokens or a predicate. */
@@ -85,6 +91,8 @@ export interface SignalingStats {
   readonly droppedFrames: number;
   /** Times a sender was paused because its target was above `relayHighWaterBytes`. */
   readonly pauses: number;
+  /** Connections refused by `maxConnections` / `maxConnectionsPerIp` (also in errors.RATE_LIMITED). */
+  readonly refusedConnections: number;
   readonly errors: Readonly<Record<string, number>>;
   readonly uptimeSeconds: number;
 }
@@ -125,6 +133,12 @@ interface Room {
   readonly members: Map<PeerId, Conn>;
 }
 
+/** The peer's address; IPv4 clients of a dual-stack socket appear as `::ffff:a.b.c.d`. */
+function remoteIp(req: http.IncomingMessage): string {
+  const a = req.socket.remoteAddress ?? 'unknown';
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
 export async function createSignalingServer(options: SignalingServerOptions = {}): Promise<SignalingServer> {
   const limits: SignalingLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const log = options.log ?? (() => {});
@@ -134,7 +148,13 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const rooms = new Map<string, Room>();
   const conns = new Set<Conn>();
   const errorCounts: Record<string, number> = {};
-  const counters = { relayedFrames: 0, relayedBytes: 0, relayedSignals: 0, droppedFrames: 0, pauses: 0 };
+  const counters = { relayedFrames: 0, relayedBytes: 0, relayedSignals: 0, droppedFrames: 0, pauses: 0, refusedConnections: 0 };
+  for (const key of ['maxConnections', 'maxConnectionsPerIp'] as const) {
+    const v = limits[key];
+    if (!(v >= 1) || (!Number.isInteger(v) && v !== Infinity)) throw new RangeError(`limits.${key} must be an integer >= 1, got ${v}`);
+  }
+  /** Open connections per remote address. */
+  const perIp = new Map<string, number>();
   const startedAt = Date.now();
   let closing = false;
   const limitsInfo: ServerLimitsInfo = {
@@ -290,7 +310,31 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     counters.relayedBytes += frame.payload.length;
   };
 
-  wss.on('connection', (ws: WebSocket) => {
+  /**
+   * Over a connection limit: the handshake already happened, so the client gets the typed
+   * RATE_LIMITED answer (and backs off) instead of a bare refused socket.
+   */
+  const refuse = (ws: WebSocket, ip: string, message: string): void => {
+    counters.refusedConnections++;
+    errorCounts.RATE_LIMITED = (errorCounts.RATE_LIMITED ?? 0) + 1;
+    log(`reject RATE_LIMITED from ${ip}: ${message}`);
+    ws.on('error', () => {});
+    ws.send(JSON.stringify({ type: 'error', code: 'RATE_LIMITED', message } satisfies ServerMessage));
+    ws.close(CLOSE_CODES.policy, 'RATE_LIMITED');
+    // A client that never answers the close must not hold the socket.
+    setTimeout(() => ws.terminate(), 1000).unref();
+  };
+
+  wss.on('connection', (ws: WebSocket, req: http.IncomingMessage) => {
+    const ip = remoteIp(req);
+    const fromIp = perIp.get(ip) ?? 0;
+    if (conns.size >= limits.maxConnections) {
+      return refuse(ws, ip, `server has ${limits.maxConnections} connections (maxConnections)`);
+    }
+    if (fromIp >= limits.maxConnectionsPerIp) {
+      return refuse(ws, ip, `${limits.maxConnectionsPerIp} connections from ${ip} already (maxConnectionsPerIp)`);
+    }
+    perIp.set(ip, fromIp + 1);
     const conn: Conn = {
       ws, bucket: new TokenBucket(limits.messagesPerSecond), alive: true, room: null, peer: null,
       session: undefined, noticeAt: new Map(), pausedBy: 0,
@@ -319,6 +363,9 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     ws.on('close', () => {
       clearTimeout(joinTimer);
       conns.delete(conn);
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left > 0) perIp.set(ip, left);
+      else perIp.delete(ip);
       leave(conn);
     });
     ws.on('error', (err) => log(`socket error: ${err.message}`));

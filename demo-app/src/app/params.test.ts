@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DemoParamError } from './demo-errors.js';
-import { clusterName, parseParams, randomRoomName, signalingUrl } from './params.js';
+import { clusterName, parseParams, randomRoomName, signalingUrl, withServerDefaults } from './params.js';
 
 describe('parseParams', () => {
   it('has defaults and makes up a room when none is given', () => {
@@ -12,8 +12,31 @@ describe('parseParams', () => {
 
   it('reads every knob', () => {
     const p = parseParams('?room=team-a&node=n1&tick=20&voters=5&grace=500&relay&fallback=100&test&signal=ws://h:1/signal');
-    expect(p).toEqual({ room: 'team-a', roomGiven: true, node: 'n1', tickMs: 20, voters: 5, graceMs: 500, relay: true, fallbackMs: 100, test: true, signal: 'ws://h:1/signal' });
+    expect(p).toEqual({ room: 'team-a', roomGiven: true, node: 'n1', tickMs: 20, voters: 5, graceMs: 500, relay: true, fallbackMs: 100, test: true, signal: 'ws://h:1/signal', iceServers: [], iceRelay: false });
     expect(parseParams('?relay=0').relay).toBe(false);
+  });
+
+  it('takes the demo server\'s ICE defaults unless the URL names its own servers', () => {
+    const defaults = { ice: ['turn:h:3478,u,p'], iceRelay: true };
+    expect(parseParams(withServerDefaults('?room=r', defaults))).toMatchObject({
+      room: 'r', iceServers: [{ urls: 'turn:h:3478', username: 'u', credential: 'p' }], iceRelay: true,
+    });
+    expect(parseParams(withServerDefaults('?ice=stun:x', defaults))).toMatchObject({ iceServers: [{ urls: 'stun:x' }], iceRelay: false });
+    expect(withServerDefaults('', {})).toBe('');
+    expect(() => parseParams(withServerDefaults('', { ice: ['turn:x'] }))).toThrow(/\?ice: bad ICE server/);
+  });
+
+  it('reads STUN/TURN servers (repeatable ?ice) and ?iceRelay', () => {
+    const q = new URLSearchParams();
+    q.append('ice', 'stun:10.0.0.1:3478');
+    q.append('ice', 'turn:10.0.0.1:3478?transport=udp,ada,pw');
+    q.append('iceRelay', '');
+    expect(parseParams(`?${q}`)).toMatchObject({
+      iceServers: [{ urls: 'stun:10.0.0.1:3478' }, { urls: 'turn:10.0.0.1:3478?transport=udp', username: 'ada', credential: 'pw' }],
+      iceRelay: true,
+    });
+    expect(() => parseParams('?ice=turn:x')).toThrow(/\?ice: bad ICE server "turn:x": a turn: server needs a username and credential/);
+    expect(() => parseParams('?ice=stun:x&iceRelay')).toThrow(/\?iceRelay: needs a TURN server/);
   });
 
   it.each([
@@ -27,6 +50,7 @@ describe('parseParams', () => {
     ['?grace=1.5', 'grace'],
     ['?relay=maybe', 'relay'],
     ['?signal=http://x', 'signal'],
+    ['?ice=http://x', 'ice'],
   ])('%s is refused with a DemoParamError naming %s', (search, param) => {
     let err: unknown;
     try {

@@ -3,6 +3,7 @@
  * The page's URL parameters, parsed and checked once at start. Timing knobs exist so tests can
  * run clusters fast (`?tick=20`); every bad value is a DemoParamError shown on the page.
  */
+import { parseIceServer } from '@meshraft/transport/webrtc';
 import { DemoParamError } from './demo-errors.js';
 
 export interface DemoParams {
@@ -26,6 +27,10 @@ export interface DemoParams {
   readonly test: boolean;
   /** `?signal=URL`: signaling server (default: `/signal` on this page's host). */
   readonly signal: string | null;
+  /** `?ice=URL[,user,credential]` (repeatable): STUN/TURN servers for WebRTC. Default none. */
+  readonly iceServers: readonly RTCIceServer[];
+  /** `?iceRelay`: gather TURN candidates only (iceTransportPolicy 'relay'). */
+  readonly iceRelay: boolean;
 }
 
 const ROOM_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -58,6 +63,26 @@ function flag(q: URLSearchParams, name: string): boolean {
   throw new DemoParamError(name, `is a flag (no value, 1/0 or true/false), got "${raw}"`);
 }
 
+/** Defaults from the demo server (`GET /config.json`, from `pnpm demo --ice-server/--ice-relay`). */
+export interface ServerDefaults {
+  readonly ice?: readonly string[];
+  readonly iceRelay?: boolean;
+}
+
+/**
+ * `search` with the server's ICE defaults added where the URL sets none, so they are checked
+ * like the page's own parameters. A URL with any `ice` keeps its own servers.
+ */
+export function withServerDefaults(search: string, defaults: ServerDefaults): string {
+  const q = new URLSearchParams(search);
+  if (!q.has('ice')) {
+    for (const spec of defaults.ice ?? []) q.append('ice', spec);
+    if (defaults.iceRelay === true && !q.has('iceRelay')) q.set('iceRelay', '1');
+  }
+  const out = q.toString();
+  return out ? `?${out}` : '';
+}
+
 /** Parses `location.search`; throws DemoParamError for a value it cannot use. */
 export function parseParams(search: string, random: () => number = Math.random): DemoParams {
   const q = new URLSearchParams(search);
@@ -71,6 +96,17 @@ export function parseParams(search: string, random: () => number = Math.random):
   if (voters % 2 === 0) throw new DemoParamError('voters', `must be odd, got ${voters}`);
   const signal = q.get('signal');
   if (signal !== null && !/^wss?:\/\/[^/]/.test(signal)) throw new DemoParamError('signal', 'must be a ws:// or wss:// URL');
+  const iceServers = q.getAll('ice').map((spec) => {
+    try {
+      return parseIceServer(spec);
+    } catch (err) {
+      throw new DemoParamError('ice', (err as Error).message);
+    }
+  });
+  const iceRelay = flag(q, 'iceRelay');
+  if (iceRelay && !iceServers.some((x) => /^turns?:/.test(String(x.urls)))) {
+    throw new DemoParamError('iceRelay', 'needs a TURN server: add ice=turn:HOST:PORT,USER,CREDENTIAL');
+  }
   return {
     room: roomRaw ? roomRaw : randomRoomName(random),
     roomGiven: Boolean(roomRaw),
@@ -82,6 +118,8 @@ export function parseParams(search: string, random: () => number = Math.random):
     fallbackMs: intParam(q, 'fallback', 5000, 50, 120_000),
     test: flag(q, 'test'),
     signal,
+    iceServers,
+    iceRelay,
   };
 }
 

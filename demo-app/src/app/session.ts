@@ -84,6 +84,8 @@ export async function startSession(params: DemoParams, signalingUrl: string): Pr
       closeSignaling: true,
       forceRelay: params.relay,
       relayFallbackMs: params.fallbackMs,
+      iceServers: params.iceServers,
+      iceTransportPolicy: params.iceRelay ? 'relay' : 'all',
     }),
   );
   const sm = createKvStateMachine();

@@ -8,6 +8,7 @@ import { bytesToString, put, range } from 'meshraft/kv';
 import type { Availability } from './availability.js';
 import type { Board, Card, ClaimOutcome, Column } from './board.js';
 import { StoreFailedError } from './demo-errors.js';
+import { memberNames } from './member-names.js';
 import type { Session } from './session.js';
 
 export interface TestStatus {
@@ -17,7 +18,12 @@ export interface TestStatus {
   readonly leader: string | null;
   readonly commit: number;
   readonly applied: number;
-  readonly members: readonly { id: string; role: string; link: string; rttMs: number | null; campaign: boolean | null }[];
+  readonly members: readonly {
+    id: string; role: string; link: string; rttMs: number | null; campaign: boolean | null;
+    /** The name the member published (member-names.ts), null before it did. */
+    name: string | null;
+    relayReason: string | null;
+  }[];
   readonly writable: boolean;
   readonly reason: string;
   readonly origin: Session['origin'];
@@ -53,6 +59,7 @@ export function createTestApi(session: Session, board: Board, me: () => { by: st
     status() {
       const s = node.status();
       const a = avail();
+      const names = memberNames((q) => sm.query(q));
       return {
         id: s.id,
         role: s.role,
@@ -60,7 +67,10 @@ export function createTestApi(session: Session, board: Board, me: () => { by: st
         leader: s.leader,
         commit: s.commit,
         applied: s.applied,
-        members: s.members.map((m) => ({ id: m.id, role: m.role, link: m.link, rttMs: m.rttMs, campaign: m.campaign ?? null })),
+        members: s.members.map((m) => ({
+          id: m.id, role: m.role, link: m.link, rttMs: m.rttMs, campaign: m.campaign ?? null,
+          name: names.get(m.id) ?? null, relayReason: m.relayReason ?? null,
+        })),
         writable: a.writable,
         reason: a.reason,
         origin: session.origin,

@@ -32,6 +32,8 @@ function startPeer(args: DemoArgs, room: string, signalingUrl: string): PeerChil
       '--import', tsx, '--conditions=source', join(repoRoot, 'packages/meshraft/src/cli.ts'),
       'peer', '--cluster', clusterOf(room), '--signaling', signalingUrl, '--data', data,
       '--tick-ms', String(args.peerTick),
+      ...args.iceServers.flatMap((spec) => ['--ice-server', spec]),
+      ...(args.iceRelay ? ['--ice-transport-policy', 'relay'] : []),
       // The peer starts before any tab, so it founds the room (ignored once its data dir holds state).
       '--bootstrap',
     ],
@@ -79,7 +81,12 @@ async function main(): Promise<void> {
   }
   await ensureBuilt({ force: args.rebuild, log: (l) => console.log(`demo: ${l}`) });
   if (args.buildOnly) return;
-  const server = await startDemoServer({ port: args.port, host: args.host, root: distDir });
+  const server = await startDemoServer({
+    port: args.port,
+    host: args.host,
+    root: distDir,
+    pageConfig: { ice: args.iceServers, iceRelay: args.iceRelay },
+  });
   const room = args.room ?? (args.peer ? 'demo' : null);
   const url = room ? `${server.url}?room=${room}` : server.url;
   let peer: ChildProcess | null = null;

@@ -4,14 +4,19 @@
  */
 import { parseArgs } from 'node:util';
 import { MeshraftError } from '@meshraft/core';
+import { parseIceServer } from '@meshraft/transport/webrtc';
 
 export const DEMO_USAGE = `usage: pnpm demo [--port N] [--host H] [--peer] [--room NAME] [--peer-data DIR] [--rebuild] [--build-only]
+                 [--ice-server URL[,USER,CREDENTIAL]]... [--ice-relay]
   --port N         port for the page and the signaling server (default 8787; 0 picks a free one)
   --host H         interface to listen on (default 127.0.0.1; 0.0.0.0 for other machines)
   --peer           also run a durable Node peer (meshraft peer, file storage) in the room
   --room NAME      the room the printed URL and --peer use (default: "demo" with --peer, else random per tab)
   --peer-data DIR  the peer's data directory (default demo-app/.data/<room>)
   --peer-tick N    the peer's Raft tick in ms (default 100; match the tabs' ?tick)
+  --ice-server S   STUN/TURN server every page (and --peer) uses, repeatable: stun:HOST[:PORT] or
+                   turn[s]:HOST[:PORT][?transport=udp|tcp],USER,CREDENTIAL (a page's ?ice= overrides)
+  --ice-relay      direct links only through TURN (needs a turn: --ice-server)
   --rebuild        build the page even if the build is current
   --build-only     build and exit`;
 
@@ -31,6 +36,9 @@ export interface DemoArgs {
   readonly peerTick: number;
   readonly rebuild: boolean;
   readonly buildOnly: boolean;
+  /** `--ice-server` specs, checked. */
+  readonly iceServers: readonly string[];
+  readonly iceRelay: boolean;
   readonly help: boolean;
 }
 
@@ -60,6 +68,8 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
         'peer-data': { type: 'string' },
         'peer-tick': { type: 'string' },
         rebuild: { type: 'boolean', default: false },
+        'ice-server': { type: 'string', multiple: true },
+        'ice-relay': { type: 'boolean', default: false },
         'build-only': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -71,6 +81,17 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   if (room !== null && !ROOM_RE.test(room)) throw new DemoUsageError('--room: use 1-64 letters, digits, ".", "_" or "-"');
   if (v['peer-data'] === '') throw new DemoUsageError('--peer-data must not be empty');
   if (v.host === '') throw new DemoUsageError('--host must not be empty');
+  const iceServers = v['ice-server'] ?? [];
+  const parsed = iceServers.map((spec) => {
+    try {
+      return parseIceServer(spec);
+    } catch (err) {
+      throw new DemoUsageError(`--ice-server: ${(err as Error).message}`);
+    }
+  });
+  if (v['ice-relay'] === true && !parsed.some((x) => /^turns?:/.test(String(x.urls)))) {
+    throw new DemoUsageError('--ice-relay needs a TURN server: add --ice-server turn:HOST:PORT,USER,CREDENTIAL');
+  }
   return {
     port: int('port', v.port, 8787, 0, 65535),
     host: v.host ?? '127.0.0.1',
@@ -80,6 +101,8 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
     peerTick: int('peer-tick', v['peer-tick'], 100, 5, 1000),
     rebuild: v.rebuild === true,
     buildOnly: v['build-only'] === true,
+    iceServers,
+    iceRelay: v['ice-relay'] === true,
     help: v.help === true,
   };
 }

@@ -15,7 +15,7 @@ beforeAll(async () => {
   writeFileSync(join(root, 'index.html'), '<!doctype html><p>board</p>');
   writeFileSync(join(root, 'assets', 'app-1.js'), 'console.log(1)');
   writeFileSync(join(root, '..', 'secret-demo-server-test.txt'), 'secret');
-  server = await startDemoServer({ port: 0, root });
+  server = await startDemoServer({ port: 0, root, pageConfig: { ice: ['turn:10.0.0.1:3478,u,p'], iceRelay: true } });
 });
 
 afterAll(async () => {
@@ -45,6 +45,12 @@ describe('demo server', () => {
     expect((await get('/assets/missing.js')).status).toBe(404);
     expect((await get('/', 'HEAD')).body).toBe('');
     expect((await get('/', 'POST')).status).toBe(405);
+  });
+
+  it('serves the pages\' defaults from its flags as /config.json', async () => {
+    const r = await get('/config.json');
+    expect(r).toMatchObject({ status: 200, type: 'application/json', cache: 'no-cache' });
+    expect(JSON.parse(r.body)).toEqual({ ice: ['turn:10.0.0.1:3478,u,p'], iceRelay: true });
   });
 
   it('never serves files outside its root', async () => {

@@ -14,6 +14,15 @@ export interface DemoServerOptions {
   readonly host?: string;
   /** The built page (dist/). */
   readonly root: string;
+  /** Served as `GET /config.json`: defaults the page applies where its URL sets nothing. */
+  readonly pageConfig?: PageConfig;
+}
+
+/** What `pnpm demo` flags tell every page (`--ice-server`, `--ice-relay`). */
+export interface PageConfig {
+  /** `URL[,user,credential]` specs, as the page's `?ice=` takes them. */
+  readonly ice: readonly string[];
+  readonly iceRelay: boolean;
 }
 
 export interface DemoServer {
@@ -78,8 +87,14 @@ export async function startDemoServer(options: DemoServerOptions): Promise<DemoS
   const root = normalize(options.root);
   const server = http.createServer();
   const signaling = await createSignalingServer({ server, path: '/signal' });
+  const config = JSON.stringify(options.pageConfig ?? { ice: [], iceRelay: false });
   server.on('request', (req, res) => {
-    if (!signaling.handleRequest(req, res)) serveStatic(root, req, res);
+    if (signaling.handleRequest(req, res)) return;
+    if (req.method === 'GET' && new URL(req.url ?? '/', 'http://x').pathname === '/config.json') {
+      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache' }).end(config);
+      return;
+    }
+    serveStatic(root, req, res);
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {

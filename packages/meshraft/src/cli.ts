@@ -82,13 +82,15 @@ async function runPeer(config: PeerConfig): Promise<void> {
 
 async function runSignaling(config: SignalingConfig): Promise<void> {
   const termination = onTermination();
-  const { messagesPerSecond, maxPeersPerRoom } = config;
+  const { messagesPerSecond, maxPeersPerRoom, maxConnections, maxConnectionsPerIp } = config;
   const server = await createSignalingServer({
     port: config.port,
     host: config.host,
     limits: {
       ...(messagesPerSecond !== undefined && { messagesPerSecond }),
       ...(maxPeersPerRoom !== undefined && { maxPeersPerRoom }),
+      ...(maxConnections !== undefined && { maxConnections }),
+      ...(maxConnectionsPerIp !== undefined && { maxConnectionsPerIp }),
     },
     log: (line) => console.log(line),
   }).catch((err: unknown) => {

@@ -11,6 +11,8 @@
  * - MISADDRESSED_FRAME: an envelope whose `to` is not this peer.
  * - AUTH_FAILED: a signal or relayed frame that failed end-to-end authentication (wrong or
  *   missing room secret, tampering, or sender/receiver/room mismatch).
+ * - REPLAYED: a sealed signal or relayed frame that authenticated but was delivered before (or
+ *   carries an older sender epoch): a replay, dropped.
  * - SIGNALING (with `reason`): the signaling server answered with an error message.
  * - SIGNALING_CLOSED: the signaling client was closed; no more sends are possible.
  */
@@ -50,6 +52,12 @@ export class MisaddressedFrameError extends MeshraftError {
 export class AuthenticationError extends MeshraftError {
   constructor(readonly from: string, options?: { cause?: unknown }) {
     super('AUTH_FAILED', `message from "${from}" failed end-to-end authentication`, options);
+  }
+}
+
+export class ReplayedMessageError extends MeshraftError {
+  constructor(readonly from: string, readonly kind: 'signal' | 'frame', readonly epoch: number, readonly seq: number) {
+    super('REPLAYED', `${kind} from "${from}" (epoch ${epoch}, #${seq}) was already delivered: replay dropped`);
   }
 }
 

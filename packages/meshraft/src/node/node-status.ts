@@ -93,6 +93,8 @@ export class NodeReporter {
         id,
         role,
         link: self ? 'self' : (l?.state ?? 'down'),
+        ...(!self && l?.relayReason !== undefined && { relayReason: l.relayReason }),
+        ...(!self && l?.route !== undefined && { route: l.route }),
         rttMs: self ? 0 : (l?.rttMs ?? null),
         match: self ? applier.applied : (progress[id]?.match ?? null),
         campaign: self ? this.campaign.enabled : (this.campaign.peers.get(id) ?? null),

@@ -5,7 +5,7 @@
  */
 import type { NodeId } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
-import type { LinkState, Transport } from '@meshraft/transport';
+import type { IceRoute, LinkState, RelayReason, Transport } from '@meshraft/transport';
 import type { StateMachine } from '../kv/state-machine.js';
 import type { Logger, ResolvedOptions } from './options.js';
 import type { CoreAdapter, RaftRole } from './raft-core.js';
@@ -24,6 +24,10 @@ export interface MemberStatus {
   readonly role: MemberRole;
   /** 'self' for this node; otherwise the transport's link state ('down' when unknown). */
   readonly link: LinkState | 'self';
+  /** With link `relay`: why there is no direct WebRTC link (see describeRelayReason). */
+  readonly relayReason?: RelayReason;
+  /** With link `webrtc`: the ICE candidate types in use (`relay` = through TURN). */
+  readonly route?: IceRoute;
   readonly rttMs: number | null;
   /** Replication progress; only known on the leader. */
   readonly match: number | null;

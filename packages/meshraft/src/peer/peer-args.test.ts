@@ -48,6 +48,26 @@ describe('parseCommand', () => {
 
   it('signaling: port, host and limits', () => {
     expect(parseCommand(['signaling', '--port', '0', '--rate', '10'])).toEqual({ command: 'signaling', config: { port: 0, host: '0.0.0.0', messagesPerSecond: 10 } });
+    expect(parseCommand(['signaling', '--max-connections', '100', '--max-connections-per-ip', '5'])).toMatchObject({
+      config: { maxConnections: 100, maxConnectionsPerIp: 5 },
+    });
+    expect(usage(['signaling', '--max-connections', '0']).message).toMatch(/--max-connections must be an integer in \[1,/);
+    expect(usage(['signaling', '--max-connections-per-ip', 'many']).message).toMatch(/--max-connections-per-ip/);
+  });
+
+  it('peer: repeatable --ice-server and --ice-transport-policy', () => {
+    const c = parseCommand([...base, '--ice-server', 'stun:10.0.0.1:3478', '--ice-server', 'turn:10.0.0.1:3478?transport=udp,u,p', '--ice-transport-policy', 'relay']);
+    expect(c).toMatchObject({
+      config: {
+        iceServers: [{ urls: 'stun:10.0.0.1:3478' }, { urls: 'turn:10.0.0.1:3478?transport=udp', username: 'u', credential: 'p' }],
+        iceTransportPolicy: 'relay',
+      },
+    });
+    expect(usage([...base, '--ice-server', 'http://x']).message).toMatch(/^--ice-server: bad ICE server "http:\/\/x": scheme "http:"/);
+    expect(usage([...base, '--ice-server', 'turn:x']).message).toMatch(/needs a username and credential/);
+    expect(usage([...base, '--ice-transport-policy', 'direct']).message).toMatch(/must be "all" or "relay"/);
+    expect(usage([...base, '--ice-server', 'stun:x', '--ice-transport-policy', 'relay']).message).toMatch(/needs a TURN server/);
+    expect(usage([...base, '--relay-only', '--ice-server', 'stun:x']).message).toMatch(/--relay-only turns off/);
   });
 
   it('bad flags are UsageErrors with a message naming the flag', () => {

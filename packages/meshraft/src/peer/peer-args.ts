@@ -5,6 +5,7 @@
  * code 2), never a crash.
  */
 import { parseArgs } from 'node:util';
+import { parseIceServer } from '@meshraft/transport/webrtc';
 import { UsageError } from './peer-errors.js';
 import { PEER_FLAGS, SIGNALING_FLAGS, usage, type FlagTable, type HelpTopic } from './peer-flags.js';
 
@@ -25,6 +26,9 @@ export interface PeerConfig {
   readonly secret?: string;
   readonly http?: HttpAddress;
   readonly relayOnly: boolean;
+  /** STUN/TURN servers for the WebRTC transport (`--ice-server`, in order). */
+  readonly iceServers?: readonly RTCIceServer[];
+  readonly iceTransportPolicy?: 'all' | 'relay';
   readonly tickMs: number;
   readonly requestTimeoutMs: number;
   readonly fsync: boolean;
@@ -36,6 +40,8 @@ export interface SignalingConfig {
   readonly host: string;
   readonly messagesPerSecond?: number;
   readonly maxPeersPerRoom?: number;
+  readonly maxConnections?: number;
+  readonly maxConnectionsPerIp?: number;
 }
 
 export type Command =
@@ -110,6 +116,10 @@ function parsePeer(args: readonly string[]): Command {
   if (v === null) return { command: 'help', topic: 'peer' };
   const signaling = signalingUrl(required('signaling', v.signaling as string | undefined));
   if (v.id === '') throw new UsageError('--id must not be empty');
+  const ice = parseIce(v);
+  if (v['relay-only'] === true && (ice.iceServers !== undefined || ice.iceTransportPolicy !== undefined)) {
+    throw new UsageError('--ice-server and --ice-transport-policy configure WebRTC, which --relay-only turns off: drop one');
+  }
   const config: PeerConfig = {
     cluster: required('cluster', v.cluster as string | undefined),
     signaling,
@@ -119,6 +129,7 @@ function parsePeer(args: readonly string[]): Command {
     ...(v.secret !== undefined && { secret: v.secret as string }),
     ...(v.http !== undefined && { http: parseHttpAddress(v.http as string) }),
     relayOnly: v['relay-only'] === true,
+    ...ice,
     tickMs: int('tick-ms', v['tick-ms'] as string | undefined, 1, 60_000) ?? 100,
     requestTimeoutMs: int('request-timeout-ms', v['request-timeout-ms'] as string | undefined, 1) ?? 5000,
     fsync: v['no-fsync'] !== true,
@@ -127,17 +138,43 @@ function parsePeer(args: readonly string[]): Command {
   return { command: 'peer', config };
 }
 
+function parseIce(v: Flags): Pick<PeerConfig, 'iceServers' | 'iceTransportPolicy'> {
+  const specs = (v['ice-server'] as string[] | undefined) ?? [];
+  const iceServers = specs.map((spec) => {
+    try {
+      return parseIceServer(spec);
+    } catch (err) {
+      throw new UsageError(`--ice-server: ${(err as Error).message}`);
+    }
+  });
+  const policy = v['ice-transport-policy'] as string | undefined;
+  if (policy !== undefined && policy !== 'all' && policy !== 'relay') {
+    throw new UsageError(`--ice-transport-policy must be "all" or "relay", got "${policy}"`);
+  }
+  if (policy === 'relay' && !iceServers.some((s) => /^turns?:/.test(String(s.urls)))) {
+    throw new UsageError('--ice-transport-policy relay needs a TURN server: add --ice-server turn:HOST:PORT,USER,CREDENTIAL');
+  }
+  return {
+    ...(iceServers.length > 0 && { iceServers }),
+    ...(policy !== undefined && { iceTransportPolicy: policy }),
+  };
+}
+
 function parseSignaling(args: readonly string[]): Command {
   const v = parse(args, SIGNALING_FLAGS);
   if (v === null) return { command: 'help', topic: 'signaling' };
   if (v.host === '') throw new UsageError('--host must not be empty');
   const rate = int('rate', v.rate as string | undefined, 1);
   const maxPeers = int('max-peers', v['max-peers'] as string | undefined, 1);
+  const maxConnections = int('max-connections', v['max-connections'] as string | undefined, 1);
+  const maxConnectionsPerIp = int('max-connections-per-ip', v['max-connections-per-ip'] as string | undefined, 1);
   const config: SignalingConfig = {
     port: int('port', (v.port as string | undefined) ?? '8787', 0, 65535)!,
     host: (v.host as string | undefined) ?? '0.0.0.0',
     ...(rate !== undefined && { messagesPerSecond: rate }),
     ...(maxPeers !== undefined && { maxPeersPerRoom: maxPeers }),
+    ...(maxConnections !== undefined && { maxConnections }),
+    ...(maxConnectionsPerIp !== undefined && { maxConnectionsPerIp }),
   };
   return { command: 'signaling', config };
 }

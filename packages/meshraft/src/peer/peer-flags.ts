@@ -28,6 +28,13 @@ export const PEER_FLAGS = {
   secret: { type: 'string', arg: 'S', help: 'room secret: signals and relayed frames are end-to-end sealed' },
   http: { type: 'string', arg: 'ADDR', help: 'serve the etcd v3 JSON gateway and /metrics on [HOST:]PORT' },
   'relay-only': { type: 'boolean', help: 'never use WebRTC; every frame goes through the signaling relay' },
+  'ice-server': {
+    type: 'string',
+    arg: 'SPEC',
+    multiple: true,
+    help: 'STUN/TURN server for WebRTC, repeatable: stun:HOST[:PORT] or turn[s]:HOST[:PORT][?transport=udp|tcp],USER,CREDENTIAL',
+  },
+  'ice-transport-policy': { type: 'string', arg: 'P', help: "'relay': direct links only through TURN (default 'all')" },
   'tick-ms': { type: 'string', arg: 'N', help: 'Raft tick (default 100; election timeout is 10-20 ticks)' },
   'request-timeout-ms': { type: 'string', arg: 'N', help: 'HTTP request deadline, including the wait for a leader (default 5000)' },
   'no-fsync': { type: 'boolean', help: 'skip fsync (faster, not durable across power loss; default: fsync on)' },
@@ -40,6 +47,8 @@ export const SIGNALING_FLAGS = {
   host: { type: 'string', arg: 'H', help: 'address to listen on (default 0.0.0.0)' },
   rate: { type: 'string', arg: 'N', help: 'messages per second per connection' },
   'max-peers': { type: 'string', arg: 'N', help: 'peers per room' },
+  'max-connections': { type: 'string', arg: 'N', help: 'connections in all (default: see docs/transport.md)' },
+  'max-connections-per-ip': { type: 'string', arg: 'N', help: 'connections from one address' },
   help: HELP,
 } as const satisfies FlagTable;
 

@@ -3,6 +3,7 @@
  * One readable line per event of a running node: role, leader and term changes, members joining
  * and leaving, link changes, errors. Also adapts the runtime's Logger to the same lines.
  */
+import { describeRelayReason } from '@meshraft/transport';
 import type { Logger, MemberStatus, MeshraftNode } from '../node/index.js';
 
 /** Writes one finished line (the CLI prints it to stdout). */
@@ -44,6 +45,13 @@ export function createPeerLog(sink: LogSink, options: { readonly quiet?: boolean
   };
 }
 
+/** Why a member is on the relay, or which candidates its direct link uses. */
+function linkDetail(m: MemberStatus): string {
+  if (m.relayReason !== undefined) return ` (${describeRelayReason(m.relayReason)})`;
+  if (m.route !== undefined) return ` (ICE ${m.route.local}/${m.route.remote}${m.route.local === 'relay' || m.route.remote === 'relay' ? ', through TURN' : ''})`;
+  return '';
+}
+
 /** Logs the node's events until the returned function is called. */
 export function logNodeEvents<C, R, Q, QR>(node: MeshraftNode<C, R, Q, QR>, log: PeerLog): () => void {
   const now = node.status();
@@ -67,7 +75,9 @@ export function logNodeEvents<C, R, Q, QR>(node: MeshraftNode<C, R, Q, QR>, log:
         if (!was) log.info(`member joined ${m.id} as ${m.role} (link ${m.link})`);
         else {
           if (was.role !== m.role) log.info(`member ${m.id} is now a ${m.role}`);
-          if (was.link !== m.link) log.info(`link ${m.id} ${was.link} -> ${m.link}`);
+          if (was.link !== m.link || was.relayReason !== m.relayReason || was.route?.local !== m.route?.local) {
+            log.info(`link ${m.id} ${was.link} -> ${m.link}${linkDetail(m)}`);
+          }
         }
       }
       for (const id of members.keys()) if (!next.has(id)) log.info(`member left ${id}`);

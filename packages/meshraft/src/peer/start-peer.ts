@@ -51,7 +51,13 @@ function transportFactory(config: PeerConfig, wrtc: WrtcLike | null): (id: NodeI
       peer: id,
       ...(config.secret !== undefined && { secret: config.secret }),
     };
-    return wrtc ? createWebRtcTransport({ signaling, wrtc }) : createRelayTransport({ signaling });
+    if (!wrtc) return createRelayTransport({ signaling });
+    return createWebRtcTransport({
+      signaling,
+      wrtc,
+      ...(config.iceServers !== undefined && { iceServers: config.iceServers }),
+      ...(config.iceTransportPolicy !== undefined && { iceTransportPolicy: config.iceTransportPolicy }),
+    });
   };
 }
 

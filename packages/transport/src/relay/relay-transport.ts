@@ -11,14 +11,13 @@ import { MAX_PEER_ID_BYTES, type ServerLimitsInfo } from '@meshraft/signaling-se
 import { Emitter } from '../emitter.js';
 import { every, realScheduler, type Scheduler } from '../scheduler.js';
 import { MalformedFrameError } from '../errors.js';
+import { SEAL_OVERHEAD } from '../signaling/room-crypto.js';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from '../signaling/signaling-client.js';
 import type { LinkInfo, LinkState, PeerId, Transport, TransportEvents } from '../transport.js';
 
 const DATA = 0;
 const PING = 1;
 const PONG = 2;
-/** IV + GCM tag added by room encryption. */
-const SEAL_OVERHEAD = 28;
 
 export interface RelayTransportOptions {
   /** An existing signaling client (shared, e.g. with the WebRTC transport) or options to create one. */

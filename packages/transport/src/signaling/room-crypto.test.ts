@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRoomCipher, fromBase64, toBase64 } from './room-crypto.js';
+import { createRoomCipher, fromBase64, SEAL_OVERHEAD, toBase64 } from './room-crypto.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 
@@ -7,14 +7,16 @@ describe('room crypto', () => {
   it('opens what it sealed, and nothing that was moved, altered or sealed with another key', async () => {
     const c = await createRoomCipher('secret', 'room-1');
     const sealed = await c.seal('frame', 'a', 'b', bytes('hello'));
-    expect(new TextDecoder().decode(await c.open('frame', 'a', 'b', sealed))).toBe('hello');
-    expect(sealed.length).toBe(5 + 28);
+    const opened = await c.open('frame', 'a', 'b', sealed);
+    expect(new TextDecoder().decode(opened.plaintext)).toBe('hello');
+    expect(opened.seq).toBe(0);
+    expect(sealed.length).toBe(5 + SEAL_OVERHEAD);
 
     const otherRoom = await createRoomCipher('secret', 'room-2');
     const otherSecret = await createRoomCipher('not the secret', 'room-1');
     const tampered = sealed.slice();
     tampered[20]! ^= 1;
-    const attempts: [string, () => Promise<Uint8Array>][] = [
+    const attempts: [string, () => Promise<unknown>][] = [
       ['server lies about the sender', () => c.open('frame', 'c', 'b', sealed)],
       ['forwarded to another receiver', () => c.open('frame', 'a', 'c', sealed)],
       ['reflected back', () => c.open('frame', 'b', 'a', sealed)],
@@ -28,6 +30,18 @@ describe('room crypto', () => {
     for (const [what, attempt] of attempts) {
       await expect(attempt(), what).rejects.toMatchObject({ code: 'AUTH_FAILED', from: expect.any(String) });
     }
+  });
+
+  it('numbers messages per cipher, and a new cipher (a restart) gets a later epoch', async () => {
+    const c = await createRoomCipher('s', 'r');
+    const first = await c.open('signal', 'a', 'b', await c.seal('signal', 'a', 'b', bytes('1')));
+    const second = await c.open('signal', 'a', 'b', await c.seal('signal', 'a', 'c', bytes('2')).then(() => c.seal('signal', 'a', 'b', bytes('3'))));
+    expect([first.seq, second.seq]).toEqual([0, 2]);
+    expect(second.epoch).toBe(first.epoch);
+    const restarted = await createRoomCipher('s', 'r');
+    const later = await c.open('signal', 'a', 'b', await restarted.seal('signal', 'a', 'b', bytes('4')));
+    expect(later.epoch).toBeGreaterThan(first.epoch);
+    expect(later.seq).toBe(0);
   });
 
   it('uses a fresh IV per message', async () => {

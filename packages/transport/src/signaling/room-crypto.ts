@@ -4,22 +4,43 @@
  * (and peers of other rooms) can neither read nor forge them.
  *
  * Key: HKDF-SHA-256(secret, salt = "meshraft/room-key/v1", info = room) -> AES-256-GCM.
- * Sealed message: 12-byte random IV || ciphertext || 16-byte tag. The AAD binds the kind
- * (signal/frame), room, sender and receiver, so a sealed message cannot be replayed to another
- * peer, room or channel. Replays of the same message to the same peer are NOT detected here
- * (Raft tolerates duplicates; WebRTC signaling ignores stale SDP).
+ * Sealed message: 12-byte random IV || ciphertext || 16-byte tag, where the plaintext starts with
+ * a 16-byte counter: the sender's epoch (float64 ms, strictly increasing per process) and a
+ * sequence number (float64, counting up per cipher). The AAD binds the kind (signal/frame),
+ * room, sender and receiver, so a sealed message cannot be moved to another peer, room or
+ * channel; the authenticated counter lets the receiver drop a replay to the same peer
+ * (replay-window.ts).
  */
 import { AuthenticationError } from '../errors.js';
 
 const encoder = new TextEncoder();
 const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const COUNTER_BYTES = 16;
+/** Bytes sealing adds to a payload: IV, counter and GCM tag. */
+export const SEAL_OVERHEAD = IV_BYTES + COUNTER_BYTES + TAG_BYTES;
+
+/** Epochs handed out in this process, so two ciphers created in the same millisecond differ. */
+let lastEpoch = 0;
+function nextEpoch(): number {
+  lastEpoch = Math.max(Date.now(), lastEpoch + 1);
+  return lastEpoch;
+}
 
 export type SealedKind = 'signal' | 'frame';
 
+/** An opened message: its payload and the sender's authenticated counter. */
+export interface OpenedMessage {
+  readonly plaintext: Uint8Array;
+  readonly epoch: number;
+  readonly seq: number;
+}
+
 export interface RoomCipher {
+  /** Seals with the next sequence number of this cipher's epoch. */
   seal(kind: SealedKind, from: string, to: string, plaintext: Uint8Array): Promise<Uint8Array>;
   /** Rejects with AuthenticationError when the message was not sealed with this room's key. */
-  open(kind: SealedKind, from: string, to: string, sealed: Uint8Array): Promise<Uint8Array>;
+  open(kind: SealedKind, from: string, to: string, sealed: Uint8Array): Promise<OpenedMessage>;
 }
 
 function aad(kind: SealedKind, room: string, from: string, to: string): Uint8Array<ArrayBuffer> {
@@ -38,31 +59,41 @@ export async function createRoomCipher(secret: string | Uint8Array, room: string
     false,
     ['encrypt', 'decrypt'],
   );
+  const epoch = nextEpoch();
+  let seq = 0;
   return {
     async seal(kind, from, to, plaintext) {
       const iv = globalThis.crypto.getRandomValues(new Uint8Array(IV_BYTES));
-      const ct = await subtle.encrypt(
-        { name: 'AES-GCM', iv, additionalData: aad(kind, room, from, to) },
-        key,
-        plaintext as Uint8Array<ArrayBuffer>,
-      );
+      const body = new Uint8Array(COUNTER_BYTES + plaintext.byteLength);
+      const view = new DataView(body.buffer);
+      view.setFloat64(0, epoch);
+      view.setFloat64(8, seq++);
+      body.set(plaintext, COUNTER_BYTES);
+      const ct = await subtle.encrypt({ name: 'AES-GCM', iv, additionalData: aad(kind, room, from, to) }, key, body);
       const out = new Uint8Array(IV_BYTES + ct.byteLength);
       out.set(iv);
       out.set(new Uint8Array(ct), IV_BYTES);
       return out;
     },
     async open(kind, from, to, sealed) {
-      if (sealed.length < IV_BYTES + 16) throw new AuthenticationError(from);
+      if (sealed.length < SEAL_OVERHEAD) throw new AuthenticationError(from);
+      let pt: ArrayBuffer;
       try {
-        const pt = await subtle.decrypt(
+        pt = await subtle.decrypt(
           { name: 'AES-GCM', iv: sealed.subarray(0, IV_BYTES) as Uint8Array<ArrayBuffer>, additionalData: aad(kind, room, from, to) },
           key,
           sealed.subarray(IV_BYTES) as Uint8Array<ArrayBuffer>,
         );
-        return new Uint8Array(pt);
       } catch (cause) {
         throw new AuthenticationError(from, { cause });
       }
+      const view = new DataView(pt);
+      const epochIn = view.getFloat64(0);
+      const seqIn = view.getFloat64(8);
+      if (!Number.isSafeInteger(epochIn) || !Number.isSafeInteger(seqIn) || seqIn < 0) {
+        throw new AuthenticationError(from, { cause: new Error('bad counter') });
+      }
+      return { plaintext: new Uint8Array(pt, COUNTER_BYTES), epoch: epochIn, seq: seqIn };
     },
   };
 }

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSignalingServer, type SignalingServer } from '@meshraft/signaling-server';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from './signaling-client.js';
+import { SEAL_OVERHEAD } from './room-crypto.js';
 import { nextEvent, seededRandom, until } from '../testing/wait.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -80,7 +81,7 @@ describe('signaling client', () => {
     await until(() => eve.stats().authFailures === 1, 'eve cannot read a sealed frame');
     // Mallory gets the sealed bytes but, having no secret, only ciphertext.
     await until(() => eveGot.length === 1, 'mallory got ciphertext');
-    expect((eveGot[0] as [string, Uint8Array])[1].length).toBe(1 + 28);
+    expect((eveGot[0] as [string, Uint8Array])[1].length).toBe(1 + SEAL_OVERHEAD);
     expect(frames.every(([f]) => f === 'b')).toBe(true);
     expect(frames.map(([, p]) => p[0])).toEqual([...Array(20).keys()]); // in order
     expect(signals).toEqual([{ ice: 'candidate' }]);

@@ -7,7 +7,9 @@
  * browser's `online` event, and bounded queues while disconnected.
  *
  * With a room `secret`, every signal and frame is sealed end to end (see room-crypto.ts); messages
- * that fail authentication are dropped, counted in `stats().authFailures` and reported on `error`.
+ * that fail authentication are dropped, counted in `stats().authFailures` and reported on `error`;
+ * a sealed message that opens but was seen before (a replay) is dropped, counted in
+ * `stats().replaysDropped` and reported as ReplayedMessageError (see replay-window.ts).
  */
 import {
   CLOSE_CODES,
@@ -24,8 +26,9 @@ import { createPlatformWebSocket } from '#platform/websocket';
 import { Backoff } from '../backoff.js';
 import { Emitter } from '../emitter.js';
 import { every, realScheduler, type Scheduler, type TimerHandle } from '../scheduler.js';
-import { AuthenticationError, MalformedFrameError, SignalingClosedError, SignalingError } from '../errors.js';
-import { createRoomCipher, fromBase64, toBase64, type RoomCipher, type SealedKind } from './room-crypto.js';
+import { AuthenticationError, MalformedFrameError, ReplayedMessageError, SignalingClosedError, SignalingError } from '../errors.js';
+import { ReplayWindow } from './replay-window.js';
+import { createRoomCipher, fromBase64, toBase64, type OpenedMessage, type RoomCipher, type SealedKind } from './room-crypto.js';
 import { WS_OPEN, type WebSocketFactory, type WebSocketLike } from './websocket.js';
 
 export type SignalingStatus = 'connecting' | 'joined' | 'disconnected' | 'closed';
@@ -87,6 +90,8 @@ export interface SignalingClientStats {
   readonly queueDrops: number;
   /** Signals/frames dropped because they failed end-to-end authentication. */
   readonly authFailures: number;
+  /** Sealed signals/frames dropped because they were replays (seen before, or of an older epoch). */
+  readonly replaysDropped: number;
   /** Server messages that were not valid protocol messages. */
   readonly malformed: number;
 }
@@ -143,7 +148,7 @@ class SignalingClientImpl implements SignalingClient {
   readonly #events = new Emitter<SignalingClientEvents>();
   readonly #stats: MutableStats = {
     connects: 0, reconnectAttempts: 0, signalsSent: 0, signalsReceived: 0, framesSent: 0,
-    framesReceived: 0, bytesSent: 0, bytesReceived: 0, queueDrops: 0, authFailures: 0, malformed: 0,
+    framesReceived: 0, bytesSent: 0, bytesReceived: 0, queueDrops: 0, authFailures: 0, replaysDropped: 0, malformed: 0,
   };
 
   #status: SignalingStatus = 'disconnected';
@@ -157,6 +162,8 @@ class SignalingClientImpl implements SignalingClient {
   #pending = 0;
   #pendingBytes = 0;
   #cipher: Promise<RoomCipher> | null;
+  /** Sequence windows of the senders of sealed messages, shared by signals and frames. */
+  readonly #replay = new ReplayWindow();
   #outChain: Promise<void> = Promise.resolve();
   #inChain: Promise<void> = Promise.resolve();
   readonly #scheduler: Scheduler;
@@ -547,7 +554,7 @@ class SignalingClientImpl implements SignalingClient {
       return;
     }
     const sealed = typeof payload === 'object' && payload !== null ? (payload as Record<string, unknown>)[SEALED_KEY] : undefined;
-    let opened: Promise<unknown>;
+    let opened: Promise<OpenedMessage>;
     if (typeof sealed !== 'string') {
       opened = Promise.reject('unsealed signal');
     } else {
@@ -559,9 +566,18 @@ class SignalingClientImpl implements SignalingClient {
       }
       opened = bytes === null
         ? Promise.reject('bad base64')
-        : cipher.then((c) => c.open('signal', from, this.self, bytes)).then((plain) => JSON.parse(new TextDecoder().decode(plain)) as unknown);
+        : cipher.then((c) => c.open('signal', from, this.self, bytes));
     }
-    this.#deliverInOrder('signal', from, opened, (value) => this.#events.emit('signal', from, value));
+    this.#deliverInOrder('signal', from, opened, (plain) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(new TextDecoder().decode(plain));
+      } catch (cause) {
+        this.#authFailed(from, 'signal', cause);
+        return;
+      }
+      this.#events.emit('signal', from, value);
+    });
   }
 
   #onBinary(bytes: Uint8Array): void {
@@ -582,12 +598,21 @@ class SignalingClientImpl implements SignalingClient {
     this.#deliverInOrder('frame', frame.peer, opened, (plain) => this.#events.emit('frame', frame.peer, plain));
   }
 
-  /** Openings run in parallel; deliveries keep arrival order. Failures are counted, never thrown. */
-  #deliverInOrder<T>(kind: SealedKind, from: PeerId, opened: Promise<T>, deliver: (value: T) => void): void {
+  /**
+   * Openings run in parallel; deliveries keep arrival order, and so does the replay check (a
+   * window moved out of order would drop fresh messages). Failures are counted, never thrown.
+   */
+  #deliverInOrder(kind: SealedKind, from: PeerId, opened: Promise<OpenedMessage>, deliver: (plain: Uint8Array) => void): void {
     opened.catch(() => {}); // handled on the chain below
     this.#inChain = this.#inChain.then(() => opened).then(
-      (value) => {
-        if (this.#status !== 'closed') deliver(value);
+      (msg) => {
+        if (this.#status === 'closed') return;
+        if (this.#replay.accept(from, msg.epoch, msg.seq) === 'replay') {
+          this.#stats.replaysDropped++;
+          this.#reportError(new ReplayedMessageError(from, kind, msg.epoch, msg.seq));
+          return;
+        }
+        deliver(msg.plaintext);
       },
       (err: unknown) => {
         if (this.#status !== 'closed') this.#authFailed(from, kind, err);

@@ -9,6 +9,8 @@
  *   transport then uses the relay for every peer.
  * - `PEER_LINK`: a peer connection failed or closed; the transport reconnects with backoff.
  * - `BAD_OPTIONS`: an option is out of range.
+ * - `BAD_ICE_SERVER`: an `URL[,user,credential]` STUN/TURN server spec that cannot work
+ *   (`ice-servers.ts`): unknown scheme, bad host or port, TURN without credentials.
  */
 import { MeshraftError } from '@meshraft/core';
 
@@ -39,5 +41,11 @@ export class PeerLinkError extends MeshraftError {
 export class BadOptionsError extends MeshraftError {
   constructor(message: string) {
     super('BAD_OPTIONS', message);
+  }
+}
+
+export class BadIceServerError extends MeshraftError {
+  constructor(readonly spec: string, reason: string) {
+    super('BAD_ICE_SERVER', `bad ICE server "${spec}": ${reason}`);
   }
 }

@@ -6,4 +6,5 @@ export { createWebRtcTransport, type WebRtcTransportOptions } from './webrtc-tra
 export type { WrtcLike } from './peer-link.js';
 export type { BackoffOptions } from '../backoff.js';
 export type { WakeDetectorOptions } from './wake-detector.js';
-export { BadChunkError, BadOptionsError, PeerLinkError, QueueFullError, WebRtcUnavailableError } from './errors.js';
+export { parseIceServer, parseIceServers } from './ice-servers.js';
+export { BadChunkError, BadIceServerError, BadOptionsError, PeerLinkError, QueueFullError, WebRtcUnavailableError } from './errors.js';

@@ -9,10 +9,10 @@ import type { PeerId } from '@meshraft/signaling-server/protocol';
 import SimplePeer from '#platform/simple-peer';
 import { Backoff, type BackoffOptions } from '../backoff.js';
 import type { Scheduler, TimerHandle } from '../scheduler.js';
-import type { LinkState } from '../transport.js';
+import type { IceRoute, LinkState, RelayReason } from '../transport.js';
 import { encodePing, encodePong, Reassembler } from './chunk-codec.js';
 import { PeerLinkError } from './errors.js';
-import { PeerLink, type SimplePeerConstructor, type WrtcLike } from './peer-link.js';
+import { PeerLink, type IceProgress, type SimplePeerConstructor, type WrtcLike } from './peer-link.js';
 import { SendQueue, type SendQueueOptions } from './send-queue.js';
 
 /** Signals this transport exchanges through the signaling server (`w` tells them apart). */
@@ -25,6 +25,7 @@ export interface SessionOptions {
   readonly queue: SendQueueOptions;
   readonly maxFrameBytes: number;
   readonly iceServers: readonly RTCIceServer[];
+  readonly iceTransportPolicy: 'all' | 'relay';
   readonly wrtc: WrtcLike | undefined;
   readonly lowWaterMark: number;
   readonly relayFallbackMs: number;
@@ -45,8 +46,17 @@ export interface SessionHost {
   report(err: unknown): void;
   /** The peer left and its last channel closed. */
   remove(peer: PeerId): void;
+  /** The relay reason or the route may have changed: report the link if it did. */
+  linkChanged(s: PeerSession): void;
   /** A process-wide ping nonce. */
   nextNonce(): number;
+}
+
+/** Why an attempt ended without a channel, from how far its ICE got. */
+function unopenedReason(ice: IceProgress): RelayReason {
+  if (ice.localCandidates === 0 && ice.gathering === 'complete') return 'no-candidates';
+  if (!ice.remoteDescription) return 'no-answer';
+  return ice.localCandidates === 0 ? 'no-candidates' : 'ice-failed';
 }
 
 const DRAIN_POLL_MS = 5;
@@ -61,6 +71,12 @@ export class PeerSession {
   /** Signaling says the peer left, but its data channel is still open: keep it until that closes. */
   departed = false;
   rttMs: number | null = null;
+  /** How the last attempt without an open channel ended, or `link-dropped`; null after an open. */
+  failure: RelayReason | null = null;
+  /** Candidate types of the open channel's pair. */
+  route: IceRoute | null = null;
+  /** state|reason|route last reported in a `link` event (the transport owns this field). */
+  reported = '';
   private readonly reassembler: Reassembler;
   private readonly backoff: Backoff;
   private link: PeerLink | null = null;
@@ -95,6 +111,11 @@ export class PeerSession {
 
   get isOpen(): boolean {
     return this.link?.isOpen ?? false;
+  }
+
+  /** How far ICE got on an attempt still under way (null with no link, or an open one). */
+  iceProgress(): IceProgress | null {
+    return this.link && !this.link.isOpen ? this.link.ice() : null;
   }
 
   /** A new peer: arm the relay fallback and make a first attempt. */
@@ -259,7 +280,7 @@ export class PeerSession {
     try {
       link = new PeerLink(
         SimplePeer as SimplePeerConstructor,
-        { initiator, iceServers: this.o.iceServers, wrtc: this.o.wrtc, lowWaterMark: this.o.lowWaterMark },
+        { initiator, iceServers: this.o.iceServers, iceTransportPolicy: this.o.iceTransportPolicy, wrtc: this.o.wrtc, lowWaterMark: this.o.lowWaterMark },
         {
           signal: (d) => this.host.signal(this.id, { w: 'rtc', g: gen, d }),
           open: () => {
@@ -270,8 +291,17 @@ export class PeerSession {
             this.relayDue = true;
             this.heard = true;
             this.misses = 0;
+            this.failure = null;
             this.host.reevaluate(this);
             this.sendPing(); // a first RTT figure without waiting a ping period
+            void link.route().then((route) => {
+              if (this.link !== link || route === null) return;
+              this.route = route;
+              this.host.linkChanged(this);
+            });
+          },
+          ice: () => {
+            if (this.link === link) this.host.linkChanged(this);
           },
           message: (bytes) => {
             if (this.link === link) this.onChannelMessage(bytes);
@@ -293,7 +323,12 @@ export class PeerSession {
   }
 
   private onLinkClosed(cause: unknown): void {
+    const link = this.link;
     this.link = null;
+    this.route = null;
+    // Still `webrtc` here when an open channel dropped; otherwise the attempt never opened.
+    if (this.state === 'webrtc') this.failure = 'link-dropped';
+    else if (link) this.failure = unopenedReason(link.ice());
     this.reassembler.reset();
     if (this.departed) {
       this.host.remove(this.id);
@@ -302,6 +337,7 @@ export class PeerSession {
     if (cause instanceof PeerLinkError) this.host.report(cause);
     else if (cause !== undefined) this.host.report(new PeerLinkError(this.id, 'connection failed', cause));
     this.host.reevaluate(this);
+    this.host.linkChanged(this);
     if (!this.host.live(this)) return;
     if (this.initiator) this.scheduleReconnect();
     else this.host.signal(this.id, { w: 'hello' });

@@ -13,11 +13,11 @@ function bytes(n: number, seed: number): Uint8Array {
   return new Uint8Array(n).map((_, i) => (i * 7 + seed) & 0xff);
 }
 
-/** Link states `t` reported for `peer`, in order. */
+/** Link states `t` reported for `peer`, in order (a `link` event that changed only the relay reason or route repeats the state: skipped). */
 function linkHistory(t: ReturnType<Harness['transport']>, peer: string): string[] {
   const states: string[] = [];
   t.on('link', (l) => {
-    if (l.peer === peer) states.push(l.state);
+    if (l.peer === peer && states.at(-1) !== l.state) states.push(l.state);
   });
   return states;
 }

@@ -15,6 +15,9 @@
  *   falls back to the relay when no channel opened within `relayFallbackMs`, when WebRTC is not
  *   available, with `forceRelay`, or at once after an open channel drops; it switches back as
  *   soon as a channel opens.
+ * - `links()` says why a peer is on the relay (`relayReason`, from how far ICE got on the last
+ *   attempt) and, on WebRTC, the candidate types in use (`route`; `relay` = through TURN). A
+ *   change of either is a `link` event too.
  * - RTT: pings on the data channel; on the relay, the relay transport's own pings.
  *
  * The relay path is the relay transport (`../relay`), sharing this signaling client, so a peer
@@ -27,7 +30,7 @@ import { FrameTooLargeError } from '../errors.js';
 import { createRelayTransport, type RelayTransport } from '../relay/relay-transport.js';
 import { every, realScheduler, type Scheduler } from '../scheduler.js';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from '../signaling/signaling-client.js';
-import type { LinkInfo, LinkState, Transport, TransportEvents } from '../transport.js';
+import type { LinkInfo, LinkState, RelayReason, Transport, TransportEvents } from '../transport.js';
 import { MIN_CHUNK_SIZE } from './chunk-codec.js';
 import { BadOptionsError, PeerLinkError, QueueFullError, WebRtcUnavailableError } from './errors.js';
 import type { WrtcLike } from './peer-link.js';
@@ -43,6 +46,8 @@ export interface WebRtcTransportOptions {
   readonly wrtc?: WrtcLike;
   /** STUN/TURN servers. Default none: host candidates only (same LAN / same machine). */
   readonly iceServers?: readonly RTCIceServer[];
+  /** `'relay'`: gather TURN candidates only (every direct link goes through a TURN server). Default `'all'`. */
+  readonly iceTransportPolicy?: 'all' | 'relay';
   /** Largest data-channel message, header included. Default 16 KiB. */
   readonly chunkSize?: number;
   /** Largest frame `send` accepts (and a peer may announce). Default 16 MiB. */
@@ -126,6 +131,7 @@ class WebRtcTransport implements Transport {
   readonly #connectTimeoutMs: number;
   readonly #pingIntervalMs: number;
   readonly #useRtc: boolean;
+  readonly #rtcAvailable: boolean;
   readonly #events = new Emitter<TransportEvents>();
   readonly #peers = new Map<PeerId, PeerSession>();
   readonly #sessionOptions: SessionOptions;
@@ -151,13 +157,17 @@ class WebRtcTransport implements Transport {
     this.#relayFallbackMs = positiveInt('relayFallbackMs', options.relayFallbackMs, DEFAULTS.relayFallbackMs, 0);
     this.#connectTimeoutMs = positiveInt('connectTimeoutMs', options.connectTimeoutMs, DEFAULTS.connectTimeoutMs);
     this.#pingIntervalMs = positiveInt('pingIntervalMs', options.pingIntervalMs, DEFAULTS.pingIntervalMs);
+    const policy = options.iceTransportPolicy ?? 'all';
+    if (policy !== 'all' && policy !== 'relay') throw new BadOptionsError(`iceTransportPolicy must be 'all' or 'relay', got ${String(policy)}`);
     const available = rtcAvailable(options.wrtc);
+    this.#rtcAvailable = available;
     this.#useRtc = available && options.forceRelay !== true;
     this.#sessionOptions = {
       scheduler: this.#scheduler,
       queue: { maxQueuedBytes: this.#maxQueuedBytes, highWaterMark: this.#highWaterMark, chunkSize: this.#chunkSize, maxFrameBytes: this.#maxFrameBytes },
       maxFrameBytes: this.#maxFrameBytes,
       iceServers: options.iceServers ?? [],
+      iceTransportPolicy: policy,
       wrtc: options.wrtc,
       lowWaterMark: this.#highWaterMark / 4,
       relayFallbackMs: this.#relayFallbackMs,
@@ -172,6 +182,7 @@ class WebRtcTransport implements Transport {
       deliver: (from, frame) => this.#deliver(from, frame),
       report: (err) => this.#report(err),
       remove: (peer) => this.#removePeer(peer),
+      linkChanged: (p) => this.#reportLink(p),
       nextNonce: () => (this.#nonce = (this.#nonce + 1) >>> 0),
     };
     if (!available && options.forceRelay !== true) {
@@ -308,7 +319,26 @@ class WebRtcTransport implements Transport {
       p.queue.rewind();
     }
     p.resetRtt();
-    this.#events.emit('link', this.#info(p));
+    this.#reportLink(p, true);
+  }
+
+  /** Emits `link` when the state, relay reason or route changed since the last report (or `force`). */
+  #reportLink(p: PeerSession, force = false): void {
+    if (this.#closed || this.#peers.get(p.id) !== p) return;
+    const info = this.#info(p);
+    const key = `${info.state}|${info.relayReason ?? ''}|${info.route ? `${info.route.local}/${info.route.remote}` : ''}`;
+    if (!force && key === p.reported) return;
+    p.reported = key;
+    this.#events.emit('link', info);
+  }
+
+  #relayReason(p: PeerSession): RelayReason {
+    if (this.#opts.forceRelay === true) return 'forced';
+    if (!this.#rtcAvailable) return 'webrtc-unavailable';
+    const ice = p.iceProgress();
+    if (ice?.iceState === 'failed') return 'ice-failed';
+    if (ice?.gathering === 'complete' && ice.localCandidates === 0) return 'no-candidates';
+    return p.failure ?? 'connecting';
   }
 
   #sendRelay(p: PeerSession, frame: Uint8Array): boolean {
@@ -363,6 +393,8 @@ class WebRtcTransport implements Transport {
 
   #info(p: PeerSession): LinkInfo {
     const rttMs = p.state === 'relay' ? (this.#relay.links().find((l) => l.peer === p.id)?.rttMs ?? null) : p.rttMs;
+    if (p.state === 'relay') return { peer: p.id, state: p.state, rttMs, relayReason: this.#relayReason(p) };
+    if (p.state === 'webrtc' && p.route) return { peer: p.id, state: p.state, rttMs, route: p.route };
     return { peer: p.id, state: p.state, rttMs };
   }
 

@@ -3,8 +3,10 @@
  * the default snapshotEntries (10,000) so every member compacts away the conf changes that grew
  * the cluster. The founder is killed with SIGKILL and restarted, then the current leader is
  * paused with SIGSTOP. Before the fix the founder restarted believing it was the only voter: it
- * led without a candidacy and acknowledged writes the other two never saw. Now every leader
- * goes through a candidacy, and every acknowledged write is read back from every member.
+ * led on its own vote and acknowledged writes the other two never saw. Now every acknowledged
+ * write is read back from every member. (The log's role lines cannot show a candidacy reliably:
+ * the runtime reports the role of each Ready it handles, and a quick election can pass through
+ * candidate between two Readies.)
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { b64, killAll, post, startPeer, startSignaling, tempDirs, unb64, type PeerProcess } from './__tests__/peer-process.js';
@@ -27,29 +29,10 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-/**
- * Every `role leader (term T)` line of a process follows a `role candidate (term T)` line, but for
- * a founder's first term: alone in its configuration it wins within one step, so the log shows
- * no candidacy.
- */
-function leadersWithoutCandidacy(lines: readonly string[], founding: boolean): string[] {
-  const candidacies = new Set<string>();
-  const bad: string[] = [];
-  let alone = founding;
-  for (const l of lines) {
-    if (/member joined/.test(l)) alone = false;
-    const m = /role (candidate|leader) \(term (\d+)\)/.exec(l);
-    if (!m) continue;
-    if (m[1] === 'candidate') candidacies.add(m[2]!);
-    else if (!candidacies.has(m[2]!) && !alone) bad.push(l);
-  }
-  return bad;
-}
-
 const WRITES = 12_000;
 
 describe('a founder restarted after compaction (issue 17)', () => {
-  it('never leads on its own vote, and no acknowledged write is lost across a leader pause', async () => {
+  it('loses no acknowledged write across a leader pause', async () => {
     const { url: signaling } = await startSignaling();
     const ids = ['n1', 'n2', 'n3'];
     const data = new Map<string, string>();
@@ -59,7 +42,6 @@ describe('a founder restarted after compaction (issue 17)', () => {
       '--request-timeout-ms', '3000', ...(id === 'n1' ? ['--bootstrap'] : []),
     ];
     const peers = new Map<string, PeerProcess>();
-    const earlier: string[][] = []; // lines of processes that were killed
     const start = async (id: string) => peers.set(id, await startPeer(argsOf(id)));
     await start('n1');
     await Promise.all(['n2', 'n3'].map(start));
@@ -99,7 +81,6 @@ describe('a founder restarted after compaction (issue 17)', () => {
     await Promise.all(Array.from({ length: 16 }, writer));
 
     // kill -9 the founder and restart it with the same command line; it follows.
-    earlier.push([...peers.get('n1')!.lines]);
     await peers.get('n1')!.kill('SIGKILL');
     await start('n1');
     await sleep(3000);
@@ -128,7 +109,5 @@ describe('a founder restarted after compaction (issue 17)', () => {
         expect(kvs.map((kv) => unb64(kv.value)), `${id} reading ${key}`).toEqual(['acked']);
       }
     }
-    expect(leadersWithoutCandidacy(earlier[0]!, true)).toEqual([]);
-    for (const p of peers.values()) expect(leadersWithoutCandidacy(p.lines, false)).toEqual([]);
   }, 240_000);
 });

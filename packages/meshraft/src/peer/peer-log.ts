@@ -47,8 +47,8 @@ export function createPeerLog(sink: LogSink, options: { readonly quiet?: boolean
 
 /** Why a member is on the relay, or which candidates its direct link uses. */
 function linkDetail(m: MemberStatus): string {
-  if (m.relayReason !== undefined) return ` (${describeRelayReason(m.relayReason)})`;
-  if (m.route !== undefined) return ` (ICE ${m.route.local}/${m.route.remote}${m.route.local === 'relay' || m.route.remote === 'relay' ? ', through TURN' : ''})`;
+  if (m.relayReason !== undefined) return describeRelayReason(m.relayReason);
+  if (m.route !== undefined) return `ICE ${m.route.local}/${m.route.remote}${m.route.local === 'relay' || m.route.remote === 'relay' ? ', through TURN' : ''}`;
   return '';
 }
 
@@ -72,11 +72,11 @@ export function logNodeEvents<C, R, Q, QR>(node: MeshraftNode<C, R, Q, QR>, log:
       const next = new Map(list.map((m) => [m.id, m]));
       for (const m of list) {
         const was = members.get(m.id);
-        if (!was) log.info(`member joined ${m.id} as ${m.role} (link ${m.link})`);
+        if (!was) log.info(`member joined ${m.id} as ${m.role} (link ${m.link}${linkDetail(m) ? `; ${linkDetail(m)}` : ''})`);
         else {
           if (was.role !== m.role) log.info(`member ${m.id} is now a ${m.role}`);
           if (was.link !== m.link || was.relayReason !== m.relayReason || was.route?.local !== m.route?.local) {
-            log.info(`link ${m.id} ${was.link} -> ${m.link}${linkDetail(m)}`);
+            log.info(`link ${m.id} ${was.link} -> ${m.link}${linkDetail(m) ? ` (${linkDetail(m)})` : ''}`);
           }
         }
       }

@@ -128,6 +128,8 @@ export interface MeshraftNodeInit<C, R, Q, QR> {
   readonly random: () => number;
   readonly logger: Logger;
   readonly options: ResolvedOptions;
+  /** Per-start session id suffix; default sessionNonce() below. */
+  readonly sessionNonce?: () => string;
 }
 
 interface Pending {
@@ -278,7 +280,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.log = init.logger;
     this.opts = init.options;
     this.events = new Emitter<NodeEvents>((err) => this.log.error('event listener threw', { err }));
-    this.clientId = `${init.id}/${sessionNonce()}`;
+    this.clientId = `${init.id}/${(init.sessionNonce ?? sessionNonce)()}`;
     this.confState = init.storage.initialState().confState;
     this.persistedHard = init.storage.initialState().hardState;
     this.term = this.persistedHard.term;

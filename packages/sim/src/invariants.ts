@@ -17,6 +17,11 @@
  *   within a term, across crashes too.
  * - Exactly-once (thesis §6.3): a state machine executes each (client, seq) at most once, and a
  *   retry answered from the session table gets the result of the original execution.
+ * - Election quorum (issue 17): a node wins an election only on votes (its own included) from a
+ *   majority of the configuration the cluster has committed, or of the one before it while a
+ *   single change is in flight; a joint configuration needs a majority of both halves. Votes are
+ *   the grants seen on the wire, which also shows a node granting two candidates one term
+ *   (vote-safety, even when the second grant came from a restart that lost the first).
  */
 
 export type InvariantKind =
@@ -26,7 +31,8 @@ export type InvariantKind =
   | 'leader-completeness'
   | 'state-machine-safety'
   | 'vote-safety'
-  | 'exactly-once';
+  | 'exactly-once'
+  | 'election-quorum';
 
 export interface Violation {
   readonly kind: InvariantKind;
@@ -58,6 +64,12 @@ export function digestEntry(type: number, data: Uint8Array): string {
   return `${type}:${data.length}:${(h >>> 0).toString(36)}`;
 }
 
+/** The voter sets of a configuration, as ConfState has them. */
+export interface QuorumConfig {
+  readonly voters: readonly string[];
+  readonly votersOutgoing: readonly string[];
+}
+
 interface LeaderSeen {
   readonly term: number;
   lastIndex: number;
@@ -75,6 +87,8 @@ export class SafetyChecker {
   private readonly committed = new Map<number, EntryFact & { node: string }>();
   private readonly lastApplied = new Map<string, number>();
   private readonly hardStates = new Map<string, { term: number; vote: string | null }>();
+  /** Per voter and term: the candidate it was seen granting its vote to on the wire. */
+  private readonly wireVotes = new Map<string, string>();
   /** Per node (this incarnation of its state machine): command key -> result of its execution. */
   private readonly executions = new Map<string, Map<string, string>>();
 
@@ -234,6 +248,34 @@ export class SafetyChecker {
       }
     }
     this.hardStates.set(node, { term, vote });
+  }
+
+  /** `voter` sent a granted vote response for `term` to `candidate`. */
+  observeVoteGrant(voter: string, term: number, candidate: string): void {
+    const key = `${voter}@${term}`;
+    const first = this.wireVotes.get(key);
+    if (first === undefined) this.wireVotes.set(key, candidate);
+    else if (first !== candidate) {
+      this.fail('vote-safety', [voter, first, candidate], [], `${voter} granted its term-${term} vote to ${first} and then to ${candidate}`);
+    }
+  }
+
+  /**
+   * `node` became leader of `term` holding `granted` votes (its own included). `configs` are the
+   * configurations it may legitimately have counted (newest first); it must hold a majority of
+   * one of them, of both halves for a joint one.
+   */
+  observeElected(node: string, term: number, granted: ReadonlySet<string>, configs: readonly QuorumConfig[]): void {
+    const majority = (ids: readonly string[]): boolean => ids.filter((id) => granted.has(id)).length * 2 > ids.length;
+    const won = (c: QuorumConfig): boolean => majority(c.voters) && (c.votersOutgoing.length === 0 || majority(c.votersOutgoing));
+    if (configs.length === 0 || configs.some(won)) return;
+    const show = (c: QuorumConfig): string => `[${c.voters.join(' ')}]${c.votersOutgoing.length ? ` & [${c.votersOutgoing.join(' ')}]` : ''}`;
+    this.fail(
+      'election-quorum',
+      [node],
+      [],
+      `${node} won term ${term} on the votes of {${[...granted].sort().join(' ')}}, no majority of the committed configuration ${configs.map(show).join(' or ')}`,
+    );
   }
 
   private checkHolds(node: string, term: number, log: LogView, fact: EntryFact & { node?: string }): void {

@@ -54,9 +54,13 @@ export interface Slot {
   readonly id: string;
   readonly disk: SimDisk;
   inc: Incarnation | undefined;
-  /** Left or removed for good: never restarted. */
+  /** Left (stopped by leave()): never restarted. */
   gone: boolean;
+  /** Told it was removed from the configuration (it keeps running, like a real peer). */
+  removed: boolean;
   starts: number;
+  /** Started with bootstrap: true, on every start, like a user's unchanged command line. */
+  readonly founder: boolean;
 }
 
 export interface ClusterStats {
@@ -127,15 +131,15 @@ export class RuntimeCluster {
       onIssue: (w) => this.o.onWrite(id, w),
       onCrashPoint: (w) => this.crash(id, `${w.kind} write landed, before the host continued`, `after-${w.kind}`),
     });
-    const slot: Slot = { id, disk, inc: undefined, gone: false, starts: 0 };
+    const slot: Slot = { id, disk, inc: undefined, gone: false, removed: false, starts: 0, founder };
     this.slots.set(id, slot);
     this.stats.joins += founder ? 0 : 1;
     this.line(`${id} added${founder ? ' (founder, bootstrap)' : ' (joins)'}`);
-    this.start(slot, founder);
+    this.start(slot);
   }
 
   /** (Re)starts a node over what its disk holds. */
-  start(slot: Slot, founder = false): void {
+  start(slot: Slot): void {
     if (slot.gone || slot.inc !== undefined) return;
     const owner = `${slot.id}#${++this.incarnations}`;
     const storage = slot.disk.open(owner);
@@ -159,7 +163,7 @@ export class RuntimeCluster {
       storage: wrapStorage(this.o.bug, observed),
       transport,
       stateMachine: sm,
-      ...(founder && { bootstrap: true }),
+      ...(slot.founder && { bootstrap: true }),
       timing: { tickMs: this.o.tickMs, electionTicks: this.o.electionTicks, heartbeatTicks: 1 },
       random: () => rng.float(),
       sessionNonce: () => nonceRng.nextUint32().toString(36) + nonceRng.nextUint32().toString(36),
@@ -186,10 +190,10 @@ export class RuntimeCluster {
       this.line(`${slot.id} FATAL ${err.message}`);
     });
     node.on('removed', () => {
+      // A real peer only logs this and keeps running (outside the configuration): so does the sim.
       this.stats.removals++;
-      this.line(`${slot.id} removed from the configuration; stopping it`);
-      slot.gone = true;
-      void node.stop().then(() => this.retire(slot, inc));
+      slot.removed = true;
+      this.line(`${slot.id} removed from the configuration`);
     });
     // Events before the listeners were attached (createNode resolves after the loop started).
     const s = node.status();
@@ -197,7 +201,7 @@ export class RuntimeCluster {
     this.onApplied(slot.id, inc, s.applied);
   }
 
-  /** A node that stopped on its own (left or removed). */
+  /** A node that stopped on its own (leave()). */
   retire(slot: Slot, inc: Incarnation): void {
     if (slot.inc !== inc) return;
     slot.gone = true;

@@ -188,19 +188,31 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
         l.transferLeadership(to, { timeoutMs: 4 * o.tickMs * o.electionTicks }).catch(() => {});
       }
     }
-    if (r.chance(RATES.leave) && live.length >= 4) {
-      const id = r.pick(live);
-      const slot = cluster.slots.get(id)!;
-      const inc = slot.inc!;
-      leaves++;
-      cluster.line(`${id} leaves the cluster`);
-      inc.node!.leave({ timeoutMs: 4 * o.tickMs * o.electionTicks }).then(
-        () => cluster.retire(slot, inc),
-        () => cluster.line(`${id} could not leave in time`),
-      );
-    }
-    const alive = [...cluster.slots.values()].filter((s) => !s.gone).length;
+    if (r.chance(RATES.leave)) maybeLeave(r.pick(live.length > 0 ? live : ['-']));
+    const alive = [...cluster.slots.values()].filter((s) => !s.gone && !s.removed).length;
     if (alive < o.maxNodes && r.chance(RATES.join)) cluster.add(`n${++nextId}`, false);
+  }
+
+  /**
+   * An operator's leave: only of a node that knows it is a member, and only while every voter
+   * is up, so the cluster keeps a quorum (leaving a 3-voter cluster with one voter down would
+   * leave 2 voters, one of them down: unavailable by design, not a finding).
+   */
+  function maybeLeave(id: string): void {
+    const slot = cluster.slots.get(id);
+    const inc = slot?.inc;
+    const node = inc?.node;
+    if (slot === undefined || inc === undefined || node === undefined || slot.removed) return;
+    const st = node.status();
+    if (!st.members.some((m) => m.id === id)) return;
+    const voters = st.members.filter((m) => m.role === 'voter').map((m) => m.id);
+    if (voters.length < 3 || voters.some((v) => cluster.node(v) === undefined)) return;
+    leaves++;
+    cluster.line(`${id} leaves the cluster`);
+    node.leave({ timeoutMs: 4 * o.tickMs * o.electionTicks }).then(
+      () => cluster.retire(slot, inc),
+      () => cluster.line(`${id} could not leave in time`),
+    );
   }
 
   function heal(): void {
@@ -294,9 +306,11 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
       verdict = 'no-liveness';
       const roles = cluster.live().map((s) => {
         const st = s.inc!.node!.status();
-        return `${s.id}:${st.role}@${st.term}`;
+        const voters = st.members.filter((m) => m.role === 'voter').map((m) => m.id);
+        const learners = st.members.filter((m) => m.role === 'learner').map((m) => m.id);
+        return `${s.id}:${st.role}@${st.term} commit ${st.commit} applied ${st.applied} voters [${voters.join(' ')}]${st.joint ? ' (joint)' : ''} learners [${learners.join(' ')}]`;
       });
-      detail = `no write committed within ${o.livenessMs} ms after healing (${roles.join(' ')})`;
+      detail = `no write committed within ${o.livenessMs} ms after healing:\n${roles.join('\n')}`;
     }
   }
   cluster.line(`verdict ${verdict}`);

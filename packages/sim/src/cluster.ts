@@ -121,6 +121,7 @@ export class Cluster {
     };
     const { ids, voters = ids, network: _network, rng: _rng, trace: _trace, traceMessages: _traceMessages, ...settings } = o;
     for (const id of voters) this.everMember.add(id);
+    this.checker.observeCommittedConf(0, { voters, votersOutgoing: [] });
     this.nodes = ids.map(
       (id) =>
         new SimNode(
@@ -142,6 +143,7 @@ export class Cluster {
   private onConfChange(node: string, conf: ConfState, index: number): void {
     if (this.latestConf !== null && index <= this.latestConf.index) return;
     this.latestConf = { index, conf };
+    this.checker.observeCommittedConf(index, conf);
     this.confChangesApplied++;
     for (const id of [...conf.voters, ...conf.learners, ...conf.votersOutgoing, ...conf.learnersNext]) this.everMember.add(id);
     const joint = conf.votersOutgoing.length ? ` outgoing [${conf.votersOutgoing.join(' ')}]${conf.autoLeave ? ' (auto-leave)' : ''}` : '';
@@ -217,7 +219,9 @@ export class Cluster {
       if (!n.alive) continue;
       this.at();
       if (this.traceMessages) this.trace(`  ${describeMessage(env.message)}`);
-      n.raw!.step(env.message);
+      const m = env.message;
+      if (m.type === 'voteResp' && !m.reject) this.checker.observeVoteGranted(env.to, m.from, m.term);
+      n.raw!.step(m);
       this.observeLeader(n);
     }
   }

@@ -29,6 +29,40 @@ describe('SafetyChecker catches each violated property', () => {
     expect(formatViolation(c.violations[0]!, 77)).toMatch(/^seed 77 step 9 tick 4: election-safety/);
   });
 
+  it('election quorum: a leader counted only its own vote while the cluster had committed three voters', () => {
+    const c = new SafetyChecker();
+    c.observeCommittedConf(0, { voters: ['n1'], votersOutgoing: [] });
+    c.observeLeader('n1', 2); // the founder alone: its own vote is a majority
+    c.observeCommittedConf(5, { voters: ['n1', 'n2'], votersOutgoing: [] });
+    c.observeCommittedConf(7, { voters: ['n1', 'n2', 'n3'], votersOutgoing: [] });
+    c.observeVoteGranted('n2', 'n3', 3);
+    c.observeLeader('n2', 3); // n2 + n3 of three
+    expect(c.violations).toEqual([]);
+    c.observeLeader('n1', 4); // the issue-17 founder: no vote but its own
+    expect(c.violations.map((v) => v.kind)).toEqual(['election-quorum']);
+    expect(c.violations[0]!.message).toMatch(/n1 won term 4 with the votes of \[n1\]/);
+  });
+
+  it('election quorum: a majority of the configuration before the latest counts, a joint one needs both halves', () => {
+    const c = new SafetyChecker();
+    c.observeCommittedConf(3, { voters: ['a', 'b', 'c'], votersOutgoing: [] });
+    c.observeCommittedConf(9, { voters: ['a', 'b', 'c', 'd'], votersOutgoing: [] });
+    c.observeVoteGranted('a', 'b', 2);
+    c.observeLeader('a', 2); // a + b: a majority of [a b c], not of [a b c d]
+    expect(c.violations).toEqual([]);
+    c.observeCommittedConf(12, { voters: ['d', 'e', 'f'], votersOutgoing: ['a', 'b', 'c', 'd'] });
+    c.observeVoteGranted('d', 'e', 5);
+    c.observeVoteGranted('d', 'f', 5);
+    c.observeVoteGranted('d', 'a', 5);
+    c.observeLeader('d', 5); // [d e f] and only d + a of [a b c d]; nor a majority of [a b c d] alone
+    expect(c.violations.map((v) => v.kind)).toEqual(['election-quorum']);
+    c.observeVoteGranted('d', 'b', 6);
+    c.observeVoteGranted('d', 'a', 6);
+    c.observeVoteGranted('d', 'e', 6);
+    c.observeLeader('d', 6); // d + e of [d e f], d + a + b of [a b c d]
+    expect(c.violations.map((v) => v.kind)).toEqual(['election-quorum']);
+  });
+
   it('election safety: also from the cheap per-step observation', () => {
     const c = new SafetyChecker();
     c.observeLeader('n1', 5);

@@ -17,11 +17,11 @@
  *   within a term, across crashes too.
  * - Exactly-once (thesis §6.3): a state machine executes each (client, seq) at most once, and a
  *   retry answered from the session table gets the result of the original execution.
- * - Election quorum (issue 17): a node wins an election only on votes (its own included) from a
- *   majority of the configuration the cluster has committed, or of the one before it while a
- *   single change is in flight; a joint configuration needs a majority of both halves. Votes are
- *   the grants seen on the wire, which also shows a node granting two candidates one term
- *   (vote-safety, even when the second grant came from a restart that lost the first).
+ * - Election quorum (§4.1, §5.2): a node that wins a term holds granted votes (its own included)
+ *   from a majority of the configuration the cluster has committed, both halves of a joint one.
+ *   A single change may be committed that the candidate has not applied yet, so a majority of
+ *   the committed configuration before the latest one is accepted too. Catches a node that
+ *   restarted with a stale configuration and counted only its own vote (FOUND-BUGS.md 7).
  */
 
 export type InvariantKind =
@@ -64,12 +64,6 @@ export function digestEntry(type: number, data: Uint8Array): string {
   return `${type}:${data.length}:${(h >>> 0).toString(36)}`;
 }
 
-/** The voter sets of a configuration, as ConfState has them. */
-export interface QuorumConfig {
-  readonly voters: readonly string[];
-  readonly votersOutgoing: readonly string[];
-}
-
 interface LeaderSeen {
   readonly term: number;
   lastIndex: number;
@@ -87,10 +81,14 @@ export class SafetyChecker {
   private readonly committed = new Map<number, EntryFact & { node: string }>();
   private readonly lastApplied = new Map<string, number>();
   private readonly hardStates = new Map<string, { term: number; vote: string | null }>();
-  /** Per voter and term: the candidate it was seen granting its vote to on the wire. */
-  private readonly wireVotes = new Map<string, string>();
   /** Per node (this incarnation of its state machine): command key -> result of its execution. */
   private readonly executions = new Map<string, Map<string, string>>();
+  /** `voter@term` -> the candidate it granted its vote to. */
+  private readonly grantedBy = new Map<string, string>();
+  /** `candidate:term` -> the voters that granted it their (real, not pre-) vote. */
+  private readonly votes = new Map<string, Set<string>>();
+  /** The latest committed configuration and the one before it, by conf change index. */
+  private confs: { index: number; conf: VoterSets }[] = [];
 
   /** Sets the position every following violation is reported at. */
   at(step: number, tick: number): void {
@@ -117,6 +115,50 @@ export class SafetyChecker {
       this.fail('election-safety', [other, node], [], `two leaders in term ${term}: ${other} and ${node}`);
     }
     this.leaderOfTerm.set(term, node);
+    this.checkElectionQuorum(node, term);
+  }
+
+  /**
+   * The configuration produced by the conf change at `index` is committed (some node applied
+   * it); the founding configuration is reported with index 0. Older reports are ignored.
+   */
+  observeCommittedConf(index: number, conf: VoterSets): void {
+    const latest = this.confs[this.confs.length - 1];
+    if (latest !== undefined && index <= latest.index) return;
+    this.confs = [...this.confs.slice(-1), { index, conf: { voters: [...conf.voters], votersOutgoing: [...conf.votersOutgoing] } }];
+  }
+
+  /**
+   * `voter` granted `candidate` its vote for `term` (a voteResp that did not reject). Also
+   * vote safety as seen on the wire: one voter granting two candidates one term, e.g. after a
+   * restart that lost the first vote.
+   */
+  observeVoteGranted(candidate: string, voter: string, term: number): void {
+    const vk = `${voter}@${term}`;
+    const first = this.grantedBy.get(vk);
+    if (first === undefined) this.grantedBy.set(vk, candidate);
+    else if (first !== candidate) {
+      this.fail('vote-safety', [voter, first, candidate], [], `${voter} granted its term-${term} vote to ${first} and then to ${candidate}`);
+    }
+    const key = `${candidate}:${term}`;
+    let granted = this.votes.get(key);
+    if (granted === undefined) this.votes.set(key, (granted = new Set()));
+    granted.add(voter);
+  }
+
+  private checkElectionQuorum(node: string, term: number): void {
+    if (this.confs.length === 0) return; // the host reports no configurations
+    const granted = new Set(this.votes.get(`${node}:${term}`) ?? []);
+    granted.add(node);
+    if (this.confs.some((c) => hasQuorum(c.conf, granted))) return;
+    const latest = this.confs[this.confs.length - 1]!.conf;
+    const joint = latest.votersOutgoing.length ? ` & [${latest.votersOutgoing.join(' ')}]` : '';
+    this.fail(
+      'election-quorum',
+      [node],
+      [this.confs[this.confs.length - 1]!.index],
+      `${node} won term ${term} with the votes of [${[...granted].sort().join(' ')}], no majority of the committed configuration [${latest.voters.join(' ')}]${joint}`,
+    );
   }
 
   /**
@@ -250,34 +292,6 @@ export class SafetyChecker {
     this.hardStates.set(node, { term, vote });
   }
 
-  /** `voter` sent a granted vote response for `term` to `candidate`. */
-  observeVoteGrant(voter: string, term: number, candidate: string): void {
-    const key = `${voter}@${term}`;
-    const first = this.wireVotes.get(key);
-    if (first === undefined) this.wireVotes.set(key, candidate);
-    else if (first !== candidate) {
-      this.fail('vote-safety', [voter, first, candidate], [], `${voter} granted its term-${term} vote to ${first} and then to ${candidate}`);
-    }
-  }
-
-  /**
-   * `node` became leader of `term` holding `granted` votes (its own included). `configs` are the
-   * configurations it may legitimately have counted (newest first); it must hold a majority of
-   * one of them, of both halves for a joint one.
-   */
-  observeElected(node: string, term: number, granted: ReadonlySet<string>, configs: readonly QuorumConfig[]): void {
-    const majority = (ids: readonly string[]): boolean => ids.filter((id) => granted.has(id)).length * 2 > ids.length;
-    const won = (c: QuorumConfig): boolean => majority(c.voters) && (c.votersOutgoing.length === 0 || majority(c.votersOutgoing));
-    if (configs.length === 0 || configs.some(won)) return;
-    const show = (c: QuorumConfig): string => `[${c.voters.join(' ')}]${c.votersOutgoing.length ? ` & [${c.votersOutgoing.join(' ')}]` : ''}`;
-    this.fail(
-      'election-quorum',
-      [node],
-      [],
-      `${node} won term ${term} on the votes of {${[...granted].sort().join(' ')}}, no majority of the committed configuration ${configs.map(show).join(' or ')}`,
-    );
-  }
-
   private checkHolds(node: string, term: number, log: LogView, fact: EntryFact & { node?: string }): void {
     if (fact.index < log.firstIndex() - 1) return; // compacted into its snapshot
     if (fact.index > log.lastIndex()) {
@@ -289,6 +303,17 @@ export class SafetyChecker {
       this.fail('leader-completeness', [node], [fact.index], `leader ${node} of term ${term} has term ${t} at committed index ${fact.index}, committed term is ${fact.term}`);
     }
   }
+}
+
+/** The part of a configuration that decides elections. */
+export interface VoterSets {
+  readonly voters: readonly string[];
+  readonly votersOutgoing: readonly string[];
+}
+
+function hasQuorum(conf: VoterSets, granted: ReadonlySet<string>): boolean {
+  const majority = (ids: readonly string[]): boolean => ids.length === 0 || ids.filter((id) => granted.has(id)).length * 2 > ids.length;
+  return conf.voters.length > 0 && majority(conf.voters) && majority(conf.votersOutgoing);
 }
 
 export function formatViolation(v: Violation, seed: number): string {

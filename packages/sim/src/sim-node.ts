@@ -53,9 +53,12 @@ export const HOST_MODES: readonly HostMode[] = ['classic', 'pipelined'];
  * - `forget-vote`: the vote is never persisted, so a restarted node can vote twice in a term.
  * - `stale-reads`: reads are served from the local state machine without ReadIndex.
  * - `no-dedup`: the state machine ignores its session table and executes retried commands again.
+ * - `stale-conf-after-compact`: compaction leaves the disk's configuration where it was, as the
+ *   durable storage backends did before issue 17's fix; a restart after it starts the core from
+ *   an old configuration (caught with --snapshot-every, by the election-quorum invariant).
  */
-export type ClassicBug = 'lose-acked-entries' | 'forget-vote' | 'stale-reads' | 'no-dedup';
-export const SIM_BUGS: readonly ClassicBug[] = ['lose-acked-entries', 'forget-vote', 'stale-reads', 'no-dedup'];
+export type ClassicBug = 'lose-acked-entries' | 'forget-vote' | 'stale-reads' | 'no-dedup' | 'stale-conf-after-compact';
+export const SIM_BUGS: readonly ClassicBug[] = ['lose-acked-entries', 'forget-vote', 'stale-reads', 'no-dedup', 'stale-conf-after-compact'];
 export type SimBug = ClassicBug | PipelinedBug;
 /**
  * Deliberate bugs of the pipelined host (only with `host: 'pipelined'`):
@@ -606,7 +609,7 @@ export class SimNode {
     this.disk.createSnapshot(this.appliedIndex, this.confState, this.sm.snapshot());
     // The disk's configuration is the one as of its snapshot: a restart re-applies the conf
     // changes after it along with every other entry (as etcd's MemoryStorage does).
-    this.disk.setConfState(this.confState);
+    if (this.cfg.bug !== 'stale-conf-after-compact') this.disk.setConfState(this.confState);
     // Keep a tail of entries so slightly lagging followers catch up without a snapshot.
     const keepFrom = this.appliedIndex - Math.floor(every / 2);
     if (keepFrom > this.disk.firstIndex()) this.disk.compact(keepFrom);

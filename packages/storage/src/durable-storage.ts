@@ -4,7 +4,7 @@
  * the core's synchronous read-only Storage: backends keep the log in memory for the core's reads
  * and make each write durable before the returned promise resolves.
  */
-import type { ConfState, Entry, HardState, Snapshot, Storage } from '@meshraft/core';
+import type { Entry, HardState, Snapshot, Storage } from '@meshraft/core';
 
 /** One Ready's worth of state to persist (etcd: HardState, Entries, Snapshot of a Ready). */
 export interface StorageUpdate {
@@ -14,14 +14,16 @@ export interface StorageUpdate {
   readonly entries?: readonly Entry[];
   /** Written last, in the same atomic unit as the entries. */
   readonly hardState?: HardState;
-  /**
-   * The configuration in force after applying a conf change (what initialState().confState
-   * returns after a restart). Same atomic unit as the rest; a snapshot in the same update sets
-   * it first, so this one wins.
-   */
-  readonly confState?: ConfState;
 }
 
+/**
+ * initialState().confState is always the configuration of the held snapshot (a saved one or the
+ * latest compact()), as in etcd's MemoryStorage. A host restores its state machine from that
+ * snapshot and re-applies every conf change after it as the log replays, so the configuration it
+ * restarts with is exactly the one as of its applied index. There is no separate "applied
+ * configuration" to write: one that could run ahead of, or lag behind, the snapshot is how a
+ * restarted founder once believed it was the only voter (packages/sim/FOUND-BUGS.md).
+ */
 export interface DurableStorage extends Storage {
   /**
    * Persist `update` atomically: after a crash either all of it or none of it is visible.

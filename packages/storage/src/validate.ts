@@ -72,7 +72,11 @@ export function checkUpdate(update: StorageUpdate): void {
     update.entries.forEach((e, i) => checkEntry(e, `entries[${i}]`));
   }
   if (update.hardState !== undefined) checkHardState(update.hardState);
-  if (update.confState !== undefined) checkConfState(update.confState);
+  // Removed from the contract (the configuration follows the snapshot); refused rather than
+  // ignored, so a host written against the old contract learns it at its first save.
+  if ('confState' in update) {
+    throw new InvalidUpdateError('confState is not saved: initialState().confState is the held snapshot\'s configuration');
+  }
 }
 
 export function checkMeta(key: string, value: string): void {

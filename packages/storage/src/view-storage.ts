@@ -7,7 +7,6 @@
  */
 import {
   MemoryStorage,
-  type ConfState,
   type Entry,
   type HardState,
   type InitialState,
@@ -23,15 +22,17 @@ export interface AppliedUpdate {
   readonly snapshot?: Snapshot;
   readonly entries: readonly Entry[];
   readonly hardState?: HardState;
-  readonly confState?: ConfState;
 }
 
-/** Everything a backend needs to rebuild a view (what a checkpoint or database holds). */
+/**
+ * Everything a backend needs to rebuild a view (what a checkpoint or database holds). No
+ * configuration: it is always the snapshot's (see DurableStorage), so a stored one, written by an
+ * older version that could keep a stale one, is never read back.
+ */
 export interface ViewState {
   readonly snapshot: Snapshot;
   readonly entries: readonly Entry[];
   readonly hardState: HardState;
-  readonly confState: ConfState;
   readonly meta: ReadonlyMap<string, string>;
 }
 
@@ -46,7 +47,7 @@ export abstract class ViewStorage implements DurableStorage {
       this.meta = new Map();
       return;
     }
-    this.log = new MemoryStorage({ snapshot: state.snapshot, hardState: state.hardState, confState: state.confState });
+    this.log = new MemoryStorage({ snapshot: state.snapshot, hardState: state.hardState });
     this.log.append(state.entries);
     this.meta = new Map(state.meta);
   }
@@ -109,7 +110,6 @@ export abstract class ViewStorage implements DurableStorage {
       snapshot: this.log.snapshot(),
       entries: this.log.entries(first, this.log.lastIndex() + 1),
       hardState: this.log.initialState().hardState,
-      confState: this.log.initialState().confState,
       meta: this.meta,
     };
   }
@@ -118,16 +118,14 @@ export abstract class ViewStorage implements DurableStorage {
   protected applyUpdate(update: StorageUpdate): AppliedUpdate {
     this.checkOpen();
     const { entries } = planUpdate(this.log, update);
-    const { snapshot, hardState, confState } = update;
+    const { snapshot, hardState } = update;
     if (snapshot !== undefined) this.log.applySnapshot(snapshot);
     this.log.append(entries);
     if (hardState !== undefined) this.log.setHardState(hardState);
-    if (confState !== undefined) this.log.setConfState(confState);
     return {
       entries,
       ...(snapshot !== undefined && { snapshot }),
       ...(hardState !== undefined && { hardState }),
-      ...(confState !== undefined && { confState }),
     };
   }
 
@@ -138,6 +136,8 @@ export abstract class ViewStorage implements DurableStorage {
     const { index, confState } = snapshot.metadata;
     const made = this.log.createSnapshot(index, confState, snapshot.data);
     this.log.compact(index);
+    // The configuration follows the snapshot: a restart replays the conf changes after it.
+    this.log.setConfState(confState);
     return made;
   }
 

@@ -9,16 +9,10 @@
  * PEER_HTTP_WEBRTC=1 (WebRTC data channels instead of the relay; run under /work/shared/netns-run),
  * PEER_HTTP_CLIENTS=1,16 and PEER_HTTP_TARGETS=leader (subsets), PEER_HTTP_CPU_PROF=DIR (V8 CPU profiles of every peer and the signaling server, written at exit).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
+import { agent, get, post } from '../procs/http.js';
+import { startMeshraftCluster, type RunningCluster } from '../procs/meshraft-cluster.js';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const cli = join(repoRoot, 'packages/meshraft/src/cli.ts');
 const SECONDS = Number(process.env.PEER_HTTP_SECONDS ?? 5);
 const RUNS = Number(process.env.PEER_HTTP_RUNS ?? 1);
 const LEVELS = (process.env.PEER_HTTP_CLIENTS ?? '1,16,64,256').split(',').map(Number);
@@ -26,77 +20,6 @@ const TARGETS = (process.env.PEER_HTTP_TARGETS ?? 'leader,all').split(',') as ('
 const WEBRTC = process.env.PEER_HTTP_WEBRTC === '1';
 const CPU_PROF = process.env.PEER_HTTP_CPU_PROF;
 const VALUE = Buffer.alloc(100, 'v').toString('base64');
-
-interface Proc {
-  readonly child: ChildProcess;
-  /** Resolves with the first output line matching `re`. */
-  line(re: RegExp): Promise<string>;
-}
-
-function run(args: readonly string[]): Proc {
-  const child = spawn(process.execPath, [...(CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : []), '--import', 'tsx', '--conditions=source', cli, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const waits: (() => void)[] = [];
-  for (const s of [child.stdout!, child.stderr!]) {
-    s.setEncoding('utf8');
-    s.on('data', (c: string) => {
-      out += c;
-      waits.forEach((w) => w());
-    });
-  }
-  return {
-    child,
-    line: (re) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${re} in:\n${out}`)), 30_000);
-        const check = () => {
-          const hit = out.split('\n').find((l) => re.test(l));
-          if (hit !== undefined) {
-            clearTimeout(timer);
-            resolve(hit);
-          }
-        };
-        waits.push(check);
-        check();
-      }),
-  };
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: 1024 });
-
-function post(url: URL, path: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ agent, host: url.hostname, port: url.port, path, method: 'POST', headers: { 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-async function waitUntil(what: string, probe: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  while (!(await probe().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-function get(url: URL, path: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    const req = request({ agent, host: url.hostname, port: url.port, path }, (res) => {
-      let t = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (t += c));
-      res.on('end', () => resolve(t));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Frames the signaling server relayed so far (its GET /stats): Raft messages on the wire. */
 async function relayedFrames(signaling: URL): Promise<number> {
@@ -125,7 +48,7 @@ interface Level {
   readonly errors: number;
 }
 
-async function drive(c: Cluster, urls: readonly URL[], clients: number): Promise<Level> {
+async function drive(c: RunningCluster, urls: readonly URL[], clients: number): Promise<Level> {
   const leader = c.leader;
   const before = await storageCounters(leader);
   const framesBefore = await relayedFrames(c.signaling);
@@ -155,57 +78,11 @@ async function drive(c: Cluster, urls: readonly URL[], clients: number): Promise
     writesPerSec: lat.length / SECONDS, p50: lat.length ? percentile(lat, 50) : NaN, p99: lat.length ? percentile(lat, 99) : NaN, errors };
 }
 
-interface Cluster {
-  readonly leader: URL;
-  readonly all: URL[];
-  readonly signaling: URL;
-  stop(): Promise<void>;
-}
-
-async function cluster(): Promise<Cluster> {
-  const procs: Proc[] = [];
-  const dirs: string[] = [];
-  const stop = async () => {
-    await Promise.all(procs.map((p) => new Promise((r) => (p.child.exitCode !== null ? r(null) : (p.child.once('exit', r), p.child.kill('SIGTERM'))))));
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  };
-  try {
-    const sig = run(['signaling', '--port', '0', '--host', '127.0.0.1', '--rate', '1000000']);
-    procs.push(sig);
-    const port = /port (\d+)/.exec(await sig.line(/listening on port/))![1];
-    const urls: URL[] = [];
-    for (const id of ['a', 'b', 'c']) {
-      const dir = await mkdtemp(join(tmpdir(), 'meshraft-bench-peer-'));
-      dirs.push(dir);
-      const p = run(['peer', ...(WEBRTC ? [] : ['--relay-only']), '--quiet', '--cluster', 'bench', '--signaling', `ws://127.0.0.1:${port}`, '--data', dir, '--id', id,
-        '--http', '127.0.0.1:0', ...(id === 'a' ? ['--bootstrap'] : [])]);
-      procs.push(p);
-      urls.push(new URL(/(http:\/\/\S+)/.exec(await p.line(/etcd gateway listening/))![1]!));
-    }
-    await waitUntil('three voters', async () => {
-      const r = JSON.parse((await post(urls[0]!, '/v3/cluster/member/list', '{}')).text) as { members?: { isLearner?: boolean }[] };
-      return r.members?.length === 3 && r.members.every((m) => !m.isLearner);
-    });
-    let leader: URL | undefined;
-    await waitUntil('a leader', async () => {
-      for (const u of urls) {
-        const s = JSON.parse((await post(u, '/v3/maintenance/status', '{}')).text) as { leader?: string; header: { member_id: string } };
-        if (s.leader && s.leader === s.header.member_id) leader = u;
-      }
-      return leader !== undefined;
-    });
-    return { leader: leader!, all: urls, signaling: new URL(`http://127.0.0.1:${port}`), stop };
-  } catch (err) {
-    await stop();
-    throw err;
-  }
-}
-
 const peerHttp: BenchCase = {
   async *run(): AsyncIterable<BenchResult> {
     const results = new Map<string, Level[]>();
     for (let r = 0; r < RUNS; r++) {
-      const c = await cluster();
+      const c = await startMeshraftCluster({ relayOnly: !WEBRTC, cpuProfDir: CPU_PROF });
       try {
         await drive(c, [c.leader], 16); // warm-up: JIT, connections, log
         for (const target of TARGETS) {

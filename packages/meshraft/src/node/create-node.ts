@@ -9,7 +9,7 @@ import type { Transport } from '@meshraft/transport';
 import { defaultCore } from './default-core.js';
 import { encodeSnapshotPayload } from './entry-codec.js';
 import { InvalidOptionError, NodeIdMismatchError } from './errors.js';
-import { MeshraftNode, META_CLUSTER, META_CONF_STATE, META_NODE_ID } from './meshraft-node.js';
+import { MeshraftNode, META_CLUSTER, META_NODE_ID } from './meshraft-node.js';
 import { resolveOptions, silentLogger, type CreateNodeOptions } from './options.js';
 import { systemTimers } from './timers.js';
 
@@ -80,7 +80,6 @@ export async function createNode<C, R, Q, QR>(options: CreateNodeOptions<C, R, Q
       data: encodeSnapshotPayload({ state: stateMachine.snapshot(), sessions: [] }),
     };
     await storage.save({ snapshot, hardState: { term: 1, vote: null, commit: 1 } });
-    await storage.setMeta(META_CONF_STATE, JSON.stringify(confState));
   }
 
   const node = new MeshraftNode<C, R, Q, QR>({

@@ -39,7 +39,6 @@ import { decodeFrame, encodeFrame, type RuntimePayload } from './wire.js';
 
 export const META_NODE_ID = 'meshraft.nodeId';
 export const META_CLUSTER = 'meshraft.cluster';
-export const META_CONF_STATE = 'meshraft.confState';
 /** Set once the node saw itself in the configuration: a removed member does not ask to join again. */
 export const META_WAS_MEMBER = 'meshraft.wasMember';
 
@@ -290,16 +289,11 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   start(): void {
     const snap = this.storage.snapshot();
     if (snap.metadata.index > 0) this.installSnapshot(snap);
-    const storedConf = this.storage.getMeta(META_CONF_STATE);
-    // The core restarts from the snapshot's configuration and replays the rest; only the join
-    // decision looks at the last configuration this node applied before it went down.
-    let lastConf = this.confState;
-    try {
-      if (storedConf !== undefined) lastConf = JSON.parse(storedConf) as ConfState;
-    } catch {
-      this.log.warn('ignoring an unreadable stored configuration');
-    }
-    this.wasMember = this.storage.getMeta(META_WAS_MEMBER) === '1' || isMember(lastConf, this.id);
+    // The core and this runtime both restart from the snapshot's configuration (the storage's
+    // initialState().confState is the snapshot's) and re-apply the conf changes after it as the
+    // log replays, as etcd does. No configuration is kept beside the log: one that disagreed with
+    // the snapshot once let a restarted founder count only its own vote (FOUND-BUGS.md).
+    this.wasMember = this.storage.getMeta(META_WAS_MEMBER) === '1' || isMember(this.confState, this.id);
     const { timing } = this.opts;
     this.core = this.adapter.create({
       id: this.id,
@@ -326,8 +320,13 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       this.transport.on('link', () => this.emitMembers()),
     );
     // The only voter cannot be contradicted: lead now rather than after a 1-2 s election timeout.
+    // Only when the snapshot's configuration is the last one: while committed conf changes wait
+    // to be re-applied the core refuses to campaign, and once applied the usual timeout runs.
     const cs = this.confState;
-    if (cs.voters.length === 1 && cs.voters[0] === this.id && cs.votersOutgoing.length === 0) this.core.campaign?.();
+    const s = this.core.status();
+    if (cs.voters.length === 1 && cs.voters[0] === this.id && cs.votersOutgoing.length === 0 && s.commit === this.applied) {
+      this.core.campaign?.();
+    }
     this.ticker = this.timers.setInterval(() => this.onTick(), timing.tickMs);
     this.retryTimer = this.timers.setInterval(() => {
       this.retryAll();
@@ -930,7 +929,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     for (const m of rd.messages) if (!early.includes(m)) this.sendRaft(m);
     if (rd.snapshot && rd.snapshot.metadata.index > this.applied) {
       this.installSnapshot(rd.snapshot);
-      await this.persistConfState();
+      await this.persistWasMember();
     }
     const before = this.applied;
     const wasIn = isMember(this.confState, this.id);
@@ -939,7 +938,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       if (e.index <= this.applied) continue;
       if (this.applyEntry(e)) confChanged = true;
     }
-    if (confChanged) await this.persistConfState();
+    if (confChanged) await this.persistWasMember();
     for (const rs of rd.readStates) {
       const w = this.reads.get(bytesKey(rs.context));
       if (w) w.index = rs.index;
@@ -1047,13 +1046,13 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   }
 
   /**
-   * Records the applied configuration beside the log, for status and the join decision right
-   * after a restart. The core itself restarts from the snapshot's configuration and re-applies
-   * the conf changes after it as the log replays (the state machine is rebuilt the same way).
+   * Records, once, that this node has been a member, so that after a restart (before the log
+   * replays the change that added it) it does not ask to join again.
    */
-  private async persistConfState(): Promise<void> {
-    await this.storage.setMeta(META_CONF_STATE, JSON.stringify(this.confState));
-    if (!this.wasMember && isMember(this.confState, this.id)) await this.storage.setMeta(META_WAS_MEMBER, '1');
+  private async persistWasMember(): Promise<void> {
+    if (this.wasMember || !isMember(this.confState, this.id)) return;
+    await this.storage.setMeta(META_WAS_MEMBER, '1');
+    this.wasMember = true;
   }
 
   private onConfChanged(wasIn: boolean): void {

@@ -1,6 +1,7 @@
 /**
  * @module runtime/committed-config
- * The configurations the cluster has committed, in log order, for the election-quorum check.
+ * The configurations the cluster has committed, in log order, reported to the checker's
+ * election-quorum invariant (SafetyChecker.observeCommittedConf).
  * Conf changes are applied with the shipped core (a throwaway RawNode's applyConfChange), so the
  * check uses the same configuration rules as the nodes and has no copy of them.
  */
@@ -8,13 +9,13 @@ import { decodeConfChange, MemoryStorage, RawNode, type ConfState } from '@meshr
 
 export class CommittedConfigs {
   private core: RawNode | undefined;
-  /** Newest last; each with the log index it took effect at. */
-  private readonly history: { index: number; conf: ConfState }[] = [];
+  private lastIndex = -1;
+
+  constructor(private readonly report: (index: number, conf: ConfState) => void) {}
 
   /** A snapshot at `index` says the configuration was `conf` (a restore or the founding state). */
   fromSnapshot(index: number, conf: ConfState): void {
-    const last = this.history[this.history.length - 1];
-    if (last !== undefined && last.index >= index) return;
+    if (this.lastIndex >= index) return;
     const storage = new MemoryStorage({ confState: conf });
     this.core = new RawNode({ id: 'config-tracker', storage, random: () => 0.5 });
     this.push(index, conf);
@@ -22,9 +23,7 @@ export class CommittedConfigs {
 
   /** A conf change entry committed at `index` (first application by any node). */
   applyEntry(index: number, data: Uint8Array): void {
-    if (this.core === undefined) return;
-    const last = this.history[this.history.length - 1];
-    if (last !== undefined && last.index >= index) return;
+    if (this.core === undefined || this.lastIndex >= index) return;
     try {
       this.push(index, this.core.applyConfChange(decodeConfChange(data)));
     } catch {
@@ -33,12 +32,7 @@ export class CommittedConfigs {
   }
 
   private push(index: number, conf: ConfState): void {
-    this.history.push({ index, conf });
-    if (this.history.length > 4) this.history.shift();
-  }
-
-  /** The latest committed configuration and the one before it (newest first). */
-  candidates(): ConfState[] {
-    return this.history.slice(-2).reverse().map((h) => h.conf);
+    this.lastIndex = index;
+    this.report(index, conf);
   }
 }

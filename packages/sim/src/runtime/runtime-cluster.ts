@@ -79,7 +79,7 @@ export interface ClusterStats {
 export class RuntimeCluster {
   readonly slots = new Map<string, Slot>();
   readonly checker = new SafetyChecker();
-  readonly configs = new CommittedConfigs();
+  readonly configs = new CommittedConfigs((index, conf) => this.checker.observeCommittedConf(index, conf));
   readonly network: SimNetwork;
   readonly stats: ClusterStats = {
     crashes: 0,
@@ -95,7 +95,6 @@ export class RuntimeCluster {
   };
   readonly messageCounts = new Map<string, number>();
   private readonly hash: Hash = createHash('sha256');
-  private readonly grants = new Map<string, Set<string>>();
   private maxApplied = 0;
   private incarnations = 0;
 
@@ -242,11 +241,7 @@ export class RuntimeCluster {
     const type = p.kind === 'raft' && p.msg ? p.msg.type : (p.kind ?? '?');
     this.messageCounts.set(type, (this.messageCounts.get(type) ?? 0) + 1);
     if (p.kind === 'raft' && p.msg?.type === 'voteResp' && p.msg.reject === false) {
-      const key = `${to}@${p.msg.term}`;
-      let set = this.grants.get(key);
-      if (set === undefined) this.grants.set(key, (set = new Set()));
-      set.add(from);
-      this.checker.observeVoteGrant(from, p.msg.term, to);
+      this.checker.observeVoteGranted(to, from, p.msg.term);
     }
   }
 
@@ -258,9 +253,6 @@ export class RuntimeCluster {
     this.checker.observeRole(id, s.term, role === 'leader', inc.storage);
     if (role === 'leader') {
       this.stats.leadersElected++;
-      const granted = new Set(this.grants.get(`${id}@${s.term}`) ?? []);
-      granted.add(id);
-      this.checker.observeElected(id, s.term, granted, this.configs.candidates());
     }
   }
 
@@ -271,6 +263,7 @@ export class RuntimeCluster {
       inc.seenApplied = snap.metadata.index;
       this.checker.observeRestore(id, snap.metadata.index);
       this.configs.fromSnapshot(snap.metadata.index, snap.metadata.confState);
+      this.maxApplied = Math.max(this.maxApplied, snap.metadata.index);
     }
     for (let i = inc.seenApplied + 1; i <= index; i++) {
       const e: Entry | undefined = st.entries(i, i + 1)[0];

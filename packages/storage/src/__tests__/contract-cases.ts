@@ -255,7 +255,7 @@ function cases(): StorageContractCase[] {
     }),
   );
 
-  add('the configuration is kept, a snapshot sets it and a later confState wins', (open) =>
+  add('the configuration is the held snapshot\'s: a saved snapshot sets it, compact() moves it on', (open) =>
     withStorage(open, async ({ storage: s }) => {
       const joint: ConfState = {
         voters: ['a', 'b', 'c'],
@@ -264,13 +264,50 @@ function cases(): StorageContractCase[] {
         learnersNext: ['e'],
         autoLeave: true,
       };
-      await s.save({ confState: joint });
-      assertEqual(s.initialState().confState, joint, 'confState saved alone');
-      await s.save({ snapshot: snap(5, 2, conf('x', 'y')) });
-      assertEqual(s.initialState().confState, conf('x', 'y'), 'after a snapshot');
-      await s.save({ snapshot: snap(7, 2, conf('p')), confState: conf('p', 'q') });
-      assertEqual(s.initialState().confState, conf('p', 'q'), 'snapshot and confState in one update');
+      assertEqual(s.initialState().confState, EMPTY_CONF_STATE, 'before any snapshot');
+      // The founding snapshot: one voter.
+      await s.save({ snapshot: snap(1, 1, conf('a')), hardState: hs(1, null, 1) });
+      assertEqual(s.initialState().confState, conf('a'), 'after a saved snapshot');
+      await s.save({ entries: ents(2, 30, 1), hardState: hs(1, 'a', 29) });
+      assertEqual(s.initialState().confState, conf('a'), 'entries do not change it');
+      // Compaction past the conf changes that grew the cluster: they are gone from the log, so
+      // the snapshot's configuration is the only record of them.
+      await s.compact(snap(20, 1, conf('a', 'b', 'c'), 1));
+      assertEqual(s.initialState().confState, conf('a', 'b', 'c'), 'after compact');
+      await s.compact(snap(25, 1, joint, 2));
+      assertEqual(s.initialState().confState, joint, 'a joint configuration, after compact');
+      await s.save({ snapshot: snap(40, 2, conf('x', 'y')) });
+      assertEqual(s.initialState().confState, conf('x', 'y'), 'after a newer saved snapshot');
     }),
+  );
+
+  add('a save carrying confState (the old contract) rejects with INVALID_UPDATE and applies nothing', (open) =>
+    withStorage(open, async ({ storage: s }) => {
+      await s.save({ snapshot: snap(1, 1, conf('a')), hardState: hs(1, null, 1) });
+      const before = observe(s);
+      const old = { entries: ents(2, 3, 1), confState: conf('a', 'b') } as unknown as Parameters<DurableStorage['save']>[0];
+      await assertRejects(s.save(old), 'INVALID_UPDATE', 'confState in an update');
+      assertEqual(observe(s), before, 'nothing applied');
+    }),
+  );
+
+  add(
+    'after compaction a reopen restarts from the compacted snapshot\'s configuration',
+    (open) =>
+      withStorage(open, async ({ storage, reopen }) => {
+        let s = storage;
+        await s.save({ snapshot: snap(1, 1, conf('a')), hardState: hs(1, null, 1) });
+        await s.save({ entries: ents(2, 30, 1), hardState: hs(1, 'a', 29) });
+        await s.compact(snap(20, 1, conf('a', 'b', 'c'), 1));
+        s = await reopen();
+        assertEqual(s.initialState().confState, conf('a', 'b', 'c'), 'after the first reopen');
+        assertEqual(s.snapshot().metadata.index, 20, 'snapshot index after reopen');
+        // And again after a WAL record on top of the compaction.
+        await s.save({ entries: ents(30, 31, 2), hardState: hs(2, 'b', 30) });
+        s = await reopen();
+        assertEqual(s.initialState(), { hardState: hs(2, 'b', 30), confState: conf('a', 'b', 'c') }, 'after the second reopen');
+      }),
+    true,
   );
 
   add('a saved snapshot replaces the whole log; entries in the same update follow it', (open) =>
@@ -410,7 +447,7 @@ function cases(): StorageContractCase[] {
         let s = storage;
         const keys = ['id', 'cluster', 'never'];
         await s.setMeta('id', 'node-7');
-        await s.save({ entries: ents(1, 8, 1), hardState: hs(1, 'node-7', 2), confState: conf('node-7', 'b') });
+        await s.save({ entries: ents(1, 8, 1), hardState: hs(1, 'node-7', 2) });
         await s.save({ entries: ents(6, 9, 2), hardState: hs(2, 'b', 5) });
         await s.compact(snap(4, 1, conf('node-7', 'b'), 42));
         await s.setMeta('cluster', 'blue');

@@ -3,7 +3,7 @@
  * What goes inside a frame: a WAL record (one save, or one setMeta) or the checkpoint. One save is
  * one record, so a torn write loses a whole save or nothing of it: saves are atomic.
  */
-import type { ConfState, Entry, HardState } from '@meshraft/core';
+import type { Entry, HardState } from '@meshraft/core';
 import type { ViewState } from '../view-storage.js';
 import {
   DecodeError,
@@ -30,18 +30,15 @@ export type WalRecord =
       readonly kind: 'update';
       readonly entries: readonly Entry[];
       readonly hardState?: HardState;
-      readonly confState?: ConfState;
     }
   | { readonly kind: 'meta'; readonly key: string; readonly value: string };
 
 export function encodeRecord(record: WalRecord): Uint8Array {
   const w = new Writer();
   if (record.kind === 'meta') return w.u8(KIND_META).string(record.key).string(record.value).finish();
-  const flags = (record.hardState ? HAS_HARD_STATE : 0) | (record.confState ? HAS_CONF_STATE : 0);
-  w.u8(KIND_UPDATE).u8(flags);
+  w.u8(KIND_UPDATE).u8(record.hardState ? HAS_HARD_STATE : 0);
   writeEntries(w, record.entries);
   if (record.hardState) writeHardState(w, record.hardState);
-  if (record.confState) writeConfState(w, record.confState);
   return w.finish();
 }
 
@@ -55,12 +52,10 @@ export function decodeRecord(payload: Uint8Array): WalRecord {
     const flags = r.u8();
     if (flags & ~(HAS_HARD_STATE | HAS_CONF_STATE)) throw new DecodeError(`unknown flags ${flags}`);
     const entries = readEntries(r);
-    record = {
-      kind: 'update',
-      entries,
-      ...(flags & HAS_HARD_STATE && { hardState: readHardState(r) }),
-      ...(flags & HAS_CONF_STATE && { confState: readConfState(r) }),
-    };
+    const hardState = flags & HAS_HARD_STATE ? readHardState(r) : undefined;
+    // Written by older versions; read past and dropped (the configuration follows the snapshot).
+    if (flags & HAS_CONF_STATE) readConfState(r);
+    record = { kind: 'update', entries, ...(hardState && { hardState }) };
   } else {
     throw new DecodeError(`unknown record kind ${kind}`);
   }
@@ -76,7 +71,8 @@ export function encodeCheckpointBody(state: ViewState): Uint8Array {
   const w = new Writer();
   writeSnapshot(w, state.snapshot);
   writeHardState(w, state.hardState);
-  writeConfState(w, state.confState);
+  // The format keeps a configuration slot; it holds the snapshot's and is never read back.
+  writeConfState(w, state.snapshot.metadata.confState);
   writeEntries(w, state.entries);
   w.uint(state.meta.size);
   for (const [key, value] of state.meta) w.string(key).string(value);
@@ -104,7 +100,7 @@ export function decodeCheckpoint(payload: Uint8Array): Checkpoint {
   const walStart = r.uint();
   const snapshot = readSnapshot(r);
   const hardState = readHardState(r);
-  const confState = readConfState(r);
+  readConfState(r); // see encodeCheckpointBody
   const entries = readEntries(r);
   const meta = new Map<string, string>();
   const n = r.uint();
@@ -113,5 +109,5 @@ export function decodeCheckpoint(payload: Uint8Array): Checkpoint {
   if (entries.length > 0 && entries[0]!.index !== snapshot.metadata.index + 1) {
     throw new DecodeError(`retained entries start at ${entries[0]!.index}, not after the snapshot at ${snapshot.metadata.index}`);
   }
-  return { walStart, state: { snapshot, hardState, confState, entries, meta } };
+  return { walStart, state: { snapshot, hardState, entries, meta } };
 }

@@ -6,7 +6,7 @@
  */
 import { open, readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EMPTY_CONF_STATE, EMPTY_HARD_STATE, EMPTY_SNAPSHOT } from '@meshraft/core';
+import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT } from '@meshraft/core';
 import { DecodeError } from './codec.js';
 import { CorruptLogError } from './errors.js';
 import { FRAME_HEADER_BYTES, scanFrames } from './frame.js';
@@ -34,7 +34,6 @@ const EMPTY_CHECKPOINT: Checkpoint = {
     snapshot: EMPTY_SNAPSHOT,
     entries: [],
     hardState: EMPTY_HARD_STATE,
-    confState: EMPTY_CONF_STATE,
     meta: new Map(),
   },
 };

@@ -19,6 +19,7 @@ import {
   openIndexedDbStorage,
 } from './index.js';
 import { failPutsWithQuota, fakeIdb, fakeLocks, type FakeIdb } from './__tests__/fake-idb.js';
+import { CONF_STATE_KEY } from './schema.js';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 const entry = (index: number, term: number, data = bytes(index & 0xff)): Entry => ({
@@ -35,22 +36,42 @@ const snapshotAt = (index: number, term: number, c = conf('a', 'b')): Snapshot =
 });
 
 describe('openIndexedDbStorage', () => {
-  it('starts empty and persists hard state, entries, configuration and meta across a reopen', async () => {
+  it('starts empty and persists hard state, entries and meta across a reopen', async () => {
     const idb = fakeIdb();
     const s = await openIndexedDbStorage(idb.options());
     expect(s.firstIndex()).toBe(1);
     expect(s.lastIndex()).toBe(0);
     expect(s.initialState().hardState).toEqual({ term: 0, vote: null, commit: 0 });
-    await s.save({ entries: range(1, 5, 1), hardState: { term: 1, vote: 'a', commit: 3 }, confState: conf('a', 'b', 'c') });
+    await s.save({ entries: range(1, 5, 1), hardState: { term: 1, vote: 'a', commit: 3 } });
     await s.setMeta('id', 'n1');
     await s.close();
 
     const r = await openIndexedDbStorage(idb.options());
     expect(r.lastIndex()).toBe(5);
     expect(r.entries(1, 6)).toEqual(range(1, 5, 1));
-    expect(r.initialState()).toEqual({ hardState: { term: 1, vote: 'a', commit: 3 }, confState: conf('a', 'b', 'c') });
+    expect(r.initialState().hardState).toEqual({ term: 1, vote: 'a', commit: 3 });
     expect(r.getMeta('id')).toBe('n1');
     expect(r.getMeta('other')).toBeUndefined();
+    await r.close();
+  });
+
+  it('ignores a configuration stored beside the snapshot by older versions (stale after a compaction)', async () => {
+    const idb = fakeIdb();
+    const s = await openIndexedDbStorage(idb.options());
+    await s.save({ snapshot: { metadata: { index: 1, term: 1, confState: conf('a') }, data: new Uint8Array() }, hardState: { term: 1, vote: null, commit: 1 } });
+    await s.save({ entries: range(2, 29, 1), hardState: { term: 1, vote: 'a', commit: 29 } });
+    await s.compact({ metadata: { index: 20, term: 1, confState: conf('a', 'b', 'c') }, data: new Uint8Array([7]) });
+    // Older versions kept the founding configuration under this key and never moved it on.
+    const raw = idb.connections[idb.connections.length - 1]!;
+    await new Promise<void>((resolve, reject) => {
+      const tx = raw.transaction('state', 'readwrite');
+      tx.objectStore('state').put(conf('a'), CONF_STATE_KEY);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    await s.close();
+    const r = await openIndexedDbStorage(idb.options());
+    expect(r.initialState().confState).toEqual(conf('a', 'b', 'c'));
     await r.close();
   });
 

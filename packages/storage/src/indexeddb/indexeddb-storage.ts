@@ -23,7 +23,6 @@ import { acquireNodeLock, defaultLockManager, type LockManagerLike } from './nod
 import { openDatabase } from './open-database.js';
 import {
   ALL_STORES,
-  CONF_STATE_KEY,
   HARD_STATE_KEY,
   SNAPSHOT_KEY,
   databaseName,
@@ -192,14 +191,12 @@ export class IndexedDbStorage extends ViewStorage {
   }
 
   private writePlan(store: (name: StoreName) => IDBObjectStore, plan: UpdatePlan): void {
-    const { snapshot, hardState, confState } = plan.update;
+    const { snapshot, hardState } = plan.update;
     const entries = store('entries');
     const state = store('state');
     if (snapshot !== undefined) {
       entries.clear();
       store('snapshot').put(snapshotRecord(snapshot), SNAPSHOT_KEY);
-      // The view takes the snapshot's configuration; persist it so a reload agrees.
-      state.put(snapshot.metadata.confState, CONF_STATE_KEY);
     }
     const cut = plan.truncateFrom;
     if (cut !== undefined) {
@@ -210,8 +207,6 @@ export class IndexedDbStorage extends ViewStorage {
     }
     const first = plan.entries[0];
     if (first !== undefined) entries.put(plan.entries.map(entryRecord), first.index);
-    // Written after the snapshot's in the same transaction, so a given confState wins.
-    if (confState !== undefined) state.put(confState, CONF_STATE_KEY);
     if (hardState !== undefined) state.put(hardState, HARD_STATE_KEY);
   }
 }

@@ -4,11 +4,11 @@
  * rebuilt from. The log is checked on the way in: a hole would make the core replicate or apply
  * garbage, so it fails loudly with IndexedDbCorruptError instead.
  */
-import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT, type ConfState, type HardState } from '@meshraft/core';
+import { EMPTY_HARD_STATE, EMPTY_SNAPSHOT, type HardState } from '@meshraft/core';
 import type { IDBPDatabase } from 'idb';
 import type { ViewState } from '../view-storage.js';
 import { IndexedDbCorruptError } from './errors.js';
-import { CONF_STATE_KEY, HARD_STATE_KEY, META_PREFIX, SNAPSHOT_KEY, type MeshraftDb } from './schema.js';
+import { HARD_STATE_KEY, META_PREFIX, SNAPSHOT_KEY, type MeshraftDb } from './schema.js';
 
 export interface LoadedState extends ViewState {
   /** Start index of every stored chunk, ascending. */
@@ -26,12 +26,11 @@ export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<LoadedSta
     tx.done,
   ]);
   let hardState: HardState = EMPTY_HARD_STATE;
-  let confState: ConfState | undefined;
   const meta = new Map<string, string>();
   stateKeys.forEach((key, i) => {
     const value = stateValues[i];
     if (key === HARD_STATE_KEY) hardState = value as HardState;
-    else if (key === CONF_STATE_KEY) confState = value as ConfState;
+    // CONF_STATE_KEY, written by older versions, is left unread: the configuration is the snapshot's.
     else if (key.startsWith(META_PREFIX) && typeof value === 'string') meta.set(key.slice(META_PREFIX.length), value);
   });
   const snapshot = stored ?? EMPTY_SNAPSHOT;
@@ -46,5 +45,5 @@ export async function loadState(db: IDBPDatabase<MeshraftDb>): Promise<LoadedSta
     }
   });
   const entries = chunks.flat();
-  return { snapshot, entries, hardState, confState: confState ?? snapshot.metadata.confState, meta, chunkStarts };
+  return { snapshot, entries, hardState, meta, chunkStarts };
 }

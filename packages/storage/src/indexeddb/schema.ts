@@ -14,6 +14,7 @@ import type { ConfState, Entry, HardState, Snapshot } from '@meshraft/core';
 export const SCHEMA_VERSION = 1;
 
 export const HARD_STATE_KEY = 'hardState';
+/** Written by older versions (a configuration beside the snapshot's); never read now. */
 export const CONF_STATE_KEY = 'confState';
 export const SNAPSHOT_KEY = 'latest';
 export const metaKey = (key: string): string => `meta:${key}`;

@@ -1,0 +1,73 @@
+/**
+ * @module procs/meshraft-cluster
+ * Three `meshraft peer` processes (file storage with fsync, their defaults otherwise) and a
+ * signaling server process on loopback, for benchmarks. WebRTC unless `relayOnly`.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnProc, waitUntil, type Proc } from './child.js';
+import { findLeader, post } from './http.js';
+
+const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+const cli = join(repoRoot, 'packages/meshraft/src/cli.ts');
+
+export interface ClusterOptions {
+  readonly relayOnly: boolean;
+  /** Write V8 CPU profiles of every process here, at exit. */
+  readonly cpuProfDir?: string | undefined;
+}
+
+export interface RunningCluster {
+  /** The leader's gateway, and each member's by process. */
+  readonly leader: URL;
+  readonly leaderPid: number;
+  readonly all: readonly URL[];
+  readonly signaling: URL;
+  stop(): Promise<void>;
+}
+
+function meshraft(args: readonly string[], cpuProfDir: string | undefined): Proc {
+  const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  return spawnProc(process.execPath, [...prof, '--import', 'tsx', '--conditions=source', cli, ...args], { cwd: repoRoot });
+}
+
+export async function startMeshraftCluster(o: ClusterOptions): Promise<RunningCluster> {
+  const procs: Proc[] = [];
+  const dirs: string[] = [];
+  const stop = async () => {
+    await Promise.all(procs.map((p) => p.stop()));
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  };
+  try {
+    const sig = meshraft(['signaling', '--port', '0', '--host', '127.0.0.1', '--rate', '1000000'], o.cpuProfDir);
+    procs.push(sig);
+    const port = /port (\d+)/.exec(await sig.line(/listening on port/))![1];
+    const urls: URL[] = [];
+    const pids = new Map<string, number>();
+    for (const id of ['a', 'b', 'c']) {
+      const dir = await mkdtemp(join(tmpdir(), 'meshraft-bench-peer-'));
+      dirs.push(dir);
+      const p = meshraft(
+        ['peer', ...(o.relayOnly ? ['--relay-only'] : []), '--quiet', '--cluster', 'bench', '--signaling', `ws://127.0.0.1:${port}`,
+          '--data', dir, '--id', id, '--http', '127.0.0.1:0', ...(id === 'a' ? ['--bootstrap'] : [])],
+        o.cpuProfDir,
+      );
+      procs.push(p);
+      const url = new URL(/(http:\/\/\S+)/.exec(await p.line(/etcd gateway listening/))![1]!);
+      urls.push(url);
+      pids.set(url.href, p.child.pid!);
+    }
+    await waitUntil('three voters', async () => {
+      const r = JSON.parse((await post(urls[0]!, '/v3/cluster/member/list', '{}')).text) as { members?: { isLearner?: boolean }[] };
+      return r.members?.length === 3 && r.members.every((m) => !m.isLearner);
+    });
+    let leader: URL | undefined;
+    await waitUntil('a leader', async () => (leader = await findLeader(urls)) !== undefined);
+    return { leader: leader!, leaderPid: pids.get(leader!.href)!, all: urls, signaling: new URL(`http://127.0.0.1:${port}`), stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Issue 17's reproduction with real processes: three `meshraft peer`s (--tick-ms 20) write past
+ * the default snapshotEntries (10,000) so every member compacts away the conf changes that grew
+ * the cluster. The founder is killed with SIGKILL and restarted, then the current leader is
+ * paused with SIGSTOP. Before the fix the founder restarted believing it was the only voter: it
+ * led without a candidacy and acknowledged writes the other two never saw. Now every leader
+ * goes through a candidacy, and every acknowledged write is read back from every member.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { b64, killAll, post, startPeer, startSignaling, tempDirs, unb64, type PeerProcess } from './__tests__/peer-process.js';
+
+const dirs = tempDirs();
+afterAll(async () => {
+  await killAll();
+  await dirs.cleanup();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Every `role leader (term T)` line of a process follows a `role candidate (term T)` line, but for
+ * a founder's first term: alone in its configuration it wins within one step, so the log shows
+ * no candidacy.
+ */
+function leadersWithoutCandidacy(lines: readonly string[], founding: boolean): string[] {
+  const candidacies = new Set<string>();
+  const bad: string[] = [];
+  let alone = founding;
+  for (const l of lines) {
+    if (/member joined/.test(l)) alone = false;
+    const m = /role (candidate|leader) \(term (\d+)\)/.exec(l);
+    if (!m) continue;
+    if (m[1] === 'candidate') candidacies.add(m[2]!);
+    else if (!candidacies.has(m[2]!) && !alone) bad.push(l);
+  }
+  return bad;
+}
+
+const WRITES = 12_000;
+
+describe('a founder restarted after compaction (issue 17)', () => {
+  it('never leads on its own vote, and no acknowledged write is lost across a leader pause', async () => {
+    const { url: signaling } = await startSignaling();
+    const ids = ['n1', 'n2', 'n3'];
+    const data = new Map<string, string>();
+    for (const id of ids) data.set(id, await dirs.make());
+    const argsOf = (id: string) => [
+      '--cluster', 'compact', '--signaling', signaling, '--data', data.get(id)!, '--id', id, '--tick-ms', '20',
+      '--request-timeout-ms', '3000', ...(id === 'n1' ? ['--bootstrap'] : []),
+    ];
+    const peers = new Map<string, PeerProcess>();
+    const earlier: string[][] = []; // lines of processes that were killed
+    const start = async (id: string) => peers.set(id, await startPeer(argsOf(id)));
+    await start('n1');
+    await Promise.all(['n2', 'n3'].map(start));
+    await eventually('three voters', async () => {
+      const list = await post(peers.get('n1')!.url, '/v3/cluster/member/list');
+      const members = list.json.members as { isLearner?: boolean }[] | undefined;
+      return members?.length === 3 && members.every((m) => !m.isLearner) ? true : undefined;
+    });
+    const memberIds = new Map<string, string>();
+    for (const id of ids) {
+      const s = await post(peers.get(id)!.url, '/v3/maintenance/status');
+      memberIds.set((s.json.header as { member_id: string }).member_id, id);
+    }
+    const leader = () =>
+      eventually('a leader', async () => {
+        for (const p of peers.values()) {
+          const s = await post(p.url, '/v3/maintenance/status', {}, AbortSignal.timeout(1000));
+          const l = memberIds.get(String(s.json.leader));
+          if (l) return l;
+        }
+        return undefined;
+      });
+
+    // Past snapshotEntries, through the leader (16 concurrent writers; a failed put is retried).
+    let next = 0;
+    let target = peers.get(await leader())!.url;
+    const writer = async () => {
+      while (next < WRITES) {
+        const i = next++;
+        for (;;) {
+          const r = await post(target, '/v3/kv/put', { key: b64(`k${i}`), value: b64('v') }).catch(() => undefined);
+          if (r?.status === 200) break;
+          target = peers.get(await leader())!.url;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, writer));
+
+    // kill -9 the founder and restart it with the same command line; it follows.
+    earlier.push([...peers.get('n1')!.lines]);
+    await peers.get('n1')!.kill('SIGKILL');
+    await start('n1');
+    await sleep(3000);
+    const paused = await leader();
+
+    // Pause the leader; writes go to the founder meanwhile (each may or may not be acknowledged).
+    const acked: string[] = [];
+    peers.get(paused)!.child.kill('SIGSTOP');
+    const deadline = Date.now() + 2000;
+    for (let i = 0; Date.now() < deadline; i++) {
+      const key = `paused-${i}`;
+      const r = await post(peers.get('n1')!.url, '/v3/kv/put', { key: b64(key), value: b64('acked') }, AbortSignal.timeout(1000)).catch(() => undefined);
+      if (r?.status === 200) acked.push(key);
+    }
+    peers.get(paused)!.child.kill('SIGCONT');
+    await sleep(1500);
+
+    // Every member serves every acknowledged write on a linearizable read.
+    for (const id of ids) {
+      for (const key of acked) {
+        const r = await eventually(`${id} to answer a read of ${key}`, async () => {
+          const res = await post(peers.get(id)!.url, '/v3/kv/range', { key: b64(key) }, AbortSignal.timeout(3000));
+          return res.status === 200 ? res : undefined;
+        });
+        const kvs = (r.json.kvs ?? []) as { value?: string }[];
+        expect(kvs.map((kv) => unb64(kv.value)), `${id} reading ${key}`).toEqual(['acked']);
+      }
+    }
+    expect(leadersWithoutCandidacy(earlier[0]!, true)).toEqual([]);
+    for (const p of peers.values()) expect(leadersWithoutCandidacy(p.lines, false)).toEqual([]);
+  }, 240_000);
+});

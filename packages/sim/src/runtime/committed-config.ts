@@ -13,6 +13,10 @@ export class CommittedConfigs {
 
   constructor(private readonly report: (index: number, conf: ConfState) => void) {}
 
+  get started(): boolean {
+    return this.core !== undefined;
+  }
+
   /** A snapshot at `index` says the configuration was `conf` (a restore or the founding state). */
   fromSnapshot(index: number, conf: ConfState): void {
     if (this.lastIndex >= index) return;

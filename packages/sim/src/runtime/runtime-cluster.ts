@@ -79,7 +79,10 @@ export interface ClusterStats {
 export class RuntimeCluster {
   readonly slots = new Map<string, Slot>();
   readonly checker = new SafetyChecker();
-  readonly configs = new CommittedConfigs((index, conf) => this.checker.observeCommittedConf(index, conf));
+  readonly configs = new CommittedConfigs((index, conf) => {
+    this.line(`configuration committed at ${index}: voters [${conf.voters.join(' ')}]${conf.votersOutgoing.length ? ` & [${conf.votersOutgoing.join(' ')}]` : ''} learners [${conf.learners.join(' ')}]`);
+    this.checker.observeCommittedConf(index, conf);
+  });
   readonly network: SimNetwork;
   readonly stats: ClusterStats = {
     crashes: 0,
@@ -258,6 +261,10 @@ export class RuntimeCluster {
 
   private onApplied(id: string, inc: Incarnation, index: number): void {
     const st = inc.storage;
+    if (!this.configs.started && st.snapshot().metadata.index > 0) {
+      const founding = st.snapshot().metadata;
+      this.configs.fromSnapshot(founding.index, founding.confState);
+    }
     if (inc.seenApplied + 1 < st.firstIndex() && index >= st.firstIndex() - 1) {
       const snap = st.snapshot();
       inc.seenApplied = snap.metadata.index;

@@ -17,6 +17,12 @@
  *   within a term, across crashes too.
  * - Exactly-once (thesis §6.3): a state machine executes each (client, seq) at most once, and a
  *   retry answered from the session table gets the result of the original execution.
+ * - Persist before send (Figure 2, "respond after persisting"): a granted vote or a successful
+ *   append acknowledgement leaves a node only once what it promises is durable (hosts that
+ *   see their disk report it; the runtime simulator does).
+ * - Stale read: a node that answers a read as leader of term T, while a leader of a later term
+ *   was elected before the read reached it, served it from a stale state (no quorum of term T
+ *   can confirm anything after a later term's quorum voted).
  * - Election quorum (§4.1, §5.2): a node that wins a term holds granted votes (its own included)
  *   from a majority of the configuration the cluster has committed, both halves of a joint one.
  *   A single change may be committed that the candidate has not applied yet, so a majority of
@@ -32,7 +38,9 @@ export type InvariantKind =
   | 'state-machine-safety'
   | 'vote-safety'
   | 'exactly-once'
-  | 'election-quorum';
+  | 'election-quorum'
+  | 'persist-before-send'
+  | 'stale-read';
 
 export interface Violation {
   readonly kind: InvariantKind;
@@ -126,6 +134,25 @@ export class SafetyChecker {
     const latest = this.confs[this.confs.length - 1];
     if (latest !== undefined && index <= latest.index) return;
     this.confs = [...this.confs.slice(-1), { index, conf: { voters: [...conf.voters], votersOutgoing: [...conf.votersOutgoing] } }];
+  }
+
+  /** `node` sent an acknowledgement (`what`); `durable` says whether its disk already held what it promises. */
+  observeAck(node: string, what: string, durable: boolean): void {
+    if (!durable) this.fail('persist-before-send', [node], [], `${node} sent ${what} before it was durable`);
+  }
+
+  /**
+   * `node` answered a read that reached it at `callTime` as leader of `term`; `laterLeader` is the first
+   * leader elected in a later term and when, if any.
+   */
+  observeLeaderRead(node: string, term: number, callTime: number, laterLeader: { node: string; term: number; at: number } | undefined): void {
+    if (laterLeader === undefined || laterLeader.at >= callTime) return;
+    this.fail(
+      'stale-read',
+      [node, laterLeader.node],
+      [],
+      `${node} answered a read it received at ${callTime} as leader of term ${term}, but ${laterLeader.node} was elected for term ${laterLeader.term} at ${laterLeader.at}`,
+    );
   }
 
   /**

@@ -8,7 +8,7 @@
  * - `apply-twice`: every committed command reaches the state machine twice.
  * - `drop-deferred-hard-state`: a save carrying only a hard state (the runtime's deferred
  *   commit-only states, and vote/term changes with no entries) never reaches the disk.
- * - `lease-past-expiry`: the node's clock runs at a quarter speed, so its leader lease outlives
+ * - `lease-past-expiry`: the node's clock runs at a tenth of its speed, so its leader lease outlives
  *   the election timeout that protects it and lease reads are served past the lease.
  */
 import type { Snapshot } from '@meshraft/core';
@@ -97,5 +97,5 @@ export function wrapStateMachine<C, R, Q, QR>(bug: RuntimeBug | undefined, sm: S
 export function wrapTimers(bug: RuntimeBug | undefined, timers: Timers): Timers {
   if (bug !== 'lease-past-expiry') return timers;
   const start = timers.now();
-  return { ...timers, now: () => start + (timers.now() - start) / 4 };
+  return { ...timers, now: () => start + (timers.now() - start) / 10 };
 }

@@ -103,8 +103,12 @@ export class RuntimeClients {
     try {
       for (let attempt = 1; attempt <= this.o.maxAttempts && node !== undefined; attempt++) {
         let out: KvOutput | typeof TIMED_OUT;
+        // A paused process takes the request only once it runs again.
+        const resume = this.cluster.pausedUntil(node.id);
+        if (resume !== undefined) await new Promise<void>((r) => this.clock.at(resume, 'clients', r));
+        if (this.cluster.node(node.id) !== node) return; // crashed meanwhile: outcome unknown
         try {
-          out = await this.deadline(this.exec(node, input, lease, request));
+          out = await this.deadline(this.exec(node, input, lease, request, this.clock.now));
         } catch (err) {
           if (!(err instanceof NoQuorumError)) return; // stopped, stale: outcome unknown
           if (input.kind !== 'get') {
@@ -130,13 +134,14 @@ export class RuntimeClients {
     }
   }
 
-  private async exec(node: KvNode, input: KvInput, lease: boolean, request: SessionKey | undefined): Promise<KvOutput> {
+  private async exec(node: KvNode, input: KvInput, lease: boolean, request: SessionKey | undefined, reachedAt: number): Promise<KvOutput> {
     const timeoutMs = this.o.timeoutMs;
     const opts = { timeoutMs, ...(request !== undefined && { request }) };
     switch (input.kind) {
       case 'get': {
         const r = await node.read(range(input.key), { consistency: lease ? 'lease' : 'linearizable', timeoutMs });
         if (!r.ok) throw new Error(`range failed: ${r.message}`);
+        this.cluster.observeRead(node.id, reachedAt);
         const kv = r.kvs[0];
         return { value: kv === undefined ? null : decoder.decode(kv.value) };
       }

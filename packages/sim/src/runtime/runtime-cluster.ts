@@ -73,6 +73,7 @@ export interface ClusterStats {
   joins: number;
   removals: number;
   leadersElected: number;
+  pauses: number;
   fatalErrors: string[];
 }
 
@@ -94,15 +95,18 @@ export class RuntimeCluster {
     joins: 0,
     removals: 0,
     leadersElected: 0,
+    pauses: 0,
     fatalErrors: [],
   };
   readonly messageCounts = new Map<string, number>();
   private readonly hash: Hash = createHash('sha256');
   private maxApplied = 0;
+  /** Every election won, in time order. */
+  private readonly elections: { node: string; term: number; at: number }[] = [];
   private incarnations = 0;
 
   constructor(private readonly o: RuntimeClusterOptions) {
-    this.network = new SimNetwork(o.net, o.clock, (from, to, frame) => this.onWire(from, to, frame));
+    this.network = new SimNetwork(o.net, o.clock, (from, to, frame) => this.onWire(from, to, frame), (id) => this.pausedUntil(id));
   }
 
   /** One line of the run's trace: hashed always, printed when tracing. */
@@ -230,6 +234,30 @@ export class RuntimeCluster {
     this.line(`${id} CRASH (${why}); ${slot.disk.durable.lastIndex()} entries durable`);
   }
 
+  /** When node `id`, if paused, resumes. */
+  pausedUntil(id: string): number | undefined {
+    const owner = this.slots.get(id)?.inc?.owner;
+    return owner === undefined ? undefined : this.o.clock.pausedUntil(owner);
+  }
+
+  /** Pauses node `id` for `ms` (SIGSTOP, then SIGCONT): its timers and frames wait. */
+  pause(id: string, ms: number): void {
+    const owner = this.slots.get(id)?.inc?.owner;
+    if (owner === undefined) return;
+    this.stats.pauses++;
+    this.o.clock.pause(owner, this.o.clock.now + ms);
+    this.line(`${id} paused for ${ms} ms`);
+  }
+
+  /** A read called at `callTime` was just answered by `id`: if it answered as leader, was it deposed? */
+  observeRead(id: string, callTime: number): void {
+    const node = this.node(id);
+    if (node === undefined) return;
+    const s = node.status();
+    if (s.role !== 'leader') return;
+    this.checker.observeLeaderRead(id, s.term, callTime, this.elections.find((e) => e.term > s.term));
+  }
+
   // ---- observation ---------------------------------------------------------------------------
 
   private onWire(from: string, to: string, frame: Uint8Array): void {
@@ -240,11 +268,18 @@ export class RuntimeCluster {
     } catch {
       return;
     }
-    const p = payload as { kind?: string; msg?: { type: string; term: number; reject?: boolean } };
+    const p = payload as { kind?: string; msg?: { type: string; term: number; reject?: boolean; index?: number } };
     const type = p.kind === 'raft' && p.msg ? p.msg.type : (p.kind ?? '?');
     this.messageCounts.set(type, (this.messageCounts.get(type) ?? 0) + 1);
     if (p.kind === 'raft' && p.msg?.type === 'voteResp' && p.msg.reject === false) {
       this.checker.observeVoteGranted(to, from, p.msg.term);
+      const hs = this.slots.get(from)?.disk.durable.initialState().hardState;
+      const durable = hs !== undefined && (hs.term > p.msg.term || (hs.term === p.msg.term && hs.vote === to));
+      this.checker.observeAck(from, `its term-${p.msg.term} vote for ${to}`, durable);
+    }
+    if (p.kind === 'raft' && p.msg?.type === 'appResp' && p.msg.reject === false && p.msg.index !== undefined) {
+      const last = this.slots.get(from)?.disk.durable.lastIndex() ?? 0;
+      this.checker.observeAck(from, `an append acknowledgement of index ${p.msg.index} (durable log ends at ${last})`, last >= p.msg.index);
     }
   }
 
@@ -256,6 +291,7 @@ export class RuntimeCluster {
     this.checker.observeRole(id, s.term, role === 'leader', inc.storage);
     if (role === 'leader') {
       this.stats.leadersElected++;
+      this.elections.push({ node: id, term: s.term, at: this.o.clock.now });
     }
   }
 

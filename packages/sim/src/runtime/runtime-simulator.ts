@@ -68,6 +68,10 @@ const RATES = {
   transfer: 0.006,
   leave: 0.002,
   join: 0.01,
+  /** A node's timers run 4x late for 200-800 ms (a background tab). */
+  throttle: 0.006,
+  /** A node (the leader, half the time) is paused for 150-600 ms (SIGSTOP/SIGCONT). */
+  pause: 0.006,
 };
 
 export interface RuntimeSimResult {
@@ -83,6 +87,7 @@ export interface RuntimeSimResult {
   readonly partitions: number;
   readonly transfers: number;
   readonly leaves: number;
+  readonly throttles: number;
   readonly livenessMs: number | null;
   readonly cluster: ClusterStats;
   readonly clients: RuntimeClientStats;
@@ -127,6 +132,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
   let partitions = 0;
   let transfers = 0;
   let leaves = 0;
+  let throttles = 0;
   let nextId = 1;
   let healedAt: number | null = null;
   let liveAt: number | null = null;
@@ -187,6 +193,17 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
         cluster.line(`transfer: ${l.id} asked to hand leadership to ${to}`);
         l.transferLeadership(to, { timeoutMs: 4 * o.tickMs * o.electionTicks }).catch(() => {});
       }
+    }
+    if (r.chance(RATES.throttle) && live.length > 0) {
+      const slot = cluster.slots.get(r.pick(live))!;
+      const ms = r.range(200, 800);
+      throttles++;
+      clock.throttle(slot.inc!.owner, 4, clock.now + ms);
+      cluster.line(`${slot.id}'s timers run 4x late for ${ms} ms (a background tab)`);
+    }
+    if (r.chance(RATES.pause) && live.length > 0) {
+      const l = r.chance(0.5) ? leader() : undefined;
+      cluster.pause(l?.id ?? r.pick(live), r.range(150, 600));
     }
     if (r.chance(RATES.leave)) maybeLeave(r.pick(live.length > 0 ? live : ['-']));
     const alive = [...cluster.slots.values()].filter((s) => !s.gone && !s.removed).length;
@@ -326,6 +343,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     partitions,
     transfers,
     leaves,
+    throttles,
     livenessMs: liveAt !== null && healedAt !== null ? liveAt - healedAt : null,
     cluster: cluster.stats,
     clients: clients.stats,

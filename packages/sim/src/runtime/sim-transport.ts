@@ -57,6 +57,8 @@ export class SimNetwork {
     readonly net: Network<Uint8Array>,
     private readonly clock: VirtualClock,
     private readonly onSend: (from: PeerId, to: PeerId, frame: Uint8Array) => void,
+    /** When a paused node resumes (undefined: it runs); frames to it wait until then. */
+    private readonly pausedUntil: (id: PeerId) => number | undefined,
   ) {}
 
   /** A new endpoint for a (re)started node; links come up at the next refresh. */
@@ -93,7 +95,15 @@ export class SimNetwork {
 
   deliver(e: Envelope<Uint8Array>): void {
     const ep = this.endpoints.get(e.to);
-    if (ep !== undefined) ep.emit('frame', e.from, e.message);
+    if (ep === undefined) return;
+    const resume = this.pausedUntil(e.to);
+    if (resume !== undefined) {
+      this.clock.at(resume, 'sim', () => {
+        if (this.endpoints.get(e.to) === ep) ep.emit('frame', e.from, e.message);
+      });
+      return;
+    }
+    ep.emit('frame', e.from, e.message);
   }
 
   /** Brings link states in line with liveness and cuts, emitting peer-up/peer-down/link. */

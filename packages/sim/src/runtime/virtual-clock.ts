@@ -27,6 +27,10 @@ export class VirtualClock {
   private seq = 0;
   private time = 0;
   private readonly dead = new Set<string>();
+  /** Owners paused (SIGSTOP): nothing of theirs runs before the time given. */
+  private readonly paused = new Map<string, number>();
+  /** Owners whose intervals run late (a background tab), with the slowdown and until when. */
+  private readonly throttled = new Map<string, { factor: number; until: number }>();
 
   get now(): number {
     return this.time;
@@ -68,13 +72,38 @@ export class VirtualClock {
     const at = this.nextAt();
     if (at === undefined || at > this.time) return undefined;
     const ev = this.queue.shift()!;
-    if (ev.every !== undefined) this.at(ev.at + ev.every, ev.owner, ev.fn, ev.every, ev.handle);
+    const resume = this.paused.get(ev.owner);
+    if (resume !== undefined && resume > ev.at) {
+      // Runs when the process resumes, in the order it was due.
+      this.at(resume, ev.owner, ev.fn, ev.every, ev.handle);
+      return () => {};
+    }
+    if (ev.every !== undefined) {
+      const t = this.throttled.get(ev.owner);
+      const period = t !== undefined && t.until > this.time ? ev.every * t.factor : ev.every;
+      this.at(ev.at + period, ev.owner, ev.fn, ev.every, ev.handle);
+    }
     return ev.fn;
   }
 
   /** Drops every pending event of `owner` (a crashed incarnation) and refuses to run new ones. */
   kill(owner: string): void {
     this.dead.add(owner);
+  }
+
+  /** `owner`'s intervals fire `factor` times less often until `until` (its clock stays right). */
+  throttle(owner: string, factor: number, until: number): void {
+    this.throttled.set(owner, { factor, until });
+  }
+
+  /** Pauses `owner` until `until`: its due timers wait and run then (like SIGSTOP/SIGCONT). */
+  pause(owner: string, until: number): void {
+    this.paused.set(owner, until);
+  }
+
+  pausedUntil(owner: string): number | undefined {
+    const t = this.paused.get(owner);
+    return t !== undefined && t > this.time ? t : undefined;
   }
 
   /** The runtime's Timers for one incarnation. */

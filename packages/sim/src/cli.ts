@@ -5,6 +5,9 @@
  */
 import { MeshraftError } from '@meshraft/core';
 import { parseArgs, replayCommand, USAGE, type CliArgs } from './cli-args.js';
+import type { RuntimeBug } from './runtime/runtime-bugs.js';
+import { formatRuntimeVerdictLine, simulateRuntime, type RuntimeSimOptions } from './runtime/runtime-simulator.js';
+import type { HostMode, SimBug } from './sim-node.js';
 import { formatVerdictLine, RETRY_HEAVY_WORKLOAD, simulate, type SimOptions } from './simulator.js';
 
 function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: number } {
@@ -14,8 +17,8 @@ function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: 
     ...(args.ticks !== undefined && { ticks: args.ticks }),
     ...(args.snapshotEvery !== undefined && { snapshotEvery: args.snapshotEvery }),
     ...(args.sessionTtl !== undefined && { sessionTtl: args.sessionTtl }),
-    ...(args.bug !== undefined && { bug: args.bug }),
-    ...(args.host !== undefined && { host: args.host }),
+    ...(args.bug !== undefined && { bug: args.bug as SimBug }),
+    ...(args.host !== undefined && { host: args.host as HostMode }),
     ...(args.maxWriteTicks !== undefined && { maxWriteTicks: args.maxWriteTicks }),
     ...(args.livenessBound !== undefined && { livenessBound: args.livenessBound }),
     ...(args.verbose && { trace: (line: string) => console.log(line) }),
@@ -24,7 +27,40 @@ function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: 
   };
 }
 
-function main(argv: readonly string[]): number {
+function runtimeOptionsFor(args: CliArgs, seed: number): Partial<RuntimeSimOptions> & { seed: number } {
+  return {
+    seed,
+    ...(args.faultMs !== undefined && { faultMs: args.faultMs }),
+    ...(args.snapshotEntries !== undefined && { snapshotEntries: args.snapshotEntries }),
+    ...(args.bug !== undefined && { bug: args.bug as RuntimeBug }),
+    ...(args.noPauses && { rates: { pause: 0 } }),
+    ...(args.verbose && { trace: (line: string) => console.log(line) }),
+  };
+}
+
+/** `--host runtime`: real MeshraftNodes; one verdict line per seed, replay command on failure. */
+async function mainRuntime(args: CliArgs): Promise<number> {
+  const failed: number[] = [];
+  for (let seed = args.from; seed <= args.to; seed++) {
+    const r = await simulateRuntime(runtimeOptionsFor(args, seed));
+    console.log(formatRuntimeVerdictLine(r));
+    if (args.verbose) {
+      console.log(`    cluster: ${JSON.stringify(r.cluster)}`);
+      console.log(`    clients: ${JSON.stringify(r.clients)}; liveness: ${r.livenessMs ?? 'none'} ms after healing`);
+      console.log(`    messages: ${JSON.stringify(r.messages)}; snapshotEntries ${r.snapshotEntries}; trace sha256 ${r.traceHash}`);
+    }
+    if (r.verdict !== 'ok') {
+      failed.push(seed);
+      console.log(r.detail.replace(/^/gm, '    '));
+      console.log(`    replay: ${replayCommand(seed, args)}`);
+    }
+  }
+  const n = args.to - args.from + 1;
+  if (n > 1) console.log(`${n - failed.length}/${n} seeds ok${failed.length ? `; failed: ${failed.join(' ')}` : ''}`);
+  return failed.length ? 1 : 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
   let args: CliArgs;
   try {
     args = parseArgs(argv);
@@ -39,6 +75,7 @@ function main(argv: readonly string[]): number {
     console.log(USAGE);
     return 0;
   }
+  if (args.host === 'runtime') return mainRuntime(args);
   const failed: number[] = [];
   for (let seed = args.from; seed <= args.to; seed++) {
     const r = simulate(optionsFor(args, seed));
@@ -60,4 +97,4 @@ function main(argv: readonly string[]): number {
   return failed.length ? 1 : 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+process.exitCode = await main(process.argv.slice(2));

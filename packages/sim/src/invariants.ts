@@ -86,7 +86,9 @@ export class SafetyChecker {
   private readonly leading = new Map<string, LeaderSeen>();
   private readonly logs = new Map<string, LogView>();
   private readonly entryTable = new Map<string, { digest: string; prevTerm: number; node: string }>();
-  private readonly committed = new Map<number, EntryFact & { node: string }>();
+  /** Committed facts, with the highest leader term seen when each was first applied (its commit term is at most that). */
+  private readonly committed = new Map<number, EntryFact & { node: string; seenInTerm: number }>();
+  private highestLeaderTerm = 0;
   private readonly lastApplied = new Map<string, number>();
   private readonly hardStates = new Map<string, { term: number; vote: string | null }>();
   /** Per node (this incarnation of its state machine): command key -> result of its execution. */
@@ -123,6 +125,7 @@ export class SafetyChecker {
       this.fail('election-safety', [other, node], [], `two leaders in term ${term}: ${other} and ${node}`);
     }
     this.leaderOfTerm.set(term, node);
+    if (term > this.highestLeaderTerm) this.highestLeaderTerm = term;
     this.checkElectionQuorum(node, term);
   }
 
@@ -203,8 +206,9 @@ export class SafetyChecker {
     const seen = this.leading.get(node);
     if (seen === undefined || seen.term !== term) {
       this.leading.set(node, { term, lastIndex: log.lastIndex() });
-      // Newly leading: it must hold every entry committed so far.
-      for (const fact of this.committed.values()) this.checkHolds(node, term, held, fact);
+      // Newly leading: it must hold every entry committed in an earlier term. A leader of an old
+      // term seen late (its process was paused) need not hold what a later term committed.
+      for (const fact of this.committed.values()) if (fact.seenInTerm < term) this.checkHolds(node, term, held, fact);
     } else {
       seen.lastIndex = log.lastIndex();
     }
@@ -286,7 +290,7 @@ export class SafetyChecker {
     this.lastApplied.set(node, fact.index);
     const known = this.committed.get(fact.index);
     if (known === undefined) {
-      this.committed.set(fact.index, { ...fact, node });
+      this.committed.set(fact.index, { ...fact, node, seenInTerm: this.highestLeaderTerm });
       for (const [leader, seen] of this.leading) {
         const log = this.logs.get(leader);
         if (log !== undefined && seen.term >= fact.term) this.checkHolds(leader, seen.term, log, fact);

@@ -41,6 +41,8 @@ export interface RuntimeSimOptions {
   readonly workload: WorkloadOptions;
   readonly bug: RuntimeBug | undefined;
   readonly maxCheckSteps: number;
+  /** Per fault step (or per write) chances; defaults RUNTIME_FAULT_RATES. */
+  readonly rates?: Partial<RuntimeFaultRates>;
   readonly trace?: (line: string) => void;
 }
 
@@ -58,7 +60,7 @@ export const DEFAULT_RUNTIME_OPTIONS: Omit<RuntimeSimOptions, 'seed'> = {
   maxCheckSteps: 2_000_000,
 };
 
-const RATES = {
+export const RUNTIME_FAULT_RATES = {
   crash: 0.006,
   /** Per write: crash while it is in flight, or right after it lands. */
   writeCrash: 0.002,
@@ -73,6 +75,8 @@ const RATES = {
   /** A node (the leader, half the time) is paused for 150-600 ms (SIGSTOP/SIGCONT). */
   pause: 0.006,
 };
+
+export type RuntimeFaultRates = { -readonly [K in keyof typeof RUNTIME_FAULT_RATES]: number };
 
 export interface RuntimeSimResult {
   readonly seed: number;
@@ -104,6 +108,7 @@ function scaled(p: NetworkOptions, ms: number): NetworkOptions {
 
 export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { seed: number }): Promise<RuntimeSimResult> {
   const o: RuntimeSimOptions = { ...DEFAULT_RUNTIME_OPTIONS, ...partial };
+  const rates: RuntimeFaultRates = { ...RUNTIME_FAULT_RATES, ...o.rates };
   const root = new Xoshiro128(o.seed);
   const faults = root.fork();
   const scenario = root.fork();
@@ -140,7 +145,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
   let exception: string | null = null;
 
   function planWriteCrash(id: string, w: InFlightWrite): void {
-    if (!faults.chance(RATES.writeCrash)) return;
+    if (!faults.chance(rates.writeCrash)) return;
     if (faults.chance(0.5)) w.crashOnLanding = true;
     else {
       const at = faults.range(w.issuedAt, w.doneAt);
@@ -161,9 +166,9 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
   function faultStep(): void {
     const r = faults;
     const live = members();
-    if (r.chance(RATES.crash) && live.length > 0) cluster.crash(r.pick(live), 'between events', 'between-events');
-    for (const s of cluster.slots.values()) if (!s.gone && s.inc === undefined && r.chance(RATES.restart)) cluster.start(s);
-    if (r.chance(RATES.partition) && live.length > 1) {
+    if (r.chance(rates.crash) && live.length > 0) cluster.crash(r.pick(live), 'between events', 'between-events');
+    for (const s of cluster.slots.values()) if (!s.gone && s.inc === undefined && r.chance(rates.restart)) cluster.start(s);
+    if (r.chance(rates.partition) && live.length > 1) {
       net.heal();
       partitions++;
       const ids = [...cluster.slots.keys()];
@@ -179,14 +184,14 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
       }
       cluster.line(`partition: cut ${net.describeCuts() || 'nothing'}`);
       cluster.network.refresh();
-    } else if (net.partitioned && r.chance(RATES.heal)) {
+    } else if (net.partitioned && r.chance(rates.heal)) {
       net.heal();
       cluster.line('partition healed');
       cluster.network.refresh();
     }
-    if (r.chance(RATES.transfer)) {
+    if (r.chance(rates.transfer)) {
       const l = leader();
-      const voters = l?.status().members.filter((m) => m.role === 'voter' && m.id !== l.id).map((m) => m.id) ?? [];
+      const voters = l === undefined || cluster.pausedUntil(l.id) !== undefined ? [] : l.status().members.filter((m) => m.role === 'voter' && m.id !== l.id).map((m) => m.id) ?? [];
       if (l !== undefined && voters.length > 0) {
         const to = r.pick(voters);
         transfers++;
@@ -194,20 +199,21 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
         l.transferLeadership(to, { timeoutMs: 4 * o.tickMs * o.electionTicks }).catch(() => {});
       }
     }
-    if (r.chance(RATES.throttle) && live.length > 0) {
-      const slot = cluster.slots.get(r.pick(live))!;
+    const up = members();
+    if (r.chance(rates.throttle) && up.length > 0) {
+      const slot = cluster.slots.get(r.pick(up))!;
       const ms = r.range(200, 800);
       throttles++;
       clock.throttle(slot.inc!.owner, 4, clock.now + ms);
       cluster.line(`${slot.id}'s timers run 4x late for ${ms} ms (a background tab)`);
     }
-    if (r.chance(RATES.pause) && live.length > 0) {
+    if (r.chance(rates.pause) && up.length > 0) {
       const l = r.chance(0.5) ? leader() : undefined;
-      cluster.pause(l?.id ?? r.pick(live), r.range(150, 600));
+      cluster.pause(l?.id ?? r.pick(up), r.range(150, 600));
     }
-    if (r.chance(RATES.leave)) maybeLeave(r.pick(live.length > 0 ? live : ['-']));
+    if (r.chance(rates.leave) && up.length > 0) maybeLeave(r.pick(up));
     const alive = [...cluster.slots.values()].filter((s) => !s.gone && !s.removed).length;
-    if (alive < o.maxNodes && r.chance(RATES.join)) cluster.add(`n${++nextId}`, false);
+    if (alive < o.maxNodes && r.chance(rates.join)) cluster.add(`n${++nextId}`, false);
   }
 
   /**
@@ -219,7 +225,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     const slot = cluster.slots.get(id);
     const inc = slot?.inc;
     const node = inc?.node;
-    if (slot === undefined || inc === undefined || node === undefined || slot.removed) return;
+    if (slot === undefined || inc === undefined || node === undefined || slot.removed || cluster.pausedUntil(id) !== undefined) return;
     const st = node.status();
     if (!st.members.some((m) => m.id === id)) return;
     const voters = st.members.filter((m) => m.role === 'voter').map((m) => m.id);

@@ -70,7 +70,7 @@ export const RUNTIME_FAULT_RATES = {
   transfer: 0.006,
   leave: 0.002,
   join: 0.01,
-  /** A node's timers run 4x late for 200-800 ms (a background tab). */
+  /** A node's timers (the leader's, half the time) run 8x late for 200-800 ms (a background tab). */
   throttle: 0.006,
   /** A node (the leader, half the time) is paused for 150-600 ms (SIGSTOP/SIGCONT). */
   pause: 0.006,
@@ -173,7 +173,8 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
       partitions++;
       const ids = [...cluster.slots.keys()];
       const kind = r.int(3);
-      if (kind === 0) net.isolate(r.pick(ids), ids);
+      // Isolating the leader half the time: where leases and stale leaders matter.
+      if (kind === 0) net.isolate(r.chance(0.5) ? (leader()?.id ?? r.pick(ids)) : r.pick(ids), ids);
       else if (kind === 1) {
         const sh = r.shuffle(ids);
         const cut = 1 + r.int(ids.length - 1);
@@ -201,11 +202,12 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     }
     const up = members();
     if (r.chance(rates.throttle) && up.length > 0) {
-      const slot = cluster.slots.get(r.pick(up))!;
+      const target = r.chance(0.5) ? leader()?.id : undefined;
+      const slot = cluster.slots.get(target ?? r.pick(up))!;
       const ms = r.range(200, 800);
       throttles++;
-      clock.throttle(slot.inc!.owner, 4, clock.now + ms);
-      cluster.line(`${slot.id}'s timers run 4x late for ${ms} ms (a background tab)`);
+      clock.throttle(slot.inc!.owner, 8, clock.now + ms);
+      cluster.line(`${slot.id}'s timers run 8x late for ${ms} ms (a background tab)`);
     }
     if (r.chance(rates.pause) && up.length > 0) {
       const l = r.chance(0.5) ? leader() : undefined;

@@ -3,7 +3,7 @@
  * Parses `pnpm sim` arguments. Kept apart from cli.ts so it is testable without running anything.
  */
 import { BadSimConfigError } from './errors.js';
-import { RUNTIME_BUGS, type RuntimeBug } from './runtime/runtime-bugs.js';
+import { RUNTIME_BUGS, type RuntimeBug } from './runtime-bug-names.js';
 import { HOST_MODES, PIPELINED_BUGS, SIM_BUGS, type HostMode, type SimBug } from './sim-node.js';
 
 const ALL_BUGS: readonly SimBug[] = [...SIM_BUGS, ...PIPELINED_BUGS];

@@ -11,7 +11,7 @@
  */
 import type { Snapshot } from '@meshraft/core';
 import { ViewStorage, type StorageUpdate, type ViewState } from '@meshraft/storage';
-import type { Xoshiro128 } from '../random.js';
+import type { Xoshiro128 } from '@meshraft/sim';
 import type { VirtualClock } from './virtual-clock.js';
 
 export type WriteKind = 'save-entries' | 'save-hard-state' | 'save-snapshot' | 'meta' | 'compact';

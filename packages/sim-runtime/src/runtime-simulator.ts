@@ -11,13 +11,20 @@
  * joining, leaving and being replaced by the membership policy, leader transfers, and clients
  * retrying through other members. Then everything heals and a write must commit in time.
  */
-import { checkOperations, formatExplanation, type CheckResult } from '../linearizability/check.js';
-import { kvModel, type KvOperation } from '../linearizability/kv-model.js';
-import { formatViolation } from '../invariants.js';
-import { Network, type NetworkOptions } from '../network.js';
-import { Xoshiro128 } from '../random.js';
-import { NETWORK_PROFILES, type SimVerdict } from '../simulator.js';
-import type { WorkloadOptions } from '../workload.js';
+import {
+  checkOperations,
+  formatExplanation,
+  formatViolation,
+  kvModel,
+  Network,
+  NETWORK_PROFILES,
+  Xoshiro128,
+  type CheckResult,
+  type KvOperation,
+  type NetworkOptions,
+  type SimVerdict,
+  type WorkloadOptions,
+} from '@meshraft/sim';
 import type { RuntimeBug } from './runtime-bugs.js';
 import { RuntimeClients, type RuntimeClientStats } from './runtime-clients.js';
 import { RuntimeCluster, type ClusterStats } from './runtime-cluster.js';

@@ -7,7 +7,7 @@
  * which the checks use to see vote grants on the wire.
  */
 import type { LinkInfo, PeerId, Transport, TransportEvents } from '@meshraft/transport';
-import type { Envelope, Network } from '../network.js';
+import type { Envelope, Network } from '@meshraft/sim';
 import type { VirtualClock } from './virtual-clock.js';
 
 type Listeners = { [E in keyof TransportEvents]: Set<TransportEvents[E]> };

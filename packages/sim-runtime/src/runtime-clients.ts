@@ -9,9 +9,7 @@
  */
 import { NoQuorumError, type SessionKey } from 'meshraft';
 import { cas, put, range } from 'meshraft/kv';
-import type { KvInput, KvOperation, KvOutput } from '../linearizability/kv-model.js';
-import type { Xoshiro128 } from '../random.js';
-import type { WorkloadOptions } from '../workload.js';
+import type { KvInput, KvOperation, KvOutput, WorkloadOptions, Xoshiro128 } from '@meshraft/sim';
 import type { KvNode, RuntimeCluster } from './runtime-cluster.js';
 import type { VirtualClock } from './virtual-clock.js';
 

@@ -15,8 +15,9 @@ import type { Snapshot } from '@meshraft/core';
 import type { DurableStorage, StorageUpdate } from '@meshraft/storage';
 import type { StateMachine, Timers } from 'meshraft';
 
-export const RUNTIME_BUGS = ['ack-before-durable', 'apply-twice', 'drop-deferred-hard-state', 'lease-past-expiry'] as const;
-export type RuntimeBug = (typeof RUNTIME_BUGS)[number];
+import type { RuntimeBug } from '@meshraft/sim';
+
+export { RUNTIME_BUGS, type RuntimeBug } from '@meshraft/sim';
 
 /** Delegates every read to `inner`; subclasses override the writes they break. */
 class StorageWrapper implements DurableStorage {

@@ -102,14 +102,16 @@ export class SimDisk {
   open(owner: string): SimStorage {
     this.owner = owner;
     this.pending = [];
-    return new SimStorage(this.image.state(), this);
+    return new SimStorage(this.image.state(), this, owner);
   }
 
   get inFlight(): readonly InFlightWrite[] {
     return this.pending;
   }
 
-  write(kind: WriteKind, record: DiskRecord): Promise<void> {
+  write(owner: string, kind: WriteKind, record: DiskRecord): Promise<void> {
+    // A dropped incarnation's handle never reaches the disk again (its process is gone).
+    if (owner !== this.owner) return new Promise<void>(() => {});
     this.stats.writes++;
     const now = this.clock.now;
     const doneAt = Math.max(now, this.lastDoneAt) + this.rng.range(0, this.maxLatencyMs);
@@ -160,6 +162,7 @@ export class SimStorage extends ViewStorage {
   constructor(
     state: ViewState,
     private readonly disk: SimDisk,
+    private readonly owner: string,
   ) {
     super(state);
   }
@@ -167,7 +170,7 @@ export class SimStorage extends ViewStorage {
   save(update: StorageUpdate): Promise<void> {
     try {
       const applied = this.applyUpdate(update);
-      return this.disk.write(kindOf(update), { kind: 'save', update: applied });
+      return this.disk.write(this.owner, kindOf(update), { kind: 'save', update: applied });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -176,7 +179,7 @@ export class SimStorage extends ViewStorage {
   compact(snapshot: Snapshot): Promise<void> {
     try {
       const made = this.applyCompact(snapshot);
-      return this.disk.write('compact', { kind: 'compact', snapshot: made });
+      return this.disk.write(this.owner, 'compact', { kind: 'compact', snapshot: made });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -185,7 +188,7 @@ export class SimStorage extends ViewStorage {
   setMeta(key: string, value: string): Promise<void> {
     try {
       this.applyMeta(key, value);
-      return this.disk.write('meta', { kind: 'meta', key, value });
+      return this.disk.write(this.owner, 'meta', { kind: 'meta', key, value });
     } catch (err) {
       return Promise.reject(err);
     }

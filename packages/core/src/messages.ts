@@ -229,11 +229,26 @@ export function isResponse(t: MessageType): boolean {
   return t === 'appResp' || t === 'voteResp' || t === 'preVoteResp' || t === 'heartbeatResp' || t === 'snapshotResp';
 }
 
-/**
- * Whether the host may send `m` before the Ready it came in is durable (thesis §10.2.1: a
- * leader may write its log in parallel with replicating it). True for the leader-only
- * replication messages; everything else must wait for the Ready's entries and hard state.
- */
-export function canSendBeforePersist(m: Message): boolean {
+/** Appends, heartbeats and snapshots: the messages only a leader sends. */
+export function isLeaderBroadcast(m: Message): boolean {
   return m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot';
+}
+
+/** What a host knows when it decides whether a message may overtake its disk write. */
+export interface SendBeforePersistState {
+  /** The node leads (as of the Ready the message came in). */
+  readonly leader: boolean;
+  /** A term or vote change from this or an earlier Ready is not yet durable. */
+  readonly termOrVotePending: boolean;
+}
+
+/**
+ * The send-before-persist rule, for every host (the runtime and the simulator call this, never a
+ * copy): `m` may go out before the Ready it came in is durable only if it is a leader's
+ * broadcast and no term or vote change is waiting for the disk (thesis §10.2.1: a leader may
+ * write its log in parallel with replicating it; it counts its own copy only after advance()).
+ * Everything else waits for the Ready's entries and hard state.
+ */
+export function canSendBeforePersist(m: Message, s: SendBeforePersistState): boolean {
+  return s.leader && !s.termOrVotePending && isLeaderBroadcast(m);
 }

@@ -13,19 +13,15 @@ import { ProgressState } from './progress.js';
 import { VoteResult } from './quorum.js';
 import { entriesSize, RaftLog } from './raft-log.js';
 import { InvalidArgumentError, LogCorruptionError, ProposalDroppedError } from './raft-errors.js';
-import { ReadOnly } from './read-only.js';
+import { ReadOnly, type ReadState } from './read-only.js';
 import { SnapshotReceiver, SnapshotSender } from './snapshot-transfer.js';
-import { Role, roleBehavior, type RoleBehavior } from './roles.js';
+import { Role, roleBehavior, type RoleBehavior, type RoleHost } from './roles.js';
 import { configFromConfState, ProgressTracker, type TrackerConfig } from './tracker.js';
 import { EntryType, type ConfState, type Entry, type NodeId, type Snapshot } from './types.js';
 
-/** A linearizable read is safe once the host has applied up to `index`. */
-export interface ReadState {
-  readonly index: number;
-  readonly context: Uint8Array;
-}
+export type { ReadState } from './read-only.js';
 
-export class Raft {
+export class Raft implements RoleHost {
   readonly id: NodeId;
   readonly cfg: ResolvedConfig;
   readonly log: RaftLog;
@@ -97,41 +93,44 @@ export class Raft {
 
   // ---- role transitions -------------------------------------------------------------------
 
-  private switchRole(next: RoleBehavior): void {
+  /**
+   * The one path of every role change: leave the old role, set up the shared state for the
+   * new one (`prepare`), then enter it.
+   */
+  private switchRole(next: Role, prepare: () => void): void {
     this.behavior.exit(this);
-    this.behavior = next;
-    next.enter(this);
+    prepare();
+    this.behavior = roleBehavior(next);
+    this.behavior.enter(this);
   }
 
   becomeFollower(term: number, lead: NodeId | null): void {
-    this.behavior.exit(this);
-    this.reset(term);
-    this.lead = lead;
-    this.behavior = roleBehavior(Role.Follower);
-    this.behavior.enter(this);
+    this.switchRole(Role.Follower, () => {
+      this.reset(term);
+      this.lead = lead;
+    });
   }
 
   becomePreCandidate(): void {
     // PreVote does not touch term or vote, and keeps the election clock running.
-    this.switchRole(roleBehavior(Role.PreCandidate));
-    this.trk.resetVotes();
-    this.lead = null;
+    this.switchRole(Role.PreCandidate, () => {
+      this.trk.resetVotes();
+      this.lead = null;
+    });
   }
 
   becomeCandidate(): void {
-    this.behavior.exit(this);
-    this.reset(this.term + 1);
-    this.vote = this.id;
-    this.behavior = roleBehavior(Role.Candidate);
-    this.behavior.enter(this);
+    this.switchRole(Role.Candidate, () => {
+      this.reset(this.term + 1);
+      this.vote = this.id;
+    });
   }
 
   becomeLeader(): void {
-    this.behavior.exit(this);
-    this.reset(this.term);
-    this.lead = this.id;
-    this.behavior = roleBehavior(Role.Leader);
-    this.behavior.enter(this);
+    this.switchRole(Role.Leader, () => {
+      this.reset(this.term);
+      this.lead = this.id;
+    });
   }
 
   /** Shared by every transition that starts a new term or role. */
@@ -599,13 +598,7 @@ export class Raft {
   /** Leader: accept a proposal (local or forwarded). Throws ProposalDroppedError. */
   leaderPropose(entries: readonly Entry[]): void {
     if (entries.length === 0) throw new InvalidArgumentError('proposal has no entries');
-    if (this.leadTransferee !== null) {
-      throw new ProposalDroppedError(this.id, `leadership is being transferred to ${this.leadTransferee}`);
-    }
-    if (!this.trk.isVoter(this.id)) throw new ProposalDroppedError(null, 'this node was removed from the cluster');
-    for (const e of entries) {
-      if (e.type === EntryType.ConfChange) this.checkConfChangeProposal(decodeConfChange(e.data));
-    }
+    for (const e of entries) this.checkProposal(e.type, e.data);
     this.appendEntries(entries);
     for (const e of entries) {
       if (e.type === EntryType.ConfChange) this.pendingConfIndex = this.log.lastIndex();
@@ -614,15 +607,20 @@ export class Raft {
 
   /** Leader: leaderPropose for one local entry, allocating only the entry itself. */
   leaderProposeOne(type: EntryType, data: Uint8Array): void {
+    this.checkProposal(type, data);
+    const index = this.log.lastIndex() + 1;
+    this.log.appendOne({ term: this.term, index, type, data });
+    if (type === EntryType.ConfChange) this.pendingConfIndex = index;
+    this.needBcast = true;
+  }
+
+  /** The one guard both propose paths share: may this leader take this entry now? */
+  private checkProposal(type: EntryType, data: Uint8Array): void {
     if (this.leadTransferee !== null) {
       throw new ProposalDroppedError(this.id, `leadership is being transferred to ${this.leadTransferee}`);
     }
     if (!this.trk.isVoter(this.id)) throw new ProposalDroppedError(null, 'this node was removed from the cluster');
     if (type === EntryType.ConfChange) this.checkConfChangeProposal(decodeConfChange(data));
-    const index = this.log.lastIndex() + 1;
-    this.log.appendOne({ term: this.term, index, type, data });
-    if (type === EntryType.ConfChange) this.pendingConfIndex = index;
-    this.needBcast = true;
   }
 
   /**

@@ -7,6 +7,12 @@
  */
 import type { NodeId } from './types.js';
 
+/** A linearizable read is safe once the host has applied up to `index`. */
+export interface ReadState {
+  readonly index: number;
+  readonly context: Uint8Array;
+}
+
 export interface ReadIndexStatus {
   /** Who asked: this node's id for local reads, the follower's for forwarded ones. */
   readonly from: NodeId;

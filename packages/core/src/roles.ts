@@ -1,14 +1,19 @@
 /**
  * @module roles
  * Each Raft role is an explicit state object with entry and exit actions and its own tick and
- * step (as etcd swaps stepLeader/stepCandidate/stepFollower). Shared handlers live on Raft.
+ * step (as etcd swaps stepLeader/stepCandidate/stepFollower). Shared handlers live on the host
+ * (Raft), which roles see only through RoleHost, so this module does not import raft.ts.
  */
-import type { Message } from './messages.js';
+import type { ResolvedConfig } from './config.js';
+import type { AppendMessage, HeartbeatMessage, Message, ReadIndexRequest, SnapshotMessage } from './messages.js';
 import { ProgressState } from './progress.js';
 import { VoteResult } from './quorum.js';
-import type { Raft } from './raft.js';
+import type { RaftLog } from './raft-log.js';
 import { ProposalDroppedError, ReadIndexDroppedError } from './raft-errors.js';
-import { EntryType } from './types.js';
+import type { ReadOnly, ReadState } from './read-only.js';
+import type { SnapshotSender } from './snapshot-transfer.js';
+import type { ProgressTracker } from './tracker.js';
+import { EntryType, type Entry, type NodeId } from './types.js';
 
 export const Role = {
   Follower: 'follower',
@@ -18,21 +23,71 @@ export const Role = {
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 
+/** What the roles read and call on the node that holds them (Raft implements it). */
+export interface RoleHost {
+  readonly id: NodeId;
+  readonly cfg: ResolvedConfig;
+  readonly log: RaftLog;
+  readonly trk: ProgressTracker;
+  readonly role: Role;
+  readonly term: number;
+  lead: NodeId | null;
+  readonly campaignEnabled: boolean;
+  readonly readStates: ReadState[];
+  readonly readOnly: ReadOnly;
+  readonly outgoingSnapshots: Map<NodeId, SnapshotSender>;
+  readonly leadTransferee: NodeId | null;
+  electionElapsed: number;
+  heartbeatElapsed: number;
+  pendingConfIndex: number;
+  pendingReadIndex: ReadIndexRequest[];
+  needBcast: boolean;
+  // role changes and elections
+  becomeFollower(term: number, lead: NodeId | null): void;
+  becomeLeader(): void;
+  campaign(kind: 'pre' | 'real', transfer: boolean): void;
+  hup(transfer: boolean): void;
+  poll(id: NodeId, granted: boolean): VoteResult;
+  promotable(): boolean;
+  pastElectionTimeout(): boolean;
+  // follower side
+  send(m: Message): void;
+  handleAppendEntries(m: AppendMessage): void;
+  handleHeartbeat(m: HeartbeatMessage): void;
+  handleSnapshotChunk(m: SnapshotMessage): void;
+  // leader side
+  appendEntries(ents: readonly { readonly type: EntryType; readonly data: Uint8Array }[]): void;
+  leaderPropose(entries: readonly Entry[]): void;
+  maybeCommit(): boolean;
+  onCommitAdvanced(): void;
+  maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean;
+  bcastHeartbeat(context: Uint8Array | null): void;
+  sendSnapshotChunks(to: NodeId, out: SnapshotSender): void;
+  maybeResendSnapshotChunk(to: NodeId): void;
+  abortSnapshot(to: NodeId): void;
+  handleReadIndex(m: ReadIndexRequest): void;
+  handleReadAck(from: NodeId, context: Uint8Array | null): void;
+  handleTransferLeader(to: NodeId): void;
+  sendTimeoutNow(to: NodeId): void;
+  abortLeaderTransfer(): void;
+  handOffAfterRemoval(): void;
+}
+
 export interface RoleBehavior {
   readonly role: Role;
   /** Runs after the shared state was reset for the new role. */
-  enter(r: Raft): void;
+  enter(r: RoleHost): void;
   /** Runs before the node leaves this role. */
-  exit(r: Raft): void;
-  tick(r: Raft): void;
+  exit(r: RoleHost): void;
+  tick(r: RoleHost): void;
   /** Handles a message whose term was already checked (and is the node's current term, or 0). */
-  step(r: Raft, m: Message): void;
+  step(r: RoleHost, m: Message): void;
 }
 
 const NO_LEADER = 'no leader is known';
 
 /** Followers, candidates: count down to an election. */
-function tickElection(r: Raft): void {
+function tickElection(r: RoleHost): void {
   r.electionElapsed++;
   // With campaigning off the clock still runs: the CheckQuorum lease expires and votes are granted.
   if (r.campaignEnabled && r.promotable() && r.pastElectionTimeout()) {
@@ -91,7 +146,7 @@ const follower: RoleBehavior = {
 };
 
 /** Candidate and PreCandidate share everything but the vote response they count. */
-function candidateStep(r: Raft, m: Message, respType: 'voteResp' | 'preVoteResp'): void {
+function candidateStep(r: RoleHost, m: Message, respType: 'voteResp' | 'preVoteResp'): void {
   switch (m.type) {
     case 'prop':
       throw new ProposalDroppedError(null, NO_LEADER);

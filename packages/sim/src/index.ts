@@ -6,7 +6,7 @@
 export * from './linearizability/index.js';
 export { Xoshiro128 } from './random.js';
 export { Network, RELIABLE_NETWORK, type Envelope, type NetworkOptions, type NetworkStats } from './network.js';
-export { SessionTable, type ClientId, type SessionDecision, type SessionTableOptions, type SessionTableJSON } from './sessions.js';
+export { SimSessionTable, type ClientId, type SessionDecision, type SessionTableOptions, type SessionTableJSON } from './sessions.js';
 export { SafetyChecker, digestEntry, formatViolation, type InvariantKind, type Violation, type LogView, type EntryFact } from './invariants.js';
 export { Cluster, describeMessage, type ClusterOptions, type ClusterListener } from './cluster.js';
 export {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { encodeCommand } from './commands.js';
-import { KvStateMachine } from './kv-state-machine.js';
+import { SimKvStateMachine } from './kv-state-machine.js';
 
-describe('KvStateMachine', () => {
+describe('SimKvStateMachine', () => {
   it('executes each (client, seq) once and answers duplicates from the session cache', () => {
-    const sm = new KvStateMachine(1000);
+    const sm = new SimKvStateMachine(1000);
     expect(sm.apply(1, encodeCommand({ t: 'reg', nonce: 'a' }))).toEqual({ kind: 'registered', nonce: 'a', client: 1 });
     const put = encodeCommand({ t: 'kv', client: 1, seq: 1, op: { kind: 'cas', key: 'x', expected: null, value: 'v' } });
     expect(sm.apply(2, put)).toMatchObject({ kind: 'kv', decision: 'apply', output: { ok: true } });
@@ -16,10 +16,10 @@ describe('KvStateMachine', () => {
   });
 
   it('restores exactly from its snapshot, sessions included', () => {
-    const sm = new KvStateMachine(1000);
+    const sm = new SimKvStateMachine(1000);
     sm.apply(1, encodeCommand({ t: 'reg', nonce: 'a' }));
     sm.apply(2, encodeCommand({ t: 'kv', client: 1, seq: 1, op: { kind: 'put', key: 'k', value: '1' } }));
-    const copy = new KvStateMachine(1000);
+    const copy = new SimKvStateMachine(1000);
     copy.restore(sm.snapshot());
     expect(copy.snapshot()).toEqual(sm.snapshot());
     expect(copy.read('k')).toEqual({ value: '1' });
@@ -28,7 +28,7 @@ describe('KvStateMachine', () => {
   });
 
   it('treats empty entries as no-ops and rejects commands of unknown sessions', () => {
-    const sm = new KvStateMachine(1000);
+    const sm = new SimKvStateMachine(1000);
     expect(sm.apply(1, new Uint8Array(0))).toEqual({ kind: 'noop' });
     const op = encodeCommand({ t: 'kv', client: 42, seq: 1, op: { kind: 'put', key: 'k', value: '1' } });
     expect(sm.apply(2, op)).toMatchObject({ decision: 'expired' });

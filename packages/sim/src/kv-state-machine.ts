@@ -6,7 +6,7 @@
  */
 import { decodeCommand, decodeText, encodeText, type Command } from './commands.js';
 import type { KvInput, KvOutput } from './linearizability/kv-model.js';
-import { SessionTable, type SessionDecision, type SessionTableJSON } from './sessions.js';
+import { SimSessionTable, type SessionDecision, type SessionTableJSON } from './sessions.js';
 
 /** What applying one entry produced, for the host to answer a waiting client. */
 export type ApplyOutcome =
@@ -26,9 +26,9 @@ interface SnapshotJSON {
   readonly sessions: SessionTableJSON<KvOutput>;
 }
 
-export class KvStateMachine {
+export class SimKvStateMachine {
   private kv = new Map<string, string>();
-  private sessions: SessionTable<KvOutput>;
+  private sessions: SimSessionTable<KvOutput>;
   /** How many commands were actually executed, per client:seq (exactly-once evidence). */
   readonly executions = new Map<string, number>();
   duplicatesSuppressed = 0;
@@ -38,7 +38,7 @@ export class KvStateMachine {
     sessionTtl: number,
     private readonly dedup = true,
   ) {
-    this.sessions = new SessionTable({ ttl: sessionTtl });
+    this.sessions = new SimSessionTable({ ttl: sessionTtl });
   }
 
   /** Applies the entry at `index`; logical time for session expiry is the log index. */
@@ -97,11 +97,11 @@ export class KvStateMachine {
   restore(data: Uint8Array): void {
     if (data.length === 0) {
       this.kv = new Map();
-      this.sessions = new SessionTable({ ttl: this.sessions.ttl });
+      this.sessions = new SimSessionTable({ ttl: this.sessions.ttl });
       return;
     }
     const json = JSON.parse(decodeText(data)) as SnapshotJSON;
     this.kv = new Map(json.kv);
-    this.sessions = SessionTable.fromJSON(json.sessions);
+    this.sessions = SimSessionTable.fromJSON(json.sessions);
   }
 }

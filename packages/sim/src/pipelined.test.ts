@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { EntryType, type Entry, type Message } from '@meshraft/core';
 import { encodeCommand } from './commands.js';
 import { SafetyChecker } from './invariants.js';
-import { PIPELINED_BUGS, SimNode, type NodeEvents, type PipelinedBug } from './sim-node.js';
+import { PIPELINED_BUGS, SimNode, type SimNodeEvents, type PipelinedBug } from './sim-node.js';
 import { formatVerdictLine, simulate, type SimOptions, type SimResult } from './simulator.js';
 import { runSeeds } from './__tests__/run-seeds.js';
 
@@ -65,7 +65,7 @@ describe('pipelined follower whose in-flight entries a new leader overwrites', (
 
   it('merges the overwrite into one write, acknowledges only after it, and advances past the stale Ready', () => {
     const sent: Message[] = [];
-    const events: NodeEvents = { send: (_from, _to, m) => sent.push(m), onApplied() {}, onRead() {}, onRole() {}, onConfChange() {} };
+    const events: SimNodeEvents = { send: (_from, _to, m) => sent.push(m), onApplied() {}, onRead() {}, onRole() {}, onConfChange() {} };
     const checker = new SafetyChecker();
     const f = new SimNode(
       { id: 'b', voters: ['a', 'b', 'c', 'd', 'e'], electionTick: 10, heartbeatTick: 1, sessionTtl: 100, snapshotEvery: 0, snapshotChunkSize: 64, host: 'pipelined', maxWriteTicks: 1000 },

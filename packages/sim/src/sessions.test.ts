@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { BadSimConfigError } from './errors.js';
-import { SessionTable } from './sessions.js';
+import { SimSessionTable } from './sessions.js';
 
-describe('SessionTable (Raft thesis §6.3)', () => {
+describe('SimSessionTable (Raft thesis §6.3)', () => {
   it('applies a command once and answers retries with the original result', () => {
-    const t = new SessionTable<string>({ ttl: 100 });
+    const t = new SimSessionTable<string>({ ttl: 100 });
     const c = t.register(7, 7);
     expect(c).toBe(7);
     let applied = 0;
@@ -19,7 +19,7 @@ describe('SessionTable (Raft thesis §6.3)', () => {
   });
 
   it('expires idle sessions by logical time only', () => {
-    const t = new SessionTable<number>({ ttl: 10 });
+    const t = new SimSessionTable<number>({ ttl: 10 });
     const a = t.register(1, 1);
     const b = t.register(2, 2);
     t.apply(b, 1, 11, () => 1); // keeps b alive
@@ -33,20 +33,20 @@ describe('SessionTable (Raft thesis §6.3)', () => {
   });
 
   it('round-trips through JSON for snapshots, deterministically ordered', () => {
-    const t = new SessionTable<{ ok: boolean }>({ ttl: 50 });
+    const t = new SimSessionTable<{ ok: boolean }>({ ttl: 50 });
     t.register(5, 5);
     t.register(3, 3);
     t.apply(5, 1, 6, () => ({ ok: true }));
     const json = JSON.parse(JSON.stringify(t.toJSON()));
-    const u = SessionTable.fromJSON<{ ok: boolean }>(json);
+    const u = SimSessionTable.fromJSON<{ ok: boolean }>(json);
     expect(u.toJSON()).toEqual(t.toJSON());
     expect(u.begin(5, 1, 7)).toEqual({ kind: 'duplicate', result: { ok: true } });
     expect(t.toJSON().sessions.map((s) => s[0])).toEqual([3, 5]);
   });
 
   it('rejects misuse with typed errors', () => {
-    expect(() => new SessionTable({ ttl: 0 })).toThrow(BadSimConfigError);
-    const t = new SessionTable<number>({ ttl: 5 });
+    expect(() => new SimSessionTable({ ttl: 0 })).toThrow(BadSimConfigError);
+    const t = new SimSessionTable<number>({ ttl: 5 });
     expect(() => t.complete(1, 1, 0)).toThrow(BadSimConfigError);
   });
 });

@@ -44,7 +44,7 @@ export interface SessionTableJSON<R> {
   readonly sessions: readonly (readonly [ClientId, number, R | null, number])[];
 }
 
-export class SessionTable<R> {
+export class SimSessionTable<R> {
   private readonly sessions = new Map<ClientId, Session<R>>();
   readonly ttl: number;
 
@@ -112,8 +112,8 @@ export class SessionTable<R> {
     return { ttl: this.ttl, sessions };
   }
 
-  static fromJSON<R>(json: SessionTableJSON<R>): SessionTable<R> {
-    const t = new SessionTable<R>({ ttl: json.ttl });
+  static fromJSON<R>(json: SessionTableJSON<R>): SimSessionTable<R> {
+    const t = new SimSessionTable<R>({ ttl: json.ttl });
     for (const [id, seq, result, lastActive] of json.sessions) {
       t.sessions.set(id, { seq, result: result ?? undefined, lastActive });
     }

@@ -32,7 +32,7 @@ import {
 import { decodeText, encodeText } from './commands.js';
 import { mergeReadies, needsWrite, type DiskWrite } from './disk-write.js';
 import { digestEntry, type SafetyChecker } from './invariants.js';
-import { KvStateMachine, type ApplyOutcome } from './kv-state-machine.js';
+import { SimKvStateMachine, type ApplyOutcome } from './kv-state-machine.js';
 import type { KvOutput } from './linearizability/kv-model.js';
 import { Xoshiro128 } from './random.js';
 
@@ -137,7 +137,7 @@ interface Taken {
 }
 
 /** Callbacks through which a node answers the clients waiting on it. */
-export interface NodeEvents {
+export interface SimNodeEvents {
   send(from: string, to: string, message: Message): void;
   onApplied(node: string, outcome: ApplyOutcome, entry: Entry): void;
   onRead(node: string, readId: string, output: KvOutput): void;
@@ -178,13 +178,11 @@ export interface SimNodeConfig {
   readonly maxWriteTicks?: number | undefined;
 }
 
-const LEADER_EARLY: ReadonlySet<string> = new Set(['app', 'heartbeat', 'snapshot']);
-
 export class SimNode {
   readonly id: string;
   disk: MemoryStorage;
   raw: RawNode | null = null;
-  sm: KvStateMachine;
+  sm: SimKvStateMachine;
   private appliedIndex = 0;
   private appliedTerm = 0;
   /** Snapshots received from a leader and installed (all incarnations). */
@@ -213,7 +211,7 @@ export class SimNode {
   constructor(
     private readonly cfg: SimNodeConfig,
     private readonly checker: SafetyChecker,
-    private readonly events: NodeEvents,
+    private readonly events: SimNodeEvents,
   ) {
     this.id = cfg.id;
     this.confState = {
@@ -224,7 +222,7 @@ export class SimNode {
       autoLeave: false,
     };
     this.disk = new MemoryStorage({ confState: this.confState });
-    this.sm = new KvStateMachine(cfg.sessionTtl);
+    this.sm = new SimKvStateMachine(cfg.sessionTtl);
   }
 
   get alive(): boolean {
@@ -248,7 +246,7 @@ export class SimNode {
   start(seed: number): void {
     if (this.cfg.bug === 'lose-acked-entries' && this.durable !== null) this.rollBackUnsynced();
     const snap = this.disk.snapshot();
-    this.sm = new KvStateMachine(this.cfg.sessionTtl, this.cfg.bug !== 'no-dedup');
+    this.sm = new SimKvStateMachine(this.cfg.sessionTtl, this.cfg.bug !== 'no-dedup');
     this.sm.restore(snap.data);
     this.appliedIndex = snap.metadata.index;
     this.appliedTerm = snap.metadata.term;
@@ -318,9 +316,10 @@ export class SimNode {
     if (raw === null || !raw.hasReady()) return true;
     const rd: Ready = raw.ready();
     let later = rd.messages;
-    if (this.cfg.leaderSendsFirst && raw.status().role === Role.Leader) {
-      for (const m of rd.messages) if (LEADER_EARLY.has(m.type)) this.events.send(this.id, m.to, m);
-      later = rd.messages.filter((m) => !LEADER_EARLY.has(m.type));
+    if (this.cfg.leaderSendsFirst) {
+      const state = { leader: raw.status().role === Role.Leader, termOrVotePending: this.termOrVoteQueued(rd) };
+      for (const m of rd.messages) if (canSendBeforePersist(m, state)) this.events.send(this.id, m.to, m);
+      later = rd.messages.filter((m) => !canSendBeforePersist(m, state));
     }
     if (crashAt === 'before-persist') return this.crashNow();
 
@@ -400,9 +399,13 @@ export class SimNode {
     const barrier = (rd.snapshot !== undefined && !isEmptySnapshot(rd.snapshot)) || rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
     let held: readonly Message[] = rd.messages;
     if (!barrier) {
-      const early = raw.status().role === Role.Leader && (this.cfg.bug === 'broadcast-before-term-durable' || !this.termOrVoteQueued(rd));
+      // The broken variant forgets the term/vote condition of the rule.
+      const state = {
+        leader: raw.status().role === Role.Leader,
+        termOrVotePending: this.cfg.bug !== 'broadcast-before-term-durable' && this.termOrVoteQueued(rd),
+      };
       const ackEarly = this.cfg.bug === 'ack-before-durable';
-      const sendNow = (m: Message) => (early && canSendBeforePersist(m)) || (ackEarly && m.type === 'appResp');
+      const sendNow = (m: Message) => canSendBeforePersist(m, state) || (ackEarly && m.type === 'appResp');
       held = rd.messages.filter((m) => !sendNow(m));
       for (const m of rd.messages) {
         if (!sendNow(m)) continue;

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '@meshraft/core';
 import { createMemoryStorage, type DurableStorage, type StorageUpdate } from '@meshraft/storage';
-import { ContractFailure, storageContractCases, type OpenStorage } from './__tests__/contract-cases.js';
+import { ContractFailure, storageContractCases, type OpenStorage } from './testing/contract-cases.js';
 
 /** Delegates everything to a memory storage; subclasses break one thing. */
 class Wrapped implements DurableStorage {

@@ -1,4 +1,4 @@
 import { createMemoryStorage } from '@meshraft/storage';
-import { describeStorageContract } from './__tests__/contract.js';
+import { describeStorageContract } from './testing/vitest.js';
 
 describeStorageContract('createMemoryStorage', async () => ({ storage: createMemoryStorage() }), { persistent: false });

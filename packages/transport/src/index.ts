@@ -4,3 +4,4 @@ export * from './envelope/index.js';
 export * from './memory/index.js';
 export * from './signaling/index.js';
 export * from './scheduler.js';
+export { Emitter } from './emitter.js';

@@ -5,6 +5,9 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface Proc {
   readonly child: ChildProcess;
@@ -72,4 +75,31 @@ export async function waitUntil(what: string, probe: () => Promise<boolean>, tim
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Processes and temporary directories started together, stopped and removed together. */
+export interface ProcGroup {
+  add(p: Proc): Proc;
+  tempDir(prefix: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export function procGroup(): ProcGroup {
+  const procs: Proc[] = [];
+  const dirs: string[] = [];
+  return {
+    add(p) {
+      procs.push(p);
+      return p;
+    },
+    async tempDir(prefix) {
+      const d = await mkdtemp(join(tmpdir(), prefix));
+      dirs.push(d);
+      return d;
+    },
+    async stop() {
+      await Promise.all(procs.map((p) => p.stop()));
+      await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+    },
+  };
 }

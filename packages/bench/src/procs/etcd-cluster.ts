@@ -4,11 +4,8 @@
  * defaults, data in temporary directories: the real alternative benchmarks compare against.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { spawnProc, waitUntil, type Proc } from './child.js';
+import { procGroup, spawnProc, waitUntil, type Proc } from './child.js';
 import { findLeader } from './http.js';
 import type { RunningCluster } from './meshraft-cluster.js';
 
@@ -33,27 +30,22 @@ async function freePort(): Promise<number> {
 }
 
 export async function startEtcdCluster(): Promise<RunningCluster> {
-  const procs: Proc[] = [];
-  const dirs: string[] = [];
-  const stop = async () => {
-    await Promise.all(procs.map((p) => p.stop()));
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  };
+  const group = procGroup();
+  const stop = group.stop;
   try {
     const members = [];
     for (const name of ['e1', 'e2', 'e3']) members.push({ name, client: await freePort(), peer: await freePort() });
     const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
     const pids = new Map<string, number>();
     for (const m of members) {
-      const dir = await mkdtemp(join(tmpdir(), 'meshraft-bench-etcd-'));
-      dirs.push(dir);
+      const dir = await group.tempDir('meshraft-bench-etcd-');
       const p = spawnProc('etcd', [
         '--name', m.name, '--data-dir', dir,
         '--listen-client-urls', `http://127.0.0.1:${m.client}`, '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
         '--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
         '--initial-cluster', initial, '--initial-cluster-state', 'new', '--initial-cluster-token', 'bench',
       ]);
-      procs.push(p);
+      group.add(p);
       pids.set(`http://127.0.0.1:${m.client}/`, p.child.pid!);
     }
     const urls = members.map((m) => new URL(`http://127.0.0.1:${m.client}/`));

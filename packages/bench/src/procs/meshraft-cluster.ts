@@ -3,11 +3,9 @@
  * Three `meshraft peer` processes (file storage with fsync, their defaults otherwise) and a
  * signaling server process on loopback, for benchmarks. WebRTC unless `relayOnly`.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnProc, waitUntil, type Proc } from './child.js';
+import { procGroup, spawnProc, waitUntil, type Proc } from './child.js';
 import { findLeader, post } from './http.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -34,27 +32,22 @@ function meshraft(args: readonly string[], cpuProfDir: string | undefined): Proc
 }
 
 export async function startMeshraftCluster(o: ClusterOptions): Promise<RunningCluster> {
-  const procs: Proc[] = [];
-  const dirs: string[] = [];
-  const stop = async () => {
-    await Promise.all(procs.map((p) => p.stop()));
-    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
-  };
+  const group = procGroup();
+  const stop = group.stop;
   try {
     const sig = meshraft(['signaling', '--port', '0', '--host', '127.0.0.1', '--rate', '1000000'], o.cpuProfDir);
-    procs.push(sig);
+    group.add(sig);
     const port = /port (\d+)/.exec(await sig.line(/listening on port/))![1];
     const urls: URL[] = [];
     const pids = new Map<string, number>();
     for (const id of ['a', 'b', 'c']) {
-      const dir = await mkdtemp(join(tmpdir(), 'meshraft-bench-peer-'));
-      dirs.push(dir);
+      const dir = await group.tempDir('meshraft-bench-peer-');
       const p = meshraft(
         ['peer', ...(o.relayOnly ? ['--relay-only'] : []), '--quiet', '--cluster', 'bench', '--signaling', `ws://127.0.0.1:${port}`,
           '--data', dir, '--id', id, '--http', '127.0.0.1:0', ...(id === 'a' ? ['--bootstrap'] : [])],
         o.cpuProfDir,
       );
-      procs.push(p);
+      group.add(p);
       const url = new URL(/(http:\/\/\S+)/.exec(await p.line(/etcd gateway listening/))![1]!);
       urls.push(url);
       pids.set(url.href, p.child.pid!);

@@ -27,7 +27,7 @@ async function setup() {
     core: scriptedAdapter(core),
     timers,
   });
-  return { log, core, release, timers, node, updates };
+  return { log, core, release, timers, node, updates, storage };
 }
 
 const heartbeat = { type: 'heartbeatResp', from: 'a', to: 'b', term: 1, context: null } as const;
@@ -136,8 +136,7 @@ describe('host loop', () => {
   });
 
   it('a failed save is fatal: the node reports the error, sends nothing and stops', async () => {
-    const { log, core, timers, node } = await setup();
-    const storage = (node as unknown as { storage: { save: () => Promise<void> } }).storage;
+    const { log, core, timers, node, storage } = await setup();
     storage.save = () => Promise.reject(new Error('disk full'));
     const errors: Error[] = [];
     node.on('error', (e) => errors.push(e));

@@ -5,7 +5,7 @@
  * ReadIndex. Runtime errors pass through; the gateway maps their codes (NO_QUORUM, ...).
  */
 import type { KvClient, KvClientStatus, KvMember } from '../etcd/kv-client.js';
-import type { MetricsSource, NodeMetrics } from '../etcd/metrics.js';
+import type { MetricsSource, NodeMetrics } from './metrics.js';
 import type { KvCommand, KvQuery, KvQueryResult, KvResult, KvResultOf, KvStateMachine } from '../kv/index.js';
 import type { MeshraftNode } from './meshraft-node.js';
 

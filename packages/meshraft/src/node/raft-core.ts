@@ -8,6 +8,7 @@ import type { ConfChange, ConfState, Message, NodeId, RaftConfig, Ready, Status 
 
 export type { ConfChange, ConfChangeType } from '@meshraft/core';
 export type { Message, Ready, Status };
+export type { ProgressStatus, ReadState } from '@meshraft/core';
 export type RaftRole = Status['role'];
 
 export interface RaftCore {

@@ -6,7 +6,7 @@
  * `acked` is the client's promise that it will never retry seqs <= acked, which lets every replica
  * drop those results.
  *
- * Not packages/sim's SessionTable: that one keeps only each client's latest seq, so it allows
+ * Not packages/sim's SimSessionTable: that one keeps only each client's latest seq, so it allows
  * one outstanding command per client, and a node pipelines many concurrent proposals whose
  * entries may commit out of order across a leader change. Clients idle for `ttlEntries` log
  * entries are forgotten (deterministically, by log index), bounding the table.

@@ -1,15 +1,14 @@
 /**
  * @module timers
- * The runtime's only source of time. Injected so unit tests can drive a fake clock; the default
- * uses the platform's timers, which exist in browsers, workers, Node and Deno alike.
+ * The runtime's only source of time: the transport's Scheduler (one clock interface for the
+ * whole codebase) plus intervals. Injected so tests and the simulator drive a fake clock; the
+ * default uses the platform's timers, which exist in browsers, workers, Node and Deno alike.
  */
+import type { Scheduler, TimerHandle } from '@meshraft/transport';
 
-export type TimerHandle = unknown;
+export type { TimerHandle };
 
-export interface Timers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
+export interface Timers extends Scheduler {
   setInterval(fn: () => void, ms: number): TimerHandle;
   clearInterval(handle: TimerHandle): void;
 }

@@ -1,20 +1,11 @@
 import { MessageChannel } from 'node:worker_threads';
 import { createMemoryNetwork, type Transport } from '@meshraft/transport';
+import { describeTransportContract } from '@meshraft/transport/testing';
 import { describe, expect, it } from 'vitest';
 import { BridgeClosedError, BridgeInputError } from './errors.js';
 import { exposeTransport } from './expose-transport.js';
 import type { BridgePort } from './port.js';
 import { connectPortTransport } from './port-transport.js';
-
-// The transport package's contract suite is not exported: load it by URL so this package's
-// typecheck (rootDir src/) does not pull the other package's files into its program.
-type DescribeContract = (
-  name: string,
-  makeNetwork: () => Promise<{ add(peer: string): Promise<Transport>; teardown(): Promise<void> }>,
-  options: { maxFrameBytes: number; upStates: readonly string[] },
-) => void;
-const contractUrl = new URL('../../../transport/src/__tests__/contract.ts', import.meta.url).href;
-const { describeTransportContract } = (await import(/* @vite-ignore */ contractUrl)) as { describeTransportContract: DescribeContract };
 
 /** A memory transport seen through the bridge, as a worker would see the page's transport. */
 async function bridged(real: Transport): Promise<Transport> {

@@ -1,5 +1,5 @@
 import { openFileStorage } from '@meshraft/storage/file';
-import { describeStorageContract } from '../__tests__/contract.js';
+import { describeStorageContract } from '../testing/vitest.js';
 import { tempDirs } from '../__tests__/temp-dir.js';
 
 const newDir = tempDirs();

@@ -1,5 +1,5 @@
 import { IDBKeyRange } from 'fake-indexeddb';
-import { describeStorageContract } from '../__tests__/contract.js';
+import { describeStorageContract } from '../testing/vitest.js';
 import { fakeIdb } from './__tests__/fake-idb.js';
 import { openIndexedDbStorage, type IndexedDbDurability } from './index.js';
 

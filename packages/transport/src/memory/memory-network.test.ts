@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { describeTransportContract } from '../__tests__/contract.js';
-import { seededRandom, until } from '../__tests__/wait.js';
+import { describeTransportContract } from '../testing/contract.js';
+import { seededRandom, until } from '../testing/wait.js';
 import type { Transport } from '../transport.js';
 import { createMemoryNetwork, type MemoryNetworkOptions } from './memory-network.js';
 

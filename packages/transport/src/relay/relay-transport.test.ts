@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSignalingServer, type SignalingServer } from '@meshraft/signaling-server';
-import { describeTransportContract } from '../__tests__/contract.js';
-import { seededRandom, until } from '../__tests__/wait.js';
+import { describeTransportContract } from '../testing/contract.js';
+import { seededRandom, until } from '../testing/wait.js';
 import { createRelayTransport, relayMaxFrameBytes, type RelayTransport } from './relay-transport.js';
 
 const MAX_FRAME = 256 * 1024;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeScheduler } from '../__tests__/fake-scheduler.js';
 import { fakeSockets, LIMITS } from '../__tests__/fake-websocket.js';
-import { seededRandom } from '../__tests__/wait.js';
+import { seededRandom } from '../testing/wait.js';
 import { createSignalingClient } from './signaling-client.js';
 
 describe('signaling client reconnection (scripted socket, manual clock)', () => {

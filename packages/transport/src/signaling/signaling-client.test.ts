@@ -2,7 +2,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSignalingServer, type SignalingServer } from '@meshraft/signaling-server';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from './signaling-client.js';
-import { nextEvent, seededRandom, until } from '../__tests__/wait.js';
+import { nextEvent, seededRandom, until } from '../testing/wait.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

@@ -21,6 +21,7 @@ import {
   type ServerMessage,
 } from '@meshraft/signaling-server/protocol';
 import { createPlatformWebSocket } from '#platform/websocket';
+import { Backoff } from '../backoff.js';
 import { Emitter } from '../emitter.js';
 import { every, realScheduler, type Scheduler, type TimerHandle } from '../scheduler.js';
 import { AuthenticationError, MalformedFrameError, SignalingClosedError, SignalingError } from '../errors.js';
@@ -148,7 +149,7 @@ class SignalingClientImpl implements SignalingClient {
   #status: SignalingStatus = 'disconnected';
   #socket: WebSocketLike | null = null;
   #urlIndex = 0;
-  #attempt = 0;
+  readonly #backoff: Backoff;
   #peers = new Set<PeerId>();
   #limits: ServerLimitsInfo | null = null;
   #queue: Outgoing[] = [];
@@ -177,6 +178,8 @@ class SignalingClientImpl implements SignalingClient {
     this.#urls = typeof options.urls === 'string' ? [options.urls] : [...options.urls];
     if (this.#urls.length === 0) throw new RangeError('signaling client needs at least one URL');
     this.#random = options.random ?? Math.random;
+    // Jittered to 50..100% of min(maxMs, initialMs * 2^attempt).
+    this.#backoff = new Backoff({ initialMs: options.backoff?.initialMs ?? 250, maxMs: options.backoff?.maxMs ?? 10_000, random: this.#random });
     this.#scheduler = options.scheduler ?? realScheduler;
     this.#factory = options.webSocket ?? createPlatformWebSocket;
     this.#maxQueue = options.maxQueue ?? 1024;
@@ -438,11 +441,7 @@ class SignalingClientImpl implements SignalingClient {
     // A URL that never got us joined is skipped next time (failover); a joined one is retried first.
     if (!wasJoined) this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
     this.#setStatus('disconnected');
-    const base = this.#opts.backoff?.initialMs ?? 250;
-    const max = this.#opts.backoff?.maxMs ?? 10_000;
-    const delay = Math.min(max, base * 2 ** Math.min(this.#attempt, 30));
-    const jittered = delay / 2 + this.#random() * (delay / 2);
-    this.#attempt++;
+    const jittered = this.#backoff.next();
     this.#stats.reconnectAttempts++;
     if (this.#reconnectTimer !== null) this.#scheduler.clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = this.#scheduler.setTimeout(() => this.#connectNow(), jittered);
@@ -506,7 +505,7 @@ class SignalingClientImpl implements SignalingClient {
     switch (msg.type) {
       case 'joined': {
         this.#clearConnectTimer();
-        this.#attempt = 0;
+        this.#backoff.reset();
         this.#stats.connects++;
         this.#limits = msg.limits;
         const next = new Set(msg.peers);

@@ -57,6 +57,30 @@ describe('SendQueue', () => {
     expect(q.queuedBytes).toBe(0);
   });
 
+  it('reads the channel\'s bufferedAmount only when what it wrote could have reached the high-water mark', () => {
+    const q = new SendQueue(opts);
+    const ch = new FakeChannel();
+    let reads = 0;
+    const counting: ChunkSink = {
+      get bufferedAmount() {
+        reads += 1;
+        return ch.bufferedAmount;
+      },
+      send: (c) => ch.send(c),
+    };
+    // 100 small frames, one per pump, drained between pumps: ~10 bytes each, 1000-byte mark.
+    for (let i = 0; i < 100; i++) {
+      q.push(frame(10, i));
+      q.pump(counting);
+      ch.drain();
+    }
+    expect(ch.received).toHaveLength(100);
+    // One read per ~1000 bytes written, not one per write.
+    expect(reads).toBeGreaterThan(0);
+    expect(reads).toBeLessThan(10);
+    expect(q.bufferReads).toBe(reads);
+  });
+
   it('is bounded: refuses a frame that would exceed maxQueuedBytes, and accepts again after draining', () => {
     const q = new SendQueue(opts);
     expect(q.push(frame(6000, 1))).toBe(true);

@@ -6,6 +6,12 @@
  * browser, so every write goes through here. A frame's chunks go out back to back (the
  * reassembler relies on it), but a big frame is fed in slices as the buffer drains. Small frames
  * waiting together leave in one BATCH message.
+ *
+ * Reading `bufferedAmount` is not free: in @roamhq/wrtc (Node) each read is a synchronous call
+ * into the WebRTC network thread, and reading it before every write cost a Node peer about as
+ * much CPU as the writes themselves (profile in docs/peer.md). The queue keeps an upper bound of
+ * the sink's buffer instead (the last value read plus every byte written since: the buffer only
+ * grows by our writes) and reads the real value only when that bound reaches the high-water mark.
  */
 import { batchedSize, encodeBatch, encodeFrame } from './chunk-codec.js';
 
@@ -29,6 +35,14 @@ export class SendQueue {
   /** The frame being written, as chunks, and how many of them are out. */
   private current: { readonly frame: Uint8Array; readonly chunks: Uint8Array[]; sent: number } | null = null;
   private bytes = 0;
+  /**
+   * At least the sink's bufferedAmount: what it last reported plus what was written since. The
+   * few bytes of control messages sent beside the queue (ping, pong) are not counted; the next
+   * real read includes them. A new link (empty buffer) leaves it an upper bound.
+   */
+  private sinkBound = 0;
+  /** How often `bufferedAmount` was read (for tests and profiles). */
+  bufferReads = 0;
 
   constructor(private readonly options: SendQueueOptions) {}
 
@@ -52,13 +66,15 @@ export class SendQueue {
   /** Writes chunks into `sink` until it is full or the queue is empty. Returns chunks written. */
   pump(sink: ChunkSink): number {
     let written = 0;
-    while (sink.bufferedAmount < this.options.highWaterMark) {
+    while (this.hasRoom(sink)) {
       if (this.current === null) {
         const frame = this.frames.shift();
         if (frame === undefined) break;
         const batch = this.batchAfter(frame);
         if (batch !== null) {
-          sink.send(encodeBatch(batch));
+          const message = encodeBatch(batch);
+          sink.send(message);
+          this.sinkBound += message.byteLength;
           for (const f of batch) this.bytes -= f.byteLength;
           written += 1;
           continue;
@@ -70,6 +86,7 @@ export class SendQueue {
       const chunk = current.chunks[current.sent];
       if (chunk !== undefined) {
         sink.send(chunk);
+        this.sinkBound += chunk.byteLength;
         current.sent += 1;
         written += 1;
       }
@@ -79,6 +96,14 @@ export class SendQueue {
       }
     }
     return written;
+  }
+
+  /** Whether the sink's buffer is under the high-water mark; reads it only when the bound says it may not be. */
+  private hasRoom(sink: ChunkSink): boolean {
+    if (this.sinkBound < this.options.highWaterMark) return true;
+    this.bufferReads += 1;
+    this.sinkBound = sink.bufferedAmount;
+    return this.sinkBound < this.options.highWaterMark;
   }
 
   /** `frame` plus the frames queued behind it that fit one message with it, or null if none do. */

@@ -5,8 +5,8 @@
  * Run under /work/shared/netns-run (ICE needs a non-loopback interface).
  */
 import { createSignalingServer } from '@meshraft/signaling-server';
-import { describeTransportContract, type ContractNetwork } from '../__tests__/contract.js';
-import { seededRandom } from '../__tests__/wait.js';
+import { describeTransportContract, type ContractNetwork } from '../testing/contract.js';
+import { seededRandom } from '../testing/wait.js';
 import type { Transport } from '../transport.js';
 import { spawnRemoteTransport } from './__tests__/remote-transport.js';
 import { wrtc } from './__tests__/harness.js';

@@ -3,7 +3,7 @@
  * (SIGSTOP) and thaw: the survivor must notice and reconnect. Remote peers are child processes.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { until } from '../__tests__/wait.js';
+import { until } from '../testing/wait.js';
 import { collect, Harness, stateOf, untilState } from './__tests__/harness.js';
 import { spawnRemoteTransport } from './__tests__/remote-transport.js';
 

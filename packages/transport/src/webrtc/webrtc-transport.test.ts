@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelayTransport } from '../relay/relay-transport.js';
 import { FrameTooLargeError } from '../errors.js';
-import { until } from '../__tests__/wait.js';
+import { until } from '../testing/wait.js';
 import { collect, Harness, instrumentedWrtc, stateOf, untilState } from './__tests__/harness.js';
 import { BadOptionsError } from './errors.js';
 import { createWebRtcTransport } from './webrtc-transport.js';

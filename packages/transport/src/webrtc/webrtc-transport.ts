@@ -21,17 +21,17 @@
  * that only runs the relay transport (no WebRTC at all) still talks to this one.
  */
 import type { PeerId } from '@meshraft/signaling-server/protocol';
-import SimplePeer from '#platform/simple-peer';
+import type { BackoffOptions } from '../backoff.js';
 import { Emitter } from '../emitter.js';
 import { FrameTooLargeError } from '../errors.js';
 import { createRelayTransport, type RelayTransport } from '../relay/relay-transport.js';
+import { every, realScheduler, type Scheduler } from '../scheduler.js';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from '../signaling/signaling-client.js';
 import type { LinkInfo, LinkState, Transport, TransportEvents } from '../transport.js';
-import { Backoff, type BackoffOptions } from './backoff.js';
-import { encodePing, encodePong, MIN_CHUNK_SIZE, Reassembler } from './chunk-codec.js';
+import { MIN_CHUNK_SIZE } from './chunk-codec.js';
 import { BadOptionsError, PeerLinkError, QueueFullError, WebRtcUnavailableError } from './errors.js';
-import { PeerLink, type SimplePeerConstructor, type WrtcLike } from './peer-link.js';
-import { SendQueue } from './send-queue.js';
+import type { WrtcLike } from './peer-link.js';
+import { PeerSession, type RtcSignal, type SessionHost, type SessionOptions } from './peer-session.js';
 import { watchWake, type WakeDetectorOptions } from './wake-detector.js';
 
 export interface WebRtcTransportOptions {
@@ -66,47 +66,11 @@ export interface WebRtcTransportOptions {
   readonly reconnect?: BackoffOptions;
   /** Random source in [0, 1) for backoff jitter (inject a seeded one in tests). */
   readonly random?: () => number;
+  /** The clock for every timer and RTT measure (inject a fake one in tests). Default the system's. */
+  readonly scheduler?: Scheduler;
   /** Sleep/`online` detection (reconnect at once on wake); `false` turns it off. */
   readonly wake?: WakeDetectorOptions | false;
 }
-
-/** Signals this transport exchanges through the signaling server (`w` tells them apart). */
-type RtcSignal =
-  | { readonly w: 'rtc'; readonly g: number; readonly d: unknown }
-  | { readonly w: 'hello' };
-
-interface PeerState {
-  readonly id: PeerId;
-  readonly initiator: boolean;
-  readonly queue: SendQueue;
-  readonly reassembler: Reassembler;
-  readonly backoff: Backoff;
-  state: LinkState;
-  link: PeerLink | null;
-  /** Generation of `link` (the offerer counts them up). */
-  gen: number;
-  /** Once set, the peer uses the relay whenever no channel is open. */
-  relayDue: boolean;
-  /** Signaling says the peer left, but its data channel is still open: keep it until that closes. */
-  departed: boolean;
-  fallbackTimer: ReturnType<typeof setTimeout> | null;
-  reconnectTimer: ReturnType<typeof setTimeout> | null;
-  connectTimer: ReturnType<typeof setTimeout> | null;
-  /** An offer (and its candidates) waiting for the connection it replaces to finish closing. */
-  pending: { readonly gen: number; readonly signals: unknown[]; readonly timer: ReturnType<typeof setTimeout> } | null;
-  drainTimer: ReturnType<typeof setTimeout> | null;
-  pumpScheduled: boolean;
-  rttMs: number | null;
-  /** Outstanding ping: nonce and send time. */
-  ping: { readonly nonce: number; readonly at: number } | null;
-  /** Anything arrived on the channel since the last ping tick. */
-  heard: boolean;
-  /** Ping ticks in a row with nothing heard; 3 closes the channel. */
-  misses: number;
-}
-
-const DRAIN_POLL_MS = 5;
-const REPLACE_PAUSE_MS = 100;
 
 const DEFAULTS = {
   chunkSize: 16 * 1024,
@@ -163,14 +127,18 @@ class WebRtcTransport implements Transport {
   readonly #pingIntervalMs: number;
   readonly #useRtc: boolean;
   readonly #events = new Emitter<TransportEvents>();
-  readonly #peers = new Map<PeerId, PeerState>();
+  readonly #peers = new Map<PeerId, PeerSession>();
+  readonly #sessionOptions: SessionOptions;
+  readonly #host: SessionHost;
   readonly #unsubscribe: (() => void)[] = [];
-  readonly #pingTimer: ReturnType<typeof setInterval>;
+  readonly #stopPing: () => void;
+  readonly #scheduler: Scheduler;
   #closed = false;
   #nonce = 0;
 
   constructor(options: WebRtcTransportOptions) {
     this.#opts = options;
+    this.#scheduler = options.scheduler ?? realScheduler;
     const given = options.signaling;
     const owned = typeof (given as SignalingClient).sendFrame !== 'function';
     this.#signaling = owned ? createSignalingClient(given as SignalingClientOptions) : (given as SignalingClient);
@@ -185,13 +153,34 @@ class WebRtcTransport implements Transport {
     this.#pingIntervalMs = positiveInt('pingIntervalMs', options.pingIntervalMs, DEFAULTS.pingIntervalMs);
     const available = rtcAvailable(options.wrtc);
     this.#useRtc = available && options.forceRelay !== true;
+    this.#sessionOptions = {
+      scheduler: this.#scheduler,
+      queue: { maxQueuedBytes: this.#maxQueuedBytes, highWaterMark: this.#highWaterMark, chunkSize: this.#chunkSize, maxFrameBytes: this.#maxFrameBytes },
+      maxFrameBytes: this.#maxFrameBytes,
+      iceServers: options.iceServers ?? [],
+      wrtc: options.wrtc,
+      lowWaterMark: this.#highWaterMark / 4,
+      relayFallbackMs: this.#relayFallbackMs,
+      connectTimeoutMs: this.#connectTimeoutMs,
+      reconnect: { ...(options.random ? { random: options.random } : {}), ...options.reconnect },
+      useRtc: this.#useRtc,
+    };
+    this.#host = {
+      live: (p) => !this.#closed && this.#peers.get(p.id) === p,
+      signal: (to, payload: RtcSignal) => this.#signaling.sendSignal(to, payload),
+      reevaluate: (p) => this.#reevaluate(p),
+      deliver: (from, frame) => this.#deliver(from, frame),
+      report: (err) => this.#report(err),
+      remove: (peer) => this.#removePeer(peer),
+      nextNonce: () => (this.#nonce = (this.#nonce + 1) >>> 0),
+    };
     if (!available && options.forceRelay !== true) {
       // Reported after construction so a listener attached right away still sees it.
       queueMicrotask(() => this.#report(new WebRtcUnavailableError()));
     }
 
     const s = this.#signaling;
-    this.#relay = createRelayTransport({ signaling: s, closeSignaling: false, pingIntervalMs: this.#pingIntervalMs });
+    this.#relay = createRelayTransport({ signaling: s, closeSignaling: false, pingIntervalMs: this.#pingIntervalMs, scheduler: this.#scheduler });
     this.#unsubscribe.push(
       s.on('peer-joined', (peer) => this.#addPeer(peer)),
       s.on('peer-left', (peer) => this.#onPeerLeft(peer)),
@@ -204,11 +193,10 @@ class WebRtcTransport implements Transport {
     if (options.wake !== false) {
       this.#unsubscribe.push(watchWake((reason) => this.#onWake(reason), options.wake ?? {}));
     }
-    this.#pingTimer = setInterval(() => this.#pingAll(), this.#pingIntervalMs);
-    (this.#pingTimer as { unref?: () => void }).unref?.();
+    this.#stopPing = every(this.#scheduler, this.#pingIntervalMs, () => this.#pingAll());
     // Members known before this transport existed are announced asynchronously (after the
     // relay transport's own announcement), so callers can attach listeners first.
-    setTimeout(() => {
+    this.#scheduler.setTimeout(() => {
       if (!this.#closed && s.status() === 'joined') this.#onJoined(s.peers());
     }, 0);
   }
@@ -234,7 +222,7 @@ class WebRtcTransport implements Transport {
           this.#report(new QueueFullError(to, p.queue.queuedBytes, this.#maxQueuedBytes));
           return false;
         }
-        if (p.state === 'webrtc') this.#schedulePump(p);
+        if (p.state === 'webrtc') p.schedulePump();
         return true;
       }
       default:
@@ -245,14 +233,9 @@ class WebRtcTransport implements Transport {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#pingTimer);
+    this.#stopPing();
     for (const off of this.#unsubscribe.splice(0)) off();
-    for (const p of this.#peers.values()) {
-      this.#clearTimers(p);
-      p.queue.clear();
-      p.link?.destroy();
-      p.link = null;
-    }
+    for (const p of this.#peers.values()) p.dispose();
     this.#peers.clear();
     this.#events.clear();
     await this.#relay.close();
@@ -265,7 +248,7 @@ class WebRtcTransport implements Transport {
     for (const peer of peers) this.#addPeer(peer);
     // After a signaling reconnect, peers without a channel get a fresh attempt.
     for (const p of this.#peers.values()) {
-      if (p.link === null) this.#kick(p);
+      if (p.idle) p.kick();
     }
     this.#reevaluateAll();
   }
@@ -274,44 +257,11 @@ class WebRtcTransport implements Transport {
     const known = this.#peers.get(peer);
     if (known) known.departed = false;
     if (this.#closed || peer === this.self || known) return;
-    const p: PeerState = {
-      id: peer,
-      initiator: this.self < peer,
-      queue: new SendQueue({
-        maxQueuedBytes: this.#maxQueuedBytes,
-        highWaterMark: this.#highWaterMark,
-        chunkSize: this.#chunkSize,
-        maxFrameBytes: this.#maxFrameBytes,
-      }),
-      reassembler: new Reassembler(peer, this.#maxFrameBytes),
-      backoff: new Backoff({ ...(this.#opts.random ? { random: this.#opts.random } : {}), ...this.#opts.reconnect }),
-      // Not a real state here: the first reevaluate moves it on and reports a `link` event.
-      state: 'down',
-      link: null,
-      gen: 0,
-      relayDue: !this.#useRtc,
-      departed: false,
-      fallbackTimer: null,
-      reconnectTimer: null,
-      connectTimer: null,
-      pending: null,
-      drainTimer: null,
-      pumpScheduled: false,
-      rttMs: null,
-      ping: null,
-      heard: true,
-      misses: 0,
-    };
+    const p = new PeerSession(peer, this.self < peer, this.#sessionOptions, this.#host);
     this.#peers.set(peer, p);
     this.#events.emit('peer-up', peer);
-    if (this.#useRtc) {
-      p.fallbackTimer = setTimeout(() => {
-        p.fallbackTimer = null;
-        p.relayDue = true;
-        this.#reevaluate(p);
-      }, this.#relayFallbackMs);
-      this.#kick(p);
-    }
+    p.start();
+    // Not a real state yet ('down'): this first reevaluate moves it on and reports a `link` event.
     this.#reevaluate(p);
   }
 
@@ -320,7 +270,7 @@ class WebRtcTransport implements Transport {
     if (!p) return;
     // Presence is lost when the signaling server restarts; a working data channel is not. A peer
     // that really left closes the channel too, and the close removes it.
-    if (p.link?.isOpen) p.departed = true;
+    if (p.isOpen) p.departed = true;
     else this.#removePeer(peer);
   }
 
@@ -328,10 +278,7 @@ class WebRtcTransport implements Transport {
     const p = this.#peers.get(peer);
     if (!p) return;
     this.#peers.delete(peer);
-    this.#clearTimers(p);
-    p.queue.clear();
-    p.link?.destroy();
-    p.link = null;
+    p.dispose();
     p.state = 'down';
     this.#events.emit('link', this.#info(p));
     this.#events.emit('peer-down', peer);
@@ -344,9 +291,9 @@ class WebRtcTransport implements Transport {
   }
 
   /** Moves a peer to the state its link and the signaling connection allow, and flushes. */
-  #reevaluate(p: PeerState): void {
+  #reevaluate(p: PeerSession): void {
     if (this.#closed || this.#peers.get(p.id) !== p) return;
-    const next: LinkState = p.link?.isOpen
+    const next: LinkState = p.isOpen
       ? 'webrtc'
       : p.relayDue && this.#signaling.status() === 'joined'
         ? 'relay'
@@ -354,20 +301,17 @@ class WebRtcTransport implements Transport {
     if (next === p.state) return;
     p.state = next;
     if (next === 'webrtc') {
-      p.backoff.reset();
-      this.#pump(p);
+      p.onOpenPath();
     } else if (next === 'relay') {
       for (const frame of p.queue.takeAll()) this.#sendRelay(p, frame);
     } else {
       p.queue.rewind();
     }
-    // A new path has its own round-trip time; the old figure would mislead.
-    p.rttMs = null;
-    p.ping = null;
+    p.resetRtt();
     this.#events.emit('link', this.#info(p));
   }
 
-  #sendRelay(p: PeerState, frame: Uint8Array): boolean {
+  #sendRelay(p: PeerSession, frame: Uint8Array): boolean {
     const limit = this.#relay.maxFrameBytes();
     if (limit !== null && frame.byteLength > limit) {
       // The server would refuse it; WebRTC carries up to maxFrameBytes, the relay less.
@@ -377,174 +321,7 @@ class WebRtcTransport implements Transport {
     return this.#relay.send(p.id, frame);
   }
 
-  /**
-   * Writes at the end of the current task rather than per send(): the frames of one burst (a
-   * Raft Ready's messages) then share BATCH messages instead of paying a channel send each.
-   */
-  #schedulePump(p: PeerState): void {
-    if (p.pumpScheduled) return;
-    p.pumpScheduled = true;
-    queueMicrotask(() => {
-      p.pumpScheduled = false;
-      this.#pump(p);
-    });
-  }
-
-  #pump(p: PeerState): void {
-    const link = p.link;
-    if (!link?.isOpen) return;
-    try {
-      p.queue.pump(link);
-    } catch (err) {
-      // The channel refused a write (closing under us): the link's close handler takes over.
-      link.destroy(new PeerLinkError(p.id, 'send failed', err));
-      return;
-    }
-    // Browsers fire `bufferedamountlow` to drive the next pump. @roamhq/wrtc never fires it, so a
-    // short poll runs while the channel is full.
-    if (!p.queue.isEmpty && p.drainTimer === null) {
-      p.drainTimer = setTimeout(() => {
-        p.drainTimer = null;
-        this.#pump(p);
-      }, DRAIN_POLL_MS);
-    }
-  }
-
-  // ---- data channels ------------------------------------------------------------------------
-
-  /** Starts a connection attempt now if this side offers, or asks the offerer for one. */
-  #kick(p: PeerState): void {
-    if (!this.#useRtc || this.#closed) return;
-    if (p.initiator) {
-      if (p.link === null && p.reconnectTimer === null) this.#connect(p);
-    } else if (p.link === null) {
-      this.#signal(p, { w: 'hello' });
-    }
-  }
-
-  #connect(p: PeerState): void {
-    p.gen += 1;
-    this.#openLink(p, p.gen, true);
-    const link = p.link;
-    if (p.connectTimer !== null) clearTimeout(p.connectTimer);
-    p.connectTimer = setTimeout(() => {
-      p.connectTimer = null;
-      if (link !== null && p.link === link && !link.isOpen) {
-        link.destroy(new PeerLinkError(p.id, `no channel within ${this.#connectTimeoutMs} ms`));
-      }
-    }, this.#connectTimeoutMs);
-  }
-
-  #openLink(p: PeerState, gen: number, initiator: boolean): void {
-    // Detach first: the old link's close must not trigger a reconnect or a hello.
-    const old = p.link;
-    p.link = null;
-    old?.destroy();
-    p.reassembler.reset();
-    p.gen = gen;
-    let link: PeerLink;
-    try {
-      link = new PeerLink(
-        SimplePeer as SimplePeerConstructor,
-        { initiator, iceServers: this.#opts.iceServers ?? [], wrtc: this.#opts.wrtc, lowWaterMark: this.#highWaterMark / 4 },
-        {
-          signal: (d) => this.#signal(p, { w: 'rtc', g: gen, d }),
-          open: () => {
-            if (p.link !== link) return;
-            if (p.fallbackTimer) clearTimeout(p.fallbackTimer);
-            p.fallbackTimer = null;
-            // From now on a drop goes straight to the relay while we reconnect.
-            p.relayDue = true;
-            p.heard = true;
-            p.misses = 0;
-            this.#reevaluate(p);
-            this.#sendPing(p); // a first RTT figure without waiting a ping period
-          },
-          message: (bytes) => {
-            if (p.link === link) this.#onChannelMessage(p, bytes);
-          },
-          drain: () => {
-            if (p.link === link) this.#pump(p);
-          },
-          close: (cause) => {
-            if (p.link !== link) return;
-            this.#onLinkClosed(p, cause);
-          },
-        },
-      );
-    } catch (err) {
-      this.#report(new PeerLinkError(p.id, 'could not create a peer connection', err));
-      this.#scheduleReconnect(p);
-      return;
-    }
-    p.link = link;
-  }
-
-  #onLinkClosed(p: PeerState, cause: unknown): void {
-    p.link = null;
-    p.reassembler.reset();
-    if (p.departed) {
-      this.#removePeer(p.id);
-      return;
-    }
-    if (cause instanceof PeerLinkError) this.#report(cause);
-    else if (cause !== undefined) this.#report(new PeerLinkError(p.id, 'connection failed', cause));
-    this.#reevaluate(p);
-    if (this.#closed || this.#peers.get(p.id) !== p) return;
-    if (p.initiator) this.#scheduleReconnect(p);
-    else this.#signal(p, { w: 'hello' });
-  }
-
-  #scheduleReconnect(p: PeerState): void {
-    if (p.reconnectTimer !== null || this.#closed) return;
-    p.reconnectTimer = setTimeout(() => {
-      p.reconnectTimer = null;
-      if (this.#peers.get(p.id) === p && p.link === null) this.#connect(p);
-    }, p.backoff.next());
-  }
-
-  #onChannelMessage(p: PeerState, bytes: Uint8Array): void {
-    p.heard = true;
-    let decoded;
-    try {
-      decoded = p.reassembler.push(bytes);
-    } catch (err) {
-      this.#report(err);
-      return;
-    }
-    switch (decoded.kind) {
-      case 'frame':
-        this.#deliver(p.id, decoded.frame);
-        return;
-      case 'batch':
-        for (const frame of decoded.frames) this.#deliver(p.id, frame);
-        return;
-      case 'ping':
-        this.#sendControl(p, encodePong(decoded.nonce));
-        return;
-      case 'pong':
-        this.#onPong(p, decoded.nonce);
-        return;
-      case 'partial':
-        return;
-    }
-  }
-
-  #sendControl(p: PeerState, bytes: Uint8Array): void {
-    // Not gated on isOpen: a ping can arrive before simple-peer reports `connect` here (it
-    // waits for stats first), and the channel it came on can already carry the pong.
-    try {
-      p.link?.send(bytes);
-    } catch {
-      // No channel yet, or a closing one (its close event follows).
-    }
-  }
-
   // ---- signaling ----------------------------------------------------------------------------
-
-  #signal(p: PeerState, payload: RtcSignal): void {
-    this.#signaling.sendSignal(p.id, payload);
-  }
 
   #onSignal(from: PeerId, payload: unknown): void {
     if (this.#closed || !isRtcSignal(payload)) return;
@@ -553,102 +330,14 @@ class WebRtcTransport implements Transport {
     if (!this.#peers.has(from) && this.#signaling.peers().includes(from)) this.#addPeer(from);
     const p = this.#peers.get(from);
     if (!p) return;
-    switch (payload.w) {
-      case 'rtc':
-        this.#onRtcSignal(p, payload.g, payload.d);
-        return;
-      case 'hello':
-        // The answerer has no link. An open one here is stale (it restarted): replace it.
-        if (!p.initiator || !this.#useRtc) return;
-        if (p.link?.isOpen) p.link.destroy(new PeerLinkError(p.id, 'the peer lost this connection'));
-        else if (p.link === null && p.reconnectTimer === null) this.#connect(p);
-        return;
-    }
+    if (payload.w === 'rtc') p.onRtcSignal(payload.g, payload.d);
+    else p.onHello();
   }
 
-  #onRtcSignal(p: PeerState, gen: number, data: unknown): void {
-    if (!this.#useRtc) return;
-    if (p.initiator) {
-      // Answers and candidates for our current offer; anything older is from a dead attempt.
-      if (gen !== p.gen || p.link === null) return;
-    } else if ((data as { type?: unknown } | null)?.type === 'offer') {
-      // The offerer never renegotiates, so every offer is a new connection and replaces whatever
-      // we had, even with a generation we have seen (it restarted and counts from 1 again).
-      if (p.link === null && p.pending === null) {
-        this.#openLink(p, gen, false);
-      } else {
-        this.#replaceLink(p, gen, data);
-        return;
-      }
-    } else if (p.pending !== null && gen === p.pending.gen) {
-      p.pending.signals.push(data);
-      return;
-    } else if (gen !== p.gen || p.link === null) {
-      return; // a late candidate of an attempt that is gone
-    }
-    try {
-      p.link?.signal(data);
-    } catch (err) {
-      p.link?.destroy(new PeerLinkError(p.id, 'bad signal', err));
-    }
-  }
+  // ---- liveness -----------------------------------------------------------------------------
 
-  /**
-   * Answers a new `offer` that replaces a connection only after a pause. With @roamhq/wrtc,
-   * closing the old peer connection and creating the new one at once, right after the process
-   * was frozen (SIGSTOP), crashed it (SIGSEGV) in 4 of 8 tries; with the pause, in 1 of 16.
-   */
-  #replaceLink(p: PeerState, gen: number, offer: unknown): void {
-    const old = p.link;
-    p.link = null;
-    old?.destroy();
-    if (p.pending !== null) clearTimeout(p.pending.timer);
-    p.gen = gen;
-    const timer = setTimeout(() => {
-      const pending = p.pending;
-      p.pending = null;
-      if (pending === null || this.#closed || this.#peers.get(p.id) !== p) return;
-      this.#openLink(p, pending.gen, false);
-      for (const d of pending.signals) {
-        try {
-          p.link?.signal(d);
-        } catch (err) {
-          p.link?.destroy(new PeerLinkError(p.id, 'bad signal', err));
-        }
-      }
-    }, REPLACE_PAUSE_MS);
-    p.pending = { gen, signals: [offer], timer };
-  }
-
-  // ---- liveness and round trips -------------------------------------------------------------
-
-  /**
-   * Counts ticks, not milliseconds, without traffic: a background tab whose timers are throttled
-   * to once a minute still hears the pong to each of its pings, and keeps its channels.
-   */
   #pingAll(): void {
-    for (const p of this.#peers.values()) {
-      if (p.state !== 'webrtc' || !p.link) continue;
-      p.misses = p.heard ? 0 : p.misses + 1;
-      p.heard = false;
-      if (p.misses >= 3) {
-        p.link.destroy(new PeerLinkError(p.id, `no reply to ${p.misses} pings`));
-        continue;
-      }
-      this.#sendPing(p);
-    }
-  }
-
-  #sendPing(p: PeerState): void {
-    this.#nonce = (this.#nonce + 1) >>> 0;
-    p.ping = { nonce: this.#nonce, at: performance.now() };
-    this.#sendControl(p, encodePing(this.#nonce));
-  }
-
-  #onPong(p: PeerState, nonce: number): void {
-    if (p.ping?.nonce !== nonce) return;
-    p.rttMs = performance.now() - p.ping.at;
-    p.ping = null;
+    for (const p of this.#peers.values()) p.pingTick();
   }
 
   /** After sleep or a network change: reconnect now instead of waiting out backoff. */
@@ -658,17 +347,7 @@ class WebRtcTransport implements Transport {
     // hidden tab's timers are throttled (a gap is normal there): its liveness check decides.
     const hidden = (globalThis as { document?: { visibilityState?: string } }).document?.visibilityState === 'hidden';
     if (reason === 'timer-gap' && !hidden) this.#signaling.reconnect();
-    for (const p of this.#peers.values()) {
-      p.backoff.reset();
-      if (p.link?.isOpen) {
-        // Let the liveness check judge it: one ping now, a dead channel stays silent.
-        this.#sendPing(p);
-        continue;
-      }
-      if (p.reconnectTimer !== null) clearTimeout(p.reconnectTimer);
-      p.reconnectTimer = null;
-      if (p.link === null) this.#kick(p);
-    }
+    for (const p of this.#peers.values()) p.wake();
   }
 
   // ---- helpers ------------------------------------------------------------------------------
@@ -682,17 +361,9 @@ class WebRtcTransport implements Transport {
     this.#events.emit('frame', from, frame);
   }
 
-  #info(p: PeerState): LinkInfo {
+  #info(p: PeerSession): LinkInfo {
     const rttMs = p.state === 'relay' ? (this.#relay.links().find((l) => l.peer === p.id)?.rttMs ?? null) : p.rttMs;
     return { peer: p.id, state: p.state, rttMs };
-  }
-
-  #clearTimers(p: PeerState): void {
-    for (const t of [p.fallbackTimer, p.reconnectTimer, p.connectTimer, p.drainTimer, p.pending?.timer ?? null]) {
-      if (t !== null) clearTimeout(t);
-    }
-    p.fallbackTimer = p.reconnectTimer = p.connectTimer = p.drainTimer = null;
-    p.pending = null;
   }
 
   #report(err: unknown): void {

@@ -6,7 +6,7 @@ import wrtc from '@roamhq/wrtc';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from '@meshraft/signaling-server';
 import { createSignalingClient, type SignalingClient } from '../../signaling/signaling-client.js';
 import type { LinkState, Transport } from '../../transport.js';
-import { seededRandom, until } from '../../__tests__/wait.js';
+import { seededRandom, until } from '../../testing/wait.js';
 import { createWebRtcTransport, type WebRtcTransportOptions } from '../webrtc-transport.js';
 
 export { wrtc };

@@ -1,5 +1,5 @@
 /**
- * @module __tests__/contract-cases
+ * @module testing/contract-cases
  * The DurableStorage contract as plain async cases, free of any test framework, so the same
  * cases run under vitest (contract.ts) and in a browser page (the IndexedDB backend in Chromium).
  * A case throws a ContractFailure when the backend breaks the contract.

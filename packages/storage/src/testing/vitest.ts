@@ -1,5 +1,5 @@
 /**
- * @module __tests__/contract
+ * @module testing/vitest
  * Registers the DurableStorage contract cases (contract-cases.ts) as vitest tests. Cases that
  * need a reopen are registered only for backends whose fixture can reopen.
  */

@@ -1,6 +1,7 @@
 /**
- * @module webrtc/backoff
- * Exponential backoff with jitter for reconnect attempts. The random source is injected so
+ * @module backoff
+ * Exponential backoff with jitter for reconnect attempts (the signaling client and the WebRTC
+ * transport both use it). The random source is injected so
  * tests (and simulations) are reproducible.
  */
 

@@ -1,0 +1,107 @@
+/**
+ * @module node-types
+ * The node's public shapes (status, events, per-call options) and its storage meta keys, apart
+ * from the parts that produce them so every part can name them without importing the façade.
+ */
+import type { NodeId } from '@meshraft/core';
+import type { DurableStorage } from '@meshraft/storage';
+import type { LinkState, Transport } from '@meshraft/transport';
+import type { StateMachine } from '../kv/state-machine.js';
+import type { Logger, ResolvedOptions } from './options.js';
+import type { CoreAdapter, RaftRole } from './raft-core.js';
+import type { SessionKey } from './sessions.js';
+import type { Timers } from './timers.js';
+
+export const META_NODE_ID = 'meshraft.nodeId';
+export const META_CLUSTER = 'meshraft.cluster';
+/** Set once the node saw itself in the configuration: a removed member does not ask to join again. */
+export const META_WAS_MEMBER = 'meshraft.wasMember';
+
+export type MemberRole = 'voter' | 'learner';
+
+export interface MemberStatus {
+  readonly id: NodeId;
+  readonly role: MemberRole;
+  /** 'self' for this node; otherwise the transport's link state ('down' when unknown). */
+  readonly link: LinkState | 'self';
+  readonly rttMs: number | null;
+  /** Replication progress; only known on the leader. */
+  readonly match: number | null;
+  /**
+   * Whether the member may start elections (its setCampaign switch, e.g. off in a hidden tab), as
+   * it last told this node; null if it has not. A TimeoutNow to a member with `false` is ignored.
+   */
+  readonly campaign?: boolean | null;
+}
+
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly cluster: string;
+  readonly role: RaftRole;
+  readonly term: number;
+  readonly leader: NodeId | null;
+  readonly commit: number;
+  readonly applied: number;
+  readonly members: readonly MemberStatus[];
+  /** A joint configuration change is in progress (both the old and new voter sets must agree). */
+  readonly joint: boolean;
+  readonly stopped: boolean;
+  /**
+   * Whether this node may start elections (see setCampaign). This and lastLeaderContactMs are
+   * always set by MeshraftNode; optional so statuses built elsewhere (fixtures, older peers of
+   * the worker RPC) stay valid.
+   */
+  readonly campaign?: boolean;
+  /**
+   * `timers.now()` when this node last received an append, heartbeat or snapshot chunk from the
+   * leader of its current term; null if never. Lets a resumed tab see the first heartbeat.
+   */
+  readonly lastLeaderContactMs?: number | null;
+}
+
+export interface NodeEvents {
+  status: (status: NodeStatus) => void;
+  role: (role: RaftRole) => void;
+  leader: (leader: NodeId | null) => void;
+  applied: (index: number) => void;
+  members: (members: readonly MemberStatus[]) => void;
+  /** This node was removed from the configuration (by remove(), leave() or replacement). */
+  removed: () => void;
+  /** A fatal error (e.g. storage failure) stopped the node. */
+  error: (err: Error) => void;
+}
+
+export type ReadConsistency = 'linearizable' | 'lease' | 'local';
+
+export interface ProposeOptions {
+  readonly timeoutMs?: number;
+  /**
+   * Re-submit a request that timed out (NoQuorumError.request) instead of a new one: the state
+   * machine applies it at most once across every retry.
+   */
+  readonly request?: SessionKey;
+}
+
+export interface ReadOptions {
+  readonly consistency?: ReadConsistency;
+  readonly timeoutMs?: number;
+}
+
+export interface OpOptions {
+  readonly timeoutMs?: number;
+}
+
+export interface MeshraftNodeInit<C, R, Q, QR> {
+  readonly id: NodeId;
+  readonly cluster: string;
+  readonly storage: DurableStorage;
+  readonly transport: Transport;
+  readonly stateMachine: StateMachine<C, R, Q, QR>;
+  readonly core: CoreAdapter;
+  readonly timers: Timers;
+  readonly random: () => number;
+  readonly logger: Logger;
+  readonly options: ResolvedOptions;
+  /** Per-start session id suffix; default: crypto.getRandomValues (meshraft-node.ts sessionNonce). */
+  readonly sessionNonce?: () => string;
+}

@@ -38,3 +38,7 @@ export {
   type MembershipOptions,
 } from './simulator.js';
 export { BadHistoryError, BadSimConfigError } from './errors.js';
+export { Workload, type WorkloadOptions, type WorkloadStats } from './workload.js';
+export { RUNTIME_BUGS, type RuntimeBug } from './runtime-bug-names.js';
+export { parseArgs, replayCommand, USAGE, CLI_HOSTS, type CliArgs, type CliHost } from './cli-args.js';
+export { runCoreCli } from './cli-run.js';

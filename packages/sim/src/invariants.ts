@@ -17,6 +17,12 @@
  *   within a term, across crashes too.
  * - Exactly-once (thesis §6.3): a state machine executes each (client, seq) at most once, and a
  *   retry answered from the session table gets the result of the original execution.
+ * - Persist before send (Figure 2, "respond after persisting"): a granted vote or a successful
+ *   append acknowledgement leaves a node only once what it promises is durable (hosts that
+ *   see their disk report it; the runtime simulator does).
+ * - Stale read: a node that answers a read as leader of term T, while a leader of a later term
+ *   was elected before the read reached it, served it from a stale state (no quorum of term T
+ *   can confirm anything after a later term's quorum voted).
  * - Election quorum (§4.1, §5.2): a node that wins a term holds granted votes (its own included)
  *   from a majority of the configuration the cluster has committed, both halves of a joint one.
  *   A single change may be committed that the candidate has not applied yet, so a majority of
@@ -32,7 +38,9 @@ export type InvariantKind =
   | 'state-machine-safety'
   | 'vote-safety'
   | 'exactly-once'
-  | 'election-quorum';
+  | 'election-quorum'
+  | 'persist-before-send'
+  | 'stale-read';
 
 export interface Violation {
   readonly kind: InvariantKind;
@@ -78,11 +86,15 @@ export class SafetyChecker {
   private readonly leading = new Map<string, LeaderSeen>();
   private readonly logs = new Map<string, LogView>();
   private readonly entryTable = new Map<string, { digest: string; prevTerm: number; node: string }>();
-  private readonly committed = new Map<number, EntryFact & { node: string }>();
+  /** Committed facts, with the highest leader term seen when each was first applied (its commit term is at most that). */
+  private readonly committed = new Map<number, EntryFact & { node: string; seenInTerm: number }>();
+  private highestLeaderTerm = 0;
   private readonly lastApplied = new Map<string, number>();
   private readonly hardStates = new Map<string, { term: number; vote: string | null }>();
   /** Per node (this incarnation of its state machine): command key -> result of its execution. */
   private readonly executions = new Map<string, Map<string, string>>();
+  /** `voter@term` -> the candidate it granted its vote to. */
+  private readonly grantedBy = new Map<string, string>();
   /** `candidate:term` -> the voters that granted it their (real, not pre-) vote. */
   private readonly votes = new Map<string, Set<string>>();
   /** The latest committed configuration and the one before it, by conf change index. */
@@ -113,6 +125,7 @@ export class SafetyChecker {
       this.fail('election-safety', [other, node], [], `two leaders in term ${term}: ${other} and ${node}`);
     }
     this.leaderOfTerm.set(term, node);
+    if (term > this.highestLeaderTerm) this.highestLeaderTerm = term;
     this.checkElectionQuorum(node, term);
   }
 
@@ -126,8 +139,37 @@ export class SafetyChecker {
     this.confs = [...this.confs.slice(-1), { index, conf: { voters: [...conf.voters], votersOutgoing: [...conf.votersOutgoing] } }];
   }
 
-  /** `voter` granted `candidate` its vote for `term` (a delivered voteResp that did not reject). */
+  /** `node` sent an acknowledgement (`what`); `durable` says whether its disk already held what it promises. */
+  observeAck(node: string, what: string, durable: boolean): void {
+    if (!durable) this.fail('persist-before-send', [node], [], `${node} sent ${what} before it was durable`);
+  }
+
+  /**
+   * `node` answered a read that reached it at `callTime` as leader of `term`; `laterLeader` is the first
+   * leader elected in a later term and when, if any.
+   */
+  observeLeaderRead(node: string, term: number, callTime: number, laterLeader: { node: string; term: number; at: number } | undefined): void {
+    if (laterLeader === undefined || laterLeader.at >= callTime) return;
+    this.fail(
+      'stale-read',
+      [node, laterLeader.node],
+      [],
+      `${node} answered a read it received at ${callTime} as leader of term ${term}, but ${laterLeader.node} was elected for term ${laterLeader.term} at ${laterLeader.at}`,
+    );
+  }
+
+  /**
+   * `voter` granted `candidate` its vote for `term` (a voteResp that did not reject). Also
+   * vote safety as seen on the wire: one voter granting two candidates one term, e.g. after a
+   * restart that lost the first vote.
+   */
   observeVoteGranted(candidate: string, voter: string, term: number): void {
+    const vk = `${voter}@${term}`;
+    const first = this.grantedBy.get(vk);
+    if (first === undefined) this.grantedBy.set(vk, candidate);
+    else if (first !== candidate) {
+      this.fail('vote-safety', [voter, first, candidate], [], `${voter} granted its term-${term} vote to ${first} and then to ${candidate}`);
+    }
     const key = `${candidate}:${term}`;
     let granted = this.votes.get(key);
     if (granted === undefined) this.votes.set(key, (granted = new Set()));
@@ -164,8 +206,9 @@ export class SafetyChecker {
     const seen = this.leading.get(node);
     if (seen === undefined || seen.term !== term) {
       this.leading.set(node, { term, lastIndex: log.lastIndex() });
-      // Newly leading: it must hold every entry committed so far.
-      for (const fact of this.committed.values()) this.checkHolds(node, term, held, fact);
+      // Newly leading: it must hold every entry committed in an earlier term. A leader of an old
+      // term seen late (its process was paused) need not hold what a later term committed.
+      for (const fact of this.committed.values()) if (fact.seenInTerm < term) this.checkHolds(node, term, held, fact);
     } else {
       seen.lastIndex = log.lastIndex();
     }
@@ -247,7 +290,7 @@ export class SafetyChecker {
     this.lastApplied.set(node, fact.index);
     const known = this.committed.get(fact.index);
     if (known === undefined) {
-      this.committed.set(fact.index, { ...fact, node });
+      this.committed.set(fact.index, { ...fact, node, seenInTerm: this.highestLeaderTerm });
       for (const [leader, seen] of this.leading) {
         const log = this.logs.get(leader);
         if (log !== undefined && seen.term >= fact.term) this.checkHolds(leader, seen.term, log, fact);

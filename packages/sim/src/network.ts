@@ -127,6 +127,13 @@ export class Network<M> {
     this.queue = this.queue.filter((e) => e.to !== node);
   }
 
+  /** When the next message in flight is due (undefined: none), for event-driven hosts. */
+  nextDeliveryAt(): number | undefined {
+    let next: number | undefined;
+    for (const e of this.queue) if (next === undefined || e.deliverAt < next) next = e.deliverAt;
+    return next;
+  }
+
   get inFlight(): number {
     return this.queue.length;
   }

@@ -93,6 +93,7 @@ export async function createNode<C, R, Q, QR>(options: CreateNodeOptions<C, R, Q
     random,
     logger: options.logger ?? silentLogger,
     options: resolved,
+    ...(options.sessionNonce !== undefined && { sessionNonce: options.sessionNonce }),
   });
   node.start();
   return node;

@@ -78,7 +78,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.id = init.id;
     this.cluster = init.cluster;
     const ctx = (this.ctx = new NodeContext(init as MeshraftNodeInit<unknown, unknown, unknown, unknown>));
-    const clientId = `${init.id}/${sessionNonce()}`;
+    const clientId = `${init.id}/${(init.sessionNonce ?? sessionNonce)()}`;
     const initial = init.storage.initialState();
     this.deadlines = new Deadlines(init.timers);
     this.view = new RaftView(ctx, initial.hardState, {

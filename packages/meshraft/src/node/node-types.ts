@@ -106,4 +106,6 @@ export interface MeshraftNodeInit<C, R, Q, QR> {
   readonly random: () => number;
   readonly logger: Logger;
   readonly options: ResolvedOptions;
+  /** Per-start session id suffix; default: crypto.getRandomValues (meshraft-node.ts sessionNonce). */
+  readonly sessionNonce?: () => string;
 }

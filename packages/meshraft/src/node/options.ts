@@ -75,6 +75,12 @@ export interface CreateNodeOptions<C, R, Q, QR> {
   readonly core?: CoreAdapter;
   /** Time source (default: the platform's timers). */
   readonly timers?: Timers;
+  /**
+   * Source of the per-start session id suffix (default: crypto.getRandomValues). Must differ on
+   * every start of a node, or a restarted node is answered with its old session's cached
+   * results; only a simulator that forks a fresh seeded stream per start should inject it.
+   */
+  readonly sessionNonce?: () => string;
 }
 
 export interface ResolvedOptions {

@@ -1,10 +1,11 @@
 /**
- * @module cli
- * `pnpm sim --seed N` replays one seed; `pnpm sim --seeds A..B` runs a range. One verdict line per
- * seed; details and the replay command for failures; exit code 1 if any seed failed.
+ * @module cli-run
+ * The core-only hosts' part of `pnpm sim` (classic and pipelined SimNode): runs the seeds of
+ * parsed arguments, prints one verdict line each (details and the replay command for failures)
+ * and returns the exit code. The entry point (packages/sim-runtime/src/cli.ts) adds the runtime host.
  */
-import { MeshraftError } from '@meshraft/core';
-import { parseArgs, replayCommand, USAGE, type CliArgs } from './cli-args.js';
+import { replayCommand, type CliArgs } from './cli-args.js';
+import type { HostMode, SimBug } from './sim-node.js';
 import { formatVerdictLine, RETRY_HEAVY_WORKLOAD, simulate, type SimOptions } from './simulator.js';
 
 function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: number } {
@@ -14,8 +15,8 @@ function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: 
     ...(args.ticks !== undefined && { ticks: args.ticks }),
     ...(args.snapshotEvery !== undefined && { snapshotEvery: args.snapshotEvery }),
     ...(args.sessionTtl !== undefined && { sessionTtl: args.sessionTtl }),
-    ...(args.bug !== undefined && { bug: args.bug }),
-    ...(args.host !== undefined && { host: args.host }),
+    ...(args.bug !== undefined && { bug: args.bug as SimBug }),
+    ...(args.host !== undefined && { host: args.host as HostMode }),
     ...(args.maxWriteTicks !== undefined && { maxWriteTicks: args.maxWriteTicks }),
     ...(args.livenessBound !== undefined && { livenessBound: args.livenessBound }),
     ...(args.verbose && { trace: (line: string) => console.log(line) }),
@@ -24,21 +25,8 @@ function optionsFor(args: CliArgs, seed: number): Partial<SimOptions> & { seed: 
   };
 }
 
-function main(argv: readonly string[]): number {
-  let args: CliArgs;
-  try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (e instanceof MeshraftError) {
-      console.error(e.message);
-      return 2;
-    }
-    throw e;
-  }
-  if (args.help) {
-    console.log(USAGE);
-    return 0;
-  }
+/** Runs `args` with the core-only hosts; returns 1 if any seed failed. */
+export function runCoreCli(args: CliArgs): number {
   const failed: number[] = [];
   for (let seed = args.from; seed <= args.to; seed++) {
     const r = simulate(optionsFor(args, seed));
@@ -59,5 +47,3 @@ function main(argv: readonly string[]): number {
   if (n > 1) console.log(`${n - failed.length}/${n} seeds ok${failed.length ? `; failed: ${failed.join(' ')}` : ''}`);
   return failed.length ? 1 : 0;
 }
-
-process.exitCode = main(process.argv.slice(2));

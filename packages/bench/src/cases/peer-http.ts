@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const cli = join(repoRoot, 'packages/meshraft/src/cli.ts');
+const cli = join(repoRoot, 'packages/etcd/src/cli.ts');
 const SECONDS = Number(process.env.PEER_HTTP_SECONDS ?? 5);
 const RUNS = Number(process.env.PEER_HTTP_RUNS ?? 1);
 const LEVELS = (process.env.PEER_HTTP_CLIENTS ?? '1,16,64,256').split(',').map(Number);

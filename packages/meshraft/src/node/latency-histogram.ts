@@ -3,7 +3,7 @@
  * A cumulative latency histogram with etcd's disk buckets (1 ms doubling to ~8 s), the shape
  * the gateway's /metrics expects.
  */
-import type { LatencyHistogram } from '../etcd/metrics.js';
+import type { LatencyHistogram } from './metrics.js';
 
 const BOUNDS = Array.from({ length: 14 }, (_, i) => 0.001 * 2 ** i);
 

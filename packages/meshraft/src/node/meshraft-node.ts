@@ -11,7 +11,7 @@
 import { EntryType, MeshraftError, type ConfState, type Entry, type HardState, type NodeId, type Snapshot, type Status } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
 import type { LinkState, Transport } from '@meshraft/transport';
-import type { NodeMetrics, RaftRole as MetricsRole } from '../etcd/metrics.js';
+import type { NodeMetrics, MetricsRole } from './metrics.js';
 import type { StateMachine } from '../kv/state-machine.js';
 import { Emitter } from './emitter.js';
 import {

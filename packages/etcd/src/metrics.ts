@@ -1,43 +1,17 @@
 /**
  * @module metrics
- * The node's numbers for `GET /metrics`, in Prometheus text format (version 0.0.4). The runtime
- * implements MetricsSource; names follow etcd's (`etcd_server_*`, `etcd_disk_*`) under `meshraft_`.
+ * The node's numbers for `GET /metrics`, in Prometheus text format (version 0.0.4). The runtime's
+ * `MeshraftNode.metrics()` provides them; names follow etcd's (`etcd_server_*`, `etcd_disk_*`) under `meshraft_`.
  */
-import type { NodeId } from '@meshraft/core';
+import type { MetricsRole, NodeMetrics } from 'meshraft';
 
-export type RaftRole = 'leader' | 'follower' | 'candidate' | 'pre-candidate';
-
-/** A cumulative histogram: `buckets[i].count` observations were <= `buckets[i].le` seconds. */
-export interface LatencyHistogram {
-  readonly buckets: readonly { readonly le: number; readonly count: number }[];
-  readonly count: number;
-  readonly sumSeconds: number;
-}
-
-export interface NodeMetrics {
-  readonly role: RaftRole;
-  readonly term: number;
-  readonly leader: NodeId | null;
-  readonly commitIndex: number;
-  readonly appliedIndex: number;
-  readonly proposalsCommitted: number;
-  readonly proposalsApplied: number;
-  readonly proposalsPending: number;
-  readonly proposalsFailed: number;
-  /** Elections this node started. */
-  readonly electionsStarted: number;
-  readonly leaderChanges: number;
-  /** One entry per peer link, with a transport-defined state such as `open` or `relay`. */
-  readonly links: readonly { readonly peer: NodeId; readonly state: string }[];
-  /** Time to persist a Ready's entries and hard state. */
-  readonly storageWriteLatency?: LatencyHistogram;
-}
+export type { LatencyHistogram, MetricsRole, NodeMetrics } from 'meshraft';
 
 export interface MetricsSource {
   metrics(): NodeMetrics;
 }
 
-const ROLES: readonly RaftRole[] = ['leader', 'follower', 'candidate', 'pre-candidate'];
+const ROLES: readonly MetricsRole[] = ['leader', 'follower', 'candidate', 'pre-candidate'];
 
 function escapeLabel(v: string): string {
   return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');

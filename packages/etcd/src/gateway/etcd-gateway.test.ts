@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import { b64, startGateway, unb64, type GatewayServer } from './__tests__/gateway-server.js';
-import { toEtcdId } from './member-id.js';
-import type { MetricsSource } from './metrics.js';
-import type { KvClient } from './kv-client.js';
+import { toEtcdId } from '../member-id.js';
+import type { MetricsSource } from '../metrics.js';
+import type { KvClient } from '../kv-client.js';
 import { MeshraftError } from '@meshraft/core';
 
 let gw: GatewayServer;

@@ -6,10 +6,10 @@
  * `requestTimeoutMs` overall. Watches come from the local KV state machine's apply stream.
  */
 import type { NodeId } from '@meshraft/core';
-import { NoLeaderError, type KvClient } from '../etcd/index.js';
-import type { MetricsSource } from '../etcd/metrics.js';
-import type { KvCommand, KvResultOf, KvStateMachine } from '../kv/index.js';
-import { createNodeKvClient, type KvNode } from '../node/index.js';
+import { NoLeaderError, type KvClient } from '../index.js';
+import type { MetricsSource } from '../metrics.js';
+import type { KvCommand, KvResultOf, KvStateMachine } from 'meshraft/kv';
+import { createNodeKvClient, type KvNode } from '../node-kv-client.js';
 
 export interface PeerKvClientOptions {
   readonly stateMachine: KvStateMachine;

@@ -5,7 +5,7 @@
  * state machine for tests and single-node use.
  */
 import { MeshraftError, type NodeId } from '@meshraft/core';
-import type { KvCommand, KvQueryResult, KvResultOf, RangeQuery, WatchListener, WatchOptions } from '../kv/index.js';
+import type { KvCommand, KvQueryResult, KvResultOf, RangeQuery, WatchListener, WatchOptions } from 'meshraft/kv';
 
 /** No leader is known after the client's own wait; etcd answers "etcdserver: no leader". */
 export class NoLeaderError extends MeshraftError {

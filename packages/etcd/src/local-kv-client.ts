@@ -5,7 +5,7 @@
  * election in progress.
  */
 import type { NodeId } from '@meshraft/core';
-import { createKvStateMachine, type KvCommand, type KvResultOf, type KvStateMachine } from '../kv/index.js';
+import { createKvStateMachine, type KvCommand, type KvResultOf, type KvStateMachine } from 'meshraft/kv';
 import { NoLeaderError, type KvClient, type KvClientStatus, type KvMember } from './kv-client.js';
 
 export interface LocalKvClientOptions {

@@ -1,7 +1,7 @@
 import { request, type ClientRequest } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { b64, startGateway, unb64, type GatewayServer } from './__tests__/gateway-server.js';
-import type { KvClient } from './kv-client.js';
+import type { KvClient } from '../kv-client.js';
 
 type J = Record<string, any>;
 

@@ -2,7 +2,7 @@
  * @module meshraft/etcd
  * An etcd v3 JSON gateway over a meshraft KV state machine, for node:http servers.
  */
-export { createEtcdGateway, DEFAULT_MAX_BODY_BYTES, type EtcdGatewayHandler, type EtcdGatewayOptions } from './etcd-gateway.js';
+export { createEtcdGateway, DEFAULT_MAX_BODY_BYTES, type EtcdGatewayHandler, type EtcdGatewayOptions } from './gateway/etcd-gateway.js';
 export {
   NoLeaderError,
   RequestTimeoutError,
@@ -14,5 +14,5 @@ export {
 } from './kv-client.js';
 export { createLocalKvClient, type LocalKvClient, type LocalKvClientOptions } from './local-kv-client.js';
 export { EtcdGatewayError, EtcdGatewayErrorCode, GrpcCode } from './etcd-errors.js';
-export type { LatencyHistogram, MetricsSource, NodeMetrics, RaftRole } from './metrics.js';
+export type { LatencyHistogram, MetricsRole, MetricsSource, NodeMetrics } from './metrics.js';
 export { toEtcdId } from './member-id.js';

@@ -4,8 +4,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createEtcdGateway, type KvClient } from '../etcd/index.js';
-import type { MetricsSource } from '../etcd/metrics.js';
+import { createEtcdGateway, type KvClient } from '../index.js';
+import type { MetricsSource } from '../metrics.js';
 import type { HttpAddress } from './peer-args.js';
 
 export interface PeerHttpServer {

@@ -15,9 +15,9 @@ import type {
   SortTarget,
   TxnCommand,
   TxnOp,
-} from '../kv/index.js';
-import { MAX_TXN_DEPTH } from '../kv/index.js';
-import { badRequest } from './etcd-errors.js';
+} from 'meshraft/kv';
+import { MAX_TXN_DEPTH } from 'meshraft/kv';
+import { badRequest } from '../etcd-errors.js';
 
 type Json = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
  * One readable line per event of a running node: role, leader and term changes, members joining
  * and leaving, link changes, errors. Also adapts the runtime's Logger to the same lines.
  */
-import type { Logger, MemberStatus, MeshraftNode } from '../node/index.js';
+import type { Logger, MemberStatus, MeshraftNode } from 'meshraft';
 
 /** Writes one finished line (the CLI prints it to stdout). */
 export type LogSink = (line: string) => void;

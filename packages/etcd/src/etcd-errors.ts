@@ -4,7 +4,7 @@
  * etcd would use and the HTTP status grpc-gateway maps it to.
  */
 import { MeshraftError } from '@meshraft/core';
-import { KvErrorCode, type KvFailure } from '../kv/index.js';
+import { KvErrorCode, type KvFailure } from 'meshraft/kv';
 import { NoLeaderError, RequestTimeoutError } from './kv-client.js';
 
 /** The gRPC status codes the gateway uses. */

@@ -4,10 +4,10 @@
  * writes are proposed through Raft and answered once applied here, linearizable reads use
  * ReadIndex. Runtime errors pass through; the gateway maps their codes (NO_QUORUM, ...).
  */
-import type { KvClient, KvClientStatus, KvMember } from '../etcd/kv-client.js';
-import type { MetricsSource, NodeMetrics } from '../etcd/metrics.js';
-import type { KvCommand, KvQuery, KvQueryResult, KvResult, KvResultOf, KvStateMachine } from '../kv/index.js';
-import type { MeshraftNode } from './meshraft-node.js';
+import type { KvClient, KvClientStatus, KvMember } from './kv-client.js';
+import type { MetricsSource, NodeMetrics } from './metrics.js';
+import type { KvCommand, KvQuery, KvQueryResult, KvResult, KvResultOf, KvStateMachine } from 'meshraft/kv';
+import type { MeshraftNode } from 'meshraft';
 
 export type KvNode = MeshraftNode<KvCommand, KvResult, KvQuery, KvQueryResult>;
 

@@ -2,8 +2,9 @@
 import { createMemoryStorage } from '@meshraft/storage';
 import { createMemoryNetwork } from '@meshraft/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createKvStateMachine, put, type KvStateMachine } from '../kv/index.js';
-import { createNode, type KvNode } from '../node/index.js';
+import { createKvStateMachine, put, type KvStateMachine } from 'meshraft/kv';
+import { createNode } from 'meshraft';
+import type { KvNode } from '../node-kv-client.js';
 import { createPeerKvClient, waitForLeader } from './peer-kv-client.js';
 
 const TIMING = { tickMs: 10, electionTicks: 10, heartbeatTicks: 1 };

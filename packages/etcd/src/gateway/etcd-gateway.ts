@@ -6,7 +6,7 @@
  * can make the handler throw.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { KvErrorCode, type KvFailure } from '../kv/index.js';
+import { KvErrorCode, type KvFailure } from 'meshraft/kv';
 import {
   EtcdGatewayError,
   EtcdGatewayErrorCode,
@@ -15,7 +15,7 @@ import {
   kvFailureReply,
   thrownReply,
   type EtcdErrorReply,
-} from './etcd-errors.js';
+} from '../etcd-errors.js';
 import {
   asObject,
   parseDeleteRangeRequest,
@@ -35,8 +35,8 @@ import {
   statusJson,
   txnJson,
 } from './etcd-response.js';
-import type { KvClient } from './kv-client.js';
-import { PrometheusText, writeNodeMetrics, type MetricsSource } from './metrics.js';
+import type { KvClient } from '../kv-client.js';
+import { PrometheusText, writeNodeMetrics, type MetricsSource } from '../metrics.js';
 
 /** etcd's default --max-request-bytes is 1.5 MiB of protobuf; base64 in JSON grows it by a third. */
 export const DEFAULT_MAX_BODY_BYTES = 2 * 1024 * 1024 + 512 * 1024;

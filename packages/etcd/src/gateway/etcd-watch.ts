@@ -9,11 +9,11 @@
  * compacted one: `canceled` with `compact_revision` set to the first revision it can deliver.
  */
 import type { ServerResponse } from 'node:http';
-import type { WatchBatch, WatchEvent } from '../kv/index.js';
-import { EtcdGatewayError, EtcdGatewayErrorCode, GrpcCode } from './etcd-errors.js';
+import type { WatchBatch, WatchEvent } from 'meshraft/kv';
+import { EtcdGatewayError, EtcdGatewayErrorCode, GrpcCode } from '../etcd-errors.js';
 import type { WatchCreateRequest } from './etcd-request.js';
 import { kvJson } from './etcd-response.js';
-import type { KvClient } from './kv-client.js';
+import type { KvClient } from '../kv-client.js';
 
 type JsonObject = Record<string, unknown>;
 

@@ -2,8 +2,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createEtcdGateway, type EtcdGatewayOptions } from '../etcd-gateway.js';
-import { createLocalKvClient, type LocalKvClient } from '../local-kv-client.js';
-import type { KvClient } from '../kv-client.js';
+import { createLocalKvClient, type LocalKvClient } from '../../local-kv-client.js';
+import type { KvClient } from '../../kv-client.js';
 
 export interface GatewayServer {
   readonly url: string;

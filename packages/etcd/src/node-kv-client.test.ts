@@ -5,10 +5,10 @@ import { seededRandom } from '@meshraft/core';
 import { createMemoryStorage } from '@meshraft/storage';
 import { createMemoryNetwork } from '@meshraft/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEtcdGateway } from '../etcd/index.js';
-import { createKvStateMachine, put, range, type KvStateMachine } from '../kv/index.js';
-import { FAST_TIMING, waitFor } from './__tests__/cluster.js';
-import { createNode } from './create-node.js';
+import { createEtcdGateway } from './index.js';
+import { createKvStateMachine, put, range, type KvStateMachine } from 'meshraft/kv';
+import { FAST_TIMING, waitFor } from './__tests__/wait.js';
+import { createNode } from 'meshraft';
 import { createNodeKvClient, type KvNode } from './node-kv-client.js';
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');

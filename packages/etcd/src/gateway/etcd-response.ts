@@ -10,9 +10,9 @@ import type {
   RangeResult,
   TxnOpResult,
   TxnResult,
-} from '../kv/index.js';
-import type { KvClientStatus, KvMember, ResponseIdentity } from './kv-client.js';
-import { toEtcdId } from './member-id.js';
+} from 'meshraft/kv';
+import type { KvClientStatus, KvMember, ResponseIdentity } from '../kv-client.js';
+import { toEtcdId } from '../member-id.js';
 
 type JsonObject = { [key: string]: JsonValue };
 type JsonValue = string | number | boolean | JsonValue[] | JsonObject;

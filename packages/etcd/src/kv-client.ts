@@ -5,7 +5,7 @@
  * state machine for tests and single-node use.
  */
 import { MeshraftError, type NodeId } from '@meshraft/core';
-import type { KvCommand, KvQueryResult, KvResultOf, RangeQuery, WatchListener, WatchOptions } from 'meshraft/kv';
+import type { KvCommand, KvQueryResult, KvResultOf, RangeQuery, WatchListener, WatchOptions, WatchReplay } from 'meshraft/kv';
 
 /** No leader is known after the client's own wait; etcd answers "etcdserver: no leader". */
 export class NoLeaderError extends MeshraftError {
@@ -70,4 +70,9 @@ export interface KvClient {
    * unsubscribe function. Without it `/v3/watch` answers 501.
    */
   watch?(options: WatchOptions, listener: WatchListener): () => void;
+  /**
+   * Optional, with `watch`: the recorded revisions >= `startRevision` (a KvStateMachine's
+   * `replay`), or the compaction that removed them. Called in the same tick as `watch`.
+   */
+  replay?(options: WatchOptions, startRevision: number): WatchReplay;
 }

@@ -63,5 +63,6 @@ export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKv
     },
     identity: () => ({ clusterId, memberId, raftTerm: term }),
     watch: (watchOptions, listener) => sm.watch(watchOptions, listener),
+    replay: (watchOptions, startRevision) => sm.replay(watchOptions, startRevision),
   };
 }

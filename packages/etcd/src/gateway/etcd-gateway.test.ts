@@ -77,14 +77,20 @@ describe('kv/put and kv/range (etcd docs example)', () => {
     expect(desc.kvs.map((kv: J) => unb64(kv.key))).toEqual(['p/3', 'p/2', 'p/1']);
   });
 
-  it('range at a revision: current is served, older is compacted, newer is future', async () => {
+  it('range at a revision: history is served until compacted, newer is future', async () => {
     gw = await startGateway();
-    await putAll('a', 'b');
-    expect((await ok('/v3/kv/range', { key: b64('a'), revision: '3' })).count).toBe('1');
+    await putAll('a', 'b'); // a at 2, b at 3
+    await ok('/v3/kv/put', { key: b64('a'), value: b64('new') }); // 4
+    const at = async (revision: string) => (await ok('/v3/kv/range', { key: b64('a'), revision })).kvs?.map((kv: J) => unb64(kv.value));
+    expect(await at('1')).toBeUndefined();
+    expect(await at('3')).toEqual(['v-a']);
+    expect(await at('4')).toEqual(['new']);
+    await ok('/v3/kv/compaction', { revision: '3' });
     expect(await gw.post('/v3/kv/range', { key: b64('a'), revision: '2' })).toMatchObject({
       status: 400,
       json: { code: 11, error: 'etcdserver: mvcc: required revision has been compacted' },
     });
+    expect(await at('3')).toEqual(['v-a']);
     expect(await gw.post('/v3/kv/range', { key: b64('a'), revision: '9' })).toMatchObject({
       status: 400,
       json: { code: 11, message: 'etcdserver: mvcc: required revision is a future revision' },
@@ -231,11 +237,15 @@ describe('kv/txn', () => {
 });
 
 describe('kv/compaction', () => {
-  it('is a no-op up to the current revision (no history is kept) and refuses the future', async () => {
+  it('compacts history, refuses a revision already compacted and the future', async () => {
     gw = await startGateway();
     await putAll('a', 'b');
     expect(await ok('/v3/kv/compaction', { revision: '2', physical: true })).toEqual({ header: header('3') });
     expect(await ok('/v3/kv/compaction', { revision: '3' })).toEqual({ header: header('3') });
+    expect(await gw.post('/v3/kv/compaction', { revision: '3' })).toMatchObject({
+      status: 400,
+      json: { code: 11, error: 'etcdserver: mvcc: required revision has been compacted' },
+    });
     expect(await gw.post('/v3/kv/compaction', { revision: '4' })).toMatchObject({
       status: 400,
       json: { code: 11, error: 'etcdserver: mvcc: required revision is a future revision' },

@@ -6,7 +6,7 @@
  * can make the handler throw.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { KvErrorCode, type KvFailure } from 'meshraft/kv';
+import type { KvFailure } from 'meshraft/kv';
 import {
   EtcdGatewayError,
   EtcdGatewayErrorCode,
@@ -116,9 +116,6 @@ function parseJson(text: string): Json {
   return asObject(parsed, 'body');
 }
 
-function kvFailure(code: KvErrorCode, message: string, revision: number): KvFailure {
-  return { type: 'error', ok: false, code, message, revision };
-}
 
 function isFailure(x: Json | KvFailure): x is KvFailure {
   return (x as KvFailure).ok === false && (x as KvFailure).type === 'error';
@@ -153,13 +150,8 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
       return r.ok ? txnJson(r, header(r.revision)) : r;
     },
     '/v3/kv/compaction': async (body) => {
-      // No history is kept, so every revision up to the current one is already compacted.
-      const target = parseCompactionRequest(body);
-      const current = await currentRevision();
-      if (target > current) {
-        return kvFailure(KvErrorCode.FutureRevision, `revision ${target} is a future revision`, current);
-      }
-      return { header: header(current) };
+      const r = await kv.propose({ type: 'compact', revision: parseCompactionRequest(body) });
+      return r.ok ? { header: header(r.revision) } : r;
     },
     '/v3/maintenance/status': async () => {
       const [status, revision] = await Promise.all([kv.status(), currentRevision()]);
@@ -209,7 +201,7 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
       const body = parseJson(await readBody(req, maxBodyBytes));
       const w = parseWatchRequest(body);
       if (w.key.length === 0) throw badRequest('etcdserver: key is not provided');
-      await serveWatch(kv, w, res, header, currentRevision);
+      await serveWatch(kv, w, res, header);
       count(path, 200);
       return;
     }

@@ -102,7 +102,7 @@ describe('/v3/watch', () => {
     w.close();
   });
 
-  it('a start_revision in the future waits for it; one in the past is canceled as compacted', async () => {
+  it('a start_revision in the future waits for it; one in the past replays history; a compacted one is canceled', async () => {
     gw = await startGateway();
     await gw.post('/v3/kv/put', { key: b64('k'), value: b64('1') }); // rev 2
     const future = await openWatch(gw, { create_request: { key: b64('k'), start_revision: '4' } });
@@ -113,12 +113,18 @@ describe('/v3/watch', () => {
     expect(ev!.result.header.revision).toBe('4');
     future.close();
 
-    const past = await openWatch(gw, { create_request: { key: b64('k'), start_revision: '2' } });
-    const msgs = await past.messages(2);
-    await past.ended();
+    const past = await openWatch(gw, { create_request: { key: b64('k'), start_revision: '2', prev_kv: true } });
+    const replayed = (await past.messages(4)).slice(1).map((m) => [m.result.header.revision, unb64(m.result.events[0].kv.value), m.result.events[0].prev_kv && unb64(m.result.events[0].prev_kv.value)]);
+    expect(replayed).toEqual([['2', '1', undefined], ['3', '2', '1'], ['4', '3', '2']]);
+    past.close();
+
+    expect((await gw.post('/v3/kv/compaction', { revision: '3' })).status).toBe(200);
+    const compacted = await openWatch(gw, { create_request: { key: b64('k'), start_revision: '2' } });
+    const msgs = await compacted.messages(2);
+    await compacted.ended();
     expect(msgs[1]!.result).toMatchObject({
       canceled: true,
-      compact_revision: '5',
+      compact_revision: '3',
       cancel_reason: 'etcdserver: mvcc: required revision has been compacted',
     });
   });

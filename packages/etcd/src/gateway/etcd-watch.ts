@@ -14,6 +14,7 @@ import { EtcdGatewayError, EtcdGatewayErrorCode, GrpcCode } from '../etcd-errors
 import type { WatchCreateRequest } from './etcd-request.js';
 import { kvJson } from './etcd-response.js';
 import type { KvClient } from '../kv-client.js';
+import { openWatch } from '../watch-source.js';
 
 type JsonObject = Record<string, unknown>;
 
@@ -44,59 +45,34 @@ export async function serveWatch(
   w: WatchCreateRequest,
   res: ServerResponse,
   header: (revision: number) => JsonObject,
-  currentRevision: () => Promise<number>,
 ): Promise<void> {
-  if (kv.watch === undefined) throw watchUnsupported();
   const watchId = w.watchId === 0 ? {} : { watch_id: String(w.watchId) };
   const write = (result: JsonObject) => {
     if (!res.destroyed) res.write(JSON.stringify({ result }) + '\n');
   };
-
-  // Subscribe before asking for the current revision, so no change falls in between; batches
-  // that arrive before the stream is announced wait in `pending`.
-  let pending: WatchBatch[] | null = [];
-  let minRevision = w.startRevision;
-  const deliver = (batch: WatchBatch) => {
-    if (batch.revision < minRevision) return;
-    const events = batch.events
-      .filter((e) => !(e.type === 'put' ? w.noPut : w.noDelete))
-      .map((e) => eventJson(e, w.prevKv));
-    if (events.length > 0) write({ header: header(batch.revision), ...watchId, events });
-  };
-  const unsubscribe = kv.watch(
-    { key: w.key, ...(w.rangeEnd ? { rangeEnd: w.rangeEnd } : {}), prevKv: w.prevKv },
-    (batch) => (pending ? pending.push(batch) : deliver(batch)),
-  );
-  const stop = () => unsubscribe();
-  // 'close' on the response fires when the client hangs up (or the stream ends).
-  res.on('close', stop);
-
-  let current: number;
-  try {
-    current = await currentRevision();
-  } catch (err) {
-    stop();
-    throw err;
-  }
+  const opened = openWatch(kv, { key: w.key, ...(w.rangeEnd ? { rangeEnd: w.rangeEnd } : {}), startRevision: w.startRevision, prevKv: w.prevKv });
+  if (opened === null) throw watchUnsupported();
   res.writeHead(200, { 'content-type': 'application/json' });
-  if (w.startRevision !== 0 && w.startRevision <= current) {
-    stop();
-    write({ header: header(current), ...watchId, created: true });
+  if (!opened.ok) {
+    // etcd answers created, then cancels with the compaction point.
+    write({ header: header(opened.compactRevision), ...watchId, created: true });
     write({
-      header: header(current),
+      header: header(opened.compactRevision),
       ...watchId,
       canceled: true,
-      compact_revision: String(current + 1),
+      compact_revision: String(opened.compactRevision),
       cancel_reason: 'etcdserver: mvcc: required revision has been compacted',
     });
     res.end();
     return;
   }
-  if (minRevision === 0) minRevision = current + 1;
-  write({ header: header(current), ...watchId, created: true });
-  const early = pending;
-  pending = null;
-  // Batches that raced the probe: anything at or below `current` is already in the state the
-  // client will read, so only later ones are news.
-  for (const batch of early) deliver(batch);
+  // 'close' on the response fires when the client hangs up (or the stream ends).
+  res.on('close', () => opened.cancel());
+  write({ header: header(opened.revision), ...watchId, created: true });
+  opened.start((batch: WatchBatch) => {
+    const events = batch.events
+      .filter((e) => !(e.type === 'put' ? w.noPut : w.noDelete))
+      .map((e) => eventJson(e, w.prevKv));
+    if (events.length > 0) write({ header: header(batch.revision), ...watchId, events });
+  });
 }

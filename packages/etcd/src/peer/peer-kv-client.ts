@@ -65,5 +65,6 @@ export function createPeerKvClient(node: KvNode, options: PeerKvClientOptions): 
       return led((timeoutMs) => node.read(query, { consistency: 'linearizable', timeoutMs }));
     },
     watch: (watchOptions, listener) => stateMachine.watch(watchOptions, listener),
+    replay: (watchOptions, startRevision) => stateMachine.replay(watchOptions, startRevision),
   };
 }

@@ -11,8 +11,10 @@ import { NoLeaderError, RequestTimeoutError } from './kv-client.js';
 export const GrpcCode = {
   Unknown: 2,
   InvalidArgument: 3,
+  DeadlineExceeded: 4,
   NotFound: 5,
   ResourceExhausted: 8,
+  FailedPrecondition: 9,
   OutOfRange: 11,
   Unimplemented: 12,
   Unavailable: 14,
@@ -23,8 +25,10 @@ export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
 const HTTP_STATUS: Record<GrpcCode, number> = {
   2: 500,
   3: 400,
+  4: 504,
   5: 404,
   8: 429,
+  9: 400,
   11: 400,
   12: 501,
   14: 503,
@@ -100,7 +104,15 @@ const THROWN: Record<string, [GrpcCode, string]> = {
   NO_QUORUM: [GrpcCode.Unavailable, 'etcdserver: request timed out'],
   NODE_STOPPED: [GrpcCode.Unavailable, 'etcdserver: server stopped'],
   PROPOSAL_TOO_LARGE: [GrpcCode.InvalidArgument, 'etcdserver: request is too large'],
+  MEMBER_NOT_FOUND: [GrpcCode.NotFound, 'etcdserver: member not found'],
 };
+
+/** The gRPC status etcd would send for a KV failure or anything thrown while serving. */
+export function grpcStatus(x: KvFailure | unknown): { code: GrpcCode; message: string } {
+  const failure = x as KvFailure;
+  const r = failure !== null && typeof failure === 'object' && failure.type === 'error' && failure.ok === false ? kvFailureReply(failure) : thrownReply(x);
+  return { code: r.body.code, message: r.body.message };
+}
 
 /** Map anything thrown while serving a request; unexpected errors become Unknown (500). */
 export function thrownReply(err: unknown): EtcdErrorReply {

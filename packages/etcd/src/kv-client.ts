@@ -45,6 +45,8 @@ export interface KvClientStatus {
   readonly isLearner: boolean;
   /** Alarms or conditions worth showing an operator; empty when healthy. */
   readonly errors: readonly string[];
+  /** The KV store's compact revision (reads below it fail as compacted). */
+  readonly compactRevision?: number;
 }
 
 export interface KvMember {
@@ -75,4 +77,11 @@ export interface KvClient {
    * `replay`), or the compaction that removed them. Called in the same tick as `watch`.
    */
   replay?(options: WatchOptions, startRevision: number): WatchReplay;
+  /** Optional membership and leadership operations (etcd's Cluster and MoveLeader RPCs). */
+  addMember?(id: NodeId, learner: boolean): Promise<void>;
+  removeMember?(id: NodeId): Promise<void>;
+  promoteMember?(id: NodeId): Promise<void>;
+  moveLeader?(id: NodeId): Promise<void>;
+  /** Optional: this member's state machine snapshot (etcd's Maintenance.Snapshot). */
+  snapshot?(): Promise<Uint8Array>;
 }

@@ -56,6 +56,7 @@ export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKv
         dbSize: sm.snapshot().length,
         isLearner: false,
         errors: [],
+        compactRevision: sm.compactRevision,
       };
     },
     async members(): Promise<readonly KvMember[]> {
@@ -64,5 +65,6 @@ export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKv
     identity: () => ({ clusterId, memberId, raftTerm: term }),
     watch: (watchOptions, listener) => sm.watch(watchOptions, listener),
     replay: (watchOptions, startRevision) => sm.replay(watchOptions, startRevision),
+    snapshot: async () => sm.snapshot(),
   };
 }

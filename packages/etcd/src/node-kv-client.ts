@@ -37,6 +37,7 @@ export function createNodeKvClient(node: KvNode, options: NodeKvClientOptions = 
         dbSize: options.stateMachine?.snapshot().byteLength ?? 0,
         isLearner: s.members.some((m) => m.id === s.id && m.role === 'learner'),
         errors: s.stopped ? ['node stopped'] : s.leader === null ? ['no leader'] : [],
+        ...(options.stateMachine && { compactRevision: options.stateMachine.compactRevision }),
       };
     },
     async members(): Promise<readonly KvMember[]> {
@@ -48,6 +49,11 @@ export function createNodeKvClient(node: KvNode, options: NodeKvClientOptions = 
         isLearner: m.role === 'learner',
       }));
     },
+    addMember: (id, learner) => (learner ? node.addLearner(id) : node.addLearner(id).then(() => node.promote(id))),
+    removeMember: (id) => node.remove(id),
+    promoteMember: (id) => node.promote(id),
+    moveLeader: (id) => node.transferLeadership(id),
+    ...(options.stateMachine && { snapshot: async () => options.stateMachine!.snapshot() }),
     identity: () => ({ clusterId, memberId: node.id, raftTerm: node.status().term }),
     metrics: (): NodeMetrics => node.metrics(),
   };

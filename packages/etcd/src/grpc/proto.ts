@@ -1,0 +1,50 @@
+/**
+ * @module grpc/proto
+ * etcd's services, loaded at start-up from the vendored .proto files (proto/, see its README)
+ * with @grpc/proto-loader: the messages are encoded by protobufjs from upstream's schema, never
+ * by hand. int64/uint64 fields arrive as decimal strings; enums as their names.
+ */
+import { loadSync, type Options } from '@grpc/proto-loader';
+import { loadPackageDefinition, type GrpcObject, type ServiceDefinition } from '@grpc/grpc-js';
+import { fileURLToPath } from 'node:url';
+
+/** proto/ is beside src/ and dist/ alike. */
+const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));
+
+export const LOADER_OPTIONS: Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
+
+export interface EtcdServices {
+  readonly KV: ServiceDefinition;
+  readonly Watch: ServiceDefinition;
+  readonly Lease: ServiceDefinition;
+  readonly Cluster: ServiceDefinition;
+  readonly Maintenance: ServiceDefinition;
+  readonly Auth: ServiceDefinition;
+}
+
+let loaded: EtcdServices | undefined;
+
+export function etcdServices(): EtcdServices {
+  if (loaded) return loaded;
+  const def = loadSync('rpc.proto', { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
+  const pkg = (loadPackageDefinition(def) as GrpcObject).etcdserverpb as GrpcObject;
+  const service = (name: string) => (pkg[name] as unknown as { service: ServiceDefinition }).service;
+  loaded = {
+    KV: service('KV'),
+    Watch: service('Watch'),
+    Lease: service('Lease'),
+    Cluster: service('Cluster'),
+    Maintenance: service('Maintenance'),
+    Auth: service('Auth'),
+  };
+  return loaded;
+}
+
+/** The directory holding rpc.proto, kv.proto and auth.proto (tests load clients from it). */
+export const protoDir = PROTO_DIR;

@@ -80,7 +80,7 @@ describe('etcd3 npm client over gRPC', () => {
     expect(status.version).toBe('3.5.0');
     expect(status.leader).toBe(status.header.member_id);
     const members = await client.cluster.memberList({});
-    expect(members.members.map((m) => m.peerURLs)).toEqual([['meshraft://m1']]);
+    expect(members.members.map((m) => m.peerURLs)).toEqual([['http://m1.meshraft.invalid:2380']]);
     const json = await (await fetch(`${server.url}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('x').toString('base64') }) })).json();
     expect((json as { count: string }).count).toBe('1');
     const chunks: Buffer[] = [];

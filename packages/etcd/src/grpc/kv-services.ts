@@ -54,15 +54,24 @@ export function unary(fn: (req: Msg) => Promise<Msg | KvFailure>) {
   };
 }
 
-/** Meshraft peer URLs name the node: `meshraft://NODE-ID`. */
+/**
+ * A meshraft member's peer URL names its node: `http://NODE-ID.meshraft.invalid:2380`. Members
+ * reach each other through signaling, not at a URL; `.invalid` (RFC 2606) says so, and the form
+ * is one etcdctl accepts (http, host:port, no path). Ids that are not DNS labels are hex-encoded
+ * behind `x--`.
+ */
+const PEER_HOST = '.meshraft.invalid:2380';
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
 export function peerUrl(id: string): string {
-  return `meshraft://${encodeURIComponent(id)}`;
+  const label = LABEL.test(id) && !id.startsWith('x--') ? id : `x--${Buffer.from(id).toString('hex')}`;
+  return `http://${label}${PEER_HOST}`;
 }
 
 function nodeIdOfPeerUrl(url: string): string {
-  const m = /^meshraft:\/\/([^/?#]+)\/?$/.exec(url);
-  if (!m) throw badRequest(`etcdserver: meshraft peer URLs are meshraft://NODE-ID, got "${url}"`);
-  return decodeURIComponent(m[1]!);
+  const m = /^http:\/\/([a-z0-9-]+)\.meshraft\.invalid:2380\/?$/.exec(url);
+  if (!m) throw badRequest(`etcdserver: meshraft peer URLs are http://NODE-ID${PEER_HOST}, got "${url}"`);
+  return m[1]!.startsWith('x--') ? Buffer.from(m[1]!.slice(3), 'hex').toString() : m[1]!;
 }
 
 export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
@@ -132,7 +141,7 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
     MemberList: unary(async () => ({ header: h(await currentRevision()), members: await memberList() })),
     MemberAdd: unary(async (req) => {
       const urls = (req.peerURLs as string[] | undefined) ?? [];
-      if (urls.length !== 1) throw badRequest('etcdserver: a meshraft member has exactly one peer URL, meshraft://NODE-ID');
+      if (urls.length !== 1) throw badRequest(`etcdserver: a meshraft member has exactly one peer URL, http://NODE-ID${PEER_HOST}`);
       const id = nodeIdOfPeerUrl(urls[0]!);
       if (!kv.addMember) throw NOT_SUPPORTED('MemberAdd');
       if ((await kv.members()).some((m) => m.id === id)) throw new EtcdStatusError(Status.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists');
@@ -151,7 +160,7 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
       const m = await memberById(String(req.ID));
       const urls = (req.peerURLs as string[] | undefined) ?? [];
       // A meshraft member's only peer URL is its node id, which cannot change.
-      if (urls.length !== 1 || nodeIdOfPeerUrl(urls[0]!) !== m.id) throw badRequest('etcdserver: a meshraft member keeps its peer URL, meshraft://NODE-ID');
+      if (urls.length !== 1 || nodeIdOfPeerUrl(urls[0]!) !== m.id) throw badRequest(`etcdserver: a meshraft member keeps its peer URL, http://NODE-ID${PEER_HOST}`);
       return { header: h(await currentRevision()), members: await memberList() };
     }),
     MemberPromote: unary(async (req) => {
@@ -209,13 +218,17 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
     }),
   };
 
-  /** The snapshot in 64 KiB blobs, then etcd's trailer: the SHA-256 of everything before it. */
+  /**
+   * The snapshot in 64 KiB blobs, then etcd's trailer: the SHA-256 of everything before it.
+   * etcdctl finds the trailer by size (a bbolt file is a multiple of 512 bytes), so the snapshot
+   * is zero-padded to that first.
+   */
   async function streamSnapshot(call: ServerWritableStream<Msg, Msg>): Promise<void> {
     try {
       if (!kv.snapshot) throw NOT_SUPPORTED('Snapshot');
       const [data, revision] = await Promise.all([kv.snapshot(), currentRevision()]);
-      const sum = createHash('sha256').update(data).digest();
-      const all = Buffer.concat([data, sum]);
+      const padded = Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+      const all = Buffer.concat([padded, createHash('sha256').update(padded).digest()]);
       const CHUNK = 64 * 1024;
       for (let at = 0; at < all.length && !call.cancelled; at += CHUNK) {
         const blob = all.subarray(at, at + CHUNK);

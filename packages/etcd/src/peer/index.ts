@@ -3,9 +3,18 @@
  * A Node (or Deno) process as a durable meshraft member: `startPeer` and the pieces of the
  * `meshraft peer` command (flags, event log, the etcd gateway's KvClient over a node).
  */
-export { parseCommand, parseHttpAddress, USAGE, type Command, type HttpAddress, type PeerConfig, type SignalingConfig } from './peer-args.js';
+export {
+  parseCommand,
+  parseHttpAddress,
+  USAGE,
+  type AutoCompaction,
+  type ClientTlsFiles,
+  type Command,
+  type HttpAddress,
+  type PeerConfig,
+  type SignalingConfig,
+} from './peer-args.js';
 export { UsageError } from './peer-errors.js';
 export { createPeerKvClient, waitForLeader, type PeerKvClientOptions } from './peer-kv-client.js';
 export { createPeerLog, logNodeEvents, type LogSink, type PeerLog } from './peer-log.js';
-export { listenEtcdGateway, type PeerHttpServer } from './peer-http.js';
 export { holdsState, startPeer, type Peer } from './start-peer.js';

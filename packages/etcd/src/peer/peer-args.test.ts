@@ -19,16 +19,32 @@ describe('parseCommand', () => {
   it('peer: defaults and every flag', () => {
     expect(parseCommand(base)).toEqual({
       command: 'peer',
-      config: { cluster: 'c', signaling: 'ws://127.0.0.1:8787', data: '/d', bootstrap: false, relayOnly: false, tickMs: 100, requestTimeoutMs: 5000, fsync: true, quiet: false },
+      config: { cluster: 'c', signaling: 'ws://127.0.0.1:8787', data: '/d', bootstrap: false, relayOnly: false, tickMs: 100, requestTimeoutMs: 5000, fsync: true, quiet: false, maxRequestBytes: 1572864 },
     });
     const all = parseCommand([...base, '--id', 'n1', '--bootstrap', '--secret', 's', '--http', ':2379', '--relay-only', '--tick-ms', '20', '--request-timeout-ms', '900', '--no-fsync', '--quiet']);
     expect(all).toEqual({
       command: 'peer',
       config: {
         cluster: 'c', signaling: 'ws://127.0.0.1:8787', data: '/d', id: 'n1', bootstrap: true, secret: 's',
-        http: { host: '127.0.0.1', port: 2379 }, relayOnly: true, tickMs: 20, requestTimeoutMs: 900, fsync: false, quiet: true,
+        http: { host: '127.0.0.1', port: 2379 }, relayOnly: true, tickMs: 20, requestTimeoutMs: 900, fsync: false, quiet: true, maxRequestBytes: 1572864,
       },
     });
+  });
+
+  it('peer: etcd client-port flags (listen URL, TLS, limits, auto-compaction)', () => {
+    const c = parseCommand([...base, '--listen-client-urls', 'https://0.0.0.0:2379', '--cert-file', 'c.pem', '--key-file', 'k.pem', '--trusted-ca-file', 'ca.pem', '--client-cert-auth', '--max-request-bytes', '4096', '--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1000']);
+    expect(c.command === 'peer' && c.config).toMatchObject({
+      http: { host: '0.0.0.0', port: 2379 },
+      tls: { certFile: 'c.pem', keyFile: 'k.pem', trustedCaFile: 'ca.pem', clientCertAuth: true },
+      maxRequestBytes: 4096,
+      autoCompaction: { mode: 'revision', retention: 1000 },
+    });
+    const p = parseCommand([...base, '--http', '2379', '--auto-compaction-retention', '30m']);
+    expect(p.command === 'peer' && p.config.autoCompaction).toEqual({ mode: 'periodic', retentionMs: 1_800_000 });
+    expect(usage([...base, '--listen-client-urls', 'https://h:1']).message).toMatch(/needs --cert-file/);
+    expect(usage([...base, '--http', '1', '--listen-client-urls', 'http://h:1']).message).toMatch(/give one/);
+    expect(usage([...base, '--http', '1', '--cert-file', 'c', '--key-file', 'k', '--client-cert-auth']).message).toMatch(/needs --trusted-ca-file/);
+    expect(usage([...base, '--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1h']).message).toMatch(/revisions/);
   });
 
   it('signaling: port, host and limits', () => {

@@ -8,8 +8,11 @@ import { UsageError } from './peer-errors.js';
 
 export const USAGE = `usage:
   meshraft peer --cluster NAME --signaling ws://HOST:PORT --data DIR [--id ID] [--bootstrap]
-                [--secret S] [--http ADDR] [--relay-only] [--tick-ms N] [--request-timeout-ms N]
-                [--no-fsync] [--quiet]
+                [--secret S] [--http ADDR | --listen-client-urls URL] [--advertise-client-urls URL]
+                [--cert-file F --key-file F [--trusted-ca-file F] [--client-cert-auth]]
+                [--max-request-bytes N] [--auto-compaction-mode periodic|revision]
+                [--auto-compaction-retention N] [--relay-only] [--tick-ms N]
+                [--request-timeout-ms N] [--no-fsync] [--quiet]
   meshraft signaling [--port N] [--host H] [--rate N] [--max-peers N]
 
 peer flags:
@@ -19,7 +22,16 @@ peer flags:
   --id ID                 node id for a new data directory (default: random; then the stored id)
   --bootstrap             found a new cluster; ignored when DIR already holds state
   --secret S              room secret: signals and relayed frames are end-to-end sealed
-  --http ADDR             serve the etcd v3 JSON gateway and /metrics on [HOST:]PORT
+  --http ADDR             serve etcd's v3 API (gRPC and the JSON gateway, /metrics) on [HOST:]PORT
+  --listen-client-urls U  the same, as etcd spells it: http://HOST:PORT or https://HOST:PORT (one URL)
+  --advertise-client-urls U  client URL shown in member list (default: the listen URL)
+  --cert-file, --key-file TLS certificate and key for the client port (etcd's flags)
+  --trusted-ca-file F     CA that client certificates must chain to
+  --client-cert-auth      require a client certificate signed by --trusted-ca-file
+  --max-request-bytes N   largest client request (default 1572864, etcd's 1.5 MiB)
+  --auto-compaction-mode M      periodic (retention in hours) or revision (retention in revisions)
+  --auto-compaction-retention N keep this much history: revisions, or hours / a duration (30m)
+                          in periodic mode; 0 (default) disables auto-compaction
   --relay-only            never use WebRTC; every frame goes through the signaling relay
   --tick-ms N             Raft tick (default 100; election timeout is 10-20 ticks)
   --request-timeout-ms N  HTTP request deadline, including the wait for a leader (default 5000)
@@ -31,6 +43,33 @@ export interface HttpAddress {
   readonly port: number;
 }
 
+export interface ClientTlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly trustedCaFile?: string;
+  readonly clientCertAuth: boolean;
+}
+
+export type AutoCompaction =
+  /** Keep `retentionMs` of history. */
+  | { readonly mode: 'periodic'; readonly retentionMs: number }
+  /** Keep the last `retention` revisions. */
+  | { readonly mode: 'revision'; readonly retention: number };
+
+/** etcd's retention: revisions in revision mode; in periodic mode hours, or a duration (30m, 1h, 10s). */
+function parseRetention(mode: 'periodic' | 'revision', value: string | undefined): AutoCompaction | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)(s|m|h)?$/.exec(value.trim());
+  if (!m || (mode === 'revision' && m[2] !== undefined)) {
+    throw new UsageError(`--auto-compaction-retention must be ${mode === 'revision' ? 'a number of revisions' : 'hours or a duration like 30m'}, got "${value}"`);
+  }
+  const n = Number(m[1]);
+  if (n === 0) return undefined;
+  if (mode === 'revision') return { mode, retention: n };
+  const unitMs = m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 3_600_000;
+  return { mode, retentionMs: n * unitMs };
+}
+
 export interface PeerConfig {
   readonly cluster: string;
   readonly signaling: string;
@@ -39,6 +78,11 @@ export interface PeerConfig {
   readonly bootstrap: boolean;
   readonly secret?: string;
   readonly http?: HttpAddress;
+  /** TLS on the client port (https:// listen URL, or --cert-file with --http). */
+  readonly tls?: ClientTlsFiles;
+  readonly advertiseClientUrls?: string;
+  readonly maxRequestBytes: number;
+  readonly autoCompaction?: AutoCompaction;
   readonly relayOnly: boolean;
   readonly tickMs: number;
   readonly requestTimeoutMs: number;
@@ -101,6 +145,15 @@ function parsePeer(args: readonly string[]): PeerConfig {
     bootstrap: { type: 'boolean', default: false },
     secret: { type: 'string' },
     http: { type: 'string' },
+    'listen-client-urls': { type: 'string' },
+    'advertise-client-urls': { type: 'string' },
+    'cert-file': { type: 'string' },
+    'key-file': { type: 'string' },
+    'trusted-ca-file': { type: 'string' },
+    'client-cert-auth': { type: 'boolean', default: false },
+    'max-request-bytes': { type: 'string' },
+    'auto-compaction-mode': { type: 'string' },
+    'auto-compaction-retention': { type: 'string' },
     'relay-only': { type: 'boolean', default: false },
     'tick-ms': { type: 'string' },
     'request-timeout-ms': { type: 'string' },
@@ -110,6 +163,7 @@ function parsePeer(args: readonly string[]): PeerConfig {
   const signaling = required('signaling', v.signaling as string | undefined);
   if (!/^wss?:\/\/[^/]/.test(signaling)) throw new UsageError(`--signaling must be a ws:// or wss:// URL, got "${signaling}"`);
   if (v.id === '') throw new UsageError('--id must not be empty');
+  const client = clientFlags(v);
   return {
     cluster: required('cluster', v.cluster as string | undefined),
     signaling,
@@ -117,12 +171,54 @@ function parsePeer(args: readonly string[]): PeerConfig {
     ...(v.id !== undefined && { id: v.id as string }),
     bootstrap: v.bootstrap === true,
     ...(v.secret !== undefined && { secret: v.secret as string }),
-    ...(v.http !== undefined && { http: parseHttpAddress(v.http as string) }),
+    ...client,
     relayOnly: v['relay-only'] === true,
     tickMs: int('tick-ms', v['tick-ms'] as string | undefined, 1, 60_000) ?? 100,
     requestTimeoutMs: int('request-timeout-ms', v['request-timeout-ms'] as string | undefined, 1) ?? 5000,
     fsync: v['no-fsync'] !== true,
     quiet: v.quiet === true,
+  };
+}
+
+/** The client-port flags: where to listen, TLS, limits and auto-compaction. */
+function clientFlags(v: Flags): Pick<PeerConfig, 'http' | 'tls' | 'advertiseClientUrls' | 'maxRequestBytes' | 'autoCompaction'> {
+  const str = (name: string) => v[name] as string | undefined;
+  const listen = str('listen-client-urls');
+  if (listen !== undefined && v.http !== undefined) throw new UsageError('--http and --listen-client-urls are the same thing: give one');
+  let http: HttpAddress | undefined;
+  let https = false;
+  if (listen !== undefined) {
+    const m = /^(https?):\/\/(.+?)\/?$/.exec(listen);
+    if (!m || listen.includes(',')) throw new UsageError(`--listen-client-urls must be one http:// or https:// URL, got "${listen}"`);
+    https = m[1] === 'https';
+    http = parseHttpAddress(m[2]!);
+  } else if (v.http !== undefined) {
+    http = parseHttpAddress(v.http as string);
+  }
+  const certFile = str('cert-file');
+  const keyFile = str('key-file');
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new UsageError('--cert-file and --key-file go together');
+  if (https && certFile === undefined) throw new UsageError('an https:// client URL needs --cert-file and --key-file');
+  if (listen !== undefined && !https && certFile !== undefined) throw new UsageError('--cert-file with an http:// client URL: use https://');
+  const ca = str('trusted-ca-file');
+  if ((ca !== undefined || v['client-cert-auth'] === true) && certFile === undefined) {
+    throw new UsageError('--trusted-ca-file and --client-cert-auth need --cert-file and --key-file');
+  }
+  if (v['client-cert-auth'] === true && ca === undefined) throw new UsageError('--client-cert-auth needs --trusted-ca-file');
+  const mode = str('auto-compaction-mode');
+  if (mode !== undefined && mode !== 'periodic' && mode !== 'revision') {
+    throw new UsageError(`--auto-compaction-mode must be periodic or revision, got "${mode}"`);
+  }
+  const autoCompaction = parseRetention(mode === 'revision' ? 'revision' : 'periodic', str('auto-compaction-retention'));
+  return {
+    ...(http !== undefined && { http }),
+    ...(certFile !== undefined &&
+      keyFile !== undefined && {
+        tls: { certFile, keyFile, ...(ca !== undefined && { trustedCaFile: ca }), clientCertAuth: v['client-cert-auth'] === true },
+      }),
+    ...(str('advertise-client-urls') !== undefined && { advertiseClientUrls: str('advertise-client-urls')! }),
+    maxRequestBytes: int('max-request-bytes', str('max-request-bytes'), 1024) ?? 1.5 * 1024 * 1024,
+    ...(autoCompaction !== undefined && { autoCompaction }),
   };
 }
 

@@ -14,14 +14,18 @@ import { createKvStateMachine } from 'meshraft/kv';
 import { createNode } from 'meshraft';
 import type { KvNode } from '../node-kv-client.js';
 import type { PeerConfig } from './peer-args.js';
-import { listenEtcdGateway, type PeerHttpServer } from './peer-http.js';
+import { UsageError } from './peer-errors.js';
+import { readFile } from 'node:fs/promises';
+import { serveEtcd, type EtcdServer } from '../etcd-server.js';
+import type { ClientTls } from '../grpc/client-listener.js';
+import { startAutoCompaction } from './auto-compaction.js';
 import { createPeerKvClient } from './peer-kv-client.js';
 import { logNodeEvents, type PeerLog } from './peer-log.js';
 
 export interface Peer {
   readonly node: KvNode;
-  /** The gateway's server when `--http` was given. */
-  readonly http: PeerHttpServer | null;
+  /** The client endpoint (gRPC and the JSON gateway) when `--http`/`--listen-client-urls` was given. */
+  readonly http: EtcdServer | null;
   /** Stops the HTTP server and the node (closing the transport and releasing the data dir lock). */
   stop(): Promise<void>;
 }
@@ -54,7 +58,24 @@ function transportFactory(config: PeerConfig, wrtc: WrtcLike | null): (id: NodeI
   };
 }
 
+/** The TLS files, read before anything starts so a bad path fails the start cleanly. */
+async function readTls(config: PeerConfig): Promise<ClientTls | undefined> {
+  const t = config.tls;
+  if (!t) return undefined;
+  const read = (flag: string, path: string) =>
+    readFile(path).catch((err: Error) => {
+      throw new UsageError(`${flag} ${path}: ${err.message}`);
+    });
+  const [cert, key, ca] = await Promise.all([
+    read('--cert-file', t.certFile),
+    read('--key-file', t.keyFile),
+    t.trustedCaFile === undefined ? undefined : read('--trusted-ca-file', t.trustedCaFile),
+  ]);
+  return { cert, key, ...(ca && { ca }), clientCertAuth: t.clientCertAuth };
+}
+
 export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer> {
+  const tls = await readTls(config);
   const storage = await openFileStorage(config.data, { fsync: config.fsync });
   const restarted = holdsState(storage);
   if (config.bootstrap && restarted) log.info('--bootstrap ignored: the data directory already holds state; rejoining as before');
@@ -83,18 +104,32 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
     `peer ${node.id} started: cluster ${config.cluster}, data ${config.data}${restarted ? ' (restarted)' : ''}, ` +
       `transport ${wrtc ? 'webrtc+relay' : 'relay'}, fsync ${config.fsync ? 'on' : 'off'}`,
   );
-  let http: PeerHttpServer | null = null;
+  let http: EtcdServer | null = null;
   if (config.http) {
-    const kv = createPeerKvClient(node, { stateMachine, requestTimeoutMs: config.requestTimeoutMs });
+    const base = createPeerKvClient(node, { stateMachine, requestTimeoutMs: config.requestTimeoutMs });
+    let advertised = config.advertiseClientUrls;
+    const kv = {
+      ...base,
+      // Only this member's client URL is known here (members do not gossip theirs).
+      members: async () => (await base.members()).map((m) => (m.id === node.id && advertised ? { ...m, clientUrls: [advertised] } : m)),
+    };
     try {
-      http = await listenEtcdGateway(kv, config.http);
+      http = await serveEtcd(kv, {
+        host: config.http.host,
+        port: config.http.port,
+        ...(tls && { tls }),
+        maxRequestBytes: config.maxRequestBytes,
+        metrics: kv,
+      });
     } catch (err) {
       stopLogging();
       await node.stop();
       throw err;
     }
-    log.notice(`etcd gateway listening on ${http.url}`);
+    advertised ??= http.url;
+    log.notice(`etcd gateway listening on ${http.url} (gRPC and JSON${tls ? ', TLS' : ''})`);
   }
+  const stopCompaction = config.autoCompaction ? startAutoCompaction(node, stateMachine, config.autoCompaction, log) : () => {};
   let stopping: Promise<void> | undefined;
   const running = node;
   return {
@@ -102,6 +137,7 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
     http,
     stop: () =>
       (stopping ??= (async () => {
+        stopCompaction();
         await http?.close();
         await running.stop();
         stopLogging();

@@ -120,7 +120,7 @@ export interface PeerProcess extends CliProcess {
 export async function startPeer(args: readonly string[], runtime: Runtime = 'node', webrtc = false): Promise<PeerProcess> {
   const proc = runCli(['peer', ...(webrtc ? [] : ['--relay-only']), '--http', '127.0.0.1:0', ...args], runtime);
   const line = await proc.waitFor(/etcd gateway listening on /);
-  return { ...proc, url: /(http:\/\/\S+)/.exec(line)![1]! };
+  return { ...proc, url: /(https?:\/\/[^\s)]+)/.exec(line)![1]! };
 }
 
 /** Temporary data directories, removed by the returned cleanup. */

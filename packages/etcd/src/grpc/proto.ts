@@ -7,6 +7,13 @@
 import { loadSync, type Options } from '@grpc/proto-loader';
 import { loadPackageDefinition, type GrpcObject, type ServiceDefinition } from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
+import Long from 'long';
+import protobuf from 'protobufjs';
+
+// protobufjs finds `long` with a CommonJS require that ES modules and bundles do not have; without
+// it, uint64 member ids above 2^53 would be rounded. Hand it over explicitly.
+protobuf.util.Long = Long;
+protobuf.configure();
 
 /** proto/ is beside src/ and dist/ alike. */
 const PROTO_DIR = fileURLToPath(new URL('../../proto/', import.meta.url));

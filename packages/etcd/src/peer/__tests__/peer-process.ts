@@ -114,11 +114,13 @@ export interface PeerProcess extends CliProcess {
 }
 
 /**
- * Starts a peer with `--http 127.0.0.1:0` and waits until its gateway listens. Relay-only unless
+ * Starts a peer with `--http 127.0.0.1:0` (unless `--listen-client-urls` is among `args`) and
+ * waits until its gateway listens. Relay-only unless
  * `webrtc` is set (WebRTC needs /work/shared/netns-run: ICE finds no candidate on loopback alone).
  */
 export async function startPeer(args: readonly string[], runtime: Runtime = 'node', webrtc = false): Promise<PeerProcess> {
-  const proc = runCli(['peer', ...(webrtc ? [] : ['--relay-only']), '--http', '127.0.0.1:0', ...args], runtime);
+  const listen = args.includes('--listen-client-urls') ? [] : ['--http', '127.0.0.1:0'];
+  const proc = runCli(['peer', ...(webrtc ? [] : ['--relay-only']), ...listen, ...args], runtime);
   const line = await proc.waitFor(/etcd gateway listening on /);
   return { ...proc, url: /(https?:\/\/[^\s)]+)/.exec(line)![1]! };
 }

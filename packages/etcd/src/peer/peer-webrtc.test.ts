@@ -3,6 +3,7 @@
  * /work/shared/netns-run: ICE needs a non-loopback interface, and without one the link stays on
  * the relay and this test fails by design.
  */
+import { Etcd3 } from 'etcd3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { b64, killAll, post, startPeer, startSignaling, tempDirs, unb64 } from './__tests__/peer-process.js';
 
@@ -30,6 +31,15 @@ describe('peers over WebRTC', () => {
     expect((await post(b.url, '/v3/kv/put', { key: b64('k'), value: b64('over-rtc') })).status).toBe(200);
     const r = await post(a.url, '/v3/kv/range', { key: b64('k') });
     expect(unb64((r.json.kvs as { value: string }[])[0]!.value)).toBe('over-rtc');
+    // gRPC on the same port, in this default (WebRTC) configuration too.
+    const [cb, ca] = [new Etcd3({ hosts: b.url.replace('http://', '') }), new Etcd3({ hosts: a.url.replace('http://', '') })];
+    try {
+      await cb.put('g').value('grpc-over-rtc');
+      expect(await ca.get('g').string()).toBe('grpc-over-rtc');
+    } finally {
+      cb.close();
+      ca.close();
+    }
     expect(await b.kill('SIGTERM')).toBe(0);
     expect(await a.kill('SIGTERM')).toBe(0);
   });

@@ -1,6 +1,6 @@
 /**
- * Three `meshraft peer` processes and a signaling server process on loopback. Concurrent HTTP
- * clients put, read and CAS through every member while the leader is killed with SIGKILL and
+ * Three `meshraft peer` processes and a signaling server process on loopback. Concurrent clients
+ * (JSON gateway, then gRPC) put, read and CAS through every member while the leader is killed with SIGKILL and
  * restarted from its data directory, then a follower likewise. The recorded history must be
  * linearizable (so no acknowledged write is lost), and the cluster must keep serving.
  */
@@ -27,14 +27,14 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-describe('a three-peer cluster under SIGKILL', () => {
+describe.each(['json', 'grpc'] as const)('a three-peer cluster under SIGKILL, clients over %s', (protocol) => {
   it('stays linearizable through leader and follower crashes and restarts', async () => {
     const { url: signaling } = await startSignaling();
     const ids = ['a', 'b', 'c'];
     const data = new Map<string, string>();
     for (const id of ids) data.set(id, await dirs.make());
     const argsOf = (id: string) => [
-      '--cluster', 'lin', '--signaling', signaling, '--data', data.get(id)!, '--id', id, '--tick-ms', '50',
+      '--cluster', `lin-${protocol}`, '--signaling', signaling, '--data', data.get(id)!, '--id', id, '--tick-ms', '50',
       '--request-timeout-ms', '3000', ...(id === 'a' ? ['--bootstrap'] : []),
     ];
     const peers = new Map<string, PeerProcess>();
@@ -62,7 +62,7 @@ describe('a three-peer cluster under SIGKILL', () => {
         return undefined;
       });
 
-    const history = new KvHistory();
+    const history = new KvHistory(protocol);
     const keys = ['x', 'y', 'z'];
     let running = true;
     let unique = 0;
@@ -84,7 +84,8 @@ describe('a three-peer cluster under SIGKILL', () => {
     };
     const clients = Array.from({ length: 6 }, (_, i) => client(i));
 
-    await sleep(1500);
+    // Real work before the first crash (poll, not a fixed sleep: gRPC channels connect lazily).
+    await eventually('answers before the crash', async () => (history.answered > 20 ? true : undefined));
     const killed = await leader();
     await peers.get(killed)!.kill('SIGKILL');
     const beforeRestart = history.answered;
@@ -97,6 +98,7 @@ describe('a three-peer cluster under SIGKILL', () => {
     await sleep(1500);
     await start(follower);
     await sleep(1500);
+    await eventually('answers after the crashes', async () => (history.answered - beforeRestart > 20 ? true : undefined), 30_000);
     running = false;
     await Promise.all(clients);
     // Final reads through every member: a lost acknowledged write would show here.
@@ -104,6 +106,7 @@ describe('a three-peer cluster under SIGKILL', () => {
       for (const key of keys) await history.run(100 + i, p.url, { kind: 'get', key });
     }
 
+    history.close();
     const result = checkOperations(kvModel, history.ops);
     console.info(`history: ${history.ops.length} operations, ${history.answered} answered; checker: ${result.verdict} in ${result.steps} steps`);
     if (result.explanation) console.error(formatExplanation(result.explanation));

@@ -5,7 +5,7 @@
  * by hand. int64/uint64 fields arrive as decimal strings; enums as their names.
  */
 import { loadSync, type Options } from '@grpc/proto-loader';
-import { loadPackageDefinition, type GrpcObject, type ServiceDefinition } from '@grpc/grpc-js';
+import { credentials, loadPackageDefinition, type Client, type ChannelCredentials, type GrpcObject, type ServiceClientConstructor, type ServiceDefinition } from '@grpc/grpc-js';
 import { fileURLToPath } from 'node:url';
 import Long from 'long';
 import protobuf from 'protobufjs';
@@ -36,11 +36,25 @@ export interface EtcdServices {
 }
 
 let loaded: EtcdServices | undefined;
+let pkgCache: GrpcObject | undefined;
+
+function etcdPackage(): GrpcObject {
+  pkgCache ??= (loadPackageDefinition(loadSync('rpc.proto', { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] })) as GrpcObject).etcdserverpb as GrpcObject;
+  return pkgCache;
+}
+
+/**
+ * A plain grpc-js client for one etcd service at `address` (HOST:PORT), from the vendored protos:
+ * no retries or balancing, for tests and benchmarks. Methods take and give the loader's objects.
+ */
+export function etcdGrpcClient(service: keyof EtcdServices, address: string, creds: ChannelCredentials = credentials.createInsecure()): Client {
+  const Ctor = etcdPackage()[service] as ServiceClientConstructor;
+  return new Ctor(address, creds);
+}
 
 export function etcdServices(): EtcdServices {
   if (loaded) return loaded;
-  const def = loadSync('rpc.proto', { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] });
-  const pkg = (loadPackageDefinition(def) as GrpcObject).etcdserverpb as GrpcObject;
+  const pkg = etcdPackage();
   const service = (name: string) => (pkg[name] as unknown as { service: ServiceDefinition }).service;
   loaded = {
     KV: service('KV'),

@@ -13,7 +13,7 @@ export {
   type KvStateMachineOptions,
   type WatchReplay,
 } from './kv-state-machine.js';
-export { DEFAULT_HISTORY_LIMIT_BYTES } from './kv-history.js';
+export { DEFAULT_HISTORY_LIMIT_BYTES } from './mvcc-history.js';
 export { cas, deleteRange, put, range, txn, unwrapKvResult, type RangeOptions } from './kv-commands.js';
 export {
   bytesEqual,

@@ -8,7 +8,7 @@
  */
 import { bytesToBinary } from './bytes.js';
 import { KvError, KvErrorCode } from './kv-errors.js';
-import type { Revision } from './kv-history.js';
+import type { Revision } from './mvcc-history.js';
 import type { KeyValue, WatchEvent } from './kv-types.js';
 import { pack, unpack } from './msgpack.js';
 

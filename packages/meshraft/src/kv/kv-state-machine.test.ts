@@ -161,7 +161,7 @@ describe('range', () => {
     expect(keys(h.sm.query(range('foo/', { prefix: true, maxCreateRevision: 4 })))).toEqual(['foo/1']);
   });
 
-  it('reads the current revision, refuses a future one (history: kv-history.test.ts)', () => {
+  it('reads the current revision, refuses a future one (history: mvcc-history.test.ts)', () => {
     const h = seeded();
     const rev = h.sm.revision;
     expect(ok(h.sm.query(range('a', { revision: rev }))).count).toBe(1);

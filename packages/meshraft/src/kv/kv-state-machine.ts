@@ -10,7 +10,7 @@ import { KeyIndex, toBinaryRange } from './key-index.js';
 import { parseKvCommand, parseKvQuery } from './kv-command-parser.js';
 import { KvError, KvErrorCode } from './kv-errors.js';
 import { evaluateRange } from './kv-range.js';
-import { DEFAULT_HISTORY_LIMIT_BYTES, KvHistory, batchOf } from './kv-history.js';
+import { DEFAULT_HISTORY_LIMIT_BYTES, MvccHistory, batchOf } from './mvcc-history.js';
 import { decodeKvSnapshot, encodeKvSnapshot } from './kv-snapshot.js';
 import type {
   Compare,
@@ -143,7 +143,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   const maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
   const index = new KeyIndex();
   const watchers = new Watchers();
-  const history = new KvHistory(options.historyLimitBytes ?? DEFAULT_HISTORY_LIMIT_BYTES);
+  const history = new MvccHistory(options.historyLimitBytes ?? DEFAULT_HISTORY_LIMIT_BYTES);
   let revision = 1;
   // Commands this instance decoded are already parsed; apply skips parsing them again.
   const decoded = new WeakSet<object>();

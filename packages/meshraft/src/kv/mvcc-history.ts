@@ -1,5 +1,5 @@
 /**
- * @module kv-history
+ * @module mvcc-history
  * etcd's MVCC history for the KV store: the changes of every revision since the compaction
  * point, kept in revision order. The key index holds only the newest version of each key; a read
  * at an older revision starts from it and undoes the newer revisions (newest first), which is
@@ -35,7 +35,7 @@ function revisionBytes(r: Revision): number {
   return n;
 }
 
-export class KvHistory {
+export class MvccHistory {
   private revisions: Revision[] = [];
   private bytes = 0;
   /** Reads below this revision fail with "compacted"; 1 (nothing compacted) when new. */

@@ -1,5 +1,5 @@
 /**
- * A durable Node member for the demo's rooms: `meshraft peer` (packages/meshraft/src/cli.ts, the
+ * A durable Node member for the demo's rooms: `meshraft peer` (packages/etcd/src/cli.ts, the
  * command `pnpm meshraft peer` runs) with file storage in a temporary directory, as a child
  * process. Resolves once the peer logged that it started; exposes its id and output.
  */
@@ -25,7 +25,7 @@ export async function startNodePeer(options: { cluster: string; signalingUrl: st
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      '--import', tsx, '--conditions=source', `${repo}packages/meshraft/src/cli.ts`, 'peer',
+      '--import', tsx, '--conditions=source', `${repo}packages/etcd/src/cli.ts`, 'peer',
       '--cluster', options.cluster, '--signaling', options.signalingUrl, '--data', dataDir,
       '--tick-ms', String(options.tickMs), '--no-fsync', ...(options.bootstrap ? ['--bootstrap'] : []),
     ],

@@ -29,7 +29,7 @@ function startPeer(args: DemoArgs, room: string, signalingUrl: string): PeerChil
   const child = spawn(
     process.execPath,
     [
-      '--import', tsx, '--conditions=source', join(repoRoot, 'packages/meshraft/src/cli.ts'),
+      '--import', tsx, '--conditions=source', join(repoRoot, 'packages/etcd/src/cli.ts'),
       'peer', '--cluster', clusterOf(room), '--signaling', signalingUrl, '--data', data,
       '--tick-ms', String(args.peerTick),
       ...args.iceServers.flatMap((spec) => ['--ice-server', spec]),

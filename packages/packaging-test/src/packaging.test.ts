@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const fixtures = fileURLToPath(new URL('../fixtures/', import.meta.url));
 /** The packages users install, by workspace folder. */
-const PUBLISHED = ['packages/core', 'packages/storage', 'packages/transport', 'packages/meshraft', 'signaling-server'];
+const PUBLISHED = ['packages/core', 'packages/storage', 'packages/transport', 'packages/meshraft', 'packages/etcd', 'signaling-server'];
 const chromium = process.env.MESHRAFT_CHROMIUM ?? '/usr/bin/chromium';
 
 let work = '';
@@ -107,13 +107,22 @@ describe('packed packages in fresh projects', () => {
   it('packs dist and no workspace: versions', async () => {
     const meshraft = tarballs.get('meshraft')!;
     const listing = await run('tar', ['tzf', meshraft], work);
-    for (const sub of ['index', 'kv/index', 'worker/index', 'browser/index', 'etcd/index', 'peer/index']) {
+    for (const sub of ['index', 'kv/index', 'worker/index', 'browser/index']) {
       expect(listing).toContain(`package/dist/${sub}.js`);
       expect(listing).toContain(`package/dist/${sub}.d.ts`);
     }
     expect(listing).not.toMatch(/\.test\.(js|ts)\n/);
+    // The etcd layer is its own package; the runtime ships none of it.
+    expect(listing).not.toContain('etcd');
     const manifest = await run('tar', ['xzf', meshraft, '-O', 'package/package.json'], work);
     expect(manifest).not.toContain('workspace:');
+    const etcd = tarballs.get('@meshraft/etcd')!;
+    const etcdListing = await run('tar', ['tzf', etcd], work);
+    for (const file of ['dist/index.js', 'dist/peer/index.js', 'dist/cli.js', 'proto/rpc.proto', 'proto/kv.proto', 'proto/auth.proto']) {
+      expect(etcdListing).toContain(`package/${file}`);
+    }
+    expect(etcdListing).not.toMatch(/\.test\.(js|ts)\n/);
+    expect(await run('tar', ['xzf', etcd, '-O', 'package/package.json'], work)).not.toContain('workspace:');
   });
 
   it('a fresh Node project runs a 3-node cluster from dist', async () => {

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
 // The bench package does not depend on `meshraft`; reach its sources directly.
-import { createEtcdGateway, createLocalKvClient } from 'meshraft/etcd';
+import { createEtcdGateway, createLocalKvClient } from '@meshraft/etcd';
 
 const RUNS = 5;
 const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -7,8 +7,11 @@
  * Also the leader's entries per storage save and mean save time (group commit, from /metrics).
  * Env: PEER_HTTP_SECONDS (per level, default 5), PEER_HTTP_RUNS (default 1; medians over runs),
  * PEER_HTTP_WEBRTC=1 (WebRTC data channels instead of the relay; run under scripts/netns-run),
- * PEER_HTTP_CLIENTS=1,16 and PEER_HTTP_TARGETS=leader (subsets), PEER_HTTP_CPU_PROF=DIR (V8 CPU profiles of every peer and the signaling server, written at exit).
+ * PEER_HTTP_CLIENTS=1,16 and PEER_HTTP_TARGETS=leader (subsets), PEER_HTTP_CPU_PROF=DIR (V8 CPU profiles of every peer and the signaling server, written at exit),
+ * PEER_HTTP_PROTOCOL=grpc (puts through etcd's gRPC KV service on the same port, one HTTP/2
+ * channel per member, instead of the JSON gateway).
  */
+import { etcdGrpcClient } from '@meshraft/etcd';
 import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
 import { agent, get, post } from '../procs/http.js';
 import { startMeshraftCluster, type RunningCluster } from '../procs/meshraft-cluster.js';
@@ -20,6 +23,23 @@ const TARGETS = (process.env.PEER_HTTP_TARGETS ?? 'leader,all').split(',') as ('
 const WEBRTC = process.env.PEER_HTTP_WEBRTC === '1';
 const CPU_PROF = process.env.PEER_HTTP_CPU_PROF;
 const VALUE = Buffer.alloc(100, 'v').toString('base64');
+const PROTOCOL = process.env.PEER_HTTP_PROTOCOL === 'grpc' ? 'grpc' : 'json';
+const RAW_VALUE = Buffer.alloc(100, 'v');
+
+type PutFn = (key: string) => Promise<boolean>;
+
+/** One put through the JSON gateway or the gRPC KV service; true when it succeeded. */
+function putter(url: URL): PutFn {
+  if (PROTOCOL === 'json') {
+    return (key) =>
+      post(url, '/v3/kv/put', JSON.stringify({ key: Buffer.from(key).toString('base64'), value: VALUE })).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+  }
+  const client = etcdGrpcClient('KV', url.host) as unknown as Record<string, (req: object, cb: (err: Error | null) => void) => void>;
+  return (key) => new Promise((resolve) => client.Put!({ key: Buffer.from(key), value: RAW_VALUE }, (err) => resolve(err === null)));
+}
 
 /** Frames the signaling server relayed so far (its GET /stats): Raft messages on the wire. */
 async function relayedFrames(signaling: URL): Promise<number> {
@@ -56,14 +76,14 @@ async function drive(c: RunningCluster, urls: readonly URL[], clients: number): 
   let errors = 0;
   let n = 0;
   const end = performance.now() + SECONDS * 1000;
+  const puts = new Map(urls.map((u) => [u.href, putter(u)]));
   await Promise.all(
     Array.from({ length: clients }, async (_, c) => {
-      const url = urls[c % urls.length]!;
+      const put = puts.get(urls[c % urls.length]!.href)!;
       while (performance.now() < end) {
-        const body = JSON.stringify({ key: Buffer.from(`key-${(n++ * 7919) % 10_000}`).toString('base64'), value: VALUE });
+        const key = `key-${(n++ * 7919) % 10_000}`;
         const t0 = performance.now();
-        const res = await post(url, '/v3/kv/put', body).catch(() => ({ status: 0, text: '' }));
-        if (res.status === 200) lat.push(performance.now() - t0);
+        if (await put(key)) lat.push(performance.now() - t0);
         else errors++;
       }
     }),
@@ -98,7 +118,7 @@ const peerHttp: BenchCase = {
     }
     for (const [key, levels] of results) {
       const [target, clients] = key.split('/');
-      const extra = { transport: WEBRTC ? 'webrtc' : 'relay', target, clients: Number(clients), runs: levels.length, seconds: SECONDS, errors: levels.reduce((s, l) => s + l.errors, 0) };
+      const extra = { transport: WEBRTC ? 'webrtc' : 'relay', protocol: PROTOCOL, target, clients: Number(clients), runs: levels.length, seconds: SECONDS, errors: levels.reduce((s, l) => s + l.errors, 0) };
       yield { metric: 'writes_per_sec', value: Math.round(median(levels.map((l) => l.writesPerSec))), unit: 'writes/s', ...extra };
       yield { metric: 'put_p50', value: +median(levels.map((l) => l.p50)).toFixed(2), unit: 'ms', ...extra };
       yield { metric: 'put_p99', value: +median(levels.map((l) => l.p99)).toFixed(2), unit: 'ms', ...extra };

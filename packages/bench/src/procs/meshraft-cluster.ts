@@ -9,7 +9,7 @@ import { procGroup, spawnProc, waitUntil, type Proc } from './child.js';
 import { findLeader, post } from './http.js';
 
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const cli = join(repoRoot, 'packages/meshraft/src/cli.ts');
+const cli = join(repoRoot, 'packages/etcd/src/cli.ts');
 
 export interface ClusterOptions {
   readonly relayOnly: boolean;

@@ -11,7 +11,9 @@ export {
   DEFAULT_MAX_TXN_OPS,
   type KvStateMachine,
   type KvStateMachineOptions,
+  type WatchReplay,
 } from './kv-state-machine.js';
+export { DEFAULT_HISTORY_LIMIT_BYTES } from './mvcc-history.js';
 export { cas, deleteRange, put, range, txn, unwrapKvResult, type RangeOptions } from './kv-commands.js';
 export {
   bytesEqual,

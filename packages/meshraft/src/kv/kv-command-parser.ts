@@ -202,10 +202,12 @@ export function parseKvCommand(x: unknown): KvCommand {
       return parseDeleteRange(f, 'command');
     case 'txn':
       return parseTxn(f, 'command');
+    case 'compact':
+      return { type: 'compact', revision: count(f.revision, 'command.revision') };
     case 'invalid':
       return { type: 'invalid', reason: typeof f.reason === 'string' ? f.reason : 'invalid command' };
     default:
-      throw invalid('command.type', 'expected put, deleteRange or txn');
+      throw invalid('command.type', 'expected put, deleteRange, txn or compact');
   }
 }
 

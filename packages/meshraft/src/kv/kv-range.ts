@@ -6,7 +6,6 @@
 import { EMPTY_BYTES, compareBytes } from './bytes.js';
 import type { KeyIndex } from './key-index.js';
 import { toBinaryRange } from './key-index.js';
-import { KvError, KvErrorCode } from './kv-errors.js';
 import type { KeyValue, RangeQuery, SortTarget } from './kv-types.js';
 
 /** The parts of a RangeResult that depend on the data (the caller adds type and revision). */
@@ -14,15 +13,6 @@ export interface RangeOutcome {
   readonly kvs: readonly KeyValue[];
   readonly count: number;
   readonly more: boolean;
-}
-
-/** Only the current revision is kept, so a read may name it (or 0) and nothing else. */
-export function checkReadRevision(requested: number | undefined, current: number): void {
-  if (requested === undefined || requested === 0 || requested === current) return;
-  if (requested > current) {
-    throw new KvError(KvErrorCode.FutureRevision, `revision ${requested} is a future revision (current ${current})`);
-  }
-  throw new KvError(KvErrorCode.Compacted, `revision ${requested} has been compacted (current ${current})`);
 }
 
 function sortValue(kv: KeyValue, target: Exclude<SortTarget, 'key' | 'value'>): number {

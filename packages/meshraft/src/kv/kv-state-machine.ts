@@ -9,10 +9,13 @@ import { EMPTY_BYTES, bytesToBinary, compareBytes } from './bytes.js';
 import { KeyIndex, toBinaryRange } from './key-index.js';
 import { parseKvCommand, parseKvQuery } from './kv-command-parser.js';
 import { KvError, KvErrorCode } from './kv-errors.js';
-import { checkReadRevision, evaluateRange } from './kv-range.js';
+import { evaluateRange } from './kv-range.js';
+import { DEFAULT_HISTORY_LIMIT_BYTES, MvccHistory, batchOf } from './mvcc-history.js';
 import { decodeKvSnapshot, encodeKvSnapshot } from './kv-snapshot.js';
 import type {
   Compare,
+  CompactCommand,
+  CompactResult,
   DeleteRangeCommand,
   DeleteRangeResult,
   InvalidCommand,
@@ -30,6 +33,7 @@ import type {
   TxnOp,
   TxnOpResult,
   TxnResult,
+  WatchBatch,
   WatchListener,
   WatchOptions,
 } from './kv-types.js';
@@ -44,7 +48,17 @@ export const DEFAULT_MAX_TXN_OPS = 128;
 export interface KvStateMachineOptions {
   /** Most compares, success ops or failure ops one txn level may hold. Same on every replica. */
   readonly maxTxnOps?: number;
+  /**
+   * Bytes of MVCC history (keys and values of past revisions) kept before the oldest revisions
+   * are compacted at apply time. Same on every replica. Default 64 MiB.
+   */
+  readonly historyLimitBytes?: number;
 }
+
+/** A watch that starts in the past: its replay, or the compaction that made replay impossible. */
+export type WatchReplay =
+  | { readonly ok: true; readonly batches: readonly WatchBatch[]; readonly revision: number }
+  | { readonly ok: false; readonly compactRevision: number };
 
 export interface KvStateMachine extends StateMachine<KvCommand, KvResult, KvQuery, KvQueryResult> {
   /** The store revision: 1 when empty, +1 per command that changed a key. */
@@ -53,8 +67,17 @@ export interface KvStateMachine extends StateMachine<KvCommand, KvResult, KvQuer
   readonly size: number;
   /** Number of live watch subscriptions (to spot leaks). */
   readonly watchCount: number;
+  /** etcd's compact revision: reads and watches below it fail as compacted. */
+  readonly compactRevision: number;
+  /** Approximate bytes of MVCC history held. */
+  readonly historyBytes: number;
   /** Subscribe to changes of one key or range on this replica; returns the unsubscribe function. */
   watch(options: WatchOptions, listener: WatchListener): () => void;
+  /**
+   * The recorded revisions >= `startRevision` in the range, for a watch created in the past.
+   * Call `watch` in the same tick (apply is synchronous) so nothing falls between the two.
+   */
+  replay(options: WatchOptions, startRevision: number): WatchReplay;
 }
 
 /** State of one command while it runs: the revision its writes get and the changes made. */
@@ -120,6 +143,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   const maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
   const index = new KeyIndex();
   const watchers = new Watchers();
+  const history = new MvccHistory(options.historyLimitBytes ?? DEFAULT_HISTORY_LIMIT_BYTES);
   let revision = 1;
   // Commands this instance decoded are already parsed; apply skips parsing them again.
   const decoded = new WeakSet<object>();
@@ -173,8 +197,20 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   }
 
   function runRange(q: RangeQuery, readRevision: number): RangeResult {
-    checkReadRevision(q.revision, readRevision);
-    return { type: 'range', ok: true, revision: readRevision, ...evaluateRange(index, q) };
+    const at = q.revision ?? 0;
+    history.check(at, readRevision);
+    const source = at === 0 || at === readRevision ? index : history.indexAt(index, toBinaryRange(q), at);
+    return { type: 'range', ok: true, revision: readRevision, ...evaluateRange(source, q) };
+  }
+
+  function runCompact(cmd: CompactCommand): CompactResult {
+    // etcd refuses to compact at or below the compaction point, or past the current revision.
+    if (cmd.revision <= history.compactRevision) {
+      throw new KvError(KvErrorCode.Compacted, `revision ${cmd.revision} has been compacted`);
+    }
+    if (cmd.revision > revision) throw new KvError(KvErrorCode.FutureRevision, `revision ${cmd.revision} is a future revision`);
+    history.compact(cmd.revision);
+    return { type: 'compact', ok: true, revision };
   }
 
   function runTxn(txn: TxnCommand, ex: Execution): TxnResult {
@@ -203,11 +239,12 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   }
 
   function apply(command: KvCommand, _ctx: ApplyContext): KvResult {
-    let cmd: Exclude<KvCommand, InvalidCommand>;
+    let cmd: Exclude<KvCommand, InvalidCommand | CompactCommand>;
     try {
       const parsed = decoded.has(command) ? command : parseKvCommand(command);
       if (parsed.type === 'invalid') return failure(KvErrorCode.InvalidCommand, parsed.reason, revision);
       checkCommand(parsed, maxTxnOps);
+      if (parsed.type === 'compact') return runCompact(parsed);
       cmd = parsed;
     } catch (err) {
       return toFailure(err);
@@ -224,7 +261,10 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
       return toFailure(err);
     }
     index.commit();
-    if (ex.changes.length > 0) revision = ex.writeRevision;
+    if (ex.changes.length > 0) {
+      revision = ex.writeRevision;
+      history.record(revision, ex.changes);
+    }
     stamp(result, revision);
     watchers.emit(revision, ex.changes);
     return result as KvResult;
@@ -248,6 +288,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
 
   function restore(data: Uint8Array): void {
     const next = decodeKvSnapshot(data);
+    history.load(next.compactRevision, next.history);
     if (watchers.size === 0) {
       index.load(next.kvs);
       revision = next.revision;
@@ -283,9 +324,21 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     get watchCount() {
       return watchers.size;
     },
+    get compactRevision() {
+      return history.compactRevision;
+    },
+    get historyBytes() {
+      return history.sizeBytes;
+    },
     apply,
     query,
-    snapshot: () => encodeKvSnapshot({ revision, kvs: [...index.entries()].map(([, kv]) => kv) }),
+    snapshot: () =>
+      encodeKvSnapshot({
+        revision,
+        kvs: [...index.entries()].map(([, kv]) => kv),
+        compactRevision: history.compactRevision,
+        history: history.all(),
+      }),
     restore,
     encodeCommand: (command) => pack(command),
     decodeCommand(data: Uint8Array): KvCommand {
@@ -298,5 +351,15 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
       }
     },
     watch: (options, listener) => watchers.add(options, listener),
+    replay(options, startRevision) {
+      if (startRevision < history.compactRevision) return { ok: false, compactRevision: history.compactRevision };
+      const range = toBinaryRange(options);
+      const batches: WatchBatch[] = [];
+      for (const r of history.since(startRevision)) {
+        const b = batchOf(r, range, options.prevKv === true);
+        if (b) batches.push(b);
+      }
+      return { ok: true, batches, revision };
+    },
   };
 }

@@ -93,7 +93,13 @@ export interface InvalidCommand {
   readonly reason: string;
 }
 
-export type KvCommand = PutCommand | DeleteRangeCommand | TxnCommand | InvalidCommand;
+/** etcd's Compact: forget the history below `revision` (does not change the store revision). */
+export interface CompactCommand {
+  readonly type: 'compact';
+  readonly revision: number;
+}
+
+export type KvCommand = PutCommand | DeleteRangeCommand | TxnCommand | CompactCommand | InvalidCommand;
 export type KvQuery = RangeQuery;
 
 /** `revision` on every result is the store revision once the command took effect. */
@@ -142,7 +148,14 @@ export interface KvFailure {
   readonly message: string;
 }
 
-export type KvResult = PutResult | DeleteRangeResult | TxnResult | KvFailure;
+export interface CompactResult {
+  readonly type: 'compact';
+  readonly ok: true;
+  /** The store revision when the compaction was applied. */
+  readonly revision: number;
+}
+
+export type KvResult = PutResult | DeleteRangeResult | TxnResult | CompactResult | KvFailure;
 export type KvQueryResult = RangeResult | KvFailure;
 
 /** The result type of a given command type, for typed wrappers around `apply`/`propose`. */
@@ -153,7 +166,9 @@ export type KvResultOf<C extends KvCommand> =
         ? DeleteRangeResult
         : C extends TxnCommand
           ? TxnResult
-          : never)
+          : C extends CompactCommand
+            ? CompactResult
+            : never)
   | KvFailure;
 
 export interface WatchOptions extends KeyRange {

@@ -75,6 +75,6 @@ function writeSet(ops: readonly TxnOp[]): WriteSet {
 }
 
 export function checkCommand(cmd: KvCommand, maxTxnOps: number): void {
-  if (cmd.type === 'invalid') return;
+  if (cmd.type === 'invalid' || cmd.type === 'compact') return;
   checkRequest(cmd, maxTxnOps);
 }

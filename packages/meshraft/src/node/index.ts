@@ -26,4 +26,4 @@ export * from './errors.js';
 export type { ConfChange, ConfChangeType, CoreAdapter, RaftCore, RaftRole } from './raft-core.js';
 export type { SessionKey } from './sessions.js';
 export { systemTimers, type TimerHandle, type Timers } from './timers.js';
-export { createNodeKvClient, type KvNode, type NodeKvClientOptions } from './node-kv-client.js';
+export type { LatencyHistogram, MetricsRole, MetricsSource, NodeMetrics } from './metrics.js';

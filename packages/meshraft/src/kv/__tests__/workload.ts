@@ -37,5 +37,5 @@ export async function workloadSnapshotDigest(seed: number, n: number): Promise<s
 export const GOLDEN_WORKLOAD = {
   seed: 2024,
   n: 500,
-  digest: '81e8cc60486112308ad92b1b76a469cfba13b3046f9eee1dc31a8b8353400fe7',
+  digest: 'd67bff5b7fb2d1edb82d903e31d7d0214d9c455af5488e9bc93fd0aac5ea0ced',
 } as const;

@@ -1,0 +1,245 @@
+/**
+ * @module grpc/kv-services
+ * etcd's KV, Cluster and Maintenance services over a KvClient. Every handler answers with
+ * etcd's response message or etcd's gRPC status and message; nothing a client sends throws out.
+ */
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { status as Status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { KvFailure } from 'meshraft/kv';
+import { MeshraftError } from '@meshraft/core';
+import { badRequest, grpcStatus } from '../etcd-errors.js';
+import type { KvClient, KvMember } from '../kv-client.js';
+import { toEtcdId } from '../member-id.js';
+import { header, int, memberMsg, payloadBytes, rangeMsg, toDeleteRange, toPut, toRange, toTxn, txnMsg, kvMsg, type Msg } from './messages.js';
+
+export interface KvServiceOptions {
+  /** etcd's --max-request-bytes: larger Put/Txn requests get "etcdserver: request is too large". */
+  readonly maxRequestBytes: number;
+  /** The version Status reports (clients gate features on it). */
+  readonly etcdVersion: string;
+}
+
+/** A failure answered as etcd answers it. */
+class EtcdStatusError extends MeshraftError {
+  constructor(readonly grpcCode: number, message: string) {
+    super('ETCD_STATUS', message);
+  }
+}
+
+const MEMBER_NOT_FOUND = () => new EtcdStatusError(Status.NOT_FOUND, 'etcdserver: member not found');
+const TOO_LARGE = () => new EtcdStatusError(Status.INVALID_ARGUMENT, 'etcdserver: request is too large');
+const NOT_SUPPORTED = (what: string) => new EtcdStatusError(Status.UNIMPLEMENTED, `etcdserver: ${what} is not supported by meshraft`);
+
+function isFailure(x: unknown): x is KvFailure {
+  return typeof x === 'object' && x !== null && (x as KvFailure).type === 'error' && (x as KvFailure).ok === false;
+}
+
+/** The gRPC error for anything a handler threw or a KV failure it returned. */
+export function serviceError(err: unknown): { code: number; details: string } {
+  if (err instanceof EtcdStatusError) return { code: err.grpcCode, details: err.message };
+  const s = grpcStatus(err);
+  return { code: s.code, details: s.message };
+}
+
+/** Wraps an async handler: a returned KvFailure or a throw becomes the gRPC status. */
+export function unary(fn: (req: Msg) => Promise<Msg | KvFailure>) {
+  return (call: ServerUnaryCall<Msg, Msg>, callback: sendUnaryData<Msg>) => {
+    Promise.resolve()
+      .then(() => fn(call.request))
+      .then(
+        (out) => (isFailure(out) ? callback(serviceError(out)) : callback(null, out)),
+        (err: unknown) => callback(serviceError(err)),
+      );
+  };
+}
+
+/**
+ * A meshraft member's peer URL names its node: `http://NODE-ID.meshraft.invalid:2380`. Members
+ * reach each other through signaling, not at a URL; `.invalid` (RFC 2606) says so, and the form
+ * is one etcdctl accepts (http, host:port, no path). Ids that are not DNS labels are hex-encoded
+ * behind `x--`.
+ */
+const PEER_HOST = '.meshraft.invalid:2380';
+const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export function peerUrl(id: string): string {
+  const label = LABEL.test(id) && !id.startsWith('x--') ? id : `x--${Buffer.from(id).toString('hex')}`;
+  return `http://${label}${PEER_HOST}`;
+}
+
+function nodeIdOfPeerUrl(url: string): string {
+  const m = /^http:\/\/([a-z0-9-]+)\.meshraft\.invalid:2380\/?$/.exec(url);
+  if (!m) throw badRequest(`etcdserver: meshraft peer URLs are http://NODE-ID${PEER_HOST}, got "${url}"`);
+  return m[1]!.startsWith('x--') ? Buffer.from(m[1]!.slice(3), 'hex').toString() : m[1]!;
+}
+
+export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
+  const h = (revision: number) => header(kv.identity(), revision);
+  const currentRevision = async () => (await kv.read({ type: 'range', key: new Uint8Array([0]), countOnly: true }, { linearizable: false })).revision;
+  const checkSize = (req: Msg) => {
+    if (payloadBytes(req) > opts.maxRequestBytes) throw TOO_LARGE();
+  };
+  const withKey = (m: { key: Uint8Array }) => {
+    if (m.key.length === 0) throw badRequest('etcdserver: key is not provided');
+  };
+
+  async function members(): Promise<KvMember[]> {
+    return (await kv.members()).map((m) => ({ ...m, peerUrls: m.peerUrls.length ? m.peerUrls : [peerUrl(m.id)] }));
+  }
+  async function memberById(etcdId: string): Promise<KvMember> {
+    const found = (await members()).find((m) => toEtcdId(m.id) === etcdId);
+    if (!found) throw MEMBER_NOT_FOUND();
+    return found;
+  }
+  const memberList = async () => (await members()).map(memberMsg);
+
+  /** etcd's hash of the KV space at a revision: here CRC-32 over every key's fields, in key order. */
+  async function hashAt(revision: number): Promise<{ hash: number; revision: number } | KvFailure> {
+    const r = await kv.read({ type: 'range', key: new Uint8Array([0]), rangeEnd: new Uint8Array([0]), ...(revision > 0 && { revision }) }, { linearizable: false });
+    if (!r.ok) return r;
+    let hash = 0;
+    for (const kv of r.kvs) {
+      hash = crc32(kv.key, hash);
+      hash = crc32(kv.value, hash);
+      hash = crc32(`${kv.createRevision}/${kv.modRevision}/${kv.version}/${kv.lease}`, hash);
+    }
+    return { hash, revision: r.revision };
+  }
+
+  const KV: UntypedServiceImplementation = {
+    Range: unary(async (req) => {
+      const { query, serializable } = toRange(req);
+      withKey(query);
+      const r = await kv.read(query, { linearizable: !serializable });
+      return r.ok ? rangeMsg(r, h(r.revision)) : r;
+    }),
+    Put: unary(async (req) => {
+      checkSize(req);
+      const cmd = toPut(req);
+      const r = await kv.propose(cmd);
+      return r.ok ? { header: h(r.revision), ...(r.prevKv && { prev_kv: kvMsg(r.prevKv) }) } : r;
+    }),
+    DeleteRange: unary(async (req) => {
+      const cmd = toDeleteRange(req);
+      withKey(cmd);
+      const r = await kv.propose(cmd);
+      return r.ok ? { header: h(r.revision), deleted: String(r.deleted), prev_kvs: (r.prevKvs ?? []).map(kvMsg) } : r;
+    }),
+    Txn: unary(async (req) => {
+      checkSize(req);
+      const r = await kv.propose(toTxn(req));
+      return r.ok ? txnMsg(r, h(r.revision)) : r;
+    }),
+    Compact: unary(async (req) => {
+      const r = await kv.propose({ type: 'compact', revision: Math.max(0, int(req, 'revision')) });
+      return r.ok ? { header: h(r.revision) } : r;
+    }),
+  };
+
+  const Cluster: UntypedServiceImplementation = {
+    MemberList: unary(async () => ({ header: h(await currentRevision()), members: await memberList() })),
+    MemberAdd: unary(async (req) => {
+      const urls = (req.peerURLs as string[] | undefined) ?? [];
+      if (urls.length !== 1) throw badRequest(`etcdserver: a meshraft member has exactly one peer URL, http://NODE-ID${PEER_HOST}`);
+      const id = nodeIdOfPeerUrl(urls[0]!);
+      if (!kv.addMember) throw NOT_SUPPORTED('MemberAdd');
+      if ((await kv.members()).some((m) => m.id === id)) throw new EtcdStatusError(Status.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists');
+      const learner = req.isLearner === true;
+      await kv.addMember(id, learner);
+      const member: KvMember = { id, name: '', peerUrls: [peerUrl(id)], clientUrls: [], isLearner: learner };
+      return { header: h(await currentRevision()), member: memberMsg(member), members: await memberList() };
+    }),
+    MemberRemove: unary(async (req) => {
+      const m = await memberById(String(req.ID));
+      if (!kv.removeMember) throw NOT_SUPPORTED('MemberRemove');
+      await kv.removeMember(m.id);
+      return { header: h(await currentRevision()), members: await memberList() };
+    }),
+    MemberUpdate: unary(async (req) => {
+      const m = await memberById(String(req.ID));
+      const urls = (req.peerURLs as string[] | undefined) ?? [];
+      // A meshraft member's only peer URL is its node id, which cannot change.
+      if (urls.length !== 1 || nodeIdOfPeerUrl(urls[0]!) !== m.id) throw badRequest(`etcdserver: a meshraft member keeps its peer URL, http://NODE-ID${PEER_HOST}`);
+      return { header: h(await currentRevision()), members: await memberList() };
+    }),
+    MemberPromote: unary(async (req) => {
+      const m = await memberById(String(req.ID));
+      if (!m.isLearner) throw new EtcdStatusError(Status.FAILED_PRECONDITION, 'etcdserver: can only promote a learner member');
+      if (!kv.promoteMember) throw NOT_SUPPORTED('MemberPromote');
+      await kv.promoteMember(m.id);
+      return { header: h(await currentRevision()), members: await memberList() };
+    }),
+  };
+
+  const Maintenance: UntypedServiceImplementation = {
+    Status: unary(async () => {
+      const [s, revision] = await Promise.all([kv.status(), currentRevision()]);
+      return {
+        header: h(revision),
+        version: opts.etcdVersion,
+        dbSize: String(s.dbSize),
+        leader: s.leader === null ? '0' : toEtcdId(s.leader),
+        raftIndex: String(s.raftIndex),
+        raftTerm: String(s.raftTerm),
+        raftAppliedIndex: String(s.raftAppliedIndex),
+        errors: [...s.errors],
+        dbSizeInUse: String(s.dbSize),
+        isLearner: s.isLearner,
+      };
+    }),
+    Hash: unary(async () => {
+      const r = await hashAt(0);
+      return 'hash' in r ? { header: h(r.revision), hash: r.hash } : r;
+    }),
+    HashKV: unary(async (req) => {
+      const r = await hashAt(Math.max(0, int(req, 'revision')));
+      const compactRevision = (await kv.status()).compactRevision ?? 0;
+      return 'hash' in r ? { header: h(r.revision), hash: r.hash, compact_revision: String(compactRevision) } : r;
+    }),
+    Alarm: unary(async (req) => {
+      // meshraft raises no alarms (no space quota, no corruption check): GET lists none, and
+      // ACTIVATE/DEACTIVATE change nothing.
+      void req;
+      return { header: h(await currentRevision()), alarms: [] };
+    }),
+    Defragment: unary(async () => ({ header: h(await currentRevision()) })),
+    MoveLeader: unary(async (req) => {
+      const m = await memberById(String(req.targetID));
+      if (!kv.moveLeader) throw NOT_SUPPORTED('MoveLeader');
+      await kv.moveLeader(m.id);
+      return { header: h(await currentRevision()) };
+    }),
+    Snapshot: (call: ServerWritableStream<Msg, Msg>) => {
+      void streamSnapshot(call);
+    },
+    Downgrade: unary(async () => {
+      throw NOT_SUPPORTED('Downgrade');
+    }),
+  };
+
+  /**
+   * The snapshot in 64 KiB blobs, then etcd's trailer: the SHA-256 of everything before it.
+   * etcdctl finds the trailer by size (a bbolt file is a multiple of 512 bytes), so the snapshot
+   * is zero-padded to that first.
+   */
+  async function streamSnapshot(call: ServerWritableStream<Msg, Msg>): Promise<void> {
+    try {
+      if (!kv.snapshot) throw NOT_SUPPORTED('Snapshot');
+      const [data, revision] = await Promise.all([kv.snapshot(), currentRevision()]);
+      const padded = Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+      const all = Buffer.concat([padded, createHash('sha256').update(padded).digest()]);
+      const CHUNK = 64 * 1024;
+      for (let at = 0; at < all.length && !call.cancelled; at += CHUNK) {
+        const blob = all.subarray(at, at + CHUNK);
+        const more = call.write({ header: h(revision), remaining_bytes: String(all.length - at - blob.length), blob });
+        if (!more) await new Promise((r) => call.once('drain', r));
+      }
+      call.end();
+    } catch (err) {
+      call.destroy(Object.assign(new Error(serviceError(err).details), serviceError(err)));
+    }
+  }
+
+  return { KV, Cluster, Maintenance };
+}

@@ -1,0 +1,70 @@
+/**
+ * @module local-kv-client
+ * A KvClient over a state machine in this process, with no Raft: every command is "committed" at
+ * once. It is the gateway's test double and a single-node mode; `setLeader(null)` simulates an
+ * election in progress.
+ */
+import type { NodeId } from '@meshraft/core';
+import { createKvStateMachine, type KvCommand, type KvResultOf, type KvStateMachine } from 'meshraft/kv';
+import { NoLeaderError, type KvClient, type KvClientStatus, type KvMember } from './kv-client.js';
+
+export interface LocalKvClientOptions {
+  readonly stateMachine?: KvStateMachine;
+  readonly clusterId?: string;
+  readonly memberId?: NodeId;
+  readonly term?: number;
+}
+
+export interface LocalKvClient extends KvClient {
+  readonly stateMachine: KvStateMachine;
+  /** Which member leads; null makes every request fail with NoLeaderError. */
+  setLeader(leader: NodeId | null): void;
+}
+
+export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKvClient {
+  const sm = options.stateMachine ?? createKvStateMachine();
+  const clusterId = options.clusterId ?? 'local';
+  const memberId = options.memberId ?? 'local-1';
+  const term = options.term ?? 1;
+  let leader: NodeId | null = memberId;
+  let index = 0;
+
+  function requireLeader(): void {
+    if (leader === null) throw new NoLeaderError();
+  }
+
+  return {
+    stateMachine: sm,
+    setLeader(next) {
+      leader = next;
+    },
+    async propose<C extends KvCommand>(command: C): Promise<KvResultOf<C>> {
+      requireLeader();
+      // Through the codec, as a replicated entry would travel.
+      return sm.apply(sm.decodeCommand(sm.encodeCommand(command)), { index: ++index, term }) as KvResultOf<C>;
+    },
+    async read(query, { linearizable }) {
+      if (linearizable) requireLeader();
+      return sm.query(query);
+    },
+    async status(): Promise<KvClientStatus> {
+      return {
+        leader,
+        raftTerm: term,
+        raftIndex: index,
+        raftAppliedIndex: index,
+        dbSize: sm.snapshot().length,
+        isLearner: false,
+        errors: [],
+        compactRevision: sm.compactRevision,
+      };
+    },
+    async members(): Promise<readonly KvMember[]> {
+      return [{ id: memberId, name: memberId, peerUrls: [], clientUrls: [], isLearner: false }];
+    },
+    identity: () => ({ clusterId, memberId, raftTerm: term }),
+    watch: (watchOptions, listener) => sm.watch(watchOptions, listener),
+    replay: (watchOptions, startRevision) => sm.replay(watchOptions, startRevision),
+    snapshot: async () => sm.snapshot(),
+  };
+}

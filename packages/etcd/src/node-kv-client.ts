@@ -1,0 +1,60 @@
+/**
+ * @module node-kv-client
+ * The etcd gateway's KvClient (and MetricsSource) over a running node with the KV state machine:
+ * writes are proposed through Raft and answered once applied here, linearizable reads use
+ * ReadIndex. Runtime errors pass through; the gateway maps their codes (NO_QUORUM, ...).
+ */
+import type { KvClient, KvClientStatus, KvMember } from './kv-client.js';
+import type { MetricsSource, NodeMetrics } from './metrics.js';
+import type { KvCommand, KvQuery, KvQueryResult, KvResult, KvResultOf, KvStateMachine } from 'meshraft/kv';
+import type { MeshraftNode } from 'meshraft';
+
+export type KvNode = MeshraftNode<KvCommand, KvResult, KvQuery, KvQueryResult>;
+
+export interface NodeKvClientOptions {
+  /** The node's state machine, for the database size in status (default: size not reported). */
+  readonly stateMachine?: KvStateMachine;
+  /** etcd cluster id in response headers (default: the node's cluster name). */
+  readonly clusterId?: string;
+}
+
+export function createNodeKvClient(node: KvNode, options: NodeKvClientOptions = {}): KvClient & MetricsSource {
+  const clusterId = options.clusterId ?? node.cluster;
+  return {
+    propose<C extends KvCommand>(command: C): Promise<KvResultOf<C>> {
+      return node.propose(command) as Promise<KvResultOf<C>>;
+    },
+    read(query, { linearizable }) {
+      return node.read(query, { consistency: linearizable ? 'linearizable' : 'local' });
+    },
+    async status(): Promise<KvClientStatus> {
+      const s = node.status();
+      return {
+        leader: s.leader,
+        raftTerm: s.term,
+        raftIndex: s.commit,
+        raftAppliedIndex: s.applied,
+        dbSize: options.stateMachine?.snapshot().byteLength ?? 0,
+        isLearner: s.members.some((m) => m.id === s.id && m.role === 'learner'),
+        errors: s.stopped ? ['node stopped'] : s.leader === null ? ['no leader'] : [],
+        ...(options.stateMachine && { compactRevision: options.stateMachine.compactRevision }),
+      };
+    },
+    async members(): Promise<readonly KvMember[]> {
+      return node.status().members.map((m) => ({
+        id: m.id,
+        name: m.id,
+        peerUrls: [],
+        clientUrls: [],
+        isLearner: m.role === 'learner',
+      }));
+    },
+    addMember: (id, learner) => (learner ? node.addLearner(id) : node.addLearner(id).then(() => node.promote(id))),
+    removeMember: (id) => node.remove(id),
+    promoteMember: (id) => node.promote(id),
+    moveLeader: (id) => node.transferLeadership(id),
+    ...(options.stateMachine && { snapshot: async () => options.stateMachine!.snapshot() }),
+    identity: () => ({ clusterId, memberId: node.id, raftTerm: node.status().term }),
+    metrics: (): NodeMetrics => node.metrics(),
+  };
+}

@@ -1,0 +1,168 @@
+/**
+ * @module start-peer
+ * `startPeer(config)`: a durable member in one process. File storage (fsync on), WebRTC through
+ * `@roamhq/wrtc` with the signaling relay as fallback (or the relay only), the KV state machine,
+ * and optionally the etcd gateway over HTTP. The CLI (`meshraft peer`) is a thin shell around it.
+ * Order matters for a failed start: the listen address is bound before the data directory is
+ * touched, so a port in use leaves no directory with a fresh id behind.
+ */
+import type { NodeId } from '@meshraft/core';
+import type { DurableStorage } from '@meshraft/storage';
+import { openFileStorage } from '@meshraft/storage/file';
+import type { Transport } from '@meshraft/transport';
+import { createRelayTransport } from '@meshraft/transport/relay';
+import { createWebRtcTransport, type WrtcLike } from '@meshraft/transport/webrtc';
+import { createKvStateMachine } from 'meshraft/kv';
+import { createNode } from 'meshraft';
+import type { KvNode } from '../node-kv-client.js';
+import type { PeerConfig } from './peer-args.js';
+import { createServer } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { serveEtcd, type EtcdServer } from '../etcd-server.js';
+import type { ClientTls } from '../grpc/client-listener.js';
+import { startAutoCompaction } from './auto-compaction.js';
+import { ListenError, UsageError } from './peer-errors.js';
+import { createPeerKvClient } from './peer-kv-client.js';
+import { logNodeEvents, type PeerLog } from './peer-log.js';
+
+export interface Peer {
+  readonly node: KvNode;
+  /** The client endpoint (gRPC and the JSON gateway) when `--http`/`--listen-client-urls` was given. */
+  readonly http: EtcdServer | null;
+  /** Stops the HTTP server and the node (closing the transport and releasing the data dir lock). */
+  stop(): Promise<void>;
+}
+
+/** Storage with anything in it: a restarted member, whose bootstrap flag must be ignored. */
+export function holdsState(storage: DurableStorage): boolean {
+  return storage.lastIndex() > 0 || storage.initialState().hardState.term > 0 || storage.snapshot().metadata.index > 0;
+}
+
+/** `@roamhq/wrtc` when it loads (a native Node addon), else null: the peer then uses the relay. */
+async function loadWrtc(log: PeerLog): Promise<WrtcLike | null> {
+  try {
+    const mod = (await import('@roamhq/wrtc')) as { default?: WrtcLike } & WrtcLike;
+    return mod.default ?? mod;
+  } catch (err) {
+    log.error(`WebRTC unavailable (@roamhq/wrtc did not load: ${(err as Error).message}); using the relay only`);
+    return null;
+  }
+}
+
+function transportFactory(config: PeerConfig, wrtc: WrtcLike | null): (id: NodeId) => Transport {
+  return (id) => {
+    const signaling = {
+      urls: config.signaling,
+      room: config.cluster,
+      peer: id,
+      ...(config.secret !== undefined && { secret: config.secret }),
+    };
+    if (!wrtc) return createRelayTransport({ signaling });
+    return createWebRtcTransport({
+      signaling,
+      wrtc,
+      ...(config.iceServers !== undefined && { iceServers: config.iceServers }),
+      ...(config.iceTransportPolicy !== undefined && { iceTransportPolicy: config.iceTransportPolicy }),
+    });
+  };
+}
+
+/** The TLS files, read before anything starts so a bad path fails the start cleanly. */
+async function readTls(config: PeerConfig): Promise<ClientTls | undefined> {
+  const t = config.tls;
+  if (!t) return undefined;
+  const read = (flag: string, path: string) =>
+    readFile(path).catch((err: Error) => {
+      throw new UsageError(`${flag} ${path}: ${err.message}`);
+    });
+  const [cert, key, ca] = await Promise.all([
+    read('--cert-file', t.certFile),
+    read('--key-file', t.keyFile),
+    t.trustedCaFile === undefined ? undefined : read('--trusted-ca-file', t.trustedCaFile),
+  ]);
+  return { cert, key, ...(ca && { ca }), clientCertAuth: t.clientCertAuth };
+}
+
+/** Binds `address` and lets it go again: ListenError if it is in use or cannot be had. */
+async function checkListen(address: { readonly host: string; readonly port: number }, flag: string): Promise<void> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err) => reject(new ListenError(flag, `${address.host}:${address.port}`, err)));
+    server.listen(address.port, address.host, () => resolve());
+  });
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer> {
+  const tls = await readTls(config);
+  // Before the data directory is touched: a port in use leaves nothing behind (ListenError
+  // names the flag to change). The client server binds it for real once the node runs.
+  if (config.http) await checkListen(config.http, '--http');
+  const storage = await openFileStorage(config.data, { fsync: config.fsync });
+  const restarted = holdsState(storage);
+  if (config.bootstrap && restarted) log.info('--bootstrap ignored: the data directory already holds state; rejoining as before');
+  const stateMachine = createKvStateMachine();
+  let node: KvNode;
+  let wrtc: WrtcLike | null = null;
+  try {
+    wrtc = config.relayOnly ? null : await loadWrtc(log);
+    node = await createNode({
+      cluster: config.cluster,
+      storage,
+      transport: transportFactory(config, wrtc),
+      stateMachine,
+      ...(config.id !== undefined && { id: config.id }),
+      bootstrap: config.bootstrap,
+      timing: { tickMs: config.tickMs },
+      logger: log.runtime,
+    });
+  } catch (err) {
+    // createNode failed before taking ownership of the storage: release the lock here.
+    await storage.close().catch(() => {});
+    throw err;
+  }
+  const stopLogging = logNodeEvents(node, log);
+  log.notice(
+    `peer ${node.id} started: cluster ${config.cluster}, data ${config.data}${restarted ? ' (restarted)' : ''}, ` +
+      `transport ${wrtc ? 'webrtc+relay' : 'relay'}, fsync ${config.fsync ? 'on' : 'off'}`,
+  );
+  let http: EtcdServer | null = null;
+  if (config.http) {
+    const base = createPeerKvClient(node, { stateMachine, requestTimeoutMs: config.requestTimeoutMs });
+    let advertised = config.advertiseClientUrls;
+    const kv = {
+      ...base,
+      // Only this member's client URL is known here (members do not gossip theirs).
+      members: async () => (await base.members()).map((m) => (m.id === node.id && advertised ? { ...m, clientUrls: [advertised] } : m)),
+    };
+    try {
+      http = await serveEtcd(kv, {
+        host: config.http.host,
+        port: config.http.port,
+        ...(tls && { tls }),
+        maxRequestBytes: config.maxRequestBytes,
+        metrics: kv,
+      });
+    } catch (err) {
+      stopLogging();
+      await node.stop();
+      throw err;
+    }
+    advertised ??= http.url;
+    log.notice(`etcd gateway listening on ${http.url} (gRPC and JSON${tls ? ', TLS' : ''})`);
+  }
+  const stopCompaction = config.autoCompaction ? startAutoCompaction(node, stateMachine, config.autoCompaction, log) : () => {};
+  let stopping: Promise<void> | undefined;
+  const running = node;
+  return {
+    node,
+    http,
+    stop: () =>
+      (stopping ??= (async () => {
+        stopCompaction();
+        await http?.close();
+        await running.stop();
+        stopLogging();
+      })()),
+  };
+}

@@ -328,9 +328,11 @@ export class RuntimeCluster {
     const compact = storage.compact.bind(storage);
     storage.save = (update: StorageUpdate): Promise<void> => {
       const inc = slot.inc;
-      const entries = update.entries ?? [];
+      // Entries a snapshot covers are dropped by the storage (planUpdate): check only the rest.
+      const covered = update.snapshot?.metadata.index ?? storage.snapshot().metadata.index;
+      const entries = (update.entries ?? []).filter((e) => e.index > covered);
       const first = entries[0];
-      const prevTerm = first === undefined ? 0 : safeTerm(storage, first.index - 1);
+      const prevTerm = first === undefined ? 0 : first.index - 1 === covered && update.snapshot ? update.snapshot.metadata.term : safeTerm(storage, first.index - 1);
       const result = save(update);
       if (inc !== undefined) {
         const lead = inc.role === 'leader';

@@ -149,6 +149,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
   let healedAt: number | null = null;
   let liveAt: number | null = null;
   let probing = false;
+  let probes = 0;
   let exception: string | null = null;
 
   function planWriteCrash(id: string, w: InFlightWrite): void {
@@ -156,7 +157,9 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     if (faults.chance(0.5)) w.crashOnLanding = true;
     else {
       const at = faults.range(w.issuedAt, w.doneAt);
-      clock.at(at, 'sim', () => cluster.crash(id, `while a ${w.kind} write was in flight`, `during-${w.kind}`));
+      clock.at(at, 'sim', () => {
+        if (!healed) cluster.crash(id, `while a ${w.kind} write was in flight`, `during-${w.kind}`);
+      });
     }
   }
 
@@ -252,7 +255,10 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     healedAt = clock.now;
     net.heal();
     net.setOptions({ minDelay: 1, maxDelay: o.tickMs / 2, dropRate: 0, duplicateRate: 0, reorderRate: 0, reorderDelay: 0 });
-    for (const s of cluster.slots.values()) if (!s.gone && s.inc === undefined) cluster.start(s);
+    for (const s of cluster.slots.values()) {
+      for (const w of s.disk.inFlight) w.crashOnLanding = false; // no crash planned before healing strikes after it
+      if (!s.gone && s.inc === undefined) cluster.start(s);
+    }
     cluster.network.refresh();
     clients.stop();
     cluster.line('all faults healed: every node up, network clean');
@@ -265,6 +271,11 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     if (live.length === 0) return;
     const node = cluster.node(live[faults.int(live.length)]!)!;
     probing = true;
+    const attempt = ++probes;
+    // A probe whose node went down never settles: try again after the timeout.
+    clock.at(clock.now + 4 * o.tickMs * o.electionTicks + 100, 'sim', () => {
+      if (probes === attempt) probing = false;
+    });
     node.propose({ type: 'put', key: new TextEncoder().encode('live'), value: new TextEncoder().encode(`probe@${clock.now}`) }, { timeoutMs: 4 * o.tickMs * o.electionTicks }).then(
       () => {
         liveAt ??= clock.now;

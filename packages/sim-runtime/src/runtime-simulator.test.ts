@@ -88,4 +88,13 @@ describe('runtime host (real MeshraftNodes)', () => {
     const r = await simulateRuntime({ seed: 114 });
     expect(r.verdict, failure(r)).toBe('ok');
   });
+
+  // FOUND-BUGS.md 9, open: a leader that handed leadership over (leave() or transferLeadership)
+  // keeps answering lease reads. Fails once the runtime is fixed: then make it a plain test.
+  it.fails('FOUND-BUGS 9 (open): no lease reads from a leader that handed leadership over', async () => {
+    for (const seed of [16302, 10698]) {
+      const r = await simulateRuntime({ seed, ...NO_PAUSES });
+      expect(r.verdict, failure(r)).toBe('ok');
+    }
+  });
 });

@@ -24,7 +24,7 @@ describe('peers over WebRTC', () => {
     // With two members b stays a learner (the leader keeps the voter count odd); it still
     // replicates, forwards writes and reads through the leader.
     await a.waitFor(/member joined b/);
-    await a.waitFor(/member joined b .*\(link webrtc\)|link b \S+ -> webrtc/);
+    await a.waitFor(/member joined b .*\(link webrtc[;)]|link b \S+ -> webrtc/);
     const metrics = await (await fetch(a.url + '/metrics')).text();
     expect(metrics).toMatch(/^meshraft_link_up\{peer="b",state="webrtc"\} 1$/m);
 

@@ -80,7 +80,7 @@ test('the cluster panel: graph and members, transfer leadership, disconnect make
   for (const t of tabs) await expect.poll(async () => (await t.status()).leader, { timeout: 15_000 }).toBe(target);
 
   await a.page.getByRole('button', { name: 'Disconnect this tab' }).click();
-  await expect(a.page.locator('#availability')).toContainText('Read-only');
+  await expect(a.page.locator('#availability')).toContainText('Read-only', { timeout: 15_000 });
   await expect(a.page.getByRole('button', { name: 'Add card' })).toBeDisabled();
   await a.page.getByRole('button', { name: 'Reconnect this tab' }).click();
   await expect(a.page.locator('#availability')).toBeHidden({ timeout: 15_000 });

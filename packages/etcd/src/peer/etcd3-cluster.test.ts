@@ -10,7 +10,7 @@ import { request } from 'node:https';
 import { join } from 'node:path';
 import { Etcd3, type IOptions } from 'etcd3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { killAll, post, startPeer, startSignaling, tempDirs, type PeerProcess } from './__tests__/peer-process.js';
+import { eventually, killAll, post, startPeer, startSignaling, tempDirs, type PeerProcess } from './__tests__/peer-process.js';
 
 const dirs = tempDirs();
 afterAll(async () => {
@@ -42,15 +42,6 @@ function makeCerts(dir: string): Certs {
   return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), clientCert: f('client.pem'), clientKey: f('client.key') };
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function cluster(name: string, extra: readonly string[]): Promise<PeerProcess[]> {
   const { url: signaling } = await startSignaling();

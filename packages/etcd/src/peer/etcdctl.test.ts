@@ -12,7 +12,7 @@ import { credentials, loadPackageDefinition, type GrpcObject, type ServiceClient
 import { loadSync } from '@grpc/proto-loader';
 import { LOADER_OPTIONS, protoDir } from '../grpc/proto.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { killAll, post, startPeer, startSignaling, tempDirs, type PeerProcess } from './__tests__/peer-process.js';
+import { eventually, killAll, post, startPeer, startSignaling, tempDirs, type PeerProcess } from './__tests__/peer-process.js';
 
 const dirs = tempDirs();
 let etcd: ReturnType<typeof spawn> | undefined;
@@ -79,15 +79,6 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** The KV part of the script: each step's output must be the same from both servers. */
 const SCRIPT: ReadonlyArray<readonly [readonly string[], string?]> = [

@@ -7,7 +7,7 @@
 import { checkOperations, formatExplanation, kvModel, type KvInput } from '@meshraft/sim';
 import { afterAll, describe, expect, it } from 'vitest';
 import { KvHistory } from './__tests__/kv-history.js';
-import { killAll, post, startPeer, startSignaling, tempDirs, type PeerProcess } from './__tests__/peer-process.js';
+import { clusterOf, eventually, killAll, post, startPeer, startSignaling, tempDirs, type PeerProcess } from './__tests__/peer-process.js';
 
 const dirs = tempDirs();
 afterAll(async () => {
@@ -17,15 +17,6 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 describe.each(['json', 'grpc'] as const)('a three-peer cluster under SIGKILL, clients over %s', (protocol) => {
   it('stays linearizable through leader and follower crashes and restarts', async () => {
@@ -42,25 +33,7 @@ describe.each(['json', 'grpc'] as const)('a three-peer cluster under SIGKILL, cl
     await Promise.all(ids.map(start));
 
     // a founds the cluster; b and c join as learners and are promoted to voters.
-    await eventually('three voters', async () => {
-      const list = await post(peers.get('a')!.url, '/v3/cluster/member/list');
-      const members = list.json.members as { isLearner?: boolean }[] | undefined;
-      return members?.length === 3 && members.every((m) => !m.isLearner) ? true : undefined;
-    });
-    const memberIds = new Map<string, string>();
-    for (const id of ids) {
-      const s = await post(peers.get(id)!.url, '/v3/maintenance/status');
-      memberIds.set((s.json.header as { member_id: string }).member_id, id);
-    }
-    const leader = () =>
-      eventually('a leader', async () => {
-        for (const p of peers.values()) {
-          const s = await post(p.url, '/v3/maintenance/status', {}, AbortSignal.timeout(1000));
-          const l = memberIds.get(String(s.json.leader));
-          if (l) return l;
-        }
-        return undefined;
-      });
+    const leader = await clusterOf(peers, 'a', 20_000);
 
     const history = new KvHistory(protocol);
     const keys = ['x', 'y', 'z'];
@@ -85,7 +58,7 @@ describe.each(['json', 'grpc'] as const)('a three-peer cluster under SIGKILL, cl
     const clients = Array.from({ length: 6 }, (_, i) => client(i));
 
     // Real work before the first crash (poll, not a fixed sleep: gRPC channels connect lazily).
-    await eventually('answers before the crash', async () => (history.answered > 20 ? true : undefined));
+    await eventually('answers before the crash', async () => (history.answered > 20 ? true : undefined), 20_000);
     const killed = await leader();
     await peers.get(killed)!.kill('SIGKILL');
     const beforeRestart = history.answered;

@@ -9,7 +9,7 @@
  * candidate between two Readies.)
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { b64, killAll, post, startPeer, startSignaling, tempDirs, unb64, type PeerProcess } from './__tests__/peer-process.js';
+import { b64, clusterOf, eventually, killAll, post, startPeer, startSignaling, tempDirs, unb64, type PeerProcess } from './__tests__/peer-process.js';
 
 const dirs = tempDirs();
 afterAll(async () => {
@@ -19,15 +19,6 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 const WRITES = 12_000;
 
@@ -45,25 +36,7 @@ describe('a founder restarted after compaction (issue 17)', () => {
     const start = async (id: string) => peers.set(id, await startPeer(argsOf(id)));
     await start('n1');
     await Promise.all(['n2', 'n3'].map(start));
-    await eventually('three voters', async () => {
-      const list = await post(peers.get('n1')!.url, '/v3/cluster/member/list');
-      const members = list.json.members as { isLearner?: boolean }[] | undefined;
-      return members?.length === 3 && members.every((m) => !m.isLearner) ? true : undefined;
-    });
-    const memberIds = new Map<string, string>();
-    for (const id of ids) {
-      const s = await post(peers.get(id)!.url, '/v3/maintenance/status');
-      memberIds.set((s.json.header as { member_id: string }).member_id, id);
-    }
-    const leader = () =>
-      eventually('a leader', async () => {
-        for (const p of peers.values()) {
-          const s = await post(p.url, '/v3/maintenance/status', {}, AbortSignal.timeout(1000));
-          const l = memberIds.get(String(s.json.leader));
-          if (l) return l;
-        }
-        return undefined;
-      });
+    const leader = await clusterOf(peers, 'n1');
 
     // Past snapshotEntries, through the leader (16 concurrent writers; a failed put is retried).
     let next = 0;

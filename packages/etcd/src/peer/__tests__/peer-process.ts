@@ -158,3 +158,41 @@ export async function post(
   const text = await res.text();
   return { status: res.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
 }
+
+/** Polls `probe` (errors count as "not yet") until it returns a value; rejects after `timeoutMs`. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Waits until `founder`'s member list shows `peers.size` voters (joiners promoted), then returns
+ * a lookup of the current leader's name among `peers` (by the gateway's member ids; a restarted
+ * peer keeps its id, so the map may get new processes under the same names).
+ */
+export async function clusterOf(peers: ReadonlyMap<string, PeerProcess>, founder: string, timeoutMs = 30_000): Promise<() => Promise<string>> {
+  await eventually(`${peers.size} voters`, async () => {
+    const list = await post(peers.get(founder)!.url, '/v3/cluster/member/list');
+    const members = list.json.members as { isLearner?: boolean }[] | undefined;
+    return members?.length === peers.size && members.every((m) => !m.isLearner) ? true : undefined;
+  }, timeoutMs);
+  const memberIds = new Map<string, string>();
+  for (const [name, p] of peers) {
+    const s = await post(p.url, '/v3/maintenance/status');
+    memberIds.set((s.json.header as { member_id: string }).member_id, name);
+  }
+  return () =>
+    eventually('a leader', async () => {
+      for (const p of peers.values()) {
+        const s = await post(p.url, '/v3/maintenance/status', {}, AbortSignal.timeout(1000));
+        const l = memberIds.get(String(s.json.leader));
+        if (l) return l;
+      }
+      return undefined;
+    }, timeoutMs);
+}

@@ -541,9 +541,10 @@ export class Raft implements RoleHost {
       this.answerRead(m.from, m.context, this.log.committed);
       return;
     }
-    if (!this.readOnly.addRequest(this.log.committed, m.from, m.context)) return;
-    this.readOnly.recvAck(this.id, m.context);
-    this.bcastHeartbeat(m.context);
+    const round = this.readOnly.addRequest(this.log.committed, m.from, m.context);
+    if (round === null) return;
+    this.readOnly.recvAck(this.id, round);
+    this.bcastHeartbeat(round);
   }
 
   answerRead(from: NodeId, context: Uint8Array, index: number): void {
@@ -559,12 +560,12 @@ export class Raft implements RoleHost {
   }
 
   /** Leader: a heartbeat ack for a ReadIndex round; serves the reads a quorum confirmed. */
-  handleReadAck(from: NodeId, context: Uint8Array | null): void {
-    if (context === null) return;
-    const acks = this.readOnly.recvAck(from, context);
+  handleReadAck(from: NodeId, round: Uint8Array | null): void {
+    if (round === null) return;
+    const acks = this.readOnly.recvAck(from, round);
     if (acks === undefined) return;
     if (this.trk.config.voters.voteResult((id) => (acks.has(id) ? true : undefined)) !== VoteResult.Won) return;
-    for (const rs of this.readOnly.advance(context)) this.answerRead(rs.from, rs.context, rs.index);
+    for (const rs of this.readOnly.advance(round)) this.answerRead(rs.from, rs.context, rs.index);
   }
 
   // ---- leadership transfer --------------------------------------------------------------

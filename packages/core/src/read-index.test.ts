@@ -67,6 +67,34 @@ describe('ReadIndex (thesis §6.4)', () => {
     expect(net.get('b').readStates[0]!.index).toBe(net.node('b').status().commit);
   });
 
+  it('acks of an earlier round never serve a request registered after it, even under a reused context (FOUND-BUGS 10)', () => {
+    const net = new Network(ABC);
+    net.elect('a');
+    net.node('a').readIndex(enc('r'));
+    // Keep a copy of the first round's acks: the network may duplicate or delay them.
+    const stale: typeof net.queue = [];
+    net.filter = (m) => {
+      if (m.type === 'heartbeatResp' && m.context !== null) stale.push(m);
+      return true;
+    };
+    net.stabilize();
+    expect(net.get('a').readStates.map((r) => dec(r.context))).toEqual(['r']);
+    net.get('a').readStates.length = 0;
+    // A new request, then the client asks again with the same context (a retry).
+    net.filter = (m) => m.type !== 'heartbeat'; // the new rounds never reach a quorum
+    net.node('a').readIndex(enc('mine'));
+    net.node('a').readIndex(enc('r'));
+    net.handleReady('a');
+    net.queue.push(...stale);
+    net.stabilize();
+    expect(net.get('a').readStates).toEqual([]);
+    // Once the new round is acknowledged, both are served.
+    net.filter = null;
+    net.tickAll(3);
+    net.stabilize();
+    expect(net.get('a').readStates.map((r) => dec(r.context))).toEqual(['mine', 'r']);
+  });
+
   it('several reads in one round are all served, in order', () => {
     const net = new Network(ABC);
     net.elect('a');

@@ -66,7 +66,7 @@ export interface RoleHost {
   maybeResendSnapshotChunk(to: NodeId): void;
   abortSnapshot(to: NodeId): void;
   handleReadIndex(m: ReadIndexRequest): void;
-  handleReadAck(from: NodeId, context: Uint8Array | null): void;
+  handleReadAck(from: NodeId, round: Uint8Array | null): void;
   handleTransferLeader(to: NodeId): void;
   sendTimeoutNow(to: NodeId): void;
   abortLeaderTransfer(): void;

@@ -63,9 +63,9 @@ export class HostLoop<R> {
       });
   }
 
-  /** A Raft message from a peer. */
-  step(from: NodeId, m: Message): void {
-    this.contact.raftMessage(from, m);
+  /** A Raft message from a peer, with its frame's lease stamp. */
+  step(from: NodeId, m: Message, stamp?: number): void {
+    this.contact.raftMessage(from, m, stamp);
     try {
       this.ctx.core.step(m);
     } catch (err) {
@@ -174,7 +174,7 @@ export class HostLoop<R> {
       ctx.core.step(m);
       return;
     }
-    if (!ctx.send(m.to, { kind: 'raft', msg: m }) && m.type === 'app') ctx.core.reportUnreachable?.(m.to);
+    if (!ctx.send(m.to, { kind: 'raft', msg: m, ...this.contact.onSend(m) }) && m.type === 'app') ctx.core.reportUnreachable?.(m.to);
   }
 
   /**

@@ -272,7 +272,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     }
     this.contact.heard(from);
     const p = env.payload;
-    if (p.kind === 'raft') this.loop.step(from, p.msg);
+    if (p.kind === 'raft') this.loop.step(from, p.msg, p.sentAt ?? p.answers);
     else if (p.kind === 'join') this.driver.onJoin(p.node);
     else this.campaign.onPeer(from, p.enabled);
   }

@@ -30,9 +30,36 @@ describe('PeerContact', () => {
     expect(c.lastLeaderContact).toBeNull();
   });
 
-  it('records acks with their term for the lease', () => {
+  it('records the send stamp each answer echoes, with its term, keeping the newest', () => {
     const c = new PeerContact(new FakeTimers());
-    c.raftMessage('f', { type: 'heartbeatResp', from: 'f', to: 'me', term: 4, context: null });
-    expect(c.lastAck.get('f')).toEqual({ at: 0, term: 4 });
+    const resp = (term: number): Message => ({ type: 'heartbeatResp', from: 'f', to: 'me', term, context: null });
+    c.raftMessage('f', resp(4));
+    expect(c.lastAck.has('f')).toBe(false); // no echoed stamp: proves nothing about when
+    c.raftMessage('f', resp(4), 70);
+    c.raftMessage('f', resp(4), 30); // an older answer arriving late does not move it back
+    expect(c.lastAck.get('f')).toEqual({ at: 70, term: 4 });
+    c.raftMessage('f', resp(5), 10); // a new term starts over
+    expect(c.lastAck.get('f')).toEqual({ at: 10, term: 5 });
+  });
+
+  it('stamps broadcasts with the send time and answers with the newest stamp heard from that leader in that term', async () => {
+    const timers = new FakeTimers();
+    const c = new PeerContact(timers);
+    await timers.advance(40);
+    expect(c.onSend({ type: 'heartbeat', from: 'me', to: 'f', term: 2, commit: 0, context: null })).toEqual({ sentAt: 40 });
+    const answer = (term: number): Message => ({ type: 'heartbeatResp', from: 'me', to: 'l', term, context: null });
+    expect(c.onSend(answer(3))).toEqual({}); // heard nothing stamped from l yet
+    c.raftMessage('l', hb('l', 3), 900);
+    c.raftMessage('l', hb('l', 3), 800);
+    expect(c.onSend(answer(3))).toEqual({ answers: 900 });
+    expect(c.onSend(answer(4))).toEqual({}); // not for another term
+    expect(c.onSend({ ...answer(3), to: 'x' })).toEqual({}); // nor for another leader
+  });
+
+  it('notes the term of a TimeoutNow it sends', () => {
+    const c = new PeerContact(new FakeTimers());
+    expect(c.transferTerm).toBeNull();
+    c.onSend({ type: 'timeoutNow', from: 'me', to: 'f', term: 6 });
+    expect(c.transferTerm).toBe(6);
   });
 });

@@ -103,21 +103,25 @@ export class Reads<Q, QR> {
   }
 
   /**
-   * A leader holds a lease while a quorum acknowledged it (append/heartbeat answers of its term)
-   * within half an election timeout: with CheckQuorum, a follower that heard from its leader
-   * refuses to elect another one for a full election timeout. The half leaves room for the
-   * round trip and clock drift. Until an entry of its own term is applied, the leader's commit
-   * index may be stale, so it holds no lease.
+   * A leader holds a lease while a quorum answered, in its term, something it sent within half an
+   * election timeout: with CheckQuorum, a follower that heard from its leader refuses to elect
+   * another one for a full election timeout. Each answer echoes the send stamp of the newest
+   * broadcast it answers (peer-contact), so an answer that sat in a buffer while this process was
+   * paused proves only the old contact it echoes. The half leaves room for clock drift. Until an
+   * entry of its own term is applied, the leader's commit index may be stale, so it holds no lease;
+   * and after it sent a TimeoutNow, the target may lead a new term at once, so none for the term.
    */
   private holdsLease(): boolean {
     const { view, ctx } = this;
     if (!view.isLeader || this.applier.appliedTerm !== view.term) return false;
-    const since = ctx.timers.now() - ctx.electionMs() / 2;
+    if (this.contact.transferTerm === view.term) return false;
+    const now = ctx.timers.now();
+    const since = now - ctx.electionMs() / 2;
     const fresh = (ids: readonly NodeId[]): boolean => {
       const acked = ids.filter((id) => {
         if (id === ctx.id) return true;
         const a = this.contact.lastAck.get(id);
-        return a !== undefined && a.term === view.term && a.at >= since;
+        return a !== undefined && a.term === view.term && a.at >= since && a.at <= now;
       });
       return acked.length * 2 > ids.length;
     };

@@ -14,7 +14,8 @@ export interface Timers extends Scheduler {
 }
 
 export const systemTimers: Timers = {
-  now: () => Date.now(),
+  // Monotonic (a wall-clock step must not stretch a lease) yet near epoch milliseconds.
+  now: () => performance.timeOrigin + performance.now(),
   setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
   clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof globalThis.setTimeout>),
   setInterval: (fn, ms) => globalThis.setInterval(fn, ms),

@@ -18,6 +18,15 @@ describe('wire', () => {
     expect(f).toEqual({ from: 'a', to: 'b', payload: { kind: 'raft', msg } });
   });
 
+  it('carries a lease stamp beside a raft message and drops one that is not a finite number', () => {
+    const msg: Message = { type: 'heartbeatResp', from: 'b', to: 'a', term: 2, context: null };
+    const f = decodeFrame('c1', encodeFrame('c1', 'b', 'a', { kind: 'raft', msg, answers: 1234.5 }));
+    expect(f?.payload).toEqual({ kind: 'raft', msg, answers: 1234.5 });
+    for (const bad of [{ answers: 'soon' }, { sentAt: Number.NaN }, { sentAt: null }]) {
+      expect(decodeFrame('c1', encodeFrame('c1', 'b', 'a', { kind: 'raft', msg, ...bad } as never))).toBeUndefined();
+    }
+  });
+
   it('round-trips a join request', () => {
     expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'join', node: 'n' }))?.payload).toEqual({ kind: 'join', node: 'n' });
   });

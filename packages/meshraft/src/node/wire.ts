@@ -8,8 +8,11 @@ import { decodeEnvelope, encodeEnvelope } from '@meshraft/transport';
 import type { Message } from './raft-core.js';
 
 export type RuntimePayload =
-  /** A Raft protocol message for the core. */
-  | { readonly kind: 'raft'; readonly msg: Message }
+  /**
+   * A Raft protocol message for the core, with its lease stamp: `sentAt` on a leader's
+   * broadcast, `answers` (the echoed sentAt) on a follower's answer (see peer-contact).
+   */
+  | { readonly kind: 'raft'; readonly msg: Message; readonly sentAt?: number; readonly answers?: number }
   /** `node` asks to be added to the cluster as a learner; forwarded to the leader. */
   | { readonly kind: 'join'; readonly node: NodeId }
   /**
@@ -47,6 +50,7 @@ export function decodeFrame(cluster: string, frame: Uint8Array): RuntimeFrame | 
     if (typeof m !== 'object' || m === null) return undefined;
     if (typeof m.type !== 'string' || typeof m.from !== 'string' || typeof m.to !== 'string') return undefined;
     if (typeof m.term !== 'number') return undefined;
+    if (!optionalTime(p.sentAt) || !optionalTime(p.answers)) return undefined;
   } else if (p.kind === 'join') {
     if (typeof p.node !== 'string' || p.node === '') return undefined;
   } else if (p.kind === 'campaign') {
@@ -56,3 +60,5 @@ export function decodeFrame(cluster: string, frame: Uint8Array): RuntimeFrame | 
   }
   return { from: env.from, to: env.to, payload: p as unknown as RuntimePayload };
 }
+
+const optionalTime = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v));

@@ -164,8 +164,12 @@ describe('host loop', () => {
       timers,
       bootstrap: { voters: ['a', 'b', 'c'] },
     });
-    const ack = (from: string, term: number): void =>
-      transport.emit(from, encodeFrame('t', from, 'a', { kind: 'raft', msg: { type: 'heartbeatResp', from, to: 'a', term, context: null } }));
+    // An answer echoing the send stamp `answers` (the leader's clock) of what it answers.
+    const ack = (from: string, term: number, answers?: number): void =>
+      transport.emit(
+        from,
+        encodeFrame('t', from, 'a', { kind: 'raft', msg: { type: 'heartbeatResp', from, to: 'a', term, context: null }, answers }),
+      );
     const leaseRead = async (): Promise<boolean> => {
       const before = core.readContexts.length;
       const r = node.read({ type: 'get' }, { consistency: 'lease', timeoutMs: 50 }).catch(() => undefined);
@@ -184,12 +188,36 @@ describe('host loop', () => {
     );
     await timers.advance(100);
     expect(await leaseRead()).toBe(false); // nobody acknowledged yet
-    ack('b', 1);
+    ack('b', 1, timers.now());
     expect(await leaseRead()).toBe(false); // an answer from an older term does not count
     ack('b', 2);
+    expect(await leaseRead()).toBe(false); // an answer without an echoed stamp proves no time
+    ack('b', 2, timers.now() - 600);
+    expect(await leaseRead()).toBe(false); // it answers a send 600 ms old (e.g. buffered across a pause)
+    ack('b', 2, timers.now());
     expect(await leaseRead()).toBe(true); // a and b: a quorum of three
-    await timers.advance(500); // half the election timeout (1 s) since b's answer
+    await timers.advance(500); // half the election timeout (1 s) since the send b answered
     expect(await leaseRead()).toBe(false);
+    ack('b', 2, timers.now());
+    expect(await leaseRead()).toBe(true);
+    // Handing leadership over: the target may lead term 3 at once, so term 2 holds no lease again.
+    core.readies.push(ready({ messages: [{ type: 'timeoutNow', from: 'a', to: 'b', term: 2 }] }));
+    await timers.advance(100);
+    expect(log).toContain('ready timeoutNow');
+    ack('b', 2, timers.now());
+    expect(await leaseRead()).toBe(false);
+    await node.stop();
+  });
+
+  it('announces a role change with the term it belongs to in status()', async () => {
+    const { core, release, timers, node } = await setup();
+    const seen: string[] = [];
+    node.on('role', (role) => seen.push(`${role} ${node.status().term}`));
+    core.readies.push(ready({ softState: { role: 'leader', lead: 'a' }, hardState: { term: 7, vote: 'a', commit: 0 } }));
+    await timers.advance(100);
+    release();
+    await flush();
+    expect(seen).toEqual(['leader 7']);
     await node.stop();
   });
 

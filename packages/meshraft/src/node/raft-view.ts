@@ -36,8 +36,11 @@ export class RaftView {
 
   /** Takes the Ready's soft and hard state (first thing the host loop does with a Ready). */
   observe(rd: Ready): void {
-    if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
+    // Term first: the role and leader hooks and listeners read status(), which must show the
+    // term they belong to (a new leader announced under its old term looked like two leaders
+    // of one term to the simulator's checker).
     if (rd.hardState) this.term = rd.hardState.term;
+    if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
   }
 
   get isLeader(): boolean {

@@ -276,8 +276,16 @@ export class RuntimeCluster {
       this.checker.observeAck(from, `its term-${p.msg.term} vote for ${to}`, durable);
     }
     if (p.kind === 'raft' && p.msg?.type === 'appResp' && p.msg.reject === false && p.msg.index !== undefined) {
-      const last = this.slots.get(from)?.disk.durable.lastIndex() ?? 0;
-      this.checker.observeAck(from, `an append acknowledgement of index ${p.msg.index} (durable log ends at ${last})`, last >= p.msg.index);
+      const durable = this.slots.get(from)?.disk.durable;
+      const last = durable?.lastIndex() ?? 0;
+      // One Ready can carry a term-T ack together with a later term's append that truncated the
+      // acknowledged entries (the follower stepped both before the Ready); etcd's raft does the
+      // same. Once the follower durably moved past T, that ack can no longer help a term-T leader
+      // commit: any newer leader needed a vote from a member of every term-T commit quorum, which
+      // then holds the entry or has left term T. So it is judged durable (a harness artifact).
+      const newerTerm = (durable?.initialState().hardState.term ?? 0) > p.msg.term;
+      const what = `an append acknowledgement of index ${p.msg.index} (durable log ends at ${last})`;
+      this.checker.observeAck(from, what, last >= p.msg.index || newerTerm);
     }
   }
 
@@ -309,7 +317,7 @@ export class RuntimeCluster {
     for (let i = inc.seenApplied + 1; i <= index; i++) {
       const e: Entry | undefined = st.entries(i, i + 1)[0];
       if (e === undefined) break;
-      this.checker.observeApply(id, { index: e.index, term: e.term, digest: digestEntry(e.type, e.data) });
+      this.checker.observeApply(id, { index: e.index, term: e.term, digest: digestEntry(e.type, e.data), appliedInTerm: inc.node?.status().term });
       if (e.index > this.maxApplied) {
         this.maxApplied = e.index;
         if (e.type === EntryType.ConfChange) this.configs.applyEntry(e.index, e.data);

@@ -50,8 +50,8 @@ export const USAGE = `usage: pnpm sim [--seed N | --seeds FROM..TO] [--nodes N] 
                      real MeshraftNodes (createNode) on a virtual clock, network and disk
   --fault-ms N       runtime: virtual milliseconds of the fault phase (default 3000)
   --snapshot-entries N runtime: compact every N applied entries (default: 20 or 10000 by seed)
-  --no-pauses        runtime: never pause a node (SIGSTOP-like); CI runs this way until the
-                     lease-read bug found across pauses is fixed (packages/sim/FOUND-BUGS.md)
+  --no-pauses        runtime: never pause a node (SIGSTOP-like); by default a node, the leader
+                     half the time, is sometimes paused for 150-600 ms
   --write-ticks N    pipelined: a disk write takes 0..N ticks (default 3)
   --liveness-bound N ticks allowed after healing to elect a leader and commit (default 200)
   --bug NAME         run a deliberately broken host (${SIM_BUGS.join(', ')};

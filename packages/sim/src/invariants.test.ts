@@ -110,8 +110,18 @@ describe('SafetyChecker catches each violated property', () => {
     const c = new SafetyChecker();
     c.observeRole('n3', 3, true, log(1, 3));
     c.observeApply('n1', e(1, 1));
-    c.observeApply('n1', e(2, 2)); // committed in term 2, but the term-3 leader has term 3 there
+    c.observeApply('n1', { ...e(2, 2), appliedInTerm: 2 }); // committed in term 2 at the latest, but the term-3 leader has term 3 there
     expect(c.violations.map((v) => v.kind)).toEqual(['leader-completeness']);
+  });
+
+  it('leader completeness: a leader of an old term seen after a newer term committed need not hold it', () => {
+    const c = new SafetyChecker();
+    c.observeRole('n3', 6, true, log(1, 1, 6));
+    c.observeRole('n4', 5, true, log(1, 1)); // a candidate paused in term 5 wins it late
+    c.observeApply('n1', e(1, 1));
+    c.observeApply('n1', { ...e(2, 1), appliedInTerm: 6 }); // committed by the term-6 leader
+    c.observeApply('n1', { ...e(3, 6), appliedInTerm: 6 });
+    expect(c.violations).toEqual([]);
   });
 
   it('state machine safety: different entries applied at one index, and gaps', () => {

@@ -63,6 +63,11 @@ export interface EntryFact {
   readonly term: number;
   /** Identifies the command (type and data), e.g. digestEntry(). */
   readonly digest: string;
+  /**
+   * The applying node's term when it applied the entry: it learned the commit from a leader of
+   * that term or an earlier one, so the entry was committed in this term at the latest.
+   */
+  readonly appliedInTerm?: number;
 }
 
 /** FNV-1a over the entry type and data: cheap and collision-resistant enough for checking. */
@@ -87,6 +92,7 @@ export class SafetyChecker {
   private readonly logs = new Map<string, LogView>();
   private readonly entryTable = new Map<string, { digest: string; prevTerm: number; node: string }>();
   /** Committed facts, with the highest leader term seen when each was first applied (its commit term is at most that). */
+  /** `seenInTerm`: the latest term the entry can have been committed in (leaders after it must hold it). */
   private readonly committed = new Map<number, EntryFact & { node: string; seenInTerm: number }>();
   private highestLeaderTerm = 0;
   private readonly lastApplied = new Map<string, number>();
@@ -290,10 +296,13 @@ export class SafetyChecker {
     this.lastApplied.set(node, fact.index);
     const known = this.committed.get(fact.index);
     if (known === undefined) {
-      this.committed.set(fact.index, { ...fact, node, seenInTerm: this.highestLeaderTerm });
+      const seenInTerm = Math.min(fact.appliedInTerm ?? this.highestLeaderTerm, this.highestLeaderTerm);
+      this.committed.set(fact.index, { ...fact, node, seenInTerm });
+      // A sitting leader of a later term than the commit must hold it; one of the commit's term
+      // or earlier need not (a paused candidate may win an old term after a newer one committed).
       for (const [leader, seen] of this.leading) {
         const log = this.logs.get(leader);
-        if (log !== undefined && seen.term >= fact.term) this.checkHolds(leader, seen.term, log, fact);
+        if (log !== undefined && seen.term > seenInTerm) this.checkHolds(leader, seen.term, log, fact);
       }
     } else if (known.term !== fact.term || known.digest !== fact.digest) {
       this.fail(

@@ -567,7 +567,7 @@ export class SimNode {
 
   private applyEntry(e: Entry): void {
     // Out-of-order indices are reported by the checker (state machine safety).
-    this.checker.observeApply(this.id, { index: e.index, term: e.term, digest: digestEntry(e.type, e.data) });
+    this.checker.observeApply(this.id, { index: e.index, term: e.term, digest: digestEntry(e.type, e.data), appliedInTerm: this.raw?.status().term });
     this.appliedIndex = e.index;
     this.appliedTerm = e.term;
     if (e.type === EntryType.ConfChange) {

@@ -10,6 +10,7 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { Server as GrpcServer, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { AuthorityRewriter, FrameBoundary, goawayFrame, Http2FrameError } from './h2-authority.js';
 
 export interface ClientTls {
   readonly cert: Buffer;
@@ -42,16 +43,53 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 /**
  * A socket whose first chunk was already read, as a plain Duplex: http2 reads a net.Socket's
  * native handle directly and would miss bytes put back with unshift, but reads a Duplex as a stream.
+ * Client bytes pass through an AuthorityRewriter (etcdctl 3.4's `:authority`, see h2-authority);
+ * a malformed client frame ends the connection with a GOAWAY, written between server frames.
  */
 function replaying(socket: Socket, first: Buffer): Duplex {
+  const rewriter = new AuthorityRewriter();
+  const outgoing = new FrameBoundary();
+  let failed: Http2FrameError | undefined;
+  const fail = (err: Http2FrameError) => {
+    failed = err;
+    socket.pause();
+    if (outgoing.atBoundary) closeWithGoaway();
+  };
+  const closeWithGoaway = () => {
+    socket.end(goawayFrame(rewriter.lastStream, failed!.code));
+    setTimeout(() => socket.destroy(), 2000).unref();
+    // http2 would go on writing into a socket that is closing: stop it without an error event.
+    d.destroy();
+  };
+  const forward = (chunk: Buffer): boolean => {
+    if (failed) return true;
+    let parts: Buffer[];
+    try {
+      parts = rewriter.push(chunk);
+    } catch (e) {
+      if (!(e instanceof Http2FrameError)) throw e;
+      fail(e);
+      return true;
+    }
+    let more = true;
+    for (const p of parts) more = d.push(p) && more;
+    return more;
+  };
   const d = new Duplex({
     read() {
-      socket.resume();
+      if (!failed) socket.resume();
     },
     // Acknowledge at once unless the socket pushes back: waiting for every flush would make
     // HTTP/2's many small frames go out one round of the event loop at a time.
     write(chunk: Buffer, _enc, cb) {
-      if (socket.write(chunk)) cb();
+      if (failed && outgoing.atBoundary) return cb();
+      outgoing.feed(chunk);
+      const flushed = socket.write(chunk);
+      if (failed && outgoing.atBoundary) {
+        closeWithGoaway();
+        return cb();
+      }
+      if (flushed) cb();
       else socket.once('drain', () => cb());
     },
     final(cb) {
@@ -59,13 +97,13 @@ function replaying(socket: Socket, first: Buffer): Duplex {
       cb();
     },
     destroy(err, cb) {
-      socket.destroy(err ?? undefined);
+      if (!failed) socket.destroy(err ?? undefined);
       cb(err);
     },
   });
-  d.push(first);
+  if (first.length > 0) forward(first);
   socket.on('data', (c: Buffer) => {
-    if (!d.push(c)) socket.pause();
+    if (!forward(c)) socket.pause();
   });
   socket.on('end', () => d.push(null));
   socket.on('error', (e) => d.destroy(e));
@@ -94,7 +132,7 @@ export async function listenClients(opts: ClientListenerOptions): Promise<Client
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     if ((socket as TLSSocket).alpnProtocol === 'h2') {
-      injector.injectConnection(socket);
+      injector.injectConnection(replaying(socket, Buffer.alloc(0)));
       return;
     }
     let seen = Buffer.alloc(0);

@@ -4,13 +4,13 @@
  * HTTP/2 nor HTTP/1. Each call ends with a gRPC status (never a crash or a hang) and the server
  * keeps answering a real client afterwards.
  */
-import { connect as h2connect, type ClientHttp2Session } from 'node:http2';
+import { connect as h2connect } from 'node:http2';
 import { connect as netConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '@meshraft/core';
-import { Etcd3 } from 'etcd3';
 import { createLocalKvClient } from '../local-kv-client.js';
 import { serveEtcd, type EtcdServer } from '../etcd-server.js';
+import { call, stillServes } from './__tests__/grpc-call.js';
 
 const MAX_REQUEST = 64 * 1024;
 let server: EtcdServer;
@@ -35,34 +35,6 @@ function frame(body: Uint8Array, declared = body.length): Buffer {
   return Buffer.concat([h, body]);
 }
 
-/** One call; resolves with its grpc-status (from headers or trailers). */
-function call(session: ClientHttp2Session, path: string, data: Buffer): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
-    let status: number | undefined;
-    const take = (h: Record<string, unknown>) => {
-      if (h['grpc-status'] !== undefined) status = Number(h['grpc-status']);
-    };
-    req.on('response', take);
-    req.on('trailers', take);
-    req.on('data', () => {});
-    req.on('error', reject);
-    req.on('close', () => (status === undefined ? reject(new Error(`${path}: no grpc-status (rst ${req.rstCode})`)) : resolve(status)));
-    req.setTimeout(10_000, () => req.close());
-    req.end(data);
-  });
-}
-
-async function stillServes(): Promise<void> {
-  const client = new Etcd3({ hosts: server.url.replace('http://', '') });
-  try {
-    await client.put('alive').value('yes');
-    expect(await client.get('alive').string()).toBe('yes');
-  } finally {
-    client.close();
-  }
-}
-
 describe('gRPC fuzz', () => {
   it.each([1, 2, 3])('random protobuf bytes to every method get a gRPC status (--seed %i)', async (seed) => {
     const rand = seededRandom(seed);
@@ -78,7 +50,7 @@ describe('gRPC fuzz', () => {
     } finally {
       session.close();
     }
-    await stillServes();
+    await stillServes(server.url);
   });
 
   it('a frame over the size limit gets RESOURCE_EXHAUSTED; a large Put under it gets etcd "request is too large"', async () => {
@@ -96,7 +68,7 @@ describe('gRPC fuzz', () => {
     } finally {
       session.close();
     }
-    await stillServes();
+    await stillServes(server.url);
   });
 
   it('bytes that are neither HTTP/2 nor HTTP/1 close that connection only', async () => {
@@ -109,6 +81,6 @@ describe('gRPC fuzz', () => {
         s.setTimeout(10_000, () => s.destroy());
       });
     }
-    await stillServes();
+    await stillServes(server.url);
   });
 });

@@ -205,7 +205,10 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
     }),
     Defragment: unary(async () => ({ header: h(await currentRevision()) })),
     MoveLeader: unary(async (req) => {
-      const m = await memberById(String(req.targetID));
+      // etcd answers an unknown target with ErrBadLeaderTransferee, not "member not found".
+      const m = await memberById(String(req.targetID)).catch(() => {
+        throw new EtcdStatusError(Status.FAILED_PRECONDITION, 'etcdserver: bad leader transferee');
+      });
       if (!kv.moveLeader) throw NOT_SUPPORTED('MoveLeader');
       await kv.moveLeader(m.id);
       return { header: h(await currentRevision()) };

@@ -25,6 +25,9 @@ import { ListenError, UsageError } from './peer-errors.js';
 import { createPeerKvClient } from './peer-kv-client.js';
 import { logNodeEvents, type PeerLog } from './peer-log.js';
 
+/** Room for the KV command's encoding around a request's keys and values. */
+const PROPOSAL_HEADROOM_BYTES = 64 * 1024;
+
 export interface Peer {
   readonly node: KvNode;
   /** The client endpoint (gRPC and the JSON gateway) when `--http`/`--listen-client-urls` was given. */
@@ -114,6 +117,9 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
       ...(config.id !== undefined && { id: config.id }),
       bootstrap: config.bootstrap,
       timing: { tickMs: config.tickMs },
+      // The etcd layer refuses requests over --max-request-bytes itself; the runtime's cap sits
+      // above it by the command encoding's few bytes, so every request etcd takes is proposable.
+      maxProposalBytes: config.maxRequestBytes + PROPOSAL_HEADROOM_BYTES,
       logger: log.runtime,
     });
   } catch (err) {

@@ -15,8 +15,11 @@ import {
 } from '../errors.js';
 
 export const ENVELOPE_VERSION = 1;
-/** Default maximum encoded envelope size (matches the signaling server's default frame limit minus headroom). */
-export const DEFAULT_MAX_ENVELOPE_BYTES = 1024 * 1024 - 1024;
+/**
+ * Default maximum encoded envelope size: what every transport carries by default (WebRTC frames
+ * and fragmented relay frames are up to 16 MiB), minus headroom.
+ */
+export const DEFAULT_MAX_ENVELOPE_BYTES = 16 * 1024 * 1024 - 1024;
 
 export interface Envelope<P = unknown> {
   readonly cluster: string;

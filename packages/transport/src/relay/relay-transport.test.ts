@@ -5,6 +5,8 @@ import { seededRandom, until } from '../testing/wait.js';
 import { createRelayTransport, relayMaxFrameBytes, type RelayTransport } from './relay-transport.js';
 
 const MAX_FRAME = 256 * 1024;
+/** Frames up to 4x the server's message limit: the contract's largest frame goes in pieces. */
+const FRAGMENTED_MAX = 4 * MAX_FRAME;
 let server: SignalingServer;
 let roomCounter = 0;
 
@@ -25,6 +27,7 @@ function relayNetwork(secret?: string) {
             ...(secret !== undefined ? { secret } : {}),
           },
           pingIntervalMs: 50,
+          maxFrameBytes: FRAGMENTED_MAX,
         });
         all.push(t);
         return t;
@@ -34,12 +37,13 @@ function relayNetwork(secret?: string) {
   };
 }
 
-const maxFrameBytes = relayMaxFrameBytes({ maxFrameBytes: MAX_FRAME, maxPeersPerRoom: 0, messagesPerSecond: 0 });
+const piece = relayMaxFrameBytes({ maxFrameBytes: MAX_FRAME, maxPeersPerRoom: 0, messagesPerSecond: 0 });
+const maxFrameBytes = FRAGMENTED_MAX;
 describeTransportContract('relay', relayNetwork(), { maxFrameBytes, upStates: ['relay'] });
 describeTransportContract('relay with room secret', relayNetwork('s3cret'), { maxFrameBytes, upStates: ['relay'] });
 
 describe('relay transport', () => {
-  it('measures RTT with ping frames and refuses frames above the server limit', async () => {
+  it('measures RTT with ping frames, fragments frames above the server limit, refuses frames above maxFrameBytes', async () => {
     const net = await relayNetwork()();
     const a = (await net.add('a')) as RelayTransport;
     const b = await net.add('b');
@@ -52,6 +56,12 @@ describe('relay transport', () => {
     expect(a.send('b', new Uint8Array(0))).toBe(true); // empty frames are frames too
     await until(() => got.length === 1, 'empty frame');
     expect(got[0]!.length).toBe(0);
+    // Just above one piece, exactly one piece, and a whole number of pieces plus one byte.
+    const sizes = [piece + 1, piece, 3 * piece + 1];
+    const frames = sizes.map((n, i) => Uint8Array.from({ length: n }, (_, j) => (j * 31 + i) & 0xff));
+    for (const f of frames) expect(a.send('b', f)).toBe(true);
+    await until(() => got.length === 1 + frames.length, 'fragmented frames');
+    expect(got.slice(1).map((g, i) => g.length === sizes[i] && g.every((x, j) => x === frames[i]![j]))).toEqual([true, true, true]);
     await net.teardown();
   });
 

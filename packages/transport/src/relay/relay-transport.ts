@@ -5,12 +5,14 @@
  * each way through one server) and sealed end to end when the signaling client has a room secret.
  *
  * Each relayed payload starts with one kind byte: DATA, PING (8-byte send time) or PONG (the
- * echoed PING body), so RTT is measured on the same path as the data.
+ * echoed PING body), so RTT is measured on the same path as the data. A frame larger than one
+ * relayed message goes as FRAG_START + FRAG_CONT pieces (relay/fragments), up to maxFrameBytes.
  */
 import { MAX_PEER_ID_BYTES, type ServerLimitsInfo } from '@meshraft/signaling-server/protocol';
 import { Emitter } from '../emitter.js';
 import { every, realScheduler, type Scheduler } from '../scheduler.js';
 import { MalformedFrameError } from '../errors.js';
+import { fragment, Reassembler } from './fragments.js';
 import { SEAL_OVERHEAD } from '../signaling/room-crypto.js';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from '../signaling/signaling-client.js';
 import type { LinkInfo, LinkState, PeerId, Transport, TransportEvents } from '../transport.js';
@@ -18,6 +20,11 @@ import type { LinkInfo, LinkState, PeerId, Transport, TransportEvents } from '..
 const DATA = 0;
 const PING = 1;
 const PONG = 2;
+const FRAG_START = 3;
+const FRAG_CONT = 4;
+
+/** Default largest frame, fragmented or not (the WebRTC transport's default too). */
+export const DEFAULT_RELAY_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
 export interface RelayTransportOptions {
   /** An existing signaling client (shared, e.g. with the WebRTC transport) or options to create one. */
@@ -28,15 +35,20 @@ export interface RelayTransportOptions {
   readonly closeSignaling?: boolean;
   /** Timers and clock for pings and RTT (default: real ones). */
   readonly scheduler?: Scheduler;
+  /**
+   * Largest frame send() accepts and a receiver reassembles (default 16 MiB). Frames above the
+   * server's message limit are sent in pieces.
+   */
+  readonly maxFrameBytes?: number;
 }
 
 export interface RelayTransport extends Transport {
   readonly signaling: SignalingClient;
-  /** Largest frame send() accepts, derived from the server's limit (null before the first join). */
+  /** Largest frame send() accepts (the maxFrameBytes option; null before the first join). */
   maxFrameBytes(): number | null;
 }
 
-/** The largest Transport frame that fits in one relayed WebSocket message under `limits`. */
+/** The largest piece that fits in one relayed WebSocket message under `limits` (larger frames are fragmented). */
 export function relayMaxFrameBytes(limits: ServerLimitsInfo): number {
   return limits.maxFrameBytes - 2 - MAX_PEER_ID_BYTES - 1 - SEAL_OVERHEAD;
 }
@@ -56,6 +68,8 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
   const up = new Set<PeerId>();
   const rtt = new Map<PeerId, number>();
   let closed = false;
+  const maxFrame = options.maxFrameBytes ?? DEFAULT_RELAY_MAX_FRAME_BYTES;
+  const pieces = new Reassembler(maxFrame);
 
   const state = (): LinkState => (signaling.status() === 'joined' ? 'relay' : 'connecting');
   const info = (peer: PeerId): LinkInfo => ({ peer, state: state(), rttMs: rtt.get(peer) ?? null });
@@ -82,6 +96,7 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
   };
 
   const peerDown = (peer: PeerId): void => {
+    pieces.drop(peer);
     if (!up.delete(peer)) return;
     rtt.delete(peer);
     events.emit('peer-down', peer);
@@ -89,7 +104,11 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
   };
 
   const offs = [
-    signaling.on('joined', (peers) => peers.forEach(peerUp)),
+    signaling.on('joined', (peers) => {
+      // After a reconnect a partial frame's other pieces will not come.
+      pieces.clear();
+      peers.forEach(peerUp);
+    }),
     signaling.on('peer-joined', peerUp),
     signaling.on('peer-left', peerDown),
     signaling.on('status', () => {
@@ -100,10 +119,19 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
       if (closed) return;
       const kind = payload[0];
       const body = payload.subarray(1);
-      if (kind === DATA) {
+      if (kind === DATA || kind === FRAG_START || kind === FRAG_CONT) {
+        let frame: Uint8Array | undefined = body;
+        try {
+          if (kind === DATA) pieces.drop(from);
+          else frame = kind === FRAG_START ? pieces.start(from, body) : pieces.cont(from, body);
+        } catch (err) {
+          events.emit('error', err as Error);
+          return;
+        }
+        if (!frame) return;
         // A frame can overtake the presence event of its sender only across a reconnect.
         if (!up.has(from)) peerUp(from);
-        events.emit('frame', from, body);
+        events.emit('frame', from, frame);
       } else if (kind === PING && body.length === 8) {
         sendKind(from, PONG, body);
       } else if (kind === PONG && body.length === 8) {
@@ -132,14 +160,17 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
     send(to, frame) {
       if (closed || !up.has(to)) return false;
       const limits = signaling.limits();
-      if (limits && frame.length > relayMaxFrameBytes(limits)) return false;
-      return sendKind(to, DATA, frame);
+      const piece = limits ? relayMaxFrameBytes(limits) : Infinity;
+      if (frame.length <= piece) return sendKind(to, DATA, frame);
+      if (frame.length > maxFrame) return false;
+      const { start, rest } = fragment(frame, piece);
+      // A refused piece leaves a partial frame at the receiver, dropped by the next frame.
+      return sendKind(to, FRAG_START, start) && rest.every((p) => sendKind(to, FRAG_CONT, p));
     },
     on: (event, listener) => events.on(event, listener),
     links: () => [...up].map(info),
     maxFrameBytes() {
-      const limits = signaling.limits();
-      return limits ? relayMaxFrameBytes(limits) : null;
+      return signaling.limits() ? maxFrame : null;
     },
     async close() {
       if (closed) return;

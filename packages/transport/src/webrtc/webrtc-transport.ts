@@ -191,7 +191,7 @@ class WebRtcTransport implements Transport {
     }
 
     const s = this.#signaling;
-    this.#relay = createRelayTransport({ signaling: s, closeSignaling: false, pingIntervalMs: this.#pingIntervalMs, scheduler: this.#scheduler });
+    this.#relay = createRelayTransport({ signaling: s, closeSignaling: false, pingIntervalMs: this.#pingIntervalMs, scheduler: this.#scheduler, maxFrameBytes: this.#maxFrameBytes });
     this.#unsubscribe.push(
       s.on('peer-joined', (peer) => this.#addPeer(peer)),
       s.on('peer-left', (peer) => this.#onPeerLeft(peer)),

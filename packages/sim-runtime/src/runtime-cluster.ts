@@ -314,10 +314,11 @@ export class RuntimeCluster {
       this.configs.fromSnapshot(snap.metadata.index, snap.metadata.confState);
       this.maxApplied = Math.max(this.maxApplied, snap.metadata.index);
     }
+    const appliedInTerm = inc.node?.status().term;
     for (let i = inc.seenApplied + 1; i <= index; i++) {
       const e: Entry | undefined = st.entries(i, i + 1)[0];
       if (e === undefined) break;
-      this.checker.observeApply(id, { index: e.index, term: e.term, digest: digestEntry(e.type, e.data), appliedInTerm: inc.node?.status().term });
+      this.checker.observeApply(id, { index: e.index, term: e.term, digest: digestEntry(e.type, e.data), appliedInTerm });
       if (e.index > this.maxApplied) {
         this.maxApplied = e.index;
         if (e.type === EntryType.ConfChange) this.configs.applyEntry(e.index, e.data);

@@ -21,6 +21,12 @@ export interface LeaseStamp {
 const isBroadcast = (m: Message): boolean => m.type === 'app' || m.type === 'heartbeat' || m.type === 'snapshot';
 const isAnswer = (m: Message): boolean => m.type === 'appResp' || m.type === 'heartbeatResp';
 
+/** Records stamp `at` for `id` unless one at least as new of the same term is held (late arrivals never move it back). */
+function keepNewest(map: Map<NodeId, { at: number; term: number }>, id: NodeId, at: number, term: number): void {
+  const prev = map.get(id);
+  if (!prev || prev.term !== term || at > prev.at) map.set(id, { at, term });
+}
+
 export class PeerContact {
   readonly lastHeard = new Map<NodeId, number>();
   /**
@@ -35,7 +41,7 @@ export class PeerContact {
   /** Broadcasts not yet matched against the leader of the next Ready's view. */
   private readonly unconfirmed = new Map<NodeId, { at: number; term: number }>();
   /** The latest send stamp heard from each leader, and in which term: what our answers echo. */
-  private readonly heardSent = new Map<NodeId, { sentAt: number; term: number }>();
+  private readonly heardSent = new Map<NodeId, { at: number; term: number }>();
 
   constructor(private readonly timers: Timers) {}
 
@@ -46,16 +52,10 @@ export class PeerContact {
   /** A Raft message from `from`, before the core steps it; `stamp` is its frame's sentAt or answers. */
   raftMessage(from: NodeId, m: Message, stamp?: number): void {
     const at = this.timers.now();
-    if (isAnswer(m) && stamp !== undefined) {
-      const prev = this.lastAck.get(from);
-      if (!prev || prev.term !== m.term || stamp > prev.at) this.lastAck.set(from, { at: stamp, term: m.term });
-    }
+    if (isAnswer(m) && stamp !== undefined) keepNewest(this.lastAck, from, stamp, m.term);
     if (isBroadcast(m)) {
       this.unconfirmed.set(from, { at, term: m.term });
-      const prev = this.heardSent.get(from);
-      if (stamp !== undefined && (!prev || prev.term !== m.term || stamp > prev.sentAt)) {
-        this.heardSent.set(from, { sentAt: stamp, term: m.term });
-      }
+      if (stamp !== undefined) keepNewest(this.heardSent, from, stamp, m.term);
     }
   }
 
@@ -64,7 +64,7 @@ export class PeerContact {
     if (isBroadcast(m)) return { sentAt: this.timers.now() };
     if (isAnswer(m)) {
       const h = this.heardSent.get(m.to);
-      return h && h.term === m.term ? { answers: h.sentAt } : {};
+      return h && h.term === m.term ? { answers: h.at } : {};
     }
     if (m.type === 'timeoutNow') this.transferTerm = Math.max(this.transferTerm ?? -Infinity, m.term);
     return {};

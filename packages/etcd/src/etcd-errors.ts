@@ -84,6 +84,7 @@ const KV_FAILURES: Record<KvErrorCode, [GrpcCode, string]> = {
   [KvErrorCode.ValueProvided]: [GrpcCode.InvalidArgument, 'etcdserver: value is provided'],
   [KvErrorCode.LeaseProvided]: [GrpcCode.InvalidArgument, 'etcdserver: lease is provided'],
   [KvErrorCode.LeaseNotFound]: [GrpcCode.NotFound, 'etcdserver: requested lease not found'],
+  [KvErrorCode.LeaseExists]: [GrpcCode.FailedPrecondition, 'etcdserver: lease already exists'],
   [KvErrorCode.Compacted]: [GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision has been compacted'],
   [KvErrorCode.FutureRevision]: [GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision is a future revision'],
   [KvErrorCode.InvalidSnapshot]: [GrpcCode.Unknown, ''],

@@ -6,6 +6,18 @@
  */
 import type { Bytes } from './bytes.js';
 import type { KvErrorCode } from './kv-errors.js';
+import type {
+  LeaseCommand,
+  LeaseGrantCommand,
+  LeaseGrantResult,
+  LeaseKeepAliveCommand,
+  LeaseKeepAliveResult,
+  LeaseResult,
+  LeaseRevokeCommand,
+  LeaseRevokeResult,
+} from './lease-types.js';
+
+export type * from './lease-types.js';
 
 /** A stored key, as etcd's mvccpb.KeyValue. */
 export interface KeyValue {
@@ -17,7 +29,7 @@ export interface KeyValue {
   readonly modRevision: number;
   /** Number of puts since the key was created: 1 after creation, reset to 0 by a delete. */
   readonly version: number;
-  /** Always 0: this store has no leases. */
+  /** The attached lease's id, 0 for none. */
   readonly lease: number;
 }
 
@@ -99,7 +111,7 @@ export interface CompactCommand {
   readonly revision: number;
 }
 
-export type KvCommand = PutCommand | DeleteRangeCommand | TxnCommand | CompactCommand | InvalidCommand;
+export type KvCommand = PutCommand | DeleteRangeCommand | TxnCommand | CompactCommand | LeaseCommand | InvalidCommand;
 export type KvQuery = RangeQuery;
 
 /** `revision` on every result is the store revision once the command took effect. */
@@ -155,7 +167,7 @@ export interface CompactResult {
   readonly revision: number;
 }
 
-export type KvResult = PutResult | DeleteRangeResult | TxnResult | CompactResult | KvFailure;
+export type KvResult = PutResult | DeleteRangeResult | TxnResult | CompactResult | LeaseResult | KvFailure;
 export type KvQueryResult = RangeResult | KvFailure;
 
 /** The result type of a given command type, for typed wrappers around `apply`/`propose`. */
@@ -168,7 +180,13 @@ export type KvResultOf<C extends KvCommand> =
           ? TxnResult
           : C extends CompactCommand
             ? CompactResult
-            : never)
+            : C extends LeaseGrantCommand
+              ? LeaseGrantResult
+              : C extends LeaseKeepAliveCommand
+                ? LeaseKeepAliveResult
+                : C extends LeaseRevokeCommand
+                  ? LeaseRevokeResult
+                  : never)
   | KvFailure;
 
 export interface WatchOptions extends KeyRange {

@@ -48,6 +48,16 @@ export const EtcdGatewayErrorCode = {
 } as const;
 export type EtcdGatewayErrorCode = (typeof EtcdGatewayErrorCode)[keyof typeof EtcdGatewayErrorCode];
 
+/** A gRPC request refused as etcd refuses it: etcd's status code and message, answered as is. */
+export class EtcdStatusError extends MeshraftError {
+  constructor(
+    readonly grpcCode: number,
+    message: string,
+  ) {
+    super('ETCD_STATUS', message);
+  }
+}
+
 /** A request the gateway refuses before it reaches the KvClient. */
 export class EtcdGatewayError extends MeshraftError {
   declare readonly code: EtcdGatewayErrorCode;

@@ -6,23 +6,12 @@
  * revoke committed before they started.
  */
 import { randomInt } from 'node:crypto';
-import { MeshraftError } from '@meshraft/core';
 import { KvErrorCode, MAX_LEASE_TTL, type KvFailure } from 'meshraft/kv';
-import { GrpcCode } from './etcd-errors.js';
+import { EtcdStatusError, GrpcCode } from './etcd-errors.js';
 import type { KvClient, KvLeases } from './kv-client.js';
 
-/** A lease request refused as etcd refuses it, with its gRPC code and message. */
-export class LeaseRequestError extends MeshraftError {
-  constructor(
-    readonly grpcCode: GrpcCode,
-    message: string,
-  ) {
-    super('ETCD_LEASE_REQUEST', message);
-  }
-}
-
-const tooLarge = () => new LeaseRequestError(GrpcCode.OutOfRange, 'etcdserver: too large lease TTL');
-const unsupported = () => new LeaseRequestError(GrpcCode.Unimplemented, 'etcdserver: leases are not supported by this member');
+const tooLarge = () => new EtcdStatusError(GrpcCode.OutOfRange, 'etcdserver: too large lease TTL');
+const unsupported = () => new EtcdStatusError(GrpcCode.Unimplemented, 'etcdserver: leases are not supported by this member');
 
 /** Server-chosen ids stay below 2^48 (crypto.randomInt's limit), exact in JavaScript numbers. */
 const MAX_ID = 2 ** 48 - 1;
@@ -55,7 +44,7 @@ export function createLeaseOps(kv: KvClient): LeaseOps {
   /** A linearizable read of nothing: its revision, and a barrier for the lease table. */
   async function barrier(): Promise<number> {
     const r = await kv.read({ type: 'range', key: new Uint8Array([0]), countOnly: true }, { linearizable: true });
-    if (!r.ok) throw new LeaseRequestError(GrpcCode.Unknown, r.message);
+    if (!r.ok) throw new EtcdStatusError(GrpcCode.Unknown, r.message);
     return r.revision;
   }
 
@@ -87,7 +76,7 @@ export function createLeaseOps(kv: KvClient): LeaseOps {
       const r = await kv.propose({ type: 'leaseKeepAlive', id });
       if (r.ok) return { ttl: r.ttl, revision: r.revision };
       if (r.code === KvErrorCode.LeaseNotFound) return { ttl: 0, revision: r.revision };
-      throw new LeaseRequestError(GrpcCode.Unknown, `etcdserver: ${r.message}`);
+      throw new EtcdStatusError(GrpcCode.Unknown, `etcdserver: ${r.message}`);
     },
     async timeToLive(id, withKeys) {
       const l = leases();

@@ -4,32 +4,11 @@
  * keep-alives are proposed through Raft, so one sent to a follower reaches the leader's keeper
  * when it is applied there), LeaseTimeToLive and LeaseLeases.
  */
-import type { sendUnaryData, ServerDuplexStream, ServerUnaryCall, UntypedServiceImplementation } from '@grpc/grpc-js';
-import type { KvFailure } from 'meshraft/kv';
+import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { KvClient } from '../kv-client.js';
-import { createLeaseOps, LeaseRequestError } from '../lease-ops.js';
-import { serviceError } from './kv-services.js';
+import { createLeaseOps } from '../lease-ops.js';
+import { serviceError, unary } from './kv-services.js';
 import { header, int, type Msg } from './messages.js';
-
-function isFailure(x: unknown): x is KvFailure {
-  return typeof x === 'object' && x !== null && (x as KvFailure).ok === false;
-}
-
-function leaseStatus(err: unknown): { code: number; details: string } {
-  if (err instanceof LeaseRequestError) return { code: err.grpcCode, details: err.message };
-  return serviceError(err);
-}
-
-function unary(fn: (req: Msg) => Promise<Msg | KvFailure>) {
-  return (call: ServerUnaryCall<Msg, Msg>, callback: sendUnaryData<Msg>) => {
-    Promise.resolve()
-      .then(() => fn(call.request))
-      .then(
-        (out) => (isFailure(out) ? callback(serviceError(out)) : callback(null, out)),
-        (err: unknown) => callback(leaseStatus(err)),
-      );
-  };
-}
 
 export function createLeaseService(kv: KvClient): UntypedServiceImplementation {
   const ops = createLeaseOps(kv);
@@ -68,7 +47,7 @@ export function createLeaseService(kv: KvClient): UntypedServiceImplementation {
             if (!closed && call.writable) call.write({ header: h(r.revision), ID: String(id), TTL: String(r.ttl) });
           } catch (err) {
             closed = true;
-            const s = leaseStatus(err);
+            const s = serviceError(err);
             call.destroy(Object.assign(new Error(s.details), s));
           }
         });

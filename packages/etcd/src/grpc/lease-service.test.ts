@@ -3,30 +3,14 @@
  * keys attached with a lease, keep-alive, time-to-live with keys, the list, revoke, and the
  * client's lease-lost detection; plus etcd's answers to unknown leases and bad TTLs.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Etcd3, EtcdLeaseInvalidError, type Lease } from 'etcd3';
+import { describe, expect, it } from 'vitest';
+import { EtcdLeaseInvalidError, type Lease } from 'etcd3';
 import { credentials } from '@grpc/grpc-js';
-import { createLocalKvClient, type LocalKvClient } from '../local-kv-client.js';
-import { serveEtcd, type EtcdServer } from '../etcd-server.js';
+import { localEtcdPerTest } from '../__tests__/local-etcd.js';
 import { etcdGrpcClient } from './proto.js';
 import { waitFor } from '../__tests__/wait.js';
 
-let server: EtcdServer | undefined;
-let client: Etcd3 | undefined;
-afterEach(async () => {
-  client?.close();
-  await server?.close();
-  client = undefined;
-  server = undefined;
-});
-
-async function start(): Promise<{ kv: LocalKvClient; client: Etcd3; address: string }> {
-  const kv = createLocalKvClient({ clusterId: 'c', memberId: 'm1' });
-  server = await serveEtcd(kv, { host: '127.0.0.1', port: 0 });
-  const address = server.url.replace('http://', '');
-  client = new Etcd3({ hosts: address, dialTimeout: 10_000 });
-  return { kv, client, address };
-}
+const start = localEtcdPerTest();
 
 /** A raw unary call on the Lease service, for what etcd3 does not expose. */
 function leaseCall(address: string, method: string, req: object): Promise<Record<string, unknown>> {

@@ -11,7 +11,6 @@
  * adopts (persists) the id when a member of that cluster first sends it Raft traffic.
  */
 import type { NodeId } from '@meshraft/core';
-import type { DurableStorage } from '@meshraft/storage';
 import type { NodeContext } from './node-context.js';
 import type { RuntimeFrame } from './wire.js';
 
@@ -86,8 +85,6 @@ export class ClusterIdentity {
   private target: string | null;
   /** Frames and joins refused for carrying another id. */
   foreignFrames = 0;
-  /** Frames without an id dropped (only a fresh joiner's campaign frame may lack one). */
-  unidentifiedFrames = 0;
   /** Every foreign id seen, with the peers that carried it. */
   readonly foreign = new Map<string, Set<NodeId>>();
   /** The id each peer's frames last carried (who of the online peers is of our cluster). */
@@ -134,7 +131,6 @@ export class ClusterIdentity {
     const verdict = this.judge(f);
     if (verdict === undefined) return true;
     if (verdict === 'no-id') {
-      this.unidentifiedFrames++;
       this.ctx.log.debug('dropped a frame without a cluster id', { from: f.from, kind: f.payload.kind });
       return false;
     }
@@ -189,9 +185,4 @@ export class ClusterIdentity {
     const { storage } = this.ctx;
     Promise.all([storage.setMeta(META_CLUSTER_ID_ADOPTED, '1'), storage.setMeta(META_CLUSTER_ID, id)]).catch((err: unknown) => this.ctx.log.error('could not persist the cluster id', { err }));
   }
-}
-
-/** Storage with anything in it (a log, a term or a snapshot). */
-export function holdsRaftState(storage: DurableStorage): boolean {
-  return storage.lastIndex() > 0 || storage.initialState().hardState.term > 0 || storage.snapshot().metadata.index > 0;
 }

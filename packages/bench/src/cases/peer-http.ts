@@ -76,11 +76,30 @@ interface Level {
   readonly peerCpuUsPerWrite: number;
 }
 
+/** What one load generator reports for a level. */
+type Load = Pick<Level, 'p50' | 'p99' | 'errors' | 'peerCpuUsPerWrite'> & { readonly writes: number };
+
 async function drive(c: RunningCluster, urls: readonly URL[], clients: number): Promise<Level> {
-  const leader = c.leader;
-  const before = await storageCounters(leader);
+  const before = await storageCounters(c.leader);
   const framesBefore = await relayedFrames(c.signaling);
-  if (H2LOAD) return driveH2load(c, urls, clients, before, framesBefore);
+  const load = await (H2LOAD ? h2loadLevel : nodeLevel)(c, urls, clients);
+  const after = await storageCounters(c.leader);
+  const saves = after.saves - before.saves;
+  const frames = (await relayedFrames(c.signaling)) - framesBefore;
+  return {
+    framesPerWrite: WEBRTC ? NaN : frames / Math.max(1, load.writes),
+    entriesPerSave: (after.applied - before.applied) / saves,
+    saveMs: ((after.saveSeconds - before.saveSeconds) / saves) * 1000,
+    writesPerSec: load.writes / SECONDS,
+    p50: load.p50,
+    p99: load.p99,
+    errors: load.errors,
+    peerCpuUsPerWrite: load.peerCpuUsPerWrite,
+  };
+}
+
+/** `clients` closed loops in this process, spread over `urls`. */
+async function nodeLevel(_c: RunningCluster, urls: readonly URL[], clients: number): Promise<Load> {
   const lat: number[] = [];
   let errors = 0;
   let n = 0;
@@ -97,32 +116,18 @@ async function drive(c: RunningCluster, urls: readonly URL[], clients: number): 
       }
     }),
   );
-  const after = await storageCounters(leader);
-  const saves = after.saves - before.saves;
-  const frames = (await relayedFrames(c.signaling)) - framesBefore;
-  return {
-    framesPerWrite: WEBRTC ? NaN : frames / Math.max(1, lat.length),
-    entriesPerSave: (after.applied - before.applied) / saves,
-    saveMs: ((after.saveSeconds - before.saveSeconds) / saves) * 1000,
-    writesPerSec: lat.length / SECONDS, p50: lat.length ? percentile(lat, 50) : NaN, p99: lat.length ? percentile(lat, 99) : NaN, errors,
-    peerCpuUsPerWrite: NaN };
+  return { writes: lat.length, p50: lat.length ? percentile(lat, 50) : NaN, p99: lat.length ? percentile(lat, 99) : NaN, errors, peerCpuUsPerWrite: NaN };
 }
 
-/** The same level driven by h2load processes (connections split over `urls`); p50 is h2load's mean, p99 unknown. */
-async function driveH2load(c: RunningCluster, urls: readonly URL[], clients: number, before: Awaited<ReturnType<typeof storageCounters>>, framesBefore: number): Promise<Level> {
+/** h2load processes, connections split over `urls`; p50 is h2load's mean, p99 unknown. */
+async function h2loadLevel(c: RunningCluster, urls: readonly URL[], clients: number): Promise<Load> {
   const cpu0 = c.memberPids.map(cpuSeconds);
   const per = urls.map((_, i) => Math.floor(clients / urls.length) + (i < clients % urls.length ? 1 : 0)).filter((n) => n > 0);
   const loads = await Promise.all(per.map((n, i) => putLoad(urls[i]!, n, SECONDS)));
   const cpu = c.memberPids.reduce((s, pid, i) => s + cpuSeconds(pid) - cpu0[i]!, 0);
-  const after = await storageCounters(c.leader);
-  const frames = (await relayedFrames(c.signaling)) - framesBefore;
   const writes = loads.reduce((s, l) => s + l.writesPerSec, 0) * SECONDS;
-  const saves = after.saves - before.saves;
   return {
-    framesPerWrite: WEBRTC ? NaN : frames / Math.max(1, writes),
-    entriesPerSave: (after.applied - before.applied) / saves,
-    saveMs: ((after.saveSeconds - before.saveSeconds) / saves) * 1000,
-    writesPerSec: writes / SECONDS,
+    writes,
     p50: loads.reduce((s, l) => s + l.meanMs, 0) / loads.length,
     p99: NaN,
     errors: loads.reduce((s, l) => s + l.errors, 0),

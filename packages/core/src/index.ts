@@ -8,7 +8,7 @@ export { seededRandom } from './random.js';
 export { DEFAULTS, type RaftConfig } from './config.js';
 export { Role } from './roles.js';
 export type { ReadState } from './raft.js';
-export { RawNode, type Ready, type SoftState, type Status, type ProgressStatus } from './raw-node.js';
+export { RawNode, type BasicStatus, type Ready, type SoftState, type Status, type ProgressStatus } from './raw-node.js';
 export { ProgressState } from './progress.js';
 export { MajorityConfig, JointConfig, VoteResult } from './quorum.js';
 export {

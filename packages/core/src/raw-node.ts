@@ -84,7 +84,8 @@ export interface ProgressStatus {
   readonly inflight: number;
 }
 
-export interface Status {
+/** What `basicStatus()` reports: the node's own state, without the leader's per-peer progress. */
+export interface BasicStatus {
   readonly id: NodeId;
   readonly role: Role;
   readonly term: number;
@@ -94,6 +95,9 @@ export interface Status {
   readonly applied: number;
   readonly lastIndex: number;
   readonly leadTransferee: NodeId | null;
+}
+
+export interface Status extends BasicStatus {
   /** Leader only: what it knows about every member. */
   readonly progress?: Readonly<Record<NodeId, ProgressStatus>>;
 }
@@ -285,9 +289,10 @@ export class RawNode {
     if (nc > 0) r.onApplied();
   }
 
-  status(): Status {
+  /** As etcd's BasicStatus: cheap enough to read per request (status() copies every peer's progress). */
+  basicStatus(): BasicStatus {
     const r = this.raft;
-    const base = {
+    return {
       id: r.id,
       role: r.role,
       term: r.term,
@@ -298,6 +303,11 @@ export class RawNode {
       lastIndex: r.log.lastIndex(),
       leadTransferee: r.leadTransferee,
     };
+  }
+
+  status(): Status {
+    const r = this.raft;
+    const base = this.basicStatus();
     if (r.role !== Role.Leader) return base;
     const progress: Record<NodeId, ProgressStatus> = {};
     for (const [id, pr] of r.trk.progress) {

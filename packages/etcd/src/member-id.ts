@@ -10,7 +10,20 @@ const FNV_PRIME = 0x100000001b3n;
 const U64 = (1n << 64n) - 1n;
 const encoder = new TextEncoder();
 
+/** Every response header carries two ids, and BigInt hashing is slow: remember recent ones. */
+const cache = new Map<string, string>();
+const CACHE_LIMIT = 1024;
+
 export function toEtcdId(id: string): string {
+  const known = cache.get(id);
+  if (known !== undefined) return known;
+  const etcdId = computeEtcdId(id);
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.set(id, etcdId);
+  return etcdId;
+}
+
+function computeEtcdId(id: string): string {
   if (/^[0-9]{1,20}$/.test(id) && BigInt(id) <= U64) return BigInt(id).toString();
   let h = FNV_OFFSET;
   for (const b of encoder.encode(id)) h = ((h ^ BigInt(b)) * FNV_PRIME) & U64;

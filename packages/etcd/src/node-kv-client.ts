@@ -58,7 +58,7 @@ export function createNodeKvClient(node: KvNode, options: NodeKvClientOptions = 
     promoteMember: (id) => node.promote(id),
     moveLeader: (id) => node.transferLeadership(id),
     ...(options.stateMachine && { snapshot: async () => options.stateMachine!.snapshot() }),
-    identity: () => ({ clusterId: clusterId(), memberId: node.id, raftTerm: node.status().term }),
+    identity: () => ({ clusterId: clusterId(), memberId: node.id, raftTerm: node.term }),
     metrics: (): NodeMetrics => node.metrics(),
   };
 }

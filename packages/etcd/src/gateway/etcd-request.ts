@@ -23,8 +23,13 @@ type Json = Record<string, unknown>;
 
 const BASE64 = /^(?:[A-Za-z0-9+/\-_]{4})*(?:[A-Za-z0-9+/\-_]{2}(?:==)?|[A-Za-z0-9+/\-_]{3}=?)?$/;
 
+/** Field names are a small fixed set, looked up on every request: convert each once. */
+const camelNames = new Map<string, string>();
+
 function camel(name: string): string {
-  return name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  let c = camelNames.get(name);
+  if (c === undefined) camelNames.set(name, (c = name.replace(/_([a-z])/g, (_, ch: string) => ch.toUpperCase())));
+  return c;
 }
 
 function field(obj: Json, name: string): unknown {
@@ -85,7 +90,9 @@ function arrayField(obj: Json, name: string, what: string): readonly unknown[] {
 
 /** Drop undefined fields so commands carry only what the client set. */
 function compact<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+  const out: Record<string, unknown> = {};
+  for (const k in o) if (o[k] !== undefined) out[k] = o[k];
+  return out as T;
 }
 
 const EMPTY = new Uint8Array(0);

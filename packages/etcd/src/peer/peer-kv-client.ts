@@ -21,7 +21,7 @@ export interface PeerKvClientOptions {
 
 /** Resolves with the leader once one is known; rejects with NoLeaderError at `timeoutMs`. */
 export function waitForLeader(node: KvNode, timeoutMs: number): Promise<NodeId> {
-  const now = node.status().leader;
+  const now = node.leader;
   if (now !== null) return Promise.resolve(now);
   return new Promise((resolve, reject) => {
     const done = (fn: () => void) => {
@@ -48,7 +48,7 @@ export function createPeerKvClient(node: KvNode, options: PeerKvClientOptions): 
       return await op(Math.max(1, deadline - Date.now()));
     } catch (err) {
       // A quorum timeout while no leader is known is an election in progress: say so.
-      if ((err as { code?: unknown }).code === 'NO_QUORUM' && node.status().leader === null) {
+      if ((err as { code?: unknown }).code === 'NO_QUORUM' && node.leader === null) {
         throw new NoLeaderError({ cause: err });
       }
       throw err;

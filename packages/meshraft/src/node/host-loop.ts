@@ -34,6 +34,9 @@ export class HostLoop<R> {
   failed = false;
   private pumping: Promise<void> | undefined;
   private snapshotIndex = 0;
+  /** Bytes of entries applied since the last snapshot, and that snapshot's size (snapshotLogRatio). */
+  private appliedBytes = 0;
+  private snapshotBytes = 0;
   /** The last hard state written to storage, and a newer commit-only one not yet written. */
   private persistedHard: HardState;
   private deferredHard: HardState | undefined;
@@ -78,6 +81,8 @@ export class HostLoop<R> {
   installSnapshot(snap: Snapshot): void {
     this.applier.install(snap);
     this.snapshotIndex = snap.metadata.index;
+    this.snapshotBytes = snap.data.byteLength;
+    this.appliedBytes = 0;
   }
 
   /** After stop: waits for the Ready in hand, then writes a deferred commit index (unless failed). */
@@ -152,6 +157,7 @@ export class HostLoop<R> {
     const applyConfChange = ctx.core.applyConfChange.bind(ctx.core);
     for (const e of rd.committedEntries) {
       if (e.index <= applier.applied) continue;
+      this.appliedBytes += e.data.byteLength;
       const o = applier.apply(e, applyConfChange);
       if (o.kind === 'conf') confChanged = true;
       else if (o.kind === 'command') this.on.onCommand(o);
@@ -189,8 +195,14 @@ export class HostLoop<R> {
 
   private async maybeCompact(): Promise<void> {
     const { applier } = this;
-    if (applier.applied - this.snapshotIndex < this.ctx.opts.snapshotEntries) return;
-    await this.ctx.storage.compact(applier.snapshot());
+    const { snapshotEntries, snapshotLogRatio } = this.ctx.opts;
+    if (applier.applied - this.snapshotIndex < snapshotEntries) return;
+    // Amortized: encoding the whole state costs at most snapshotLogRatio⁻¹ times the log it replaces.
+    if (this.appliedBytes < this.snapshotBytes * snapshotLogRatio) return;
+    const snap = applier.snapshot();
+    await this.ctx.storage.compact(snap);
     this.snapshotIndex = applier.applied;
+    this.snapshotBytes = snap.data.byteLength;
+    this.appliedBytes = 0;
   }
 }

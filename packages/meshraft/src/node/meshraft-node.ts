@@ -269,6 +269,16 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     return this.reporter.status();
   }
 
+  /** status().term without building the status (members, links): cheap enough per request. */
+  get term(): number {
+    return this.view.term;
+  }
+
+  /** status().leader without building the status; null once stopped. */
+  get leader(): NodeId | null {
+    return this.ctx.stopped ? null : this.view.leader;
+  }
+
   /** Counters for monitoring (the etcd gateway's /metrics reads them). */
   metrics(): NodeMetrics {
     return this.reporter.metrics();

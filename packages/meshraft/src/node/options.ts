@@ -85,6 +85,12 @@ export interface CreateNodeOptions<C, R, Q, QR> {
   readonly maxProposalBytes?: number;
   /** Take a snapshot and compact the log every this many applied entries. Default 10 000. */
   readonly snapshotEntries?: number;
+  /**
+   * A snapshot also waits until the entries applied since the last one hold at least this many
+   * times its size in bytes (default 1; 0: count entries only). A snapshot encodes the whole state,
+   * the KV store's MVCC history included, so without this its cost per write grows with the state.
+   */
+  readonly snapshotLogRatio?: number;
   /** The Raft core to drive (default: @meshraft/core's RawNode). */
   readonly core?: CoreAdapter;
   /** Time source (default: the platform's timers). */
@@ -102,7 +108,13 @@ export interface ResolvedOptions {
   readonly timeoutMs: number;
   readonly maxProposalBytes: number;
   readonly snapshotEntries: number;
+  readonly snapshotLogRatio: number;
   readonly membership: Required<MembershipOptions>;
+}
+
+function nonNegative(name: string, v: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidOptionError(name, `must be a finite number >= 0, got ${v}`);
+  return v;
 }
 
 function positiveInt(name: string, v: number): number {
@@ -143,6 +155,7 @@ export function resolveOptions<C, R, Q, QR>(o: CreateNodeOptions<C, R, Q, QR>): 
     timeoutMs: positiveMs('timeoutMs', o.timeoutMs ?? 10 * electionMs),
     maxProposalBytes: positiveInt('maxProposalBytes', o.maxProposalBytes ?? 512 * 1024),
     snapshotEntries: positiveInt('snapshotEntries', o.snapshotEntries ?? 10_000),
+    snapshotLogRatio: nonNegative('snapshotLogRatio', o.snapshotLogRatio ?? 1),
     membership: {
       targetVoters,
       graceMs: positiveMs('membership.graceMs', m.graceMs ?? 30_000),

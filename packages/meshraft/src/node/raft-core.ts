@@ -4,10 +4,10 @@
  * satisfies it, and the runtime's tests may inject another implementation. Message, Ready and
  * Status shapes are the core's own.
  */
-import type { ConfChange, ConfState, Message, NodeId, RaftConfig, Ready, Status } from '@meshraft/core';
+import type { BasicStatus, ConfChange, ConfState, Message, NodeId, RaftConfig, Ready, Status } from '@meshraft/core';
 
 export type { ConfChange, ConfChangeType } from '@meshraft/core';
-export type { Message, Ready, Status };
+export type { BasicStatus, Message, Ready, Status };
 export type { ProgressStatus, ReadState } from '@meshraft/core';
 export type RaftRole = Status['role'];
 
@@ -23,6 +23,8 @@ export interface RaftCore {
   ready(): Ready;
   advance(rd: Ready): void;
   status(): Status;
+  /** status() without the leader's per-peer progress (read on hot paths). */
+  basicStatus(): BasicStatus;
   /** Optional: start an election now instead of after the election timeout. */
   campaign?(): void;
   /** Optional: keep (true) or stop (false) starting elections; without it setCampaign is refused. */

@@ -49,7 +49,7 @@ export class RaftView {
 
   /** The core's commit index; after stop, the last one it reported. */
   commit(): number {
-    return this.finalCommit ?? this.ctx.core.status().commit;
+    return this.finalCommit ?? this.ctx.core.basicStatus().commit;
   }
 
   /** Per-peer replication progress; empty unless this node leads. */
@@ -60,7 +60,7 @@ export class RaftView {
 
   /** The core is no longer driven: keep its last commit index for status(). */
   freeze(): void {
-    this.finalCommit ??= this.ctx.core.status().commit;
+    this.finalCommit ??= this.ctx.core.basicStatus().commit;
   }
 
   private onSoftState(role: RaftRole, lead: NodeId | null): void {

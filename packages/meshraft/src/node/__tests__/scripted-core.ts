@@ -55,6 +55,9 @@ export class ScriptedCore implements RaftCore {
     this.log.push('advance');
   }
   status(): Status {
+    return this.basicStatus();
+  }
+  basicStatus(): Status {
     return { id: this.id, role: 'follower', term: 1, vote: null, lead: null, commit: 0, applied: 0, lastIndex: 0, leadTransferee: null };
   }
 }

@@ -21,4 +21,4 @@ export { DEFAULT_MAX_REQUEST_BYTES, serveEtcd, type EtcdServer, type EtcdServerO
 export type { ClientTls } from './grpc/client-listener.js';
 export { createNodeKvClient, type KvNode, type NodeKvClientOptions } from './node-kv-client.js';
 export { openWatch, type OpenedWatch, type WatchSpec } from './watch-source.js';
-export { etcdGrpcClient, type EtcdServices } from './grpc/proto.js';
+export { etcdGrpcClient, etcdServices, type EtcdServices } from './grpc/proto.js';

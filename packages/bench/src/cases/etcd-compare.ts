@@ -9,19 +9,24 @@
  * committed write.
  * Env: ETCD_COMPARE_SECONDS (per level, default 5), ETCD_COMPARE_RUNS (default 3),
  * ETCD_COMPARE_CLIENTS (default 1,16,64,256), ETCD_COMPARE_RELAY=1 (meshraft over the relay,
- * not the default). WebRTC needs a non-loopback interface: run it as `scripts/netns-run pnpm bench etcd-compare`.
+ * not the default), ETCD_COMPARE_API=grpc (unary KV.Put calls over HTTP/2 from h2load, one stream
+ * at a time per connection, instead of the JSON gateway; writes counted by the revision). WebRTC needs a non-loopback interface: run it as `scripts/netns-run pnpm bench etcd-compare`.
  */
 import { median, requireNetworkInterface, type BenchCase, type BenchResult } from '../bench-case.js';
 import { cpuSeconds } from '../procs/child.js';
 import { etcdVersion, startEtcdCluster } from '../procs/etcd-cluster.js';
 import { agent } from '../procs/http.js';
-import { putLoad, type LoadResult } from '../procs/load.js';
+import { putLoad, type LoadApi, type LoadResult } from '../procs/load.js';
 import { startMeshraftCluster, type RunningCluster } from '../procs/meshraft-cluster.js';
 
 const SECONDS = Number(process.env.ETCD_COMPARE_SECONDS ?? 5);
 const RUNS = Number(process.env.ETCD_COMPARE_RUNS ?? 3);
 const LEVELS = (process.env.ETCD_COMPARE_CLIENTS ?? '1,16,64,256').split(',').map(Number);
 const RELAY = process.env.ETCD_COMPARE_RELAY === '1';
+const API: LoadApi = process.env.ETCD_COMPARE_API === 'grpc' ? 'grpc' : 'json';
+if (process.env.ETCD_COMPARE_API !== undefined && !['json', 'grpc'].includes(process.env.ETCD_COMPARE_API)) {
+  throw new Error(`ETCD_COMPARE_API must be json or grpc, not ${process.env.ETCD_COMPARE_API}`);
+}
 
 type System = 'etcd' | 'meshraft';
 
@@ -32,10 +37,10 @@ interface Sample extends LoadResult {
 
 async function measure(c: RunningCluster, clients: number): Promise<Sample> {
   const cpu0 = cpuSeconds(c.leaderPid);
-  const r = await putLoad(c.leader, clients, SECONDS);
+  const r = await putLoad(c.leader, clients, SECONDS, API);
   const cpu = cpuSeconds(c.leaderPid) - cpu0;
-  // h2load's warm-up second is not counted in its figures but did cost the leader CPU.
-  const seconds = r.client === 'h2load' ? SECONDS + 1 : SECONDS;
+  // h2load's JSON warm-up second is not counted in its figures but did cost the leader CPU.
+  const seconds = r.client === 'h2load' && API === 'json' ? SECONDS + 1 : SECONDS;
   return { ...r, leaderCpuUsPerWrite: r.writesPerSec > 0 ? (cpu / (r.writesPerSec * seconds)) * 1e6 : NaN };
 }
 
@@ -53,7 +58,7 @@ const etcdCompare: BenchCase = {
     });
     const samples = new Map<string, Sample[]>();
     try {
-      for (const c of [etcd, mesh]) await putLoad(c.leader, 16, 2); // warm-up: JIT, connections, logs
+      for (const c of [etcd, mesh]) await putLoad(c.leader, 16, 2, API); // warm-up: JIT, connections, logs
       for (let run = 0; run < RUNS; run++) {
         for (const clients of LEVELS) {
           // Alternate which goes first, so neither always meets a machine the other just warmed.
@@ -79,6 +84,7 @@ const etcdCompare: BenchCase = {
         client: e[0]!.client,
         etcd_version: version,
         meshraft_transport: RELAY ? 'relay' : 'webrtc',
+        api: API,
         errors: [...e, ...m].reduce((s, x) => s + x.errors, 0),
       };
       const ew = med(e, (x) => x.writesPerSec);

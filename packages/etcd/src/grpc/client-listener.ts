@@ -34,8 +34,13 @@ export interface ClientListenerOptions {
 export interface ClientListener {
   readonly url: string;
   readonly port: number;
+  /** HTTP/2 connections so far by path: read natively by nghttp2, or through the authority rewrite. */
+  readonly h2Connections: { readonly native: number; readonly rewritten: number };
   close(): Promise<void>;
 }
+
+/** How long a new HTTP/2 connection may take to send its first header block (chooseH2Path). */
+const PROBE_MS = 20;
 
 /** The first bytes of every HTTP/2 connection (RFC 9113 §3.4). */
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -75,22 +80,29 @@ function replaying(socket: Socket, first: Buffer): Duplex {
     for (const p of parts) more = d.push(p) && more;
     return more;
   };
+  // Acknowledge at once unless the socket pushes back: waiting for every flush would make
+  // HTTP/2's many small frames go out one round of the event loop at a time.
+  const send = (chunk: Buffer, cb: () => void): void => {
+    if (failed && outgoing.atBoundary) return cb();
+    outgoing.feed(chunk);
+    const flushed = socket.write(chunk);
+    if (failed && outgoing.atBoundary) {
+      closeWithGoaway();
+      return cb();
+    }
+    if (flushed) cb();
+    else socket.once('drain', () => cb());
+  };
   const d = new Duplex({
     read() {
       if (!failed) socket.resume();
     },
-    // Acknowledge at once unless the socket pushes back: waiting for every flush would make
-    // HTTP/2's many small frames go out one round of the event loop at a time.
     write(chunk: Buffer, _enc, cb) {
-      if (failed && outgoing.atBoundary) return cb();
-      outgoing.feed(chunk);
-      const flushed = socket.write(chunk);
-      if (failed && outgoing.atBoundary) {
-        closeWithGoaway();
-        return cb();
-      }
-      if (flushed) cb();
-      else socket.once('drain', () => cb());
+      send(chunk, cb);
+    },
+    // nghttp2 hands over each round of frames at once: one socket write (one syscall) for them all.
+    writev(chunks, cb) {
+      send(chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk as Buffer)), cb);
     },
     final(cb) {
       socket.end();
@@ -123,6 +135,7 @@ export async function listenClients(opts: ClientListenerOptions): Promise<Client
   // server closes it sees a reset, which an etcd client reports as a failed request.
   http.keepAliveTimeout = 30_000;
   const sockets = new Set<Socket>();
+  const h2Connections = { native: 0, rewritten: 0 };
 
   function route(socket: Socket): void {
     sockets.add(socket);
@@ -132,7 +145,7 @@ export async function listenClients(opts: ClientListenerOptions): Promise<Client
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     if ((socket as TLSSocket).alpnProtocol === 'h2') {
-      injector.injectConnection(replaying(socket, Buffer.alloc(0)));
+      chooseH2Path(socket, Buffer.alloc(0));
       return;
     }
     let seen = Buffer.alloc(0);
@@ -144,7 +157,7 @@ export async function listenClients(opts: ClientListenerOptions): Promise<Client
       socket.off('data', onData);
       socket.pause();
       if (h2) {
-        injector.injectConnection(replaying(socket, seen));
+        chooseH2Path(socket, seen);
       } else {
         socket.unshift(seen);
         http.emit('connection', socket);
@@ -152,6 +165,53 @@ export async function listenClients(opts: ClientListenerOptions): Promise<Client
       }
     };
     socket.on('data', onData);
+  }
+
+  /**
+   * Reads up to the connection's first header block. A clean `:authority` (every client but
+   * etcdctl 3.4) hands the socket itself to HTTP/2 with those bytes put back, so nghttp2 reads it
+   * natively; `passthrough:///…` (etcdctl 3.4), malformed frames, or no header block within
+   * PROBE_MS (clients that wait for the server's SETTINGS first, as grpc-go does) take the
+   * rewriting Duplex. A client is assumed to keep one authority per connection, as gRPC does.
+   */
+  function chooseH2Path(socket: Socket, first: Buffer): void {
+    const probe = new AuthorityRewriter();
+    const seen = [first];
+    let decided = false;
+    const decide = (native: boolean): void => {
+      decided = true;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.pause();
+      const bytes = Buffer.concat(seen);
+      h2Connections[native ? 'native' : 'rewritten']++;
+      if (native) {
+        socket.unshift(bytes);
+        injector.injectConnection(socket);
+      } else {
+        injector.injectConnection(replaying(socket, bytes));
+      }
+    };
+    const check = (chunk: Buffer): void => {
+      try {
+        probe.push(chunk);
+      } catch {
+        decide(false); // the rewriting path answers malformed frames with a GOAWAY
+        return;
+      }
+      if (probe.firstAuthority !== undefined) decide(!probe.firstAuthority.includes('/'));
+    };
+    const onData = (chunk: Buffer): void => {
+      seen.push(chunk);
+      check(chunk);
+    };
+    const timer = setTimeout(() => {
+      if (!decided) decide(false);
+    }, PROBE_MS);
+    if (first.length > 0) check(first);
+    if (decided) return;
+    socket.on('data', onData);
+    socket.resume();
   }
 
   const tls = opts.tls;
@@ -182,6 +242,7 @@ export async function listenClients(opts: ClientListenerOptions): Promise<Client
   return {
     url: `${tls ? 'https' : 'http'}://${host}:${port}`,
     port,
+    h2Connections,
     close: () =>
       (closing ??= (async () => {
         const closed = new Promise<void>((r) => server.close(() => r()));

@@ -67,6 +67,27 @@ describe('etcdctl 3.4 :authority against a live server', () => {
     expect(await status('127.0.0.1:2379')).toBe('grpc-status 0');
   });
 
+  it('rewrites only connections that need it: a clean :authority is read natively by HTTP/2', async () => {
+    const before = { ...server.h2Connections };
+    expect(await status('127.0.0.1:2379')).toBe('grpc-status 0');
+    expect(server.h2Connections).toEqual({ native: before.native + 1, rewritten: before.rewritten });
+    expect(await status('passthrough:///http://127.0.0.1:2379')).toBe('grpc-status 0');
+    expect(server.h2Connections).toEqual({ native: before.native + 1, rewritten: before.rewritten + 1 });
+  });
+
+  it('takes the rewriting path for a client that sends no request within the probe, and still answers it', async () => {
+    const before = { ...server.h2Connections };
+    const url = new URL(server.url);
+    const socket = netConnect(Number(url.port), url.hostname);
+    socket.on('error', () => {});
+    socket.write(Buffer.concat([PREFACE, h2frame(0x4, 0, 0, Buffer.alloc(0))]));
+    // The server's SETTINGS arrive once the probe gave up: a client waiting for them (grpc-go) is served.
+    const first = await new Promise<Buffer>((resolve) => socket.once('data', resolve));
+    expect(first[3]).toBe(0x4);
+    expect(server.h2Connections).toEqual({ native: before.native, rewritten: before.rewritten + 1 });
+    socket.destroy();
+  });
+
   it('closes each connection with a GOAWAY for malformed header frames, and goes on serving', async () => {
     const good = clientEncoder()([
       { name: ':method', value: 'POST' },

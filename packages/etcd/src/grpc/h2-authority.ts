@@ -97,6 +97,8 @@ export class AuthorityRewriter {
   private block: PendingBlock | undefined;
   /** Highest stream id the client opened, for a GOAWAY. */
   lastStream = 0;
+  /** The `:authority` of the connection's first header block as sent ('' without one), once decoded. */
+  firstAuthority: string | undefined;
 
   constructor() {
     this.decoder.on('error', (e) => (this.decodeError = e));
@@ -186,9 +188,12 @@ export class AuthorityRewriter {
     this.decoder.write(Buffer.concat(block.fragments, block.size));
     this.decoder.execute();
     const headers: { name: string; value: string; neverIndex: boolean }[] = [];
+    let authority = '';
     for (let h = this.decoder.read(); h; h = this.decoder.read()) {
+      if (h.name === ':authority') authority = h.value;
       headers.push(h.name === ':authority' ? { ...h, value: cleanAuthority(h.value) } : { ...h });
     }
+    this.firstAuthority ??= authority;
     if (this.decodeError) {
       throw new Http2FrameError('COMPRESSION_ERROR', `an undecodable header block on stream ${block.stream}`, { cause: this.decodeError });
     }

@@ -1,0 +1,151 @@
+/**
+ * The v3lock and v3election RPCs, called directly with grpc-js, against serveEtcd over a local
+ * KV state machine and against a real etcd 3.4 (/usr/bin/etcd): the same assertions on both, so
+ * the answers (keys, revisions, queue order, errors) are etcd's.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcdCluster, type EtcdCluster } from '../peer/__tests__/etcd-cluster.js';
+import { tempDirs } from '../peer/__tests__/peer-process.js';
+import { createLocalKvClient } from '../local-kv-client.js';
+import { serveEtcd, type EtcdServer } from '../etcd-server.js';
+import { serviceCaller, stillPending, type Reply, type ServiceCaller } from './__tests__/service-caller.js';
+
+const dirs = tempDirs();
+let etcd: EtcdCluster | undefined;
+let server: EtcdServer | undefined;
+const targets: Record<string, string> = {};
+
+beforeAll(async () => {
+  server = await serveEtcd(createLocalKvClient({ clusterId: 'c', memberId: 'm1' }), { host: '127.0.0.1', port: 0 });
+  targets.meshraft = server.url.replace('http://', '');
+  etcd = await startEtcdCluster(await dirs.make(), 1);
+  targets.etcd = etcd.urls[0]!.replace('http://', '');
+  const kv = serviceCaller('KV', targets.etcd);
+  for (let i = 0; ; i++) {
+    const ok = await kv.call('Range', { key: Buffer.from('x') }).then(() => true, () => false);
+    if (ok) break;
+    if (i > 100) throw new Error('etcd did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  kv.close();
+}, 30_000);
+
+afterAll(async () => {
+  await server?.close();
+  await etcd?.kill();
+  await dirs.cleanup();
+});
+
+const s = (v: unknown) => Buffer.from(v as Uint8Array).toString();
+
+describe.each(['meshraft', 'etcd'])('Lock and Election RPCs (%s)', (target) => {
+  let lock: ServiceCaller;
+  let election: ServiceCaller;
+  let lease: ServiceCaller;
+  let kv: ServiceCaller;
+  let n = 0;
+  /** A fresh name per test: the servers are shared by the tests of a target. */
+  const fresh = (base: string) => `${base}-${n++}`;
+  const grant = async () => String((await lease.call('LeaseGrant', { TTL: '30' })).ID);
+  const hex = (id: string) => BigInt(id).toString(16);
+  const createRevision = async (key: unknown) => String(((await kv.call('Range', { key })).kvs as Reply[])[0]?.create_revision ?? 'none');
+
+  beforeAll(() => {
+    const address = targets[target]!;
+    lock = serviceCaller('Lock', address);
+    election = serviceCaller('Election', address);
+    lease = serviceCaller('Lease', address);
+    kv = serviceCaller('KV', address);
+  });
+  afterAll(() => [lock, election, lease, kv].forEach((c) => c.close()));
+
+  it('Lock returns NAME/LEASE-HEX at once when free; a second lease waits until Unlock', async () => {
+    const name = fresh('lk');
+    const [a, b] = [await grant(), await grant()];
+    const first = await lock.call('Lock', { name: Buffer.from(name), lease: a });
+    expect(s(first.key)).toBe(`${name}/${hex(a)}`);
+    expect(await createRevision(first.key)).toBe((first.header as Reply).revision);
+    // Locking again with the same lease is the same acquisition.
+    expect(s((await lock.call('Lock', { name: Buffer.from(name), lease: a })).key)).toBe(`${name}/${hex(a)}`);
+    const second = lock.call('Lock', { name: Buffer.from(name), lease: b });
+    expect(await stillPending(second)).toBe(true);
+    await lock.call('Unlock', { key: first.key });
+    expect(s((await second).key)).toBe(`${name}/${hex(b)}`);
+  });
+
+  it('waiters are served in the order they queued; a revoked holder lease releases the lock', async () => {
+    const name = Buffer.from(fresh('fair'));
+    const [a, b, c] = [await grant(), await grant(), await grant()];
+    await lock.call('Lock', { name, lease: a });
+    const order: string[] = [];
+    const pb = lock.call('Lock', { name, lease: b }).then((r) => (order.push('b'), r));
+    await new Promise((r) => setTimeout(r, 100));
+    const pc = lock.call('Lock', { name, lease: c }).then((r) => (order.push('c'), r));
+    expect(await stillPending(pc)).toBe(true);
+    await lease.call('LeaseRevoke', { ID: a });
+    const rb = await pb;
+    expect(await stillPending(pc)).toBe(true);
+    await lock.call('Unlock', { key: rb.key });
+    await pc;
+    expect(order).toEqual(['b', 'c']);
+  });
+
+  it('a cancelled waiting Lock removes its key; a waiter whose lease ended fails as etcd', async () => {
+    const name = fresh('cancel');
+    const [a, b, c] = [await grant(), await grant(), await grant()];
+    const held = await lock.call('Lock', { name: Buffer.from(name), lease: a });
+    const waiting = lock.call('Lock', { name: Buffer.from(name), lease: b });
+    expect(await stillPending(waiting)).toBe(true);
+    waiting.cancel();
+    await expect(waiting).rejects.toMatchObject({ code: 1 });
+    const keysNow = async () => ((await kv.call('Range', { key: Buffer.from(`${name}/`), range_end: Buffer.from(`${name}0`) })).kvs as Reply[]).map((k) => s(k.key));
+    await expect.poll(keysNow).toEqual([`${name}/${hex(a)}`]);
+    // A waiter whose lease is revoked while it waits: etcd 3.5 answers ErrSessionExpired once the
+    // lock frees, and so does meshraft. etcd 3.4 (the reference here) still grants it a lock whose
+    // key is gone, the bug 3.5 fixed.
+    const doomed = lock.call('Lock', { name: Buffer.from(name), lease: c });
+    expect(await stillPending(doomed)).toBe(true);
+    await lease.call('LeaseRevoke', { ID: c });
+    await lock.call('Unlock', { key: held.key });
+    if (target === 'etcd') expect(await createRevision((await doomed).key)).toBe('none');
+    else await expect(doomed).rejects.toMatchObject({ code: 2, details: 'mutex: session is expired' });
+  });
+
+  it('errors: an unknown lease, an empty Unlock key (code Unknown, as etcd\'s in-process client reports them)', async () => {
+    await expect(lock.call('Lock', { name: Buffer.from(fresh('bad')), lease: '123456789' })).rejects.toMatchObject({ code: 2, details: 'etcdserver: requested lease not found' });
+    await expect(lock.call('Unlock', { key: Buffer.alloc(0) })).rejects.toMatchObject({ code: 2, details: 'etcdserver: key is not provided' });
+    await expect(election.call('Campaign', { name: Buffer.from(fresh('bad')), lease: '123456789', value: Buffer.from('v') })).rejects.toMatchObject({ code: 2, details: 'etcdserver: requested lease not found' });
+  });
+
+  it('Campaign, Leader, Observe, Proclaim, Resign: the next campaigner is elected, observers see each value', async () => {
+    const name = Buffer.from(fresh('el'));
+    const [a, b] = [await grant(), await grant()];
+    await expect(election.call('Leader', { name })).rejects.toMatchObject({ code: 2, details: 'election: no leader' });
+    const seen: string[] = [];
+    const obs = election.stream('Observe', { name });
+    obs.on('data', (r: Reply) => seen.push(s((r.kv as Reply).value)));
+    obs.on('error', () => {});
+    const ca = await election.call('Campaign', { name, lease: a, value: Buffer.from('alice') });
+    const leader = ca.leader as Reply;
+    expect([s(leader.name), s(leader.key), leader.rev, leader.lease]).toEqual([s(name), `${s(name)}/${hex(a)}`, (ca.header as Reply).revision, a]);
+    expect(s(((await election.call('Leader', { name })).kv as Reply).value)).toBe('alice');
+    const cb = election.call('Campaign', { name, lease: b, value: Buffer.from('bob') });
+    expect(await stillPending(cb)).toBe(true);
+    await election.call('Proclaim', { leader, value: Buffer.from('alice2') });
+    expect(s(((await election.call('Leader', { name })).kv as Reply).value)).toBe('alice2');
+    await election.call('Resign', { leader });
+    const lb = (await cb).leader as Reply;
+    expect(s(lb.key)).toBe(`${s(name)}/${hex(b)}`);
+    await expect.poll(() => seen).toEqual(['alice', 'alice2', 'bob']);
+    // The resigned LeaderKey no longer owns anything.
+    await expect(election.call('Proclaim', { leader, value: Buffer.from('late') })).rejects.toMatchObject({ code: 2, details: 'election: not leader' });
+    expect(await election.call('Resign', { leader })).toHaveProperty('header');
+    await expect(election.call('Proclaim', { value: Buffer.from('x') })).rejects.toMatchObject({ code: 2, details: '"leader" field must be provided' });
+    await expect(election.call('Resign', {})).rejects.toMatchObject({ code: 2, details: '"leader" field must be provided' });
+    // Campaigning again with the leading lease and a new value keeps its place and proclaims it.
+    const again = await election.call('Campaign', { name, lease: b, value: Buffer.from('bob2') });
+    expect((again.leader as Reply).rev).toBe(lb.rev);
+    await expect.poll(() => seen).toEqual(['alice', 'alice2', 'bob', 'bob2']);
+    obs.cancel();
+  });
+});

@@ -4,41 +4,13 @@
  * the answers (keys, revisions, queue order, errors) are etcd's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEtcdCluster, type EtcdCluster } from '../peer/__tests__/etcd-cluster.js';
-import { tempDirs } from '../peer/__tests__/peer-process.js';
-import { createLocalKvClient } from '../local-kv-client.js';
-import { serveEtcd, type EtcdServer } from '../etcd-server.js';
 import { serviceCaller, stillPending, type Reply, type ServiceCaller } from './__tests__/service-caller.js';
+import { meshraftAndEtcd, TARGETS } from './__tests__/two-targets.js';
 
-const dirs = tempDirs();
-let etcd: EtcdCluster | undefined;
-let server: EtcdServer | undefined;
-const targets: Record<string, string> = {};
-
-beforeAll(async () => {
-  server = await serveEtcd(createLocalKvClient({ clusterId: 'c', memberId: 'm1' }), { host: '127.0.0.1', port: 0 });
-  targets.meshraft = server.url.replace('http://', '');
-  etcd = await startEtcdCluster(await dirs.make(), 1);
-  targets.etcd = etcd.urls[0]!.replace('http://', '');
-  const kv = serviceCaller('KV', targets.etcd);
-  for (let i = 0; ; i++) {
-    const ok = await kv.call('Range', { key: Buffer.from('x') }).then(() => true, () => false);
-    if (ok) break;
-    if (i > 100) throw new Error('etcd did not start');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  kv.close();
-}, 30_000);
-
-afterAll(async () => {
-  await server?.close();
-  await etcd?.kill();
-  await dirs.cleanup();
-});
-
+const targets = meshraftAndEtcd();
 const s = (v: unknown) => Buffer.from(v as Uint8Array).toString();
 
-describe.each(['meshraft', 'etcd'])('Lock and Election RPCs (%s)', (target) => {
+describe.each(TARGETS)('Lock and Election RPCs (%s)', (target) => {
   let lock: ServiceCaller;
   let election: ServiceCaller;
   let lease: ServiceCaller;

@@ -20,7 +20,7 @@ const DEFAULT_SESSION_TTL = 60;
 
 const SLASH = new Uint8Array([0x2f]);
 
-export function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);
   out.set(a, 0);
   out.set(b, a.length);
@@ -150,8 +150,6 @@ export function createConcurrencyKeys(kv: KvClient) {
 
   return { sessionLease, firstCreated, waitDeletes, watchBatches };
 }
-
-export type ConcurrencyKeys = ReturnType<typeof createConcurrencyKeys>;
 
 /** The created-revision guard both services use to act only on a key they still own. */
 export function ownedBy(key: Uint8Array, createRevision: number) {

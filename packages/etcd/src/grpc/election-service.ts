@@ -92,7 +92,18 @@ export function createElectionService(kv: KvClient): UntypedServiceImplementatio
     const signal = callSignal(call);
     const prefix = keyPrefix(bytes(call.request, 'name'));
     const send = async (revision: number, kvNow: KeyValue) => {
-      if (!call.write({ header: h(revision), kv: kvMsg(kvNow) })) await new Promise((r) => call.once('drain', r));
+      if (call.write({ header: h(revision), kv: kvMsg(kvNow) })) return;
+      // A slow reader: wait for it, but not past the call's end (no 'drain' comes then).
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) return resolve();
+        const done = () => {
+          call.off('drain', done);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        call.once('drain', done);
+        signal.addEventListener('abort', done);
+      });
     };
     while (!signal.aborted) {
       const r = await keys.firstCreated(prefix);

@@ -3,7 +3,10 @@
  * KV state machine and against a real etcd 3.4 (/usr/bin/etcd): the same assertions on both, so
  * the answers (keys, revisions, queue order, errors) are etcd's.
  */
+import { connect as h2connect } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seededRandom } from '@meshraft/core';
+import { call, stillServes } from './__tests__/grpc-call.js';
 import { serviceCaller, stillPending, type Reply, type ServiceCaller } from './__tests__/service-caller.js';
 import { meshraftAndEtcd, TARGETS } from './__tests__/two-targets.js';
 
@@ -119,5 +122,28 @@ describe.each(TARGETS)('Lock and Election RPCs (%s)', (target) => {
     expect((again.leader as Reply).rev).toBe(lb.rev);
     await expect.poll(() => seen).toEqual(['alice', 'alice2', 'bob', 'bob2']);
     obs.cancel();
+  });
+});
+
+describe('Lock and Election RPCs with random protobuf (meshraft)', () => {
+  const METHODS = ['/v3lockpb.Lock/Lock', '/v3lockpb.Lock/Unlock', '/v3electionpb.Election/Campaign', '/v3electionpb.Election/Proclaim', '/v3electionpb.Election/Leader', '/v3electionpb.Election/Observe', '/v3electionpb.Election/Resign'];
+
+  it.each([1, 2])('each call ends with a gRPC status, waits end at their deadline (--seed %i)', async (seed) => {
+    const rand = seededRandom(seed);
+    const session = h2connect(`http://${targets.meshraft}`);
+    try {
+      const calls = Array.from({ length: 40 }, () => {
+        const path = METHODS[Math.floor(rand() * METHODS.length)]!;
+        const body = Buffer.alloc(Math.floor(rand() * 32));
+        for (let j = 0; j < body.length; j++) body[j] = Math.floor(rand() * 256);
+        const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
+        // Lock, Campaign and Observe may wait (an empty name queues behind the last caller): a deadline ends them.
+        return call(session, path, framed, { 'grpc-timeout': '1S' }).then((status) => [path, status >= 0 && status <= 16]);
+      });
+      for (const [path, ok] of await Promise.all(calls)) expect([path, ok]).toEqual([path, true]);
+    } finally {
+      session.close();
+    }
+    await stillServes(`http://${targets.meshraft}`);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Lock safety under kill -9: contenders on a three-peer cluster loop Lock → fenced write →
- * "work" → fenced check → Unlock through the v3lock RPC, each on a random peer with its own
+ * "work" → fenced check → Unlock through the v3lock RPC (and, in a second run, Campaign → ... →
+ * Resign through the v3election RPC, leadership being a lock too), each on a random peer with its own
  * short lease kept alive from there, while the leader peer is killed with SIGKILL and restarted,
  * then the peer serving the current holder; one contender also stalls while holding until its
  * lease has expired. The fencing token is the lock key's create revision, and every write under
@@ -11,7 +12,7 @@
 import type { ClientDuplexStream } from '@grpc/grpc-js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { clusterOf, eventually, killAll, startPeer, startSignaling, tempDirs, type PeerProcess } from './__tests__/peer-process.js';
-import { serviceCaller, type Reply } from '../grpc/__tests__/service-caller.js';
+import { serviceCaller, type Reply, type ServiceCaller } from '../grpc/__tests__/service-caller.js';
 import { etcdGrpcClient } from '../grpc/proto.js';
 
 const dirs = tempDirs();
@@ -22,6 +23,52 @@ afterAll(async () => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LOCK = Buffer.from('fenced-lock');
+
+/** Taking and giving up the lock: the key and its create revision (the token), or a release. */
+interface Recipe {
+  acquire(address: string, lease: string, signal: AbortSignal): Promise<{ key: Buffer; token: number | undefined; release(): Promise<unknown> }>;
+}
+
+/** v3lock: Lock answers the key; its create revision is read after (undefined: the key is gone already). */
+const lockRecipe: Recipe = {
+  async acquire(address, lease, signal) {
+    const [lock, kv] = [serviceCaller('Lock', address), serviceCaller('KV', address)];
+    try {
+      const pending = lock.call('Lock', { name: LOCK, lease });
+      signal.addEventListener('abort', () => pending.cancel());
+      const key = (await pending).key as Buffer;
+      const got = ((await kv.call('Range', { key })).kvs as Reply[])[0];
+      return { key, token: got ? Number(got.create_revision) : undefined, release: () => withCaller('Lock', address, (c) => c.call('Unlock', { key })) };
+    } finally {
+      lock.close();
+      kv.close();
+    }
+  },
+};
+
+/** v3election: Campaign answers the LeaderKey, whose rev is the create revision. */
+const electionRecipe: Recipe = {
+  async acquire(address, lease, signal) {
+    const election = serviceCaller('Election', address);
+    try {
+      const pending = election.call('Campaign', { name: LOCK, lease, value: Buffer.from('x') });
+      signal.addEventListener('abort', () => pending.cancel());
+      const leader = (await pending).leader as Reply;
+      return { key: leader.key as Buffer, token: Number(leader.rev), release: () => withCaller('Election', address, (c) => c.call('Resign', { leader })) };
+    } finally {
+      election.close();
+    }
+  },
+};
+
+async function withCaller<T>(service: 'Lock' | 'Election', address: string, fn: (c: ServiceCaller) => Promise<T>): Promise<T> {
+  const c = serviceCaller(service, address);
+  try {
+    return await fn(c);
+  } finally {
+    c.close();
+  }
+}
 const FENCE = Buffer.from('fence');
 const MARK = Buffer.from('holder');
 /** Tokens as fixed-width decimals, so etcd's byte-wise value compare orders them as numbers. */
@@ -58,14 +105,17 @@ function keepAlive(address: string, lease: string): () => void {
   };
 }
 
-describe('v3lock under SIGKILL of the leader and of a holder\'s peer', () => {
+describe.each([
+  ['v3lock', lockRecipe],
+  ['v3election', electionRecipe],
+] as const)('%s under SIGKILL of the leader and of a holder\'s peer', (service, recipe) => {
   it('never lets two holders overlap, with fencing through txns comparing the lock key', async () => {
     const { url: signaling } = await startSignaling();
     const ids = ['a', 'b', 'c'];
     const data = new Map<string, string>();
     for (const id of ids) data.set(id, await dirs.make());
     const argsOf = (id: string) => [
-      '--cluster', 'lock-safety', '--signaling', signaling, '--data', data.get(id)!, '--id', id, '--tick-ms', '50',
+      '--cluster', `safety-${service}`, '--signaling', signaling, '--data', data.get(id)!, '--id', id, '--tick-ms', '50',
       '--request-timeout-ms', '3000', ...(id === 'a' ? ['--bootstrap'] : []),
     ];
     const peers = new Map<string, PeerProcess>();
@@ -86,7 +136,6 @@ describe('v3lock under SIGKILL of the leader and of a holder\'s peer', () => {
       const next = (n: number) => (rnd = (rnd * 1103515245 + 12345) % 2 ** 31) % n;
       for (let round = 0; running; round++) {
         const peer = ids[next(ids.length)]!;
-        const lock = serviceCaller('Lock', address(peer));
         const lease = serviceCaller('Lease', address(peer));
         const kv = serviceCaller('KV', address(peer));
         let stopKeepAlive = () => {};
@@ -94,16 +143,13 @@ describe('v3lock under SIGKILL of the leader and of a holder\'s peer', () => {
         try {
           leaseId = String((await lease.call('LeaseGrant', { TTL: LEASE_TTL })).ID);
           stopKeepAlive = keepAlive(address(peer), leaseId);
-          const pending = lock.call('Lock', { name: LOCK, lease: leaseId });
-          const timer = setTimeout(() => pending.cancel(), 15_000);
-          const key = (await pending.finally(() => clearTimeout(timer))).key as Buffer;
+          const held = await recipe.acquire(address(peer), leaseId, AbortSignal.timeout(15_000));
           holderPeer = peer;
-          const got = ((await kv.call('Range', { key })).kvs as Reply[])[0];
-          if (!got) {
+          const { key, token } = held;
+          if (token === undefined) {
             lost++;
             continue;
           }
-          const token = Number(got.create_revision);
           const mine = [{ key, target: 'CREATE', result: 'EQUAL', create_revision: String(token) }];
           const a = await kv.call('Txn', {
             compare: mine,
@@ -133,7 +179,7 @@ describe('v3lock under SIGKILL of the leader and of a holder\'s peer', () => {
           const markKv = (((b.responses as Reply[])[0]!.response_range as Reply).kvs as Reply[])[0];
           const markSeen = markKv ? Buffer.from(markKv.value as Uint8Array).toString() : '';
           holds.push({ contender: me, token, revA: Number((a.header as Reply).revision), revB: Number((b.header as Reply).revision), tA, tB, prevFence, markSeen });
-          await lock.call('Unlock', { key });
+          await held.release();
         } catch (err) {
           errors.push(`${me}@${peer}: ${(err as Error).message.split('\n')[0]}`);
           await sleep(100);
@@ -141,7 +187,7 @@ describe('v3lock under SIGKILL of the leader and of a holder\'s peer', () => {
           stopKeepAlive();
           // Ends the session: its key (held or still queued) goes with the lease.
           if (leaseId) await lease.call('LeaseRevoke', { ID: leaseId }).catch(() => undefined);
-          [lock, lease, kv].forEach((c) => c.close());
+          [lease, kv].forEach((c) => c.close());
         }
       }
     };
@@ -162,7 +208,7 @@ describe('v3lock under SIGKILL of the leader and of a holder\'s peer', () => {
     await eventually('holds after the holder-peer crash', async () => (holds.length >= afterSecond + 10 ? true : undefined), 60_000);
     running = false;
     await Promise.all(contenders);
-    console.info(`lock safety: ${holds.length} holds, ${lost} lost before their fenced txns, ${errors.length} failed rounds (crashes); killed ${killed}, then ${victim}`);
+    console.info(`${service} safety: ${holds.length} holds, ${lost} lost before their fenced txns, ${errors.length} failed rounds (crashes); killed ${killed}, then ${victim}`);
     console.info([...new Set(errors.map((e) => e.replace(/^\d+@/, '')))].slice(0, 8).join('\n'));
 
     // Tokens strictly increase in commit order, and each fenced write saw the previous holder's token.

@@ -48,6 +48,14 @@ describe.each(TARGETS)('Lock and Election RPCs (%s)', (target) => {
     expect(s((await second).key)).toBe(`${name}/${hex(b)}`);
   });
 
+  it('Lock with lease 0 holds the key with a new 60 s lease, as etcd\'s orphaned session', async () => {
+    const r = await lock.call('Lock', { name: Buffer.from(fresh('nolease')) });
+    const id = String(((await kv.call('Range', { key: r.key })).kvs as Reply[])[0]!.lease);
+    expect(s(r.key)).toMatch(new RegExp(`/${hex(id)}$`));
+    expect((await lease.call('LeaseTimeToLive', { ID: id })).grantedTTL).toBe('60');
+    await lease.call('LeaseRevoke', { ID: id });
+  });
+
   it('waiters are served in the order they queued; a revoked holder lease releases the lock', async () => {
     const name = Buffer.from(fresh('fair'));
     const [a, b, c] = [await grant(), await grant(), await grant()];

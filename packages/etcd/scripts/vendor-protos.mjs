@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * Vendors etcd's rpc.proto, kv.proto and auth.proto into ../proto from a git clone of etcd:
+ * Vendors etcd's rpc.proto, kv.proto, auth.proto and the v3lock/v3election service protos into
+ * ../proto from a git clone of etcd:
  *
  *   node packages/etcd/scripts/vendor-protos.mjs PATH/TO/etcd v3.5.33
  *
@@ -18,6 +19,8 @@ const FILES = [
   ['api/etcdserverpb/rpc.proto', 'rpc.proto'],
   ['api/mvccpb/kv.proto', 'kv.proto'],
   ['api/authpb/auth.proto', 'auth.proto'],
+  ['server/etcdserver/api/v3lock/v3lockpb/v3lock.proto', 'v3lock.proto'],
+  ['server/etcdserver/api/v3election/v3electionpb/v3election.proto', 'v3election.proto'],
 ];
 
 const [repo, ref] = process.argv.slice(2);
@@ -52,7 +55,7 @@ export function strip(text) {
   s = s.replace(/^option \(gogoproto\.[a-z_]+\) = [a-z]+;\n/gm, '');
   // Field options such as [(gogoproto.nullable) = false]; none are left in 3.5, kept for safety.
   s = s.replace(/ ?\[\(gogoproto\.[a-z_]+\) = [^\]]+\]/g, '');
-  s = s.replace(/^import "etcd\/api\/(?:mvccpb|authpb)\/([a-z]+\.proto)";$/gm, 'import "$1";');
+  s = s.replace(/^import "etcd\/api\/(?:mvccpb|authpb|etcdserverpb)\/([a-z]+\.proto)";$/gm, 'import "$1";');
   // An rpc whose only option was removed keeps an empty body: `{\n  }` -> `{}`.
   s = s.replace(/\{\s*\}/g, '{}');
   s = s.replace(/\n{3,}/g, '\n\n');

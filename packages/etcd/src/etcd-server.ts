@@ -1,12 +1,14 @@
 /**
  * @module etcd-server
- * A member's client endpoint, as etcd serves it: gRPC (KV, Watch, Lease, Cluster, Maintenance) and the
+ * A member's client endpoint, as etcd serves it: gRPC (KV, Watch, Lease, Cluster, Maintenance, Lock, Election) and the
  * v3 JSON gateway with /metrics, on one port, plain or TLS.
  */
 import { createEtcdGateway } from './gateway/etcd-gateway.js';
 import { listenClients, type ClientListener, type ClientTls } from './grpc/client-listener.js';
 import { createKvServices } from './grpc/kv-services.js';
+import { createElectionService } from './grpc/election-service.js';
 import { createLeaseService } from './grpc/lease-service.js';
+import { createLockService } from './grpc/lock-service.js';
 import { etcdServices } from './grpc/proto.js';
 import { createWatchService } from './grpc/watch-service.js';
 import type { KvClient } from './kv-client.js';
@@ -47,6 +49,8 @@ export function serveEtcd(kv: KvClient, opts: EtcdServerOptions): Promise<EtcdSe
       [defs.Lease, createLeaseService(kv)],
       [defs.Cluster, impl.Cluster],
       [defs.Maintenance, impl.Maintenance],
+      [defs.Lock, createLockService(kv)],
+      [defs.Election, createElectionService(kv)],
     ],
     // base64 in JSON grows a request by a third.
     http: createEtcdGateway(kv, { ...(opts.metrics && { metrics: opts.metrics }), etcdVersion, maxBodyBytes: Math.ceil((maxRequestBytes * 4) / 3) + 64 * 1024 }),

@@ -28,7 +28,7 @@ export type Msg = Record<string, unknown>;
 
 const EMPTY = new Uint8Array(0);
 
-function bytes(m: Msg, name: string): Uint8Array {
+export function bytes(m: Msg, name: string): Uint8Array {
   const v = m[name];
   return v instanceof Uint8Array ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : EMPTY;
 }

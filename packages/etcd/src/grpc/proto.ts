@@ -33,14 +33,35 @@ export interface EtcdServices {
   readonly Cluster: ServiceDefinition;
   readonly Maintenance: ServiceDefinition;
   readonly Auth: ServiceDefinition;
+  /** v3lockpb.Lock and v3electionpb.Election (etcd's concurrency services). */
+  readonly Lock: ServiceDefinition;
+  readonly Election: ServiceDefinition;
 }
 
 let loaded: EtcdServices | undefined;
-let pkgCache: GrpcObject | undefined;
+let rootCache: GrpcObject | undefined;
 
-function etcdPackage(): GrpcObject {
-  pkgCache ??= (loadPackageDefinition(loadSync('rpc.proto', { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] })) as GrpcObject).etcdserverpb as GrpcObject;
-  return pkgCache;
+/** Every vendored package: etcdserverpb, v3lockpb, v3electionpb (one load, shared messages). */
+function rootPackage(): GrpcObject {
+  rootCache ??= loadPackageDefinition(loadSync(['rpc.proto', 'v3lock.proto', 'v3election.proto'], { ...LOADER_OPTIONS, includeDirs: [PROTO_DIR] })) as GrpcObject;
+  return rootCache;
+}
+
+/** The package and name of each service. */
+const SERVICE_PATH: Record<keyof EtcdServices, [string, string]> = {
+  KV: ['etcdserverpb', 'KV'],
+  Watch: ['etcdserverpb', 'Watch'],
+  Lease: ['etcdserverpb', 'Lease'],
+  Cluster: ['etcdserverpb', 'Cluster'],
+  Maintenance: ['etcdserverpb', 'Maintenance'],
+  Auth: ['etcdserverpb', 'Auth'],
+  Lock: ['v3lockpb', 'Lock'],
+  Election: ['v3electionpb', 'Election'],
+};
+
+function serviceCtor(service: keyof EtcdServices): ServiceClientConstructor {
+  const [pkg, name] = SERVICE_PATH[service];
+  return (rootPackage()[pkg] as GrpcObject)[name] as ServiceClientConstructor;
 }
 
 /**
@@ -48,24 +69,16 @@ function etcdPackage(): GrpcObject {
  * no retries or balancing, for tests and benchmarks. Methods take and give the loader's objects.
  */
 export function etcdGrpcClient(service: keyof EtcdServices, address: string, creds: ChannelCredentials = credentials.createInsecure()): Client {
-  const Ctor = etcdPackage()[service] as ServiceClientConstructor;
+  const Ctor = serviceCtor(service);
   return new Ctor(address, creds);
 }
 
 export function etcdServices(): EtcdServices {
   if (loaded) return loaded;
-  const pkg = etcdPackage();
-  const service = (name: string) => (pkg[name] as unknown as { service: ServiceDefinition }).service;
-  loaded = {
-    KV: service('KV'),
-    Watch: service('Watch'),
-    Lease: service('Lease'),
-    Cluster: service('Cluster'),
-    Maintenance: service('Maintenance'),
-    Auth: service('Auth'),
-  };
+  const names = Object.keys(SERVICE_PATH) as (keyof EtcdServices)[];
+  loaded = Object.fromEntries(names.map((n) => [n, serviceCtor(n).service])) as unknown as EtcdServices;
   return loaded;
 }
 
-/** The directory holding rpc.proto, kv.proto and auth.proto (tests load clients from it). */
+/** The directory holding the vendored .proto files (tests load clients from it). */
 export const protoDir = PROTO_DIR;

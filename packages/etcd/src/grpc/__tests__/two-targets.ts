@@ -1,0 +1,42 @@
+/**
+ * Test helper: the same client endpoint twice, serveEtcd over a local KV state machine and a
+ * one-member real etcd 3.4 (/usr/bin/etcd), so a test can run its assertions on both.
+ */
+import { afterAll, beforeAll } from 'vitest';
+import { startEtcdCluster, type EtcdCluster } from '../../peer/__tests__/etcd-cluster.js';
+import { tempDirs } from '../../peer/__tests__/peer-process.js';
+import { createLocalKvClient } from '../../local-kv-client.js';
+import { serveEtcd, type EtcdServer } from '../../etcd-server.js';
+import { serviceCaller } from './service-caller.js';
+
+export type Target = 'meshraft' | 'etcd';
+export const TARGETS: readonly Target[] = ['meshraft', 'etcd'];
+
+/** Registers beforeAll/afterAll that start and stop both; the returned map holds host:port once started. */
+export function meshraftAndEtcd(): Record<Target, string> {
+  const dirs = tempDirs();
+  let etcd: EtcdCluster | undefined;
+  let server: EtcdServer | undefined;
+  const addresses = { meshraft: '', etcd: '' };
+  beforeAll(async () => {
+    server = await serveEtcd(createLocalKvClient({ clusterId: 'c', memberId: 'm1' }), { host: '127.0.0.1', port: 0 });
+    addresses.meshraft = server.url.replace('http://', '');
+    etcd = await startEtcdCluster(await dirs.make(), 1);
+    addresses.etcd = etcd.urls[0]!.replace('http://', '');
+    const kv = serviceCaller('KV', addresses.etcd);
+    try {
+      for (let i = 0; !(await kv.call('Range', { key: Buffer.from('x') }).then(() => true, () => false)); i++) {
+        if (i > 100) throw new Error('etcd did not start');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      kv.close();
+    }
+  }, 30_000);
+  afterAll(async () => {
+    await server?.close();
+    await etcd?.kill();
+    await dirs.cleanup();
+  });
+  return addresses;
+}

@@ -118,7 +118,7 @@ describe('packed packages in fresh projects', () => {
     expect(manifest).not.toContain('workspace:');
     const etcd = tarballs.get('@meshraft/etcd')!;
     const etcdListing = await run('tar', ['tzf', etcd], work);
-    for (const file of ['dist/index.js', 'dist/peer/index.js', 'dist/cli.js', 'proto/rpc.proto', 'proto/kv.proto', 'proto/auth.proto']) {
+    for (const file of ['dist/index.js', 'dist/peer/index.js', 'dist/cli.js', 'proto/rpc.proto', 'proto/kv.proto', 'proto/auth.proto', 'proto/v3lock.proto', 'proto/v3election.proto']) {
       expect(etcdListing).toContain(`package/${file}`);
     }
     expect(etcdListing).not.toMatch(/\.test\.(js|ts)\n/);

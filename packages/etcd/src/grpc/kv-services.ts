@@ -11,6 +11,7 @@ import { badRequest, EtcdStatusError, grpcStatus } from '../etcd-errors.js';
 import type { KvClient, KvMember } from '../kv-client.js';
 import { toEtcdId } from '../member-id.js';
 import { header, int, memberMsg, payloadBytes, rangeMsg, toDeleteRange, toPut, toRange, toTxn, txnMsg, kvMsg, type Msg } from './messages.js';
+import { wireBytes } from './proto.js';
 
 export interface KvServiceOptions {
   /** etcd's --max-request-bytes: larger Put/Txn requests get "etcdserver: request is too large". */
@@ -70,7 +71,9 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
   const h = (revision: number) => header(kv.identity(), revision);
   const currentRevision = async () => (await kv.read({ type: 'range', key: new Uint8Array([0]), countOnly: true }, { linearizable: false })).revision;
   const checkSize = (req: Msg) => {
-    if (payloadBytes(req) > opts.maxRequestBytes) throw TOO_LARGE();
+    // The request as it came (etcd checks its encoded raft request, a few bytes more); a request
+    // built in-process has no wire form, so its payload bytes stand in.
+    if ((wireBytes(req) ?? payloadBytes(req)) > opts.maxRequestBytes) throw TOO_LARGE();
   };
   const withKey = (m: { key: Uint8Array }) => {
     if (m.key.length === 0) throw badRequest('etcdserver: key is not provided');

@@ -73,10 +73,34 @@ export function etcdGrpcClient(service: keyof EtcdServices, address: string, cre
   return new Ctor(address, creds);
 }
 
+/** The encoded size of each request the server decoded (etcd's --max-request-bytes is checked on it). */
+const wireSizes = new WeakMap<object, number>();
+
+/** How many bytes `request` took on the wire, if the server decoded it from there. */
+export function wireBytes(request: object): number | undefined {
+  return wireSizes.get(request);
+}
+
+/** A copy of `def` whose request decoders remember each request's encoded size. */
+function measuringRequests(def: ServiceDefinition): ServiceDefinition {
+  const out: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(def)) {
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        const msg: unknown = method.requestDeserialize(bytes);
+        if (typeof msg === 'object' && msg !== null) wireSizes.set(msg, bytes.length);
+        return msg;
+      },
+    };
+  }
+  return out as ServiceDefinition;
+}
+
 export function etcdServices(): EtcdServices {
   if (loaded) return loaded;
   const names = Object.keys(SERVICE_PATH) as (keyof EtcdServices)[];
-  loaded = Object.fromEntries(names.map((n) => [n, serviceCtor(n).service])) as unknown as EtcdServices;
+  loaded = Object.fromEntries(names.map((n) => [n, measuringRequests(serviceCtor(n).service)])) as unknown as EtcdServices;
   return loaded;
 }
 

@@ -3,7 +3,7 @@
  * Snapshot bytes of the KV store, msgpack of
  * `[2, revision, compactRevision, keys, history]`: `keys` holds six fields per key in byte order,
  * `history` one `[revision, events]` per recorded revision, each event `[isDelete, kv, prevKv|null]`
- * with kvs as six-field arrays. Equal states give byte-identical snapshots. Format 1
+ * with kvs as six-field arrays, then optionally the auth state (auth-codec). Equal states give byte-identical snapshots. Format 1
  * (`[1, revision, ...keys]`, no history) is still read.
  */
 import { bytesToBinary } from './bytes.js';
@@ -20,6 +20,8 @@ export interface KvSnapshotState {
   readonly kvs: Iterable<KeyValue>;
   readonly compactRevision: number;
   readonly history: readonly Revision[];
+  /** The auth store's encoded state, when it holds any. */
+  readonly auth?: unknown;
 }
 
 export interface DecodedKvSnapshot {
@@ -27,6 +29,7 @@ export interface DecodedKvSnapshot {
   readonly kvs: KeyValue[];
   readonly compactRevision: number;
   readonly history: Revision[];
+  readonly auth?: unknown;
 }
 
 const flatKv = (kv: KeyValue): unknown[] => [kv.key, kv.value, kv.createRevision, kv.modRevision, kv.version, kv.lease];
@@ -38,7 +41,8 @@ export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
     r.revision,
     r.changes.map((c) => [c.event.type === 'delete', flatKv(c.event.kv), c.event.prevKv ? flatKv(c.event.prevKv) : null]),
   ]);
-  return pack([FORMAT, state.revision, state.compactRevision, keys, history]);
+  const fields = [FORMAT, state.revision, state.compactRevision, keys, history];
+  return pack(state.auth === undefined ? fields : [...fields, state.auth]);
 }
 
 function bad(why: string, cause?: unknown): KvError {
@@ -101,9 +105,10 @@ export function decodeKvSnapshot(data: Uint8Array): DecodedKvSnapshot {
   const revision: unknown = flat[1];
   if (!isCount(revision) || revision < 1) throw bad('bad revision');
   if (flat[0] === 1) return { revision, kvs: readKeys(flat, 2), compactRevision: revision, history: [] };
-  if (flat.length !== 5) throw bad('wrong number of fields');
+  if (flat.length !== 5 && flat.length !== 6) throw bad('wrong number of fields');
   const compactRevision: unknown = flat[2];
   if (!isCount(compactRevision) || compactRevision < 1 || compactRevision > revision) throw bad('bad compact revision');
   if (!Array.isArray(flat[3])) throw bad('bad key list');
-  return { revision, kvs: readKeys(flat[3] as unknown[], 0), compactRevision, history: readHistory(flat[4]) };
+  const base = { revision, kvs: readKeys(flat[3] as unknown[], 0), compactRevision, history: readHistory(flat[4]) };
+  return flat.length === 6 ? { ...base, auth: flat[5] } : base;
 }

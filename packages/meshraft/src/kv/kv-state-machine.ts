@@ -41,6 +41,9 @@ import { pack, unpack } from './msgpack.js';
 import type { ApplyContext, StateMachine } from './state-machine.js';
 import { Watchers, type Change } from './watchers.js';
 import { checkCommand, checkRequest } from './txn-checks.js';
+import { AUTH_MESSAGES, AuthStore, AuthStoreError } from './auth-store.js';
+import { decodeAuthState, encodeAuthState } from './auth-codec.js';
+import type { AuthCommand, AuthResult } from './auth-types.js';
 
 /** etcd's default `--max-txn-ops`. */
 export const DEFAULT_MAX_TXN_OPS = 128;
@@ -78,7 +81,12 @@ export interface KvStateMachine extends StateMachine<KvCommand, KvResult, KvQuer
    * Call `watch` in the same tick (apply is synchronous) so nothing falls between the two.
    */
   replay(options: WatchOptions, startRevision: number): WatchReplay;
+  /** The replicated auth state, read-only: changed only by applied `auth` commands. */
+  readonly auth: AuthView;
 }
+
+/** What readers may ask the auth store (its checks), without the means to change it. */
+export type AuthView = Pick<AuthStore, 'enabled' | 'revision' | 'user' | 'role' | 'adminError' | 'rangeError' | 'requestError'>;
 
 /** State of one command while it runs: the revision its writes get and the changes made. */
 interface Execution {
@@ -91,7 +99,7 @@ interface Execution {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function failure(code: KvErrorCode, message: string, revision: number): KvFailure {
+function failure(code: KvFailure['code'], message: string, revision: number): KvFailure {
   return { type: 'error', ok: false, revision, code, message };
 }
 
@@ -145,6 +153,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   const watchers = new Watchers();
   const history = new MvccHistory(options.historyLimitBytes ?? DEFAULT_HISTORY_LIMIT_BYTES);
   let revision = 1;
+  const auth = new AuthStore();
   // Commands this instance decoded are already parsed; apply skips parsing them again.
   const decoded = new WeakSet<object>();
 
@@ -238,13 +247,27 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     if (result.type === 'txn') for (const r of result.responses) stamp(r, rev);
   }
 
+  function runAuth(cmd: AuthCommand): AuthResult | KvFailure {
+    try {
+      const out = auth.apply(cmd);
+      return { type: 'auth', ok: true, revision, authRevision: auth.revision, enabled: auth.enabled, ...out };
+    } catch (err) {
+      if (err instanceof AuthStoreError) return failure(err.code, err.message, revision);
+      throw err;
+    }
+  }
+
   function apply(command: KvCommand, _ctx: ApplyContext): KvResult {
-    let cmd: Exclude<KvCommand, InvalidCommand | CompactCommand>;
+    let cmd: Exclude<KvCommand, InvalidCommand | CompactCommand | AuthCommand>;
     try {
       const parsed = decoded.has(command) ? command : parseKvCommand(command);
       if (parsed.type === 'invalid') return failure(KvErrorCode.InvalidCommand, parsed.reason, revision);
+      if (parsed.type === 'auth') return runAuth(parsed);
       checkCommand(parsed, maxTxnOps);
       if (parsed.type === 'compact') return runCompact(parsed);
+      // etcd's authApplierV3: writes are checked against the auth state they are applied on.
+      const denied = auth.enabled ? auth.requestError(parsed.as, parsed) : undefined;
+      if (denied) return failure(denied, AUTH_MESSAGES[denied], revision);
       cmd = parsed;
     } catch (err) {
       return toFailure(err);
@@ -288,7 +311,9 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
 
   function restore(data: Uint8Array): void {
     const next = decodeKvSnapshot(data);
+    const nextAuth = next.auth === undefined ? new AuthStore().state() : decodeAuthState(next.auth);
     history.load(next.compactRevision, next.history);
+    auth.load(nextAuth);
     if (watchers.size === 0) {
       index.load(next.kvs);
       revision = next.revision;
@@ -338,6 +363,8 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
         kvs: [...index.entries()].map(([, kv]) => kv),
         compactRevision: history.compactRevision,
         history: history.all(),
+        // Absent while auth was never used, so such snapshots keep their old bytes.
+        ...(!auth.pristine && { auth: encodeAuthState(auth.state()) }),
       }),
     restore,
     encodeCommand: (command) => pack(command),
@@ -350,6 +377,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
         return { type: 'invalid', reason: err instanceof Error ? err.message : 'undecodable command' };
       }
     },
+    auth,
     watch: (options, listener) => watchers.add(options, listener),
     replay(options, startRevision) {
       if (startRevision < history.compactRevision) return { ok: false, compactRevision: history.compactRevision };

@@ -75,6 +75,6 @@ function writeSet(ops: readonly TxnOp[]): WriteSet {
 }
 
 export function checkCommand(cmd: KvCommand, maxTxnOps: number): void {
-  if (cmd.type === 'invalid' || cmd.type === 'compact') return;
+  if (cmd.type === 'invalid' || cmd.type === 'compact' || cmd.type === 'auth') return;
   checkRequest(cmd, maxTxnOps);
 }

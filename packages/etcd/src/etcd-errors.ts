@@ -145,6 +145,7 @@ export function grpcStatus(x: KvFailure | unknown): { code: GrpcCode; message: s
 /** Map anything thrown while serving a request; unexpected errors become Unknown (500). */
 export function thrownReply(err: unknown): EtcdErrorReply {
   if (err instanceof EtcdGatewayError) return reply(err.grpcCode, err.message, err.httpStatus);
+  if (err instanceof MeshraftError && isAuthCode(err.code)) return reply(AUTH_CODES[err.code], `etcdserver: ${AUTH_MESSAGES[err.code]}`);
   const known = err instanceof MeshraftError ? THROWN[err.code] : undefined;
   if (known) return reply(...known);
   return reply(GrpcCode.Unknown, err instanceof Error ? err.message : String(err));

@@ -1,7 +1,7 @@
 /**
  * @module auth-codec
  * Untyped data <-> auth types: the structural check of an AuthCommand decoded from an entry, and
- * the auth part of a KV snapshot, `[enabled, revision, users, roles]` with users as
+ * the auth part of a KV snapshot, `[enabled, revision, enabledAt, users, roles]` with users as
  * `[name, roles, scheme|null, salt|null, hash|null]` and roles as `[name, [[type, key, end|null]...]]`,
  * both sorted by name so equal states encode to equal bytes.
  */
@@ -96,6 +96,7 @@ export function encodeAuthState(s: AuthState): unknown[] {
   return [
     s.enabled,
     s.revision,
+    s.enabledAt,
     s.users.map((u) => [u.name, [...u.roles], u.password?.scheme ?? null, u.password?.salt ?? null, u.password?.hash ?? null]),
     s.roles.map((r) => [r.name, r.perms.map((p) => [p.permType, p.key, p.rangeEnd ?? null])]),
   ];
@@ -108,16 +109,17 @@ function bad(why: string): KvError {
 const isStr = (x: unknown): x is string => typeof x === 'string';
 
 export function decodeAuthState(x: unknown): AuthState {
-  if (!Array.isArray(x) || x.length !== 4 || typeof x[0] !== 'boolean' || !Number.isSafeInteger(x[1]) || (x[1] as number) < 1) throw bad('header');
-  if (!Array.isArray(x[2]) || !Array.isArray(x[3])) throw bad('lists');
-  const users = (x[2] as unknown[]).map((u): AuthUser => {
+  if (!Array.isArray(x) || x.length !== 5 || typeof x[0] !== 'boolean' || !Number.isSafeInteger(x[1]) || (x[1] as number) < 1) throw bad('header');
+  if (!Number.isSafeInteger(x[2]) || (x[2] as number) < 0) throw bad('enable revision');
+  if (!Array.isArray(x[3]) || !Array.isArray(x[4])) throw bad('lists');
+  const users = (x[3] as unknown[]).map((u): AuthUser => {
     if (!Array.isArray(u) || !isStr(u[0]) || !Array.isArray(u[1]) || !(u[1] as unknown[]).every(isStr)) throw bad('user');
     const roles = u[1] as string[];
     if (u[2] === null) return { name: u[0], roles };
     if (!isStr(u[2]) || !(u[3] instanceof Uint8Array) || !(u[4] instanceof Uint8Array)) throw bad(`password of ${u[0]}`);
     return { name: u[0], roles, password: { scheme: u[2], salt: u[3], hash: u[4] } };
   });
-  const roles = (x[3] as unknown[]).map((r): AuthRole => {
+  const roles = (x[4] as unknown[]).map((r): AuthRole => {
     if (!Array.isArray(r) || !isStr(r[0]) || !Array.isArray(r[1])) throw bad('role');
     const perms = (r[1] as unknown[]).map((p): Permission => {
       if (!Array.isArray(p) || !PERM_TYPES.includes(p[0] as PermissionType) || !(p[1] instanceof Uint8Array)) throw bad(`permission of ${r[0]}`);
@@ -126,5 +128,5 @@ export function decodeAuthState(x: unknown): AuthState {
     });
     return { name: r[0], perms };
   });
-  return { enabled: x[0], revision: x[1] as number, users, roles };
+  return { enabled: x[0], revision: x[1] as number, enabledAt: x[2] as number, users, roles };
 }

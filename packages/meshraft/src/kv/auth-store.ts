@@ -56,6 +56,8 @@ export interface AuthOutcome {
 export interface AuthState {
   readonly enabled: boolean;
   readonly revision: number;
+  /** The auth revision at the last AuthEnable: tokens issued before it are void. */
+  readonly enabledAt: number;
   readonly users: readonly AuthUser[];
   readonly roles: readonly AuthRole[];
 }
@@ -76,6 +78,7 @@ export class AuthStore {
   #enabled = false;
   // etcd starts its auth revision at 1 and bumps it on every change but AuthEnable.
   #revision = 1;
+  #enabledAt = 0;
   #users = new Map<string, AuthUser>();
   #roles = new Map<string, AuthRole>();
 
@@ -84,6 +87,10 @@ export class AuthStore {
   }
   get revision(): number {
     return this.#revision;
+  }
+  /** The auth revision at the last AuthEnable (0 before any). */
+  get enabledAt(): number {
+    return this.#enabledAt;
   }
   user(name: string): AuthUser | undefined {
     return this.#users.get(name);
@@ -119,6 +126,7 @@ export class AuthStore {
         if (!root) throw fail(AuthErrorCode.RootUserNotExist);
         if (!root.roles.includes(ROOT_ROLE)) throw fail(AuthErrorCode.RootRoleNotExist);
         this.#enabled = true;
+        this.#enabledAt = this.#revision;
         return {};
       }
       case 'disable':
@@ -264,7 +272,7 @@ export class AuthStore {
   }
 
   state(): AuthState {
-    return { enabled: this.#enabled, revision: this.#revision, users: byName(this.#users), roles: byName(this.#roles) };
+    return { enabled: this.#enabled, revision: this.#revision, enabledAt: this.#enabledAt, users: byName(this.#users), roles: byName(this.#roles) };
   }
 
   /** True while the store holds nothing (the state a snapshot may leave out). */
@@ -275,6 +283,7 @@ export class AuthStore {
   load(state: AuthState): void {
     this.#enabled = state.enabled;
     this.#revision = state.revision;
+    this.#enabledAt = state.enabledAt;
     this.#users = new Map(state.users.map((u) => [u.name, u]));
     this.#roles = new Map(state.roles.map((r) => [r.name, r]));
   }

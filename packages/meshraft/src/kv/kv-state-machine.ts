@@ -86,7 +86,7 @@ export interface KvStateMachine extends StateMachine<KvCommand, KvResult, KvQuer
 }
 
 /** What readers may ask the auth store (its checks), without the means to change it. */
-export type AuthView = Pick<AuthStore, 'enabled' | 'revision' | 'user' | 'role' | 'adminError' | 'rangeError' | 'requestError'>;
+export type AuthView = Pick<AuthStore, 'enabled' | 'revision' | 'enabledAt' | 'user' | 'role' | 'adminError' | 'rangeError' | 'requestError'>;
 
 /** State of one command while it runs: the revision its writes get and the changes made. */
 interface Execution {

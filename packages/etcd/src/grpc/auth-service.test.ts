@@ -51,7 +51,7 @@ async function enableAuth(root: Etcd3) {
   await root.user('root').addRole('root');
   await root.role('app').create();
   await root.role('app').grant({ permission: 'Readwrite', range: root.range({ prefix: 'app/' }) });
-  await root.role('app').grant({ permission: 'Read', range: root.range({ key: 'cfg' }) });
+  await root.role('app').grant({ permission: 'Read', range: 'cfg' });
   await root.user('alice').create('apw');
   await root.user('alice').addRole('app');
   await root.put('cfg').value('1');

@@ -52,6 +52,16 @@ export const EtcdGatewayErrorCode = {
 } as const;
 export type EtcdGatewayErrorCode = (typeof EtcdGatewayErrorCode)[keyof typeof EtcdGatewayErrorCode];
 
+/** A gRPC request refused as etcd refuses it: etcd's status code and message, answered as is. */
+export class EtcdStatusError extends MeshraftError {
+  constructor(
+    readonly grpcCode: number,
+    message: string,
+  ) {
+    super('ETCD_STATUS', message);
+  }
+}
+
 /** A request the gateway refuses before it reaches the KvClient. */
 export class EtcdGatewayError extends MeshraftError {
   declare readonly code: EtcdGatewayErrorCode;
@@ -88,6 +98,7 @@ const KV_FAILURES: Record<KvErrorCode, [GrpcCode, string]> = {
   [KvErrorCode.ValueProvided]: [GrpcCode.InvalidArgument, 'etcdserver: value is provided'],
   [KvErrorCode.LeaseProvided]: [GrpcCode.InvalidArgument, 'etcdserver: lease is provided'],
   [KvErrorCode.LeaseNotFound]: [GrpcCode.NotFound, 'etcdserver: requested lease not found'],
+  [KvErrorCode.LeaseExists]: [GrpcCode.FailedPrecondition, 'etcdserver: lease already exists'],
   [KvErrorCode.Compacted]: [GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision has been compacted'],
   [KvErrorCode.FutureRevision]: [GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision is a future revision'],
   [KvErrorCode.InvalidSnapshot]: [GrpcCode.Unknown, ''],

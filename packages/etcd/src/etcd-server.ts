@@ -1,11 +1,12 @@
 /**
  * @module etcd-server
- * A member's client endpoint, as etcd serves it: gRPC (KV, Watch, Cluster, Maintenance) and the
+ * A member's client endpoint, as etcd serves it: gRPC (KV, Watch, Lease, Cluster, Maintenance) and the
  * v3 JSON gateway with /metrics, on one port, plain or TLS.
  */
 import { createEtcdGateway } from './gateway/etcd-gateway.js';
 import { listenClients, type ClientListener, type ClientTls } from './grpc/client-listener.js';
 import { createKvServices } from './grpc/kv-services.js';
+import { createLeaseService } from './grpc/lease-service.js';
 import { etcdServices } from './grpc/proto.js';
 import { createWatchService } from './grpc/watch-service.js';
 import type { KvClient } from './kv-client.js';
@@ -48,6 +49,7 @@ export function serveEtcd(kv: KvClient, opts: EtcdServerOptions): Promise<EtcdSe
     services: [
       [defs.KV, impl.KV],
       [defs.Watch, watch],
+      [defs.Lease, createLeaseService(kv)],
       [defs.Cluster, impl.Cluster],
       [defs.Maintenance, impl.Maintenance],
       ...authed.extra,

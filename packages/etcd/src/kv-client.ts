@@ -5,7 +5,7 @@
  * state machine for tests and single-node use.
  */
 import { MeshraftError, type NodeId } from '@meshraft/core';
-import type { AuthView, KvCommand, KvQueryResult, KvResultOf, RangeQuery, WatchListener, WatchOptions, WatchReplay } from 'meshraft/kv';
+import type { AuthView, KvCommand, KvQueryResult, KvResultOf, LeaseView, RangeQuery, WatchListener, WatchOptions, WatchReplay } from 'meshraft/kv';
 
 /** No leader is known after the client's own wait; etcd answers "etcdserver: no leader". */
 export class NoLeaderError extends MeshraftError {
@@ -57,6 +57,15 @@ export interface KvMember {
   readonly isLearner: boolean;
 }
 
+/** A member's leases: its applied lease table and its lease keeper's clock. */
+export interface KvLeases {
+  readonly view: LeaseView;
+  /** Milliseconds left as this member reckons it (only the leader's reckoning expires leases). */
+  remainingMs(id: number): number | undefined;
+  /** The shortest TTL a grant gets, in seconds (etcd's minimum lease TTL). */
+  readonly minTtl: number;
+}
+
 export interface KvClient {
   /**
    * Replicate a command and resolve with its result once it is applied on this member. Rejects
@@ -82,6 +91,8 @@ export interface KvClient {
   removeMember?(id: NodeId): Promise<void>;
   promoteMember?(id: NodeId): Promise<void>;
   moveLeader?(id: NodeId): Promise<void>;
+  /** Optional: leases (etcd's Lease service); without it the Lease RPCs answer Unimplemented. */
+  readonly leases?: KvLeases;
   /** Optional: this member's state machine snapshot (etcd's Maintenance.Snapshot). */
   snapshot?(): Promise<Uint8Array>;
   /** Optional: this member's replicated auth state; with it the server offers etcd's Auth service and checks. */

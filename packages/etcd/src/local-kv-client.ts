@@ -7,18 +7,23 @@
 import type { NodeId } from '@meshraft/core';
 import { createKvStateMachine, type KvCommand, type KvResultOf, type KvStateMachine } from 'meshraft/kv';
 import { NoLeaderError, type KvClient, type KvClientStatus, type KvMember } from './kv-client.js';
+import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 
 export interface LocalKvClientOptions {
   readonly stateMachine?: KvStateMachine;
   readonly clusterId?: string;
   readonly memberId?: NodeId;
   readonly term?: number;
+  /** Shortest lease TTL in seconds (default 1). */
+  readonly minLeaseTtl?: number;
 }
 
 export interface LocalKvClient extends KvClient {
   readonly stateMachine: KvStateMachine;
   /** Which member leads; null makes every request fail with NoLeaderError. */
   setLeader(leader: NodeId | null): void;
+  /** The member's lease expiry clock (it leads whenever `setLeader` names this member). */
+  readonly leaseKeeper: LeaseKeeper;
 }
 
 export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKvClient {
@@ -28,6 +33,15 @@ export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKv
   const term = options.term ?? 1;
   let leader: NodeId | null = memberId;
   let index = 0;
+  const apply = <C extends KvCommand>(command: C) =>
+    // Through the codec, as a replicated entry would travel.
+    sm.apply(sm.decodeCommand(sm.encodeCommand(command)), { index: ++index, term }) as KvResultOf<C>;
+  const leaseKeeper = createLeaseKeeper({
+    leases: sm.leases,
+    propose: async (command) => (leader === memberId ? apply(command) : undefined),
+    electionTimeoutMs: 1000,
+  });
+  leaseKeeper.setLeader(true);
 
   function requireLeader(): void {
     if (leader === null) throw new NoLeaderError();
@@ -35,14 +49,16 @@ export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKv
 
   return {
     stateMachine: sm,
+    leaseKeeper,
     setLeader(next) {
       leader = next;
+      leaseKeeper.setLeader(next === memberId);
     },
     async propose<C extends KvCommand>(command: C): Promise<KvResultOf<C>> {
       requireLeader();
-      // Through the codec, as a replicated entry would travel.
-      return sm.apply(sm.decodeCommand(sm.encodeCommand(command)), { index: ++index, term }) as KvResultOf<C>;
+      return apply(command);
     },
+    leases: { view: sm.leases, remainingMs: (id) => leaseKeeper.remainingMs(id), minTtl: options.minLeaseTtl ?? 1 },
     async read(query, { linearizable }) {
       if (linearizable) requireLeader();
       return sm.query(query);

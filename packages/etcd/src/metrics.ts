@@ -59,6 +59,9 @@ export function writeNodeMetrics(out: PrometheusText, m: NodeMetrics): void {
   counter('meshraft_server_proposals_failed_total', 'Proposals that failed.', m.proposalsFailed);
   counter('meshraft_server_elections_total', 'Elections this member started.', m.electionsStarted);
   counter('meshraft_server_leader_changes_seen_total', 'Leader changes seen.', m.leaderChanges);
+  if (m.foreignClusterFrames !== undefined) {
+    counter('meshraft_foreign_cluster_frames_total', 'Frames and joins refused: another cluster id under this cluster name.', m.foreignClusterFrames);
+  }
   out.family('meshraft_link_up', 'gauge', 'Peer links by state (1 per peer, labelled with its state).');
   for (const link of m.links) out.sample('meshraft_link_up', 1, { peer: link.peer, state: link.state });
   const h = m.storageWriteLatency;

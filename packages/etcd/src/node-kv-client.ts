@@ -14,12 +14,16 @@ export type KvNode = MeshraftNode<KvCommand, KvResult, KvQuery, KvQueryResult>;
 export interface NodeKvClientOptions {
   /** The node's state machine, for the database size in status (default: size not reported). */
   readonly stateMachine?: KvStateMachine;
-  /** etcd cluster id in response headers (default: the node's cluster name). */
+  /**
+   * etcd cluster id in response headers (default: the node's cluster id, status().clusterId, so
+   * two histories under one name never show the same cluster_id; the name only while a fresh
+   * joiner has none).
+   */
   readonly clusterId?: string;
 }
 
 export function createNodeKvClient(node: KvNode, options: NodeKvClientOptions = {}): KvClient & MetricsSource {
-  const clusterId = options.clusterId ?? node.cluster;
+  const clusterId = (): string => options.clusterId ?? node.clusterId ?? node.cluster;
   return {
     propose<C extends KvCommand>(command: C): Promise<KvResultOf<C>> {
       return node.propose(command) as Promise<KvResultOf<C>>;
@@ -54,7 +58,7 @@ export function createNodeKvClient(node: KvNode, options: NodeKvClientOptions = 
     promoteMember: (id) => node.promote(id),
     moveLeader: (id) => node.transferLeadership(id),
     ...(options.stateMachine && { snapshot: async () => options.stateMachine!.snapshot(), auth: options.stateMachine.auth }),
-    identity: () => ({ clusterId, memberId: node.id, raftTerm: node.status().term }),
+    identity: () => ({ clusterId: clusterId(), memberId: node.id, raftTerm: node.status().term }),
     metrics: (): NodeMetrics => node.metrics(),
   };
 }

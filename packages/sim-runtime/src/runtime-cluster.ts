@@ -171,6 +171,8 @@ export class RuntimeCluster {
       timing: { tickMs: this.o.tickMs, electionTicks: this.o.electionTicks, heartbeatTicks: 1 },
       random: () => rng.float(),
       sessionNonce: () => nonceRng.nextUint32().toString(36) + nonceRng.nextUint32().toString(36),
+      // A founder's cluster id, seeded like the nonce so a replay is byte for byte.
+      randomBytes: (n) => Uint8Array.from({ length: n }, () => nonceRng.nextUint32() & 0xff),
       membership: { auto: true, targetVoters: 3, graceMs: this.o.graceMs },
       timeoutMs: 10 * this.o.tickMs * this.o.electionTicks,
       snapshotEntries: this.o.snapshotEntries,

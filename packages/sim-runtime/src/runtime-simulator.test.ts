@@ -63,7 +63,9 @@ describe('runtime host (real MeshraftNodes)', () => {
     'ack-before-durable': { seed: 1, kinds: ['persist-before-send'] },
     'apply-twice': { seed: 1, kinds: ['exactly-once'] },
     'drop-deferred-hard-state': { seed: 2, kinds: ['election-quorum', 'persist-before-send'] },
-    'lease-past-expiry': { seed: 4, kinds: ['stale-read'] },
+    // Seed 4 stopped catching it once joiners wait to hear a member's cluster id (issue 12): re-picked
+    // with `pnpm -s sim --host runtime --seeds 1..60 --bug lease-past-expiry` (first violating seed).
+    'lease-past-expiry': { seed: 22, kinds: ['stale-read'] },
   };
   for (const bug of RUNTIME_BUGS) {
     it(`catches --bug ${bug}`, async () => {

@@ -9,11 +9,15 @@
  * PEER_HTTP_WEBRTC=1 (WebRTC data channels instead of the relay; run under scripts/netns-run),
  * PEER_HTTP_CLIENTS=1,16 and PEER_HTTP_TARGETS=leader (subsets), PEER_HTTP_CPU_PROF=DIR (V8 CPU profiles of every peer and the signaling server, written at exit),
  * PEER_HTTP_PROTOCOL=grpc (puts through etcd's gRPC KV service on the same port, one HTTP/2
- * channel per member, instead of the JSON gateway).
+ * channel per member, instead of the JSON gateway), PEER_HTTP_LOAD=h2load (the JSON puts come from
+ * h2load, one process per target member, instead of this process: on 2 cores the Node client caps
+ * the server; adds peer_cpu_us_per_write, the CPU all three peers spent per acknowledged write).
  */
 import { etcdGrpcClient } from '@meshraft/etcd';
 import { median, percentile, type BenchCase, type BenchResult } from '../bench-case.js';
+import { cpuSeconds } from '../procs/child.js';
 import { agent, get, post } from '../procs/http.js';
+import { putLoad } from '../procs/load.js';
 import { startMeshraftCluster, type RunningCluster } from '../procs/meshraft-cluster.js';
 
 const SECONDS = Number(process.env.PEER_HTTP_SECONDS ?? 5);
@@ -25,6 +29,8 @@ const CPU_PROF = process.env.PEER_HTTP_CPU_PROF;
 const VALUE = Buffer.alloc(100, 'v').toString('base64');
 const PROTOCOL = process.env.PEER_HTTP_PROTOCOL === 'grpc' ? 'grpc' : 'json';
 const RAW_VALUE = Buffer.alloc(100, 'v');
+const H2LOAD = process.env.PEER_HTTP_LOAD === 'h2load';
+if (H2LOAD && PROTOCOL === 'grpc') throw new Error('PEER_HTTP_LOAD=h2load drives the JSON gateway only; unset PEER_HTTP_PROTOCOL');
 
 type PutFn = (key: string) => Promise<boolean>;
 
@@ -66,12 +72,34 @@ interface Level {
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
+  /** CPU µs all peers spent per acknowledged write (NaN unless measured). */
+  readonly peerCpuUsPerWrite: number;
 }
 
+/** What one load generator reports for a level. */
+type Load = Pick<Level, 'p50' | 'p99' | 'errors' | 'peerCpuUsPerWrite'> & { readonly writes: number };
+
 async function drive(c: RunningCluster, urls: readonly URL[], clients: number): Promise<Level> {
-  const leader = c.leader;
-  const before = await storageCounters(leader);
+  const before = await storageCounters(c.leader);
   const framesBefore = await relayedFrames(c.signaling);
+  const load = await (H2LOAD ? h2loadLevel : nodeLevel)(c, urls, clients);
+  const after = await storageCounters(c.leader);
+  const saves = after.saves - before.saves;
+  const frames = (await relayedFrames(c.signaling)) - framesBefore;
+  return {
+    framesPerWrite: WEBRTC ? NaN : frames / Math.max(1, load.writes),
+    entriesPerSave: (after.applied - before.applied) / saves,
+    saveMs: ((after.saveSeconds - before.saveSeconds) / saves) * 1000,
+    writesPerSec: load.writes / SECONDS,
+    p50: load.p50,
+    p99: load.p99,
+    errors: load.errors,
+    peerCpuUsPerWrite: load.peerCpuUsPerWrite,
+  };
+}
+
+/** `clients` closed loops in this process, spread over `urls`. */
+async function nodeLevel(_c: RunningCluster, urls: readonly URL[], clients: number): Promise<Load> {
   const lat: number[] = [];
   let errors = 0;
   let n = 0;
@@ -88,14 +116,24 @@ async function drive(c: RunningCluster, urls: readonly URL[], clients: number): 
       }
     }),
   );
-  const after = await storageCounters(leader);
-  const saves = after.saves - before.saves;
-  const frames = (await relayedFrames(c.signaling)) - framesBefore;
+  return { writes: lat.length, p50: lat.length ? percentile(lat, 50) : NaN, p99: lat.length ? percentile(lat, 99) : NaN, errors, peerCpuUsPerWrite: NaN };
+}
+
+/** h2load processes, connections split over `urls`; p50 is h2load's mean, p99 unknown. */
+async function h2loadLevel(c: RunningCluster, urls: readonly URL[], clients: number): Promise<Load> {
+  const cpu0 = c.memberPids.map(cpuSeconds);
+  const per = urls.map((_, i) => Math.floor(clients / urls.length) + (i < clients % urls.length ? 1 : 0)).filter((n) => n > 0);
+  const loads = await Promise.all(per.map((n, i) => putLoad(urls[i]!, n, SECONDS)));
+  const cpu = c.memberPids.reduce((s, pid, i) => s + cpuSeconds(pid) - cpu0[i]!, 0);
+  const writes = loads.reduce((s, l) => s + l.writesPerSec, 0) * SECONDS;
   return {
-    framesPerWrite: WEBRTC ? NaN : frames / Math.max(1, lat.length),
-    entriesPerSave: (after.applied - before.applied) / saves,
-    saveMs: ((after.saveSeconds - before.saveSeconds) / saves) * 1000,
-    writesPerSec: lat.length / SECONDS, p50: lat.length ? percentile(lat, 50) : NaN, p99: lat.length ? percentile(lat, 99) : NaN, errors };
+    writes,
+    p50: loads.reduce((s, l) => s + l.meanMs, 0) / loads.length,
+    p99: NaN,
+    errors: loads.reduce((s, l) => s + l.errors, 0),
+    // h2load's 1 s warm-up is charged to the peers too; it runs at about the measured rate.
+    peerCpuUsPerWrite: (cpu / Math.max(1, (writes / SECONDS) * (SECONDS + 1))) * 1e6,
+  };
 }
 
 const peerHttp: BenchCase = {
@@ -118,12 +156,13 @@ const peerHttp: BenchCase = {
     }
     for (const [key, levels] of results) {
       const [target, clients] = key.split('/');
-      const extra = { transport: WEBRTC ? 'webrtc' : 'relay', protocol: PROTOCOL, target, clients: Number(clients), runs: levels.length, seconds: SECONDS, errors: levels.reduce((s, l) => s + l.errors, 0) };
+      const extra = { transport: WEBRTC ? 'webrtc' : 'relay', protocol: PROTOCOL, load: H2LOAD ? 'h2load' : 'node', target, clients: Number(clients), runs: levels.length, seconds: SECONDS, errors: levels.reduce((s, l) => s + l.errors, 0) };
       yield { metric: 'writes_per_sec', value: Math.round(median(levels.map((l) => l.writesPerSec))), unit: 'writes/s', ...extra };
-      yield { metric: 'put_p50', value: +median(levels.map((l) => l.p50)).toFixed(2), unit: 'ms', ...extra };
-      yield { metric: 'put_p99', value: +median(levels.map((l) => l.p99)).toFixed(2), unit: 'ms', ...extra };
+      yield { metric: H2LOAD ? 'put_mean' : 'put_p50', value: +median(levels.map((l) => l.p50)).toFixed(2), unit: 'ms', ...extra };
+      if (!H2LOAD) yield { metric: 'put_p99', value: +median(levels.map((l) => l.p99)).toFixed(2), unit: 'ms', ...extra };
       yield { metric: 'leader_entries_per_save', value: +median(levels.map((l) => l.entriesPerSave)).toFixed(1), unit: 'entries', ...extra };
       if (!WEBRTC) yield { metric: 'relay_frames_per_write', value: +median(levels.map((l) => l.framesPerWrite)).toFixed(2), unit: 'frames', ...extra };
+      if (H2LOAD) yield { metric: 'peer_cpu_us_per_write', value: Math.round(median(levels.map((l) => l.peerCpuUsPerWrite))), unit: 'us', ...extra };
       yield { metric: 'leader_save_mean', value: +median(levels.map((l) => l.saveMs)).toFixed(2), unit: 'ms', ...extra };
     }
     agent.destroy();

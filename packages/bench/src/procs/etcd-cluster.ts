@@ -51,7 +51,7 @@ export async function startEtcdCluster(): Promise<RunningCluster> {
     const urls = members.map((m) => new URL(`http://127.0.0.1:${m.client}/`));
     let leader: URL | undefined;
     await waitUntil('an etcd leader', async () => (leader = await findLeader(urls)) !== undefined);
-    return { leader: leader!, leaderPid: pids.get(leader!.href)!, all: urls, signaling: leader!, stop };
+    return { leader: leader!, leaderPid: pids.get(leader!.href)!, memberPids: urls.map((u) => pids.get(u.href)!), all: urls, signaling: leader!, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -21,6 +21,8 @@ export interface RunningCluster {
   /** The leader's gateway, and each member's by process. */
   readonly leader: URL;
   readonly leaderPid: number;
+  /** Every member's process id, in the order of `all`. */
+  readonly memberPids: readonly number[];
   readonly all: readonly URL[];
   readonly signaling: URL;
   stop(): Promise<void>;
@@ -58,7 +60,7 @@ export async function startMeshraftCluster(o: ClusterOptions): Promise<RunningCl
     });
     let leader: URL | undefined;
     await waitUntil('a leader', async () => (leader = await findLeader(urls)) !== undefined);
-    return { leader: leader!, leaderPid: pids.get(leader!.href)!, all: urls, signaling: new URL(`http://127.0.0.1:${port}`), stop };
+    return { leader: leader!, leaderPid: pids.get(leader!.href)!, memberPids: urls.map((u) => pids.get(u.href)!), all: urls, signaling: new URL(`http://127.0.0.1:${port}`), stop };
   } catch (err) {
     await stop();
     throw err;

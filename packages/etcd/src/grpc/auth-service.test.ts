@@ -51,7 +51,7 @@ async function enableAuth(root: Etcd3) {
   await root.user('root').addRole('root');
   await root.role('app').create();
   await root.role('app').grant({ permission: 'Readwrite', range: root.range({ prefix: 'app/' }) });
-  await root.role('app').grant({ permission: 'Read', range: 'cfg' });
+  await root.role('app').grant({ permission: 'Read', key: 'cfg' });
   await root.user('alice').create('apw');
   await root.user('alice').addRole('app');
   await root.put('cfg').value('1');
@@ -117,6 +117,8 @@ describe('etcd Auth over gRPC (etcd3 npm client)', () => {
     const md = new Metadata();
     md.set('token', String(token));
     const stream = (c as unknown as { Watch(md: Metadata): NodeJS.ReadWriteStream & { write(m: Msg): void; cancel(): void } }).Watch(md);
+    // Our own cancel() at the end ends the stream with CANCELLED.
+    stream.on('error', () => {});
     const got = new Promise<Msg>((resolve) => stream.on('data', (m: Msg) => resolve(m)));
     stream.write({ create_request: { key: Buffer.from('secret') } });
     expect(await got).toMatchObject({ created: true, canceled: true, cancel_reason: 'rpc error: code = PermissionDenied desc = etcdserver: permission denied' });

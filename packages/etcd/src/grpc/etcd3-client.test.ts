@@ -2,26 +2,10 @@
  * The `etcd3` npm client (real gRPC over HTTP/2) against serveEtcd over a local KV state machine:
  * KV, txn, history, compaction, watch, maintenance; and the JSON gateway on the same port.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { Etcd3 } from 'etcd3';
-import { createLocalKvClient } from '../local-kv-client.js';
-import { serveEtcd, type EtcdServer } from '../etcd-server.js';
+import { describe, expect, it } from 'vitest';
+import { localEtcdPerTest } from '../__tests__/local-etcd.js';
 
-let server: EtcdServer | undefined;
-let client: Etcd3 | undefined;
-afterEach(async () => {
-  client?.close();
-  await server?.close();
-  client = undefined;
-  server = undefined;
-});
-
-async function start() {
-  const kv = createLocalKvClient({ clusterId: 'c', memberId: 'm1' });
-  server = await serveEtcd(kv, { host: '127.0.0.1', port: 0 });
-  client = new Etcd3({ hosts: server.url.replace('http://', ''), dialTimeout: 10_000 });
-  return { kv, client, server };
-}
+const start = localEtcdPerTest();
 
 describe('etcd3 npm client over gRPC', () => {
   it('put, get, prefix, sort, limit, delete, count', async () => {

@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { status as Status, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { KvFailure } from 'meshraft/kv';
-import { MeshraftError } from '@meshraft/core';
-import { badRequest, grpcStatus } from '../etcd-errors.js';
+import { badRequest, EtcdStatusError, grpcStatus } from '../etcd-errors.js';
 import type { KvClient, KvMember } from '../kv-client.js';
 import { toEtcdId } from '../member-id.js';
 import { header, int, memberMsg, payloadBytes, rangeMsg, toDeleteRange, toPut, toRange, toTxn, txnMsg, kvMsg, type Msg } from './messages.js';
@@ -18,13 +17,6 @@ export interface KvServiceOptions {
   readonly maxRequestBytes: number;
   /** The version Status reports (clients gate features on it). */
   readonly etcdVersion: string;
-}
-
-/** A failure answered as etcd answers it. */
-class EtcdStatusError extends MeshraftError {
-  constructor(readonly grpcCode: number, message: string) {
-    super('ETCD_STATUS', message);
-  }
 }
 
 const MEMBER_NOT_FOUND = () => new EtcdStatusError(Status.NOT_FOUND, 'etcdserver: member not found');

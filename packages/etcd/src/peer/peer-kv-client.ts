@@ -15,7 +15,7 @@ export interface PeerKvClientOptions {
   readonly stateMachine: KvStateMachine;
   /** Deadline of one request, including the wait for a leader. */
   readonly requestTimeoutMs: number;
-  /** etcd cluster id in response headers (default: the cluster name). */
+  /** etcd cluster id in response headers (default: derived from the node's cluster id). */
   readonly clusterId?: string;
 }
 

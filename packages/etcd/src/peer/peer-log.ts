@@ -83,6 +83,10 @@ export function logNodeEvents<C, R, Q, QR>(node: MeshraftNode<C, R, Q, QR>, log:
       for (const id of members.keys()) if (!next.has(id)) log.info(`member left ${id}`);
       members = next;
     }),
+    node.on('foreign-cluster', (e) => {
+      // Once per peer and id: the frames themselves repeat at heartbeat rate (see /metrics).
+      if (e.first) log.error(`refused ${e.kind} from ${e.from}: it belongs to cluster id ${e.clusterId}, not ${node.status().clusterId ?? 'this one'} (another history under the name ${node.cluster}; not merged)`);
+    }),
     node.on('removed', () => log.info('this peer was removed from the cluster')),
     node.on('error', (err) => log.error(`node stopped by a fatal error: ${err.message}`)),
   ];

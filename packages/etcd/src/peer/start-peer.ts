@@ -13,7 +13,8 @@ import type { Transport } from '@meshraft/transport';
 import { createRelayTransport } from '@meshraft/transport/relay';
 import { createWebRtcTransport, type WrtcLike } from '@meshraft/transport/webrtc';
 import { createKvStateMachine } from 'meshraft/kv';
-import { createNode } from 'meshraft';
+import { createNode, DEFAULT_TIMING } from 'meshraft';
+import { createLeaseKeeper } from '../lease-keeper.js';
 import type { KvNode } from '../node-kv-client.js';
 import type { PeerConfig } from './peer-args.js';
 import { createServer } from 'node:net';
@@ -105,6 +106,13 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
   const restarted = holdsState(storage);
   if (config.bootstrap && restarted) log.info('--bootstrap ignored: the data directory already holds state; rejoining as before');
   const stateMachine = createKvStateMachine();
+  const electionTimeoutMs = config.tickMs * DEFAULT_TIMING.electionTicks;
+  // Subscribed before the node replays its log, so every lease applied gets a deadline.
+  const leaseKeeper = createLeaseKeeper({
+    leases: stateMachine.leases,
+    propose: (command) => node.propose(command),
+    electionTimeoutMs,
+  });
   let node: KvNode;
   let wrtc: WrtcLike | null = null;
   try {
@@ -125,8 +133,11 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
   } catch (err) {
     // createNode failed before taking ownership of the storage: release the lock here.
     await storage.close().catch(() => {});
+    leaseKeeper.stop();
     throw err;
   }
+  leaseKeeper.setLeader(node.status().role === 'leader');
+  const stopLeaseRole = node.on('role', (role) => leaseKeeper.setLeader(role === 'leader'));
   const stopLogging = logNodeEvents(node, log);
   log.notice(
     `peer ${node.id} started: cluster ${config.cluster}, data ${config.data}${restarted ? ' (restarted)' : ''}, ` +
@@ -138,6 +149,8 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
     let advertised = config.advertiseClientUrls;
     const kv = {
       ...base,
+      // etcd's minimum TTL: 1.5 election timeouts, in whole seconds.
+      leases: { view: stateMachine.leases, remainingMs: (id: number) => leaseKeeper.remainingMs(id), minTtl: Math.ceil((1.5 * electionTimeoutMs) / 1000) },
       // Only this member's client URL is known here (members do not gossip theirs).
       members: async () => (await base.members()).map((m) => (m.id === node.id && advertised ? { ...m, clientUrls: [advertised] } : m)),
     };
@@ -151,6 +164,8 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
       });
     } catch (err) {
       stopLogging();
+      stopLeaseRole();
+      leaseKeeper.stop();
       await node.stop();
       throw err;
     }
@@ -166,6 +181,8 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
     stop: () =>
       (stopping ??= (async () => {
         stopCompaction();
+        stopLeaseRole();
+        leaseKeeper.stop();
         await http?.close();
         await running.stop();
         stopLogging();

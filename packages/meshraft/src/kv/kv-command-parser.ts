@@ -52,6 +52,12 @@ function count(x: unknown, path: string): number {
   return x;
 }
 
+function leaseId(x: unknown, path: string): number {
+  const id = count(x, path);
+  if (id === 0) throw invalid(path, 'expected a lease id above 0');
+  return id;
+}
+
 function optCount(x: unknown, path: string): number | undefined {
   return x === undefined || x === null ? undefined : count(x, path);
 }
@@ -210,10 +216,16 @@ export function parseKvCommand(x: unknown): KvCommand {
       return parseAuthCommand(f);
     case 'compact':
       return { type: 'compact', revision: count(f.revision, 'command.revision') };
+    case 'leaseGrant':
+      return { type: 'leaseGrant', id: leaseId(f.id, 'command.id'), ttl: count(f.ttl, 'command.ttl') };
+    case 'leaseKeepAlive':
+      return { type: 'leaseKeepAlive', id: leaseId(f.id, 'command.id') };
+    case 'leaseRevoke':
+      return withAs(withOptional<KvCommand>({ type: 'leaseRevoke', id: leaseId(f.id, 'command.id') }, { refreshes: optCount(f.refreshes, 'command.refreshes') }));
     case 'invalid':
       return { type: 'invalid', reason: typeof f.reason === 'string' ? f.reason : 'invalid command' };
     default:
-      throw invalid('command.type', 'expected put, deleteRange, txn, compact or auth');
+      throw invalid('command.type', 'expected put, deleteRange, txn, compact, leaseGrant, leaseKeepAlive, leaseRevoke or auth');
   }
 }
 

@@ -21,8 +21,10 @@ export const KvErrorCode = {
   /** `ignoreValue` with a value, or `ignoreLease` with a lease (etcd: "value/lease is provided"). */
   ValueProvided: 'KV_VALUE_PROVIDED',
   LeaseProvided: 'KV_LEASE_PROVIDED',
-  /** A lease id was given; this store has no leases (etcd: "requested lease not found"). */
+  /** A put, keep-alive or revoke named a lease that does not exist (etcd: "requested lease not found"). */
   LeaseNotFound: 'KV_LEASE_NOT_FOUND',
+  /** A grant named the id of a lease that exists (etcd: "lease already exists"). */
+  LeaseExists: 'KV_LEASE_EXISTS',
   /** A read asked for a past revision; only the current revision is kept. */
   Compacted: 'KV_COMPACTED',
   /** A read asked for a revision the store has not reached. */

@@ -1,18 +1,21 @@
 /**
  * @module kv-snapshot
  * Snapshot bytes of the KV store, msgpack of
- * `[2, revision, compactRevision, keys, history]`: `keys` holds six fields per key in byte order,
- * `history` one `[revision, events]` per recorded revision, each event `[isDelete, kv, prevKv|null]`
- * with kvs as six-field arrays, then optionally the auth state (auth-codec). Equal states give byte-identical snapshots. Format 1
- * (`[1, revision, ...keys]`, no history) is still read.
+ * `[3, revision, compactRevision, keys, history, leases]`: `keys` holds six fields per key in byte
+ * order, `history` one `[revision, events]` per recorded revision, each event
+ * `[isDelete, kv, prevKv|null]` with kvs as six-field arrays, `leases` three fields
+ * (id, ttl, refreshes) per lease in id order, then optionally the auth state (auth-codec, absent while
+ * auth was never used). Equal states give byte-identical snapshots. Formats
+ * 2 (no leases) and 1 (`[1, revision, ...keys]`, no history) are still read.
  */
 import { bytesToBinary } from './bytes.js';
 import { KvError, KvErrorCode } from './kv-errors.js';
 import type { Revision } from './mvcc-history.js';
 import type { KeyValue, WatchEvent } from './kv-types.js';
+import type { LeaseInfo } from './lease-table.js';
 import { pack, unpack } from './msgpack.js';
 
-const FORMAT = 2;
+const FORMAT = 3;
 const FIELDS = 6;
 
 export interface KvSnapshotState {
@@ -20,6 +23,7 @@ export interface KvSnapshotState {
   readonly kvs: Iterable<KeyValue>;
   readonly compactRevision: number;
   readonly history: readonly Revision[];
+  readonly leases: readonly LeaseInfo[];
   /** The auth store's encoded state, when it holds any. */
   readonly auth?: unknown;
 }
@@ -29,6 +33,7 @@ export interface DecodedKvSnapshot {
   readonly kvs: KeyValue[];
   readonly compactRevision: number;
   readonly history: Revision[];
+  readonly leases: LeaseInfo[];
   readonly auth?: unknown;
 }
 
@@ -41,7 +46,8 @@ export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
     r.revision,
     r.changes.map((c) => [c.event.type === 'delete', flatKv(c.event.kv), c.event.prevKv ? flatKv(c.event.prevKv) : null]),
   ]);
-  const fields = [FORMAT, state.revision, state.compactRevision, keys, history];
+  const leases = state.leases.flatMap((l) => [l.id, l.ttl, l.refreshes]);
+  const fields = [FORMAT, state.revision, state.compactRevision, keys, history, leases];
   return pack(state.auth === undefined ? fields : [...fields, state.auth]);
 }
 
@@ -93,6 +99,17 @@ function readHistory(x: unknown): Revision[] {
   });
 }
 
+function readLeases(x: unknown): LeaseInfo[] {
+  if (!Array.isArray(x) || x.length % 3 !== 0) throw bad('bad lease list');
+  const leases: LeaseInfo[] = [];
+  for (let i = 0; i < x.length; i += 3) {
+    const [id, ttl, refreshes] = x.slice(i, i + 3) as unknown[];
+    if (!isCount(id) || id === 0 || !isCount(ttl) || !isCount(refreshes)) throw bad(`bad lease entry ${i / 3}`);
+    leases.push({ id, ttl, refreshes });
+  }
+  return leases;
+}
+
 export function decodeKvSnapshot(data: Uint8Array): DecodedKvSnapshot {
   let flat: unknown;
   try {
@@ -101,14 +118,16 @@ export function decodeKvSnapshot(data: Uint8Array): DecodedKvSnapshot {
   } catch (err) {
     throw bad('undecodable bytes', err);
   }
-  if (!Array.isArray(flat) || (flat[0] !== FORMAT && flat[0] !== 1)) throw bad('unknown format');
+  if (!Array.isArray(flat) || ![1, 2, FORMAT].includes(flat[0] as number)) throw bad('unknown format');
   const revision: unknown = flat[1];
   if (!isCount(revision) || revision < 1) throw bad('bad revision');
-  if (flat[0] === 1) return { revision, kvs: readKeys(flat, 2), compactRevision: revision, history: [] };
-  if (flat.length !== 5 && flat.length !== 6) throw bad('wrong number of fields');
+  if (flat[0] === 1) return { revision, kvs: readKeys(flat, 2), compactRevision: revision, history: [], leases: [] };
+  const withAuth = flat[0] === FORMAT && flat.length === 7;
+  if (flat.length !== (flat[0] === 2 ? 5 : 6) && !withAuth) throw bad('wrong number of fields');
   const compactRevision: unknown = flat[2];
   if (!isCount(compactRevision) || compactRevision < 1 || compactRevision > revision) throw bad('bad compact revision');
   if (!Array.isArray(flat[3])) throw bad('bad key list');
-  const base = { revision, kvs: readKeys(flat[3] as unknown[], 0), compactRevision, history: readHistory(flat[4]) };
-  return flat.length === 6 ? { ...base, auth: flat[5] } : base;
+  const leases = flat[0] === 2 ? [] : readLeases(flat[5]);
+  const base = { revision, kvs: readKeys(flat[3] as unknown[], 0), compactRevision, history: readHistory(flat[4]), leases };
+  return withAuth ? { ...base, auth: flat[6] } : base;
 }

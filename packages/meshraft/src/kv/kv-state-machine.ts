@@ -20,6 +20,9 @@ import type {
   DeleteRangeResult,
   InvalidCommand,
   KeyValue,
+  LeaseCommand,
+  LeaseGrantCommand,
+  LeaseKeepAliveCommand,
   KvCommand,
   KvFailure,
   KvQuery,
@@ -40,10 +43,13 @@ import type {
 import { pack, unpack } from './msgpack.js';
 import type { ApplyContext, StateMachine } from './state-machine.js';
 import { Watchers, type Change } from './watchers.js';
+import { LeaseTable, leaseNotFound, type LeaseEvent, type LeaseView } from './lease-table.js';
+import type { LeaseRevokeCommand, LeaseRevokeResult } from './lease-types.js';
 import { checkCommand, checkRequest } from './txn-checks.js';
 import { AUTH_MESSAGES, AuthStore, AuthStoreError } from './auth-store.js';
 import { decodeAuthState, encodeAuthState } from './auth-codec.js';
-import type { AuthCommand, AuthResult } from './auth-types.js';
+import type { AuthCommand, AuthIdentity, AuthResult } from './auth-types.js';
+import type { AuthErrorCode } from './auth-errors.js';
 
 /** etcd's default `--max-txn-ops`. */
 export const DEFAULT_MAX_TXN_OPS = 128;
@@ -83,6 +89,8 @@ export interface KvStateMachine extends StateMachine<KvCommand, KvResult, KvQuer
   replay(options: WatchOptions, startRevision: number): WatchReplay;
   /** The replicated auth state, read-only: changed only by applied `auth` commands. */
   readonly auth: AuthView;
+  /** This replica's leases, and the events the member's lease keeper follows. */
+  readonly leases: LeaseView;
 }
 
 /** What readers may ask the auth store (its checks), without the means to change it. */
@@ -152,6 +160,11 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   const index = new KeyIndex();
   const watchers = new Watchers();
   const history = new MvccHistory(options.historyLimitBytes ?? DEFAULT_HISTORY_LIMIT_BYTES);
+  const leases = new LeaseTable();
+  const leaseListeners = new Set<(e: LeaseEvent) => void>();
+  const emitLease = (e: LeaseEvent) => {
+    for (const l of leaseListeners) l(e);
+  };
   let revision = 1;
   const auth = new AuthStore();
   // Commands this instance decoded are already parsed; apply skips parsing them again.
@@ -175,6 +188,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     if ((cmd.ignoreValue || cmd.ignoreLease) && prev === undefined) {
       throw new KvError(KvErrorCode.KeyNotFound, 'key not found');
     }
+    if (!cmd.ignoreLease && cmd.lease && !leases.has(cmd.lease)) throw leaseNotFound();
     const kv: KeyValue = {
       key: cmd.key,
       value: cmd.ignoreValue && prev ? prev.value : cmd.value,
@@ -203,6 +217,32 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     const result: Mutable<DeleteRangeResult> = { type: 'deleteRange', ok: true, revision: 0, deleted: doomed.length };
     if (cmd.prevKv) result.prevKvs = doomed;
     return result;
+  }
+
+  /** etcd's revoke: the lease's keys are deleted in one revision. */
+  function runRevoke(cmd: LeaseRevokeCommand, ex: Execution): LeaseRevokeResult {
+    const doomed = leases.keys(cmd.id);
+    for (const binaryKey of doomed) {
+      const prev = index.get(binaryKey);
+      if (!prev) continue;
+      index.delete(binaryKey);
+      ex.changes.push({ binaryKey, event: { type: 'delete', kv: tombstone(prev, ex.writeRevision), prevKv: prev } });
+    }
+    return { type: 'leaseRevoke', ok: true, revision: 0, revoked: true, deleted: doomed.length };
+  }
+
+  /** Grants and keep-alives change no key, so the revision stays. */
+  function runLease(cmd: Exclude<LeaseCommand, LeaseRevokeCommand>): KvResult {
+    const info = cmd.type === 'leaseGrant' ? leases.grant(cmd.id, cmd.ttl) : leases.refresh(cmd.id);
+    emitLease({ type: 'refresh', lease: info });
+    return { type: cmd.type, ok: true, revision, id: info.id, ttl: info.ttl };
+  }
+
+  /** Keep each lease's key set in step with the keys' `lease` fields. */
+  function trackAttachments(changes: readonly Change[]): void {
+    for (const { binaryKey, event } of changes) {
+      leases.move(binaryKey, event.prevKv?.lease ?? 0, event.type === 'put' ? event.kv.lease : 0);
+    }
   }
 
   function runRange(q: RangeQuery, readRevision: number): RangeResult {
@@ -242,7 +282,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   }
 
   /** Results are built before we know whether the command changed anything; stamp them after. */
-  function stamp(result: Mutable<TxnOpResult>, rev: number): void {
+  function stamp(result: Mutable<TxnOpResult | LeaseRevokeResult>, rev: number): void {
     result.revision = rev;
     if (result.type === 'txn') for (const r of result.responses) stamp(r, rev);
   }
@@ -257,33 +297,74 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     }
   }
 
+  /** The keys attached to a lease, as bytes. */
+  const leaseKeys = (id: number): Uint8Array[] => leases.keys(id).map((k) => index.get(k)?.key ?? EMPTY_BYTES);
+
+  /** etcd's checkLeasePuts: whoever revokes a lease (or attaches to it) must be able to write its keys. */
+  function leasePutsError(as: AuthIdentity | undefined, id: number): AuthErrorCode | undefined {
+    for (const key of leaseKeys(id)) {
+      const e = auth.rangeError(as, key, undefined, 'write');
+      if (e) return e;
+    }
+    return undefined;
+  }
+
+  /** etcd's authApplierV3: writes are checked against the auth state they are applied on. */
+  function authDenied(cmd: Exclude<KvCommand, InvalidCommand | CompactCommand | AuthCommand>): AuthErrorCode | undefined {
+    if (!auth.enabled) return undefined;
+    switch (cmd.type) {
+      case 'leaseGrant':
+      case 'leaseKeepAlive':
+        return undefined;
+      case 'leaseRevoke':
+        // Without `as` it is the leader's expiry, which etcd proposes as root.
+        return cmd.as ? leasePutsError(cmd.as, cmd.id) : undefined;
+      case 'put':
+        return auth.rangeError(cmd.as, cmd.key, undefined, 'write') ?? (cmd.lease ? leasePutsError(cmd.as, cmd.lease) : undefined) ?? auth.requestError(cmd.as, cmd);
+      default:
+        return auth.requestError(cmd.as, cmd);
+    }
+  }
+
   function apply(command: KvCommand, _ctx: ApplyContext): KvResult {
-    let cmd: Exclude<KvCommand, InvalidCommand | CompactCommand | AuthCommand>;
+    let cmd: Exclude<KvCommand, InvalidCommand | CompactCommand | LeaseGrantCommand | LeaseKeepAliveCommand | AuthCommand>;
     try {
       const parsed = decoded.has(command) ? command : parseKvCommand(command);
       if (parsed.type === 'invalid') return failure(KvErrorCode.InvalidCommand, parsed.reason, revision);
       if (parsed.type === 'auth') return runAuth(parsed);
       checkCommand(parsed, maxTxnOps);
       if (parsed.type === 'compact') return runCompact(parsed);
-      // etcd's authApplierV3: writes are checked against the auth state they are applied on.
-      const denied = auth.enabled ? auth.requestError(parsed.as, parsed) : undefined;
+      const denied = authDenied(parsed);
       if (denied) return failure(denied, AUTH_MESSAGES[denied], revision);
+      if (parsed.type === 'leaseGrant' || parsed.type === 'leaseKeepAlive') return runLease(parsed);
+      if (parsed.type === 'leaseRevoke') {
+        const lease = leases.get(parsed.id);
+        if (!lease) throw leaseNotFound();
+        if (parsed.refreshes !== undefined && parsed.refreshes !== lease.refreshes) {
+          return { type: 'leaseRevoke', ok: true, revision, revoked: false, deleted: 0 };
+        }
+      }
       cmd = parsed;
     } catch (err) {
       return toFailure(err);
     }
 
     const ex: Execution = { readRevision: revision, writeRevision: revision + 1, changes: [], paths: new Map() };
-    let result: TxnOpResult;
+    let result: TxnOpResult | LeaseRevokeResult;
     index.begin();
     try {
       if (cmd.type === 'txn') decidePaths(cmd, ex.paths);
-      result = runOp(cmd, ex);
+      result = cmd.type === 'leaseRevoke' ? runRevoke(cmd, ex) : runOp(cmd, ex);
     } catch (err) {
       index.rollback();
       return toFailure(err);
     }
     index.commit();
+    trackAttachments(ex.changes);
+    if (cmd.type === 'leaseRevoke') {
+      leases.remove(cmd.id);
+      emitLease({ type: 'revoke', id: cmd.id });
+    }
     if (ex.changes.length > 0) {
       revision = ex.writeRevision;
       history.record(revision, ex.changes);
@@ -314,6 +395,8 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     const nextAuth = next.auth === undefined ? new AuthStore().state() : decodeAuthState(next.auth);
     history.load(next.compactRevision, next.history);
     auth.load(nextAuth);
+    leases.load(next.leases, next.kvs.map((kv) => [bytesToBinary(kv.key), kv.lease] as const));
+    emitLease({ type: 'reset', leases: leases.list() });
     if (watchers.size === 0) {
       index.load(next.kvs);
       revision = next.revision;
@@ -363,6 +446,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
         kvs: [...index.entries()].map(([, kv]) => kv),
         compactRevision: history.compactRevision,
         history: history.all(),
+        leases: leases.list(),
         // Absent while auth was never used, so such snapshots keep their old bytes.
         ...(!auth.pristine && { auth: encodeAuthState(auth.state()) }),
       }),
@@ -379,6 +463,15 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     },
     auth,
     watch: (options, listener) => watchers.add(options, listener),
+    leases: {
+      get: (id) => leases.get(id),
+      list: () => leases.list(),
+      keys: leaseKeys,
+      subscribe(listener) {
+        leaseListeners.add(listener);
+        return () => leaseListeners.delete(listener);
+      },
+    },
     replay(options, startRevision) {
       if (startRevision < history.compactRevision) return { ok: false, compactRevision: history.compactRevision };
       const range = toBinaryRange(options);

@@ -8,6 +8,18 @@ import type { Bytes } from './bytes.js';
 import type { KvErrorCode } from './kv-errors.js';
 import type { AuthErrorCode } from './auth-errors.js';
 import type { AuthCommand, AuthIdentity, AuthResult } from './auth-types.js';
+import type {
+  LeaseCommand,
+  LeaseGrantCommand,
+  LeaseGrantResult,
+  LeaseKeepAliveCommand,
+  LeaseKeepAliveResult,
+  LeaseResult,
+  LeaseRevokeCommand,
+  LeaseRevokeResult,
+} from './lease-types.js';
+
+export type * from './lease-types.js';
 
 /** A stored key, as etcd's mvccpb.KeyValue. */
 export interface KeyValue {
@@ -19,7 +31,7 @@ export interface KeyValue {
   readonly modRevision: number;
   /** Number of puts since the key was created: 1 after creation, reset to 0 by a delete. */
   readonly version: number;
-  /** Always 0: this store has no leases. */
+  /** The attached lease's id, 0 for none. */
   readonly lease: number;
 }
 
@@ -105,7 +117,7 @@ export interface CompactCommand {
   readonly revision: number;
 }
 
-export type KvCommand = PutCommand | DeleteRangeCommand | TxnCommand | CompactCommand | AuthCommand | InvalidCommand;
+export type KvCommand = PutCommand | DeleteRangeCommand | TxnCommand | CompactCommand | LeaseCommand | AuthCommand | InvalidCommand;
 export type KvQuery = RangeQuery;
 
 /** `revision` on every result is the store revision once the command took effect. */
@@ -161,7 +173,7 @@ export interface CompactResult {
   readonly revision: number;
 }
 
-export type KvResult = PutResult | DeleteRangeResult | TxnResult | CompactResult | AuthResult | KvFailure;
+export type KvResult = PutResult | DeleteRangeResult | TxnResult | CompactResult | LeaseResult | AuthResult | KvFailure;
 export type KvQueryResult = RangeResult | KvFailure;
 
 /** The result type of a given command type, for typed wrappers around `apply`/`propose`. */
@@ -174,9 +186,15 @@ export type KvResultOf<C extends KvCommand> =
           ? TxnResult
           : C extends CompactCommand
             ? CompactResult
-            : C extends AuthCommand
-              ? AuthResult
-              : never)
+            : C extends LeaseGrantCommand
+              ? LeaseGrantResult
+              : C extends LeaseKeepAliveCommand
+                ? LeaseKeepAliveResult
+                : C extends LeaseRevokeCommand
+                  ? LeaseRevokeResult
+                  : C extends AuthCommand
+                    ? AuthResult
+                    : never)
   | KvFailure;
 
 export interface WatchOptions extends KeyRange {

@@ -17,7 +17,6 @@ export function checkRequest(op: TxnOp, maxTxnOps: number): void {
         throw new KvError(KvErrorCode.ValueProvided, 'value is provided');
       }
       if (op.ignoreLease && op.lease) throw new KvError(KvErrorCode.LeaseProvided, 'lease is provided');
-      if (op.lease) throw new KvError(KvErrorCode.LeaseNotFound, 'requested lease not found');
       return;
     case 'range':
     case 'deleteRange':
@@ -75,6 +74,5 @@ function writeSet(ops: readonly TxnOp[]): WriteSet {
 }
 
 export function checkCommand(cmd: KvCommand, maxTxnOps: number): void {
-  if (cmd.type === 'invalid' || cmd.type === 'compact' || cmd.type === 'auth') return;
-  checkRequest(cmd, maxTxnOps);
+  if (cmd.type === 'put' || cmd.type === 'deleteRange' || cmd.type === 'txn') checkRequest(cmd, maxTxnOps);
 }

@@ -8,7 +8,14 @@ import type { DurableStorage } from '@meshraft/storage';
 import type { Transport } from '@meshraft/transport';
 import { defaultCore } from './default-core.js';
 import { encodeSnapshotPayload } from './entry-codec.js';
-import { InvalidOptionError, NodeIdMismatchError } from './errors.js';
+import {
+  foundingSetClusterId,
+  legacyClusterId,
+  META_CLUSTER_ID,
+  META_CLUSTER_ID_ADOPTED,
+  mintClusterId,
+} from './cluster-identity.js';
+import { ClusterIdMismatchError, InvalidOptionError, NodeIdMismatchError } from './errors.js';
 import { MeshraftNode, META_CLUSTER, META_NODE_ID } from './meshraft-node.js';
 import { resolveOptions, silentLogger, type CreateNodeOptions } from './options.js';
 import { systemTimers } from './timers.js';
@@ -34,6 +41,26 @@ function foundingVoters(bootstrap: CreateNodeOptions<unknown, unknown, unknown, 
 function isFresh(storage: DurableStorage): boolean {
   const { hardState } = storage.initialState();
   return storage.lastIndex() === 0 && hardState.term === 0 && storage.snapshot().metadata.index === 0;
+}
+
+/**
+ * The cluster id this node starts with (cluster-identity): the stored one; for a founder the
+ * given one, else one minted (`bootstrap: true`) or derived from the founding set; for storage
+ * from before cluster ids, the given one or the name's legacy id; for a fresh joiner none yet.
+ */
+function resolveClusterId<C, R, Q, QR>(
+  options: CreateNodeOptions<C, R, Q, QR>,
+  stored: string | undefined,
+  fresh: boolean,
+  founders: readonly NodeId[] | undefined,
+): string | null {
+  if (stored !== undefined) return stored;
+  if (founders) {
+    if (options.clusterId !== undefined) return options.clusterId;
+    return options.bootstrap === true ? mintClusterId(options.randomBytes) : foundingSetClusterId(options.cluster, founders);
+  }
+  if (!fresh) return options.clusterId ?? legacyClusterId(options.cluster);
+  return null;
 }
 
 /**
@@ -66,12 +93,22 @@ export async function createNode<C, R, Q, QR>(options: CreateNodeOptions<C, R, Q
     if (typeof options.transport === 'function') await transport.close().catch(() => {});
     throw new NodeIdMismatchError(id, transport.self);
   }
-  const voters = foundingVoters(options.bootstrap, id);
+  const storedCid = storage.getMeta(META_CLUSTER_ID);
+  if (storedCid !== undefined && options.clusterId !== undefined && storedCid !== options.clusterId) {
+    if (typeof options.transport === 'function') await transport.close().catch(() => {});
+    throw new ClusterIdMismatchError(storedCid, options.clusterId);
+  }
+  const fresh = isFresh(storage);
+  // A node that adopted an id as a joiner never founds under it, even if restarted with bootstrap.
+  const voters = storage.getMeta(META_CLUSTER_ID_ADOPTED) === '1' ? undefined : foundingVoters(options.bootstrap, id);
+  const founding = voters !== undefined && fresh;
+  const clusterId = resolveClusterId(options, storedCid, fresh, founding ? voters : undefined);
   // Identity first: once anything else is persisted, the storage belongs to this node.
   if (storedCluster === undefined) await storage.setMeta(META_CLUSTER, options.cluster);
   if (storedId === undefined) await storage.setMeta(META_NODE_ID, id);
+  if (storedCid === undefined && clusterId !== null) await storage.setMeta(META_CLUSTER_ID, clusterId);
 
-  if (voters && isFresh(storage)) {
+  if (founding) {
     // The founding configuration is a snapshot at index 1: later members receive it from the
     // leader like any other snapshot, so no node needs to be told the initial membership.
     const confState = { ...EMPTY_CONF_STATE, voters };
@@ -85,6 +122,8 @@ export async function createNode<C, R, Q, QR>(options: CreateNodeOptions<C, R, Q
   const node = new MeshraftNode<C, R, Q, QR>({
     id,
     cluster: options.cluster,
+    clusterId,
+    expectedClusterId: options.clusterId ?? null,
     storage,
     transport,
     stateMachine,

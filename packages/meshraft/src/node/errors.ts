@@ -63,3 +63,10 @@ export class NodeIdMismatchError extends MeshraftError {
     super('NODE_ID_MISMATCH', `storage belongs to node ${storedId}, not ${requestedId}`);
   }
 }
+
+/** Storage (or the `clusterId` option) belongs to another cluster id than the one asked for. */
+export class ClusterIdMismatchError extends MeshraftError {
+  constructor(readonly storedId: string, readonly requestedId: string) {
+    super('CLUSTER_ID_MISMATCH', `storage belongs to cluster id ${storedId}, not ${requestedId}`);
+  }
+}

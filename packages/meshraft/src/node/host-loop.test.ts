@@ -130,7 +130,7 @@ describe('host loop', () => {
     transport.emit('b', encodeFrame('t', 'b', 'z', { kind: 'raft', msg: { ...heartbeat, from: 'b', to: 'z' } }));
     transport.emit('b', encodeFrame('other', 'b', 'a', { kind: 'raft', msg: { ...heartbeat, from: 'b', to: 'a' } }));
     expect(log.filter((l) => l.startsWith('step'))).toEqual([]);
-    transport.emit('b', encodeFrame('t', 'b', 'a', { kind: 'raft', msg: { ...heartbeat, from: 'b', to: 'a' } }));
+    transport.emit('b', encodeFrame('t', 'b', 'a', { kind: 'raft', msg: { ...heartbeat, from: 'b', to: 'a' } }, 'c1'.repeat(16)));
     expect(log.filter((l) => l.startsWith('step'))).toEqual(['step heartbeatResp']);
     await node.stop();
   });
@@ -168,7 +168,7 @@ describe('host loop', () => {
     const ack = (from: string, term: number, answers?: number): void =>
       transport.emit(
         from,
-        encodeFrame('t', from, 'a', { kind: 'raft', msg: { type: 'heartbeatResp', from, to: 'a', term, context: null }, answers }),
+        encodeFrame('t', from, 'a', { kind: 'raft', msg: { type: 'heartbeatResp', from, to: 'a', term, context: null }, answers }, node.clusterId),
       );
     const leaseRead = async (): Promise<boolean> => {
       const before = core.readContexts.length;

@@ -23,6 +23,7 @@ export {
   type NodeTiming,
 } from './options.js';
 export * from './errors.js';
+export { isClusterId, type ForeignClusterEvent } from './cluster-identity.js';
 export type { ConfChange, ConfChangeType, CoreAdapter, RaftCore, RaftRole } from './raft-core.js';
 export type { SessionKey } from './sessions.js';
 export { systemTimers, type TimerHandle, type Timers } from './timers.js';

@@ -80,6 +80,8 @@ export class MembershipDriver {
   maybeJoin(force: boolean): void {
     const { ctx } = this;
     if (ctx.stopped || this.wasMember || isMember(this.applier.confState, ctx.id)) return;
+    // A join names the cluster it asks to enter: until a fresh node has heard one, it waits.
+    if (ctx.clusterIdFor('join') === null) return;
     const now = ctx.timers.now();
     if (!force && now - this.lastJoinSent < ctx.electionMs()) return;
     this.lastJoinSent = now;

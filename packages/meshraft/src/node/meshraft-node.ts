@@ -14,6 +14,7 @@
 import type { NodeId } from '@meshraft/core';
 import { Applier } from './applier.js';
 import { Campaign } from './campaign.js';
+import { ClusterIdentity } from './cluster-identity.js';
 import { Deadlines } from './deadlines.js';
 import { NodeStoppedError } from './errors.js';
 import { HostLoop } from './host-loop.js';
@@ -56,6 +57,11 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   readonly id: NodeId;
   readonly cluster: string;
 
+  /** This node's cluster id (status().clusterId); null while a fresh joiner awaits admission. */
+  get clusterId(): string | null {
+    return this.identity.id;
+  }
+
   private readonly ctx: NodeContext;
   private readonly deadlines: Deadlines;
   private readonly view: RaftView;
@@ -68,6 +74,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private readonly campaign: Campaign;
   private readonly reporter: NodeReporter;
   private readonly loop: HostLoop<R>;
+  private readonly identity: ClusterIdentity;
 
   private ticker: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
@@ -80,6 +87,11 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     const ctx = (this.ctx = new NodeContext(init as MeshraftNodeInit<unknown, unknown, unknown, unknown>));
     const clientId = `${init.id}/${(init.sessionNonce ?? sessionNonce)()}`;
     const initial = init.storage.initialState();
+    this.identity = new ClusterIdentity(ctx, init.clusterId ?? null, init.expectedClusterId ?? null, (e, first) => {
+      ctx.events.emit('foreign-cluster', { ...e, first });
+      if (first) this.reporter.emitStatus();
+    });
+    ctx.clusterIdFor = (kind) => this.identity.carried(kind);
     this.deadlines = new Deadlines(init.timers);
     this.view = new RaftView(ctx, initial.hardState, {
       onBecameLeader: () => this.driver.clearPending(),
@@ -97,10 +109,15 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       if (peers) this.reporter.emitMembers();
       this.reporter.emitStatus();
     });
-    this.reporter = new NodeReporter(ctx, this.view, applier, this.campaign, this.contact, () => ({
-      pending: this.proposals.pending,
-      failed: this.proposals.failed,
-    }));
+    this.reporter = new NodeReporter(
+      ctx,
+      this.view,
+      applier,
+      this.campaign,
+      this.contact,
+      () => ({ pending: this.proposals.pending, failed: this.proposals.failed }),
+      () => this.identityStatus(),
+    );
     this.loop = new HostLoop<R>(ctx, this.view, this.applier as Applier<unknown, R, unknown, unknown>, this.contact, this.driver, this.reporter.saveLatency, {
       onCommand: (o) => this.proposals.onApplied(o),
       onReadStates: (rs) => this.reads.onReadStates(rs),
@@ -150,7 +167,10 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       ctx.transport.on('peer-down', (peer) => {
         if (!ctx.stopped) ctx.core.reportUnreachable?.(peer);
       }),
-      ctx.transport.on('link', () => this.reporter.emitMembers()),
+      ctx.transport.on('link', () => {
+        this.reporter.emitMembers();
+        this.reporter.emitStatus(); // `waiting` follows the links
+      }),
     );
     // The only voter cannot be contradicted: lead now rather than after a 1-2 s election timeout.
     // Only when the snapshot's configuration is the last one: while committed conf changes wait
@@ -270,11 +290,25 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       this.ctx.log.debug('dropped a frame', { from, reason: env ? 'addressing' : 'malformed' });
       return;
     }
+    // Another history under this name never reaches the core (cluster-identity).
+    if (!this.identity.admit(env)) return;
     this.contact.heard(from);
     const p = env.payload;
     if (p.kind === 'raft') this.loop.step(from, p.msg, p.sentAt ?? p.answers);
     else if (p.kind === 'join') this.driver.onJoin(p.node);
     else this.campaign.onPeer(from, p.enabled);
+  }
+
+  private identityStatus(): { fields: Partial<NodeStatus>; key: string; foreignFrames: number } {
+    const { identity } = this;
+    const leader = this.ctx.stopped ? null : this.view.leader;
+    const waiting = this.ctx.stopped ? null : identity.waiting(leader, this.driver.wasMember || isMember(this.applier.confState, this.id));
+    const foreignClusterIds = identity.foreignIds();
+    return {
+      fields: { clusterId: identity.id, foreignClusterIds, waiting },
+      key: `${identity.id}|${foreignClusterIds.length}|${waiting}`,
+      foreignFrames: identity.foreignFrames,
+    };
   }
 
   /**

@@ -31,6 +31,8 @@ export interface NodeMetrics {
   readonly leaderChanges: number;
   /** One entry per peer link, with a transport-defined state such as `open` or `relay`. */
   readonly links: readonly { readonly peer: NodeId; readonly state: string }[];
+  /** Frames and joins refused for carrying another cluster id under this name (cluster-identity). */
+  readonly foreignClusterFrames?: number;
   /** Time to persist a Ready's entries and hard state. */
   readonly storageWriteLatency?: LatencyHistogram;
 }

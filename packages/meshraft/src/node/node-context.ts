@@ -27,6 +27,8 @@ export class NodeContext {
   stopped = false;
   /** Wakes the host loop (set by the façade once the loop exists). */
   kick: () => void = () => {};
+  /** The cluster id a frame of this kind carries (set by the façade from its ClusterIdentity). */
+  clusterIdFor: (kind: RuntimePayload['kind']) => string | null = () => null;
   private raft: RaftCore | undefined;
 
   constructor(init: MeshraftNodeInit<unknown, unknown, unknown, unknown>) {
@@ -58,7 +60,7 @@ export class NodeContext {
   send(to: NodeId, payload: RuntimePayload): boolean {
     let frame: Uint8Array;
     try {
-      frame = encodeFrame(this.cluster, this.id, to, payload);
+      frame = encodeFrame(this.cluster, this.id, to, payload, this.clusterIdFor(payload.kind));
     } catch (err) {
       // Too large for the envelope: dropped like a lost frame; Raft resends what matters.
       this.log.warn('frame not sent', { to, err });

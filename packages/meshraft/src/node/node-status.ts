@@ -25,6 +25,12 @@ export class NodeReporter {
     private readonly campaign: Campaign,
     private readonly contact: PeerContact,
     private readonly counts: () => { readonly pending: number; readonly failed: number },
+    /** Identity fields (clusterId, foreignClusterIds, waiting) and their change key. */
+    private readonly identity: () => { readonly fields: Partial<NodeStatus>; readonly key: string; readonly foreignFrames: number } = () => ({
+      fields: {},
+      key: '',
+      foreignFrames: 0,
+    }),
   ) {}
 
   status(): NodeStatus {
@@ -42,6 +48,7 @@ export class NodeReporter {
       stopped: ctx.stopped,
       campaign: this.campaign.enabled,
       lastLeaderContactMs: this.contact.lastLeaderContact,
+      ...this.identity().fields,
     };
   }
 
@@ -61,6 +68,7 @@ export class NodeReporter {
       electionsStarted: this.view.elections,
       leaderChanges: this.view.leaderChanges,
       links: this.ctx.transport.links().map((l) => ({ peer: l.peer, state: l.state })),
+      foreignClusterFrames: this.identity().foreignFrames,
       storageWriteLatency: this.saveLatency.snapshot(),
     };
   }
@@ -74,7 +82,7 @@ export class NodeReporter {
     const { ctx, view } = this;
     if (ctx.stopped || ctx.events.listenerCount('status') === 0) return;
     // Cheap change check first: the full status (members, links) is built only to be emitted.
-    const key = `${view.role}|${view.term}|${view.leader}|${view.commit()}|${this.applier.applied}|${this.campaign.enabled}|${this.campaign.peerChanges}`;
+    const key = `${view.role}|${view.term}|${view.leader}|${view.commit()}|${this.applier.applied}|${this.campaign.enabled}|${this.campaign.peerChanges}|${this.identity().key}`;
     if (key === this.lastStatusKey) return;
     this.lastStatusKey = key;
     ctx.events.emit('status', this.status());

@@ -7,6 +7,7 @@ import type { NodeId } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
 import type { IceRoute, LinkState, RelayReason, Transport } from '@meshraft/transport';
 import type { StateMachine } from '../kv/state-machine.js';
+import type { ForeignClusterEvent } from './cluster-identity.js';
 import type { Logger, ResolvedOptions } from './options.js';
 import type { CoreAdapter, RaftRole } from './raft-core.js';
 import type { SessionKey } from './sessions.js';
@@ -61,6 +62,19 @@ export interface NodeStatus {
    * leader of its current term; null if never. Lets a resumed tab see the first heartbeat.
    */
   readonly lastLeaderContactMs?: number | null;
+  /**
+   * This node's cluster id (cluster-identity: 32 hex digits); null while a fresh joiner has not
+   * been admitted yet. Always set by MeshraftNode, like the two fields below.
+   */
+  readonly clusterId?: string | null;
+  /** Ids of other clusters under this name whose frames were refused. */
+  readonly foreignClusterIds?: readonly string[];
+  /**
+   * Why the node is waiting, in words, or null when it is not: `waiting: no member of cluster
+   * <id> online` (no peer of its cluster is reachable; the name while the id is unknown) or
+   * `waiting: asking cluster <id> to admit this node`.
+   */
+  readonly waiting?: string | null;
 }
 
 export interface NodeEvents {
@@ -71,6 +85,11 @@ export interface NodeEvents {
   members: (members: readonly MemberStatus[]) => void;
   /** This node was removed from the configuration (by remove(), leave() or replacement). */
   removed: () => void;
+  /**
+   * A frame or join of another cluster id under this name was refused (never reaching the core).
+   * `first`: the first from this peer with this id (frames repeat at heartbeat rate).
+   */
+  'foreign-cluster': (e: ForeignClusterEvent & { readonly first: boolean }) => void;
   /** A fatal error (e.g. storage failure) stopped the node. */
   error: (err: Error) => void;
 }
@@ -98,6 +117,10 @@ export interface OpOptions {
 export interface MeshraftNodeInit<C, R, Q, QR> {
   readonly id: NodeId;
   readonly cluster: string;
+  /** The stored (or just minted) cluster id; null for a fresh joiner. */
+  readonly clusterId?: string | null;
+  /** For a fresh joiner: the only cluster id it may join (createNode's `clusterId`). */
+  readonly expectedClusterId?: string | null;
   readonly storage: DurableStorage;
   readonly transport: Transport;
   readonly stateMachine: StateMachine<C, R, Q, QR>;

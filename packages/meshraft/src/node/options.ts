@@ -7,6 +7,7 @@ import type { NodeId } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
 import type { Transport } from '@meshraft/transport';
 import type { StateMachine } from '../kv/state-machine.js';
+import { isClusterId } from './cluster-identity.js';
 import { InvalidOptionError } from './errors.js';
 import type { CoreAdapter } from './raft-core.js';
 import type { Timers } from './timers.js';
@@ -60,6 +61,19 @@ export interface CreateNodeOptions<C, R, Q, QR> {
    * must be given the same list.
    */
   readonly bootstrap?: boolean | { readonly voters: readonly NodeId[] };
+  /**
+   * The cluster id (32 hex digits, see status().clusterId) this node belongs to. A fresh joiner
+   * given one joins only that cluster (e.g. the id in a board link) and refuses every other
+   * under the name; a founder given one founds under it instead of minting one (a fixed
+   * founding set without it derives one from the name and the voters). Storage already holding
+   * another id rejects with ClusterIdMismatchError.
+   */
+  readonly clusterId?: string;
+  /**
+   * Source of the 16 random bytes of a newly minted cluster id (default: crypto.getRandomValues).
+   * A seeded simulator may inject one; the schedule never depends on the id's value.
+   */
+  readonly randomBytes?: (n: number) => Uint8Array;
   readonly timing?: Partial<NodeTiming>;
   /** Seeded random source for election jitter and ids. Default Math.random. */
   readonly random?: () => number;
@@ -105,6 +119,9 @@ export function positiveMs(name: string, v: number): number {
 
 export function resolveOptions<C, R, Q, QR>(o: CreateNodeOptions<C, R, Q, QR>): ResolvedOptions {
   if (typeof o.cluster !== 'string' || o.cluster === '') throw new InvalidOptionError('cluster', 'must be a non-empty string');
+  if (o.clusterId !== undefined && !isClusterId(o.clusterId)) {
+    throw new InvalidOptionError('clusterId', 'must be 32 lowercase hex digits (status().clusterId of a member)');
+  }
   if (o.id !== undefined && (typeof o.id !== 'string' || o.id === '')) {
     throw new InvalidOptionError('id', 'must be a non-empty string');
   }

@@ -5,6 +5,7 @@
  */
 import type { NodeId } from '@meshraft/core';
 import { decodeEnvelope, encodeEnvelope } from '@meshraft/transport';
+import { isClusterId } from './cluster-identity.js';
 import type { Message } from './raft-core.js';
 
 export type RuntimePayload =
@@ -25,11 +26,14 @@ export interface RuntimeFrame {
   readonly from: NodeId;
   readonly to: NodeId;
   readonly payload: RuntimePayload;
+  /** The sender's cluster id (cluster-identity); absent from a fresh joiner that has heard nobody. */
+  readonly clusterId?: string;
 }
 
 /** Throws the transport's FrameTooLargeError for a frame above the envelope limit. */
-export function encodeFrame(cluster: string, from: NodeId, to: NodeId, payload: RuntimePayload): Uint8Array {
-  return encodeEnvelope({ cluster, from, to, payload });
+export function encodeFrame(cluster: string, from: NodeId, to: NodeId, payload: RuntimePayload, clusterId?: string | null): Uint8Array {
+  // The id rides in the payload map (`cid`): the transport's envelope stays as it is.
+  return encodeEnvelope({ cluster, from, to, payload: clusterId ? { ...payload, cid: clusterId } : payload });
 }
 
 /**
@@ -58,7 +62,9 @@ export function decodeFrame(cluster: string, frame: Uint8Array): RuntimeFrame | 
   } else {
     return undefined;
   }
-  return { from: env.from, to: env.to, payload: p as unknown as RuntimePayload };
+  const { cid, ...payload } = p;
+  if (cid !== undefined && !isClusterId(cid)) return undefined;
+  return { from: env.from, to: env.to, payload: payload as unknown as RuntimePayload, ...(cid !== undefined && { clusterId: cid }) };
 }
 
 const optionalTime = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isFinite(v));

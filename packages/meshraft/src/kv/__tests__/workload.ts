@@ -37,5 +37,5 @@ export async function workloadSnapshotDigest(seed: number, n: number): Promise<s
 export const GOLDEN_WORKLOAD = {
   seed: 2024,
   n: 500,
-  digest: 'd67bff5b7fb2d1edb82d903e31d7d0214d9c455af5488e9bc93fd0aac5ea0ced',
+  digest: '0f7218984474070cd64ebe24957336e9fc58b059c88e224de1866d8a56d96e2f',
 } as const;

@@ -1,0 +1,134 @@
+/** Cluster identity: minted at founding, kept, adopted by joiners, and another history refused. */
+import { EMPTY_CONF_STATE } from '@meshraft/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCounterStateMachine } from '../kv/index.js';
+import { encodeSnapshotPayload } from './entry-codec.js';
+import { testCluster, waitFor, type CounterNode, type TestCluster } from './__tests__/cluster.js';
+import { isClusterId, legacyClusterId, META_CLUSTER_ID, mintClusterId } from './cluster-identity.js';
+import { ClusterIdMismatchError, InvalidOptionError } from './errors.js';
+import { META_CLUSTER, META_NODE_ID } from './node-types.js';
+import { decodeFrame, encodeFrame } from './wire.js';
+import { reopenableStorage } from './__tests__/reopenable-storage.js';
+
+let cluster: TestCluster | undefined;
+
+afterEach(async () => {
+  await cluster?.stopAll();
+  cluster = undefined;
+});
+
+const members = (n: CounterNode): string[] => n.status().members.map((m) => m.id).sort();
+
+describe('cluster identity', () => {
+  it('a founder mints a 128-bit id, keeps it across a restart, and a joiner adopts it', async () => {
+    cluster = testCluster(21);
+    const a = await cluster.start('a', { bootstrap: true });
+    const id = a.status().clusterId!;
+    expect(isClusterId(id)).toBe(true);
+    const b = await cluster.start('b');
+    expect(b.status().clusterId).toBeNull();
+    await waitFor(() => b.status().clusterId === id && members(a).includes('b'), 'b to be admitted');
+    await a.stop();
+    const again = await cluster.start('a', { bootstrap: true });
+    expect(again.status().clusterId).toBe(id);
+    await b.stop();
+    const b2 = await cluster.start('b');
+    expect(b2.status().clusterId).toBe(id); // persisted at adoption
+  });
+
+  it('two founders under one name refuse each other, and a joiner is added by exactly one', async () => {
+    cluster = testCluster(22);
+    const a = await cluster.start('a', { bootstrap: true });
+    const x = await cluster.start('x', { bootstrap: true });
+    expect(a.status().clusterId).not.toBe(x.status().clusterId);
+    const events: { from: string; clusterId: string }[] = [];
+    a.on('foreign-cluster', (e) => events.push(e));
+    await waitFor(() => a.status().foreignClusterIds?.includes(x.status().clusterId!), 'a to see x as foreign');
+    await waitFor(() => events.length > 0, 'the foreign-cluster event');
+    expect(events[0]).toMatchObject({ from: 'x', clusterId: x.status().clusterId });
+    expect(a.metrics().foreignClusterFrames).toBeGreaterThan(0);
+    const j = await cluster.start('j');
+    await waitFor(() => j.status().clusterId !== null && j.status().leader !== null, 'j admitted by one cluster');
+    // Give the other founder every chance to add it too.
+    await new Promise((r) => setTimeout(r, 500));
+    const inA = members(a).includes('j');
+    const inX = members(x).includes('j');
+    expect(inA !== inX).toBe(true);
+    expect(j.status().clusterId).toBe((inA ? a : x).status().clusterId);
+    // Neither leader ever stepped a frame of the other: each still leads alone in term 1-ish.
+    expect(a.status().leader).toBe('a');
+    expect(x.status().leader).toBe('x');
+  });
+
+  it('a joiner given a cluster id joins only that cluster', async () => {
+    cluster = testCluster(23);
+    const a = await cluster.start('a', { bootstrap: true });
+    const x = await cluster.start('x', { bootstrap: true });
+    for (const target of [a, x]) {
+      const name = `j-${target.id}`;
+      const j = await cluster.start(name, { clusterId: target.status().clusterId! });
+      expect(j.status().waiting).toMatch(/^waiting: /);
+      await waitFor(() => members(target).includes(name) && j.status().clusterId === target.status().clusterId, `${name} admitted`);
+      expect(members(target === a ? x : a)).not.toContain(name);
+    }
+  });
+
+  it('says why a fresh joiner waits while no member is online', async () => {
+    cluster = testCluster(24);
+    const j = await cluster.start('j');
+    expect(j.status().waiting).toBe('waiting: no member of cluster test online');
+    const id = mintClusterId(undefined);
+    const k = await cluster.start('k', { clusterId: id });
+    expect(k.status().waiting).toBe(`waiting: no member of cluster ${id} online`);
+    // Two fresh nodes hear each other but neither has an id: neither is "a member online".
+    await new Promise((r) => setTimeout(r, 200));
+    expect(j.status().clusterId).toBeNull();
+    expect(j.status().waiting).toBe('waiting: no member of cluster test online');
+  });
+
+  it('storage from before cluster ids gets the name-derived legacy id, the same on every member', async () => {
+    cluster = testCluster(25);
+    for (const id of ['a', 'b']) {
+      const disk = reopenableStorage();
+      cluster.disks.set(id, disk);
+      const s = disk.open();
+      await s.setMeta(META_CLUSTER, 'test');
+      await s.setMeta(META_NODE_ID, id);
+      const confState = { ...EMPTY_CONF_STATE, voters: ['a', 'b'] };
+      await s.save({
+        snapshot: { metadata: { index: 1, term: 1, confState }, data: encodeSnapshotPayload({ state: createCounterStateMachine().snapshot(), sessions: [] }) },
+        hardState: { term: 1, vote: null, commit: 1 },
+      });
+      await s.close();
+    }
+    const a = await cluster.start('a');
+    const b = await cluster.start('b');
+    expect(a.status().clusterId).toBe(legacyClusterId('test'));
+    expect(b.status().clusterId).toBe(legacyClusterId('test'));
+    await cluster.leader();
+    expect(await a.propose({ type: 'add', delta: 2 })).toEqual({ ok: true, value: 2 });
+    await a.stop();
+    const s = cluster.disks.get('a')!.open();
+    expect(s.getMeta(META_CLUSTER_ID)).toBe(legacyClusterId('test')); // kept from now on
+    await s.close();
+  });
+
+  it('refuses a clusterId option that is malformed or disagrees with storage', async () => {
+    cluster = testCluster(26);
+    await expect(cluster.start('q', { clusterId: 'not-hex' })).rejects.toBeInstanceOf(InvalidOptionError);
+    const a = await cluster.start('a', { bootstrap: true });
+    await a.stop();
+    cluster.nodes.delete('a');
+    await expect(cluster.start('a', { clusterId: mintClusterId(undefined) })).rejects.toBeInstanceOf(ClusterIdMismatchError);
+  });
+});
+
+describe('frames carry the id', () => {
+  const id = 'ab'.repeat(16);
+  it('round-trips the id beside the payload and refuses a malformed one', () => {
+    const f = decodeFrame('c', encodeFrame('c', 'a', 'b', { kind: 'join', node: 'a' }, id));
+    expect(f).toEqual({ from: 'a', to: 'b', payload: { kind: 'join', node: 'a' }, clusterId: id });
+    expect(decodeFrame('c', encodeFrame('c', 'a', 'b', { kind: 'join', node: 'a' }))?.clusterId).toBeUndefined();
+    expect(decodeFrame('c', encodeFrame('c', 'a', 'b', { kind: 'join', node: 'a' }, 'xyz'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * @module cluster-identity
+ * Which history this node belongs to. A cluster *name* only says which room to meet in; the
+ * cluster *id* (128 random bits, minted when a cluster is founded and kept in storage) says which
+ * history. Every frame carries the sender's id; a frame or join of another id is refused here,
+ * before the core sees it, so a node never mixes two histories (see docs/runtime.md
+ * "Cluster identity").
+ *
+ * A fresh joiner has no id. It targets the id it was given (`clusterId` option, e.g. from a
+ * board link) or else the first id it hears from a peer, asks only that cluster to admit it, and
+ * adopts (persists) the id when a member of that cluster first sends it Raft traffic.
+ */
+import type { NodeId } from '@meshraft/core';
+import type { NodeContext } from './node-context.js';
+import type { RuntimeFrame } from './wire.js';
+
+export const META_CLUSTER_ID = 'meshraft.clusterId';
+/** Set with the id when a joiner adopted it: such a node never founds a cluster under it. */
+export const META_CLUSTER_ID_ADOPTED = 'meshraft.clusterIdAdopted';
+
+const ID_RE = /^[0-9a-f]{32}$/;
+
+/** A well-formed cluster id: 32 lowercase hex digits (128 bits). */
+export function isClusterId(v: unknown): v is string {
+  return typeof v === 'string' && ID_RE.test(v);
+}
+
+const hex = (bytes: Uint8Array): string => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+
+/**
+ * Mints a new cluster id from `randomBytes` (createNode's option: a simulator passes a seeded
+ * source), else from the platform's crypto source. Never from the election-jitter `random`:
+ * drawing from it would shift every seeded schedule after a founding.
+ */
+export function mintClusterId(randomBytes: ((n: number) => Uint8Array) | undefined): string {
+  let b: Uint8Array;
+  if (randomBytes) b = randomBytes(16);
+  else globalThis.crypto.getRandomValues((b = new Uint8Array(16)));
+  if (b.length !== 16) throw new RangeError('randomBytes(16) must return 16 bytes');
+  return hex(b);
+}
+
+const FNV128_OFFSET = 0x6c62272e07bb014262b821756295c58dn;
+const FNV128_PRIME = 0x0000000001000000000000000000013bn;
+const U128 = (1n << 128n) - 1n;
+
+/** A 128-bit FNV-1a hash, as a cluster id: the same text always gives the same id. */
+export function deriveClusterId(text: string): string {
+  let h = FNV128_OFFSET;
+  for (const b of new TextEncoder().encode(text)) h = ((h ^ BigInt(b)) * FNV128_PRIME) & U128;
+  return h.toString(16).padStart(32, '0');
+}
+
+/**
+ * The id of a cluster whose storage predates cluster ids: derived from the name, so every member
+ * of that old cluster derives the same one (it keeps the name-only guarantee it always had, and
+ * no newly founded cluster can share it).
+ */
+export function legacyClusterId(cluster: string): string {
+  return deriveClusterId(`meshraft-legacy-cluster:${cluster}`);
+}
+
+/** The id of a fixed founding set (`bootstrap: { voters }`): every founder computes the same. */
+export function foundingSetClusterId(cluster: string, voters: readonly NodeId[]): string {
+  return deriveClusterId(`meshraft-founding-set:${cluster}:${[...voters].sort().join(',')}`);
+}
+
+/** A frame or join from another history, as the 'foreign-cluster' event reports it. */
+export interface ForeignClusterEvent {
+  /** The peer that sent it. */
+  readonly from: NodeId;
+  /** The id it carried. */
+  readonly clusterId: string;
+  /** The payload kind refused ('raft', 'join', 'campaign'). */
+  readonly kind: string;
+}
+
+/** Why a frame was refused by identity, or undefined when it may go on. */
+type Verdict = undefined | 'no-id' | 'foreign';
+
+export class ClusterIdentity {
+  /** This node's cluster id once founded, restored or adopted; null while a fresh joiner waits. */
+  private own: string | null;
+  /** What a fresh joiner asks to join (given, or first heard); null while it has heard nothing. */
+  private target: string | null;
+  /** Frames and joins refused for carrying another id. */
+  foreignFrames = 0;
+  /** Every foreign id seen, with the peers that carried it. */
+  readonly foreign = new Map<string, Set<NodeId>>();
+  /** The id each peer's frames last carried (who of the online peers is of our cluster). */
+  private readonly peerIds = new Map<NodeId, string>();
+
+  constructor(
+    private readonly ctx: NodeContext,
+    own: string | null,
+    expected: string | null,
+    private readonly onForeign: (e: ForeignClusterEvent, first: boolean) => void,
+  ) {
+    this.own = own;
+    this.target = own ?? expected;
+  }
+
+  /** The id this node belongs to, or null while a fresh joiner waits for admission. */
+  get id(): string | null {
+    return this.own;
+  }
+
+  /** The id the node speaks for: its own, else the one it asks to join (carried in its frames). */
+  get speaksFor(): string | null {
+    return this.own ?? this.target;
+  }
+
+  /**
+   * The id a frame of `kind` carries: this node's own; a fresh joiner's join names its target,
+   * but its other frames carry none, so no other fresh node takes a mere target for a cluster.
+   */
+  carried(kind: RuntimeFrame['payload']['kind']): string | null {
+    return kind === 'join' ? this.speaksFor : this.own;
+  }
+
+  /** Foreign ids seen so far (status()). */
+  foreignIds(): string[] {
+    return [...this.foreign.keys()].sort();
+  }
+
+  /**
+   * Checks one decoded frame. True: it may reach the node (and, for a fresh joiner admitted by
+   * it, its id was adopted). False: refused and counted.
+   */
+  admit(f: RuntimeFrame): boolean {
+    const verdict = this.judge(f);
+    if (verdict === undefined) return true;
+    if (verdict === 'no-id') {
+      this.ctx.log.debug('dropped a frame without a cluster id', { from: f.from, kind: f.payload.kind });
+      return false;
+    }
+    this.foreignFrames++;
+    const id = f.clusterId!;
+    let peers = this.foreign.get(id);
+    const first = !peers?.has(f.from);
+    if (!peers) this.foreign.set(id, (peers = new Set()));
+    peers.add(f.from);
+    if (first) this.ctx.log.warn('refused a frame of another cluster under this name', { from: f.from, clusterId: id, own: this.speaksFor, kind: f.payload.kind });
+    this.onForeign({ from: f.from, clusterId: id, kind: f.payload.kind }, first);
+    return false;
+  }
+
+  /**
+   * Why the node waits (status().waiting), or null. `leader`: one is known; `member`: this node
+   * is (or was) in the configuration.
+   */
+  waiting(leader: NodeId | null, member: boolean): string | null {
+    if (leader !== null) return null;
+    const cid = this.speaksFor;
+    const online = cid !== null && this.ctx.transport.links().some((l) => l.state !== 'down' && l.peer !== this.ctx.id && this.peerIds.get(l.peer) === cid);
+    if (!online) return `waiting: no member of cluster ${cid ?? this.ctx.cluster} online`;
+    if (!member) return `waiting: asking cluster ${cid} to admit this node`;
+    return null;
+  }
+
+  private judge(f: RuntimeFrame): Verdict {
+    const cid = f.clusterId;
+    const kind = f.payload.kind;
+    // Only a member's frames (not a join, which names a target) say the sender is of a cluster.
+    if (cid !== undefined && kind !== 'join') this.peerIds.set(f.from, cid);
+    if (cid === undefined) {
+      // Only a fresh joiner that has heard nobody yet sends without an id, and then only its
+      // campaign switch: harmless. A join must name the cluster it asks to enter.
+      return kind === 'campaign' ? undefined : 'no-id';
+    }
+    if (this.own !== null) return cid === this.own ? undefined : 'foreign';
+    // A fresh joiner: the first member's id heard becomes the one it asks to join.
+    if (this.target === null && kind !== 'join') this.target = cid;
+    if (cid !== this.target) return 'foreign';
+    // Raft traffic from the target cluster means a member admitted us: adopt its id for good.
+    if (kind === 'raft') this.adopt(cid);
+    return undefined;
+  }
+
+  private adopt(id: string): void {
+    this.own = id;
+    this.ctx.log.info('adopted the cluster id of the cluster that admitted this node', { clusterId: id });
+    // Not awaited: the storage applies writes in order, so the id lands before any entry of
+    // that cluster does (the host loop saves them later).
+    const { storage } = this.ctx;
+    Promise.all([storage.setMeta(META_CLUSTER_ID_ADOPTED, '1'), storage.setMeta(META_CLUSTER_ID, id)]).catch((err: unknown) => this.ctx.log.error('could not persist the cluster id', { err }));
+  }
+}

@@ -38,6 +38,7 @@ export function serveEtcd(kv: KvClient, opts: EtcdServerOptions): Promise<EtcdSe
   const authed = serveAuth(kv, defs, (client) => ({
     ...createKvServices(client, { maxRequestBytes, etcdVersion }),
     Watch: createWatchService(client, { progressIntervalMs: opts.progressIntervalMs ?? 10 * 60_000, maxResponseBytes: maxRequestBytes }),
+    Lease: createLeaseService(client),
   }));
   const impl = authed.services;
   const watch = impl.Watch;
@@ -49,7 +50,7 @@ export function serveEtcd(kv: KvClient, opts: EtcdServerOptions): Promise<EtcdSe
     services: [
       [defs.KV, impl.KV],
       [defs.Watch, watch],
-      [defs.Lease, createLeaseService(kv)],
+      [defs.Lease, impl.Lease],
       [defs.Cluster, impl.Cluster],
       [defs.Maintenance, impl.Maintenance],
       ...authed.extra,

@@ -1,7 +1,7 @@
 /**
  * @module auth/auth-guard
- * Per-request auth checks in front of the KV, Watch, Cluster and Maintenance services, as etcd
- * 3.4's v3rpc and authApplierV3 do them. The caller's identity comes from the `token` metadata;
+ * Per-request auth checks in front of the KV, Watch, Lease, Cluster and Maintenance services, as
+ * etcd 3.4's v3rpc, v3_server.go and authApplierV3 do them. The caller's identity comes from the `token` metadata;
  * handlers run inside an AsyncLocalStorage scope holding it, so writes proposed from there carry
  * `as` and are checked again at apply (against the auth revision they were checked at).
  */
@@ -9,8 +9,9 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Metadata, ServerDuplexStream, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
 import { AUTH_MESSAGES, AuthErrorCode, KvError, type AuthIdentity, type AuthView, type KvCommand } from 'meshraft/kv';
 import { grpcStatus } from '../etcd-errors.js';
+import { serviceError } from '../grpc/kv-services.js';
 import type { KvClient } from '../kv-client.js';
-import { header, toDeleteRange, toPut, toRange, toTxn, type Msg } from '../grpc/messages.js';
+import { header, int, toDeleteRange, toPut, toRange, toTxn, type Msg } from '../grpc/messages.js';
 import type { SimpleTokens } from './auth-tokens.js';
 
 export const denied = (code: AuthErrorCode): KvError => new KvError(code, AUTH_MESSAGES[code]);
@@ -26,6 +27,8 @@ export class AuthGuard {
   constructor(
     readonly auth: AuthView,
     readonly tokens: SimpleTokens,
+    /** The keys attached to a lease, for the lease checks. */
+    private readonly leaseKeys: (id: number) => readonly Uint8Array[] = () => [],
   ) {}
 
   /** etcd's AuthInfoFromCtx: no identity while auth is off or no token is sent; a dead token fails. */
@@ -44,23 +47,36 @@ export class AuthGuard {
   }
 
   readonly admin: Check = (id) => this.need(this.auth.adminError(id));
-  /** etcd's requireAuthInfo: any authenticated user. */
-  readonly user: Check = (id) => {
-    if (this.auth.enabled && id === undefined) throw denied(AuthErrorCode.UserEmpty);
-  };
+  /** Only a sent token must be alive. */
   readonly none: Check = () => {};
   readonly range: Check = (id, req) => this.need(this.auth.requestError(id, toRange(req).query));
   readonly put: Check = (id, req) => this.need(this.auth.requestError(id, toPut(req)));
   readonly deleteRange: Check = (id, req) => this.need(this.auth.requestError(id, toDeleteRange(req)));
   readonly txn: Check = (id, req) => this.need(this.auth.requestError(id, toTxn(req)));
+  /**
+   * etcd's checkLeasePuts before a client's revoke: write on every attached key, so a lease with
+   * keys cannot be revoked without a user ("user name is empty"). With a user, apply checks again.
+   */
+  readonly leaseRevoke: Check = (id, req) => {
+    for (const key of this.leaseKeys(int(req, 'ID'))) this.need(this.auth.rangeError(id, key, undefined, 'write'));
+  };
+  /** etcd 3.4.26+'s checkLeaseTimeToLive (CVE-2023-32082): a user, with read on every attached key. */
+  readonly leaseTimeToLive: Check = (id, req) => {
+    if (!this.auth.enabled) return;
+    if (id === undefined) throw denied(AuthErrorCode.UserEmpty);
+    for (const key of this.leaseKeys(int(req, 'ID'))) this.need(this.auth.rangeError(id, key, undefined, 'read'));
+  };
 
-  /** The status a refused call gets. */
-  static status(err: unknown): { code: number; details: string } {
-    const s = grpcStatus(err);
-    return { code: s.code, details: s.message };
+  /** Every handler of a service behind one check (the Auth service: only the token is read). */
+  all(service: UntypedServiceImplementation, check: Check): UntypedServiceImplementation {
+    return Object.fromEntries(Object.entries(service).map(([name, handler]) => [name, this.unary(handler, check)]));
   }
 
-  unary(handler: unknown, check: Check) {
+  /**
+   * `asMaintenance`: etcd 3.4's Maintenance service passes the auth store's own errors through
+   * untranslated, so clients see code Unknown and "auth: permission denied".
+   */
+  unary(handler: unknown, check: Check, asMaintenance = false) {
     const inner = handler as (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>) => void;
     return (call: ServerUnaryCall<Msg, Msg>, callback: sendUnaryData<Msg>) => {
       let id: AuthIdentity | undefined;
@@ -68,7 +84,7 @@ export class AuthGuard {
         id = this.identify(call.metadata);
         check(id, call.request);
       } catch (err) {
-        callback(AuthGuard.status(err));
+        callback(asMaintenance ? maintenanceError(err) : serviceError(err));
         return;
       }
       scope.run(id, () => inner(call, callback));
@@ -83,7 +99,7 @@ export class AuthGuard {
         id = this.identify(call.metadata);
         check(id, call.request);
       } catch (err) {
-        const s = AuthGuard.status(err);
+        const s = maintenanceError(err);
         call.destroy(Object.assign(new Error(s.details), s));
         return;
       }
@@ -126,12 +142,22 @@ export class AuthGuard {
   }
 }
 
+/** etcd 3.4's Maintenance refusals: the auth package's error as is (code Unknown, "auth: ..."). */
+function maintenanceError(err: unknown): { code: number; details: string } {
+  const s = serviceError(err);
+  return err instanceof KvError && err.message in AUTH_TEXTS ? { code: 2, details: `auth: ${err.message}` } : s;
+}
+
+const AUTH_TEXTS: Record<string, true> = Object.fromEntries(Object.values(AUTH_MESSAGES).map((m) => [m, true]));
+
 const GRPC_NAMES: Record<number, string> = { 3: 'InvalidArgument', 7: 'PermissionDenied', 9: 'FailedPrecondition', 16: 'Unauthenticated' };
+
+type Services = Record<'KV' | 'Cluster' | 'Maintenance' | 'Watch' | 'Lease', UntypedServiceImplementation>;
 
 /** The services with etcd 3.4's checks (v3rpc auth*Server, v3_server.go, apply_auth.go). */
 export function guardServices(
   guard: AuthGuard,
-  s: { KV: UntypedServiceImplementation; Cluster: UntypedServiceImplementation; Maintenance: UntypedServiceImplementation; Watch: UntypedServiceImplementation },
+  s: Services,
   kv: KvClient,
   revisionNow: () => number,
 ) {
@@ -146,24 +172,32 @@ export function guardServices(
       Compact: g.unary(s.KV.Compact, g.none),
     },
     Cluster: {
-      MemberList: g.unary(s.Cluster.MemberList, g.user),
+      // etcd 3.4.23 serves MemberList to anyone, even with a dead token.
+      MemberList: s.Cluster.MemberList!,
       MemberAdd: g.unary(s.Cluster.MemberAdd, g.admin),
       MemberRemove: g.unary(s.Cluster.MemberRemove, g.admin),
       MemberUpdate: g.unary(s.Cluster.MemberUpdate, g.admin),
       MemberPromote: g.unary(s.Cluster.MemberPromote, g.admin),
     },
     Maintenance: {
-      // etcd 3.4.23's authMaintenanceServer checks Status, Alarm and MoveLeader for nothing.
-      Status: g.unary(s.Maintenance.Status, g.none),
-      Alarm: g.unary(s.Maintenance.Alarm, g.none),
-      MoveLeader: g.unary(s.Maintenance.MoveLeader, g.none),
-      Hash: g.unary(s.Maintenance.Hash, g.admin),
-      HashKV: g.unary(s.Maintenance.HashKV, g.admin),
-      Defragment: g.unary(s.Maintenance.Defragment, g.admin),
-      Downgrade: g.unary(s.Maintenance.Downgrade, g.admin),
+      // etcd 3.4.23 reads no token for Status and MoveLeader; Alarm only fails a dead token.
+      Status: s.Maintenance.Status!,
+      MoveLeader: s.Maintenance.MoveLeader!,
+      Alarm: g.unary(s.Maintenance.Alarm, g.none, true),
+      Hash: g.unary(s.Maintenance.Hash, g.admin, true),
+      HashKV: g.unary(s.Maintenance.HashKV, g.admin, true),
+      Defragment: g.unary(s.Maintenance.Defragment, g.admin, true),
+      Downgrade: g.unary(s.Maintenance.Downgrade, g.admin, true),
       Snapshot: g.serverStream(s.Maintenance.Snapshot, g.admin),
     },
     Watch: { Watch: g.watch(s.Watch.Watch, kv, revisionNow) },
+    Lease: {
+      // etcd 3.4 reads no token for keep-alives and LeaseLeases; a grant fails only a dead token.
+      ...s.Lease,
+      LeaseGrant: g.unary(s.Lease.LeaseGrant, g.none),
+      LeaseRevoke: g.unary(s.Lease.LeaseRevoke, g.leaseRevoke),
+      LeaseTimeToLive: g.unary(s.Lease.LeaseTimeToLive, g.leaseTimeToLive),
+    },
   };
 }
 
@@ -173,7 +207,8 @@ export function proposingAs(kv: KvClient): KvClient {
     ...kv,
     propose(command) {
       const as = currentIdentity();
-      const stamped = as && (command.type === 'put' || command.type === 'deleteRange' || command.type === 'txn') ? ({ ...command, as } as KvCommand) : command;
+      const stamps = command.type === 'put' || command.type === 'deleteRange' || command.type === 'txn' || command.type === 'leaseRevoke';
+      const stamped = as && stamps ? ({ ...command, as } as KvCommand) : command;
       return kv.propose(stamped as typeof command);
     },
   };

@@ -1,7 +1,7 @@
 /**
  * @module auth/serve-auth
  * What a client endpoint adds when its KvClient has an auth state: the Auth service, the guard
- * in front of KV, Watch, Cluster and Maintenance, writes that carry the caller's identity, and a
+ * in front of KV, Watch, Lease, Cluster and Maintenance, writes (and lease revokes) that carry the caller's identity, and a
  * JSON gateway that refuses /v3 requests while auth is enabled (it reads no tokens).
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
@@ -19,6 +19,7 @@ export interface ServiceSet {
   readonly Cluster: UntypedServiceImplementation;
   readonly Maintenance: UntypedServiceImplementation;
   readonly Watch: UntypedServiceImplementation;
+  readonly Lease: UntypedServiceImplementation;
 }
 
 export interface AuthServing {
@@ -31,7 +32,7 @@ export interface AuthServing {
 export function serveAuth(kv: KvClient, defs: EtcdServices, build: (kv: KvClient) => ServiceSet): AuthServing {
   const auth = kv.auth;
   if (!auth) return { services: build(kv), extra: [], http: (g) => g };
-  const guard = new AuthGuard(auth, new SimpleTokens(auth));
+  const guard = new AuthGuard(auth, new SimpleTokens(auth), (id) => kv.leases?.view.keys(id) ?? []);
   const client = proposingAs(kv);
   const revisionNow = () => {
     const r = kv.replay?.({ key: new Uint8Array([0]) }, Number.MAX_SAFE_INTEGER);
@@ -39,7 +40,8 @@ export function serveAuth(kv: KvClient, defs: EtcdServices, build: (kv: KvClient
   };
   return {
     services: guardServices(guard, build(client), kv, revisionNow),
-    extra: [[defs.Auth, createAuthService(kv, guard)]],
+    // Auth RPCs read the caller's token here; the root-role checks happen at apply.
+    extra: [[defs.Auth, guard.all(createAuthService(kv, guard), guard.none)]],
     http: (gateway) => (req: IncomingMessage, res: ServerResponse) => {
       if (!auth.enabled || !(req.url ?? '').startsWith('/v3/')) return gateway(req, res);
       const r = thrownReply(denied(AuthErrorCode.UserEmpty));

@@ -5,11 +5,12 @@
  * Authenticate checks the password here (after a linearizable read, as etcd's
  * linearizableReadNotify) and issues a simple token that only this member knows.
  */
-import type { ServerUnaryCall, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
-import { AuthErrorCode, type AuthIdentity, type AuthOp, type AuthResult, type Permission, type PermissionType } from 'meshraft/kv';
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import { AuthErrorCode, type AuthOp, type AuthResult, type Permission, type PermissionType } from 'meshraft/kv';
 import type { KvClient } from '../kv-client.js';
-import { AuthGuard, denied } from '../auth/auth-guard.js';
+import { currentIdentity, denied, type AuthGuard } from '../auth/auth-guard.js';
 import { hashPassword, verifyPassword } from '../auth/auth-passwords.js';
+import { unary } from './kv-services.js';
 import { header, type Msg } from './messages.js';
 
 const EMPTY = new Uint8Array(0);
@@ -27,20 +28,14 @@ function permMsg(p: Permission): Msg {
 export function createAuthService(kv: KvClient, guard: AuthGuard): UntypedServiceImplementation {
   const h = (revision: number) => header(kv.identity(), revision);
 
-  /** Proposes `op` as the caller and answers with `reply(result)`. */
+  /** Proposes `op` as the caller (the guard's scope holds who that is) and answers with `reply(result)`. */
   function command(toOp: (req: Msg) => Promise<AuthOp> | AuthOp, reply: (r: AuthResult) => Msg = () => ({})) {
-    return (call: ServerUnaryCall<Msg, Msg>, callback: sendUnaryData<Msg>) => {
-      void (async () => {
-        const as: AuthIdentity | undefined = guard.identify(call.metadata);
-        const op = await toOp(call.request);
-        const r = await kv.propose({ type: 'auth', ...op, ...(as && { as }) });
-        if (!r.ok) throw r;
-        return { header: h(r.revision), ...reply(r) };
-      })().then(
-        (out) => callback(null, out),
-        (err: unknown) => callback(AuthGuard.status(err)),
-      );
-    };
+    return unary(async (req) => {
+      const as = currentIdentity();
+      const op = await toOp(req);
+      const r = await kv.propose({ type: 'auth', ...op, ...(as && { as }) });
+      return r.ok ? { header: h(r.revision), ...reply(r) } : r;
+    });
   }
 
   async function authenticate(req: Msg): Promise<Msg> {
@@ -61,12 +56,7 @@ export function createAuthService(kv: KvClient, guard: AuthGuard): UntypedServic
       () => ({ op: 'status' }),
       (r) => ({ enabled: r.enabled, authRevision: String(r.authRevision) }),
     ),
-    Authenticate: (call: ServerUnaryCall<Msg, Msg>, callback: sendUnaryData<Msg>) => {
-      authenticate(call.request).then(
-        (out) => callback(null, out),
-        (err: unknown) => callback(AuthGuard.status(err)),
-      );
-    },
+    Authenticate: unary(authenticate),
     UserAdd: command(async (req) => {
       const noPassword = (req.options as Msg | undefined)?.no_password === true;
       const name = str(req, 'name');

@@ -161,6 +161,11 @@ describe('etcdctl 3.4 auth against meshraft and a three-member etcd', () => {
     await expect(call(ours[0]!, 'KV', 'Range', { key: Buffer.from('cfg') }, mine)).resolves.toMatchObject({ count: '1' });
     const theirsToken = await tokenAt(theirs[0]!);
     await expect(call(theirs[2]!, 'KV', 'Range', { key: Buffer.from('cfg') }, theirsToken)).resolves.toMatchObject({ count: '1' });
+    // etcdctl with all three endpoints still works: it authenticates and sends on one connection.
+    for (let i = 0; i < 3; i++) {
+      const [o, t] = [await runEtcdctl(ours.join(','), [...ROOT, 'get', 'cfg']), await runEtcdctl(theirs.join(','), [...ROOT, 'get', 'cfg'])];
+      expect(outcome(['get', 'cfg'], o)).toEqual(outcome(['get', 'cfg'], t));
+    }
     for (const urls of [ours, theirs]) expect((await runEtcdctl(urls[1]!, [...ROOT, 'auth', 'disable'])).out).toBe('Authentication Disabled\n');
   });
 });

@@ -100,7 +100,25 @@ describe.each<Target>(['meshraft', 'etcd'])('etcd Auth over gRPC (etcd3 npm clie
     await expect(root.role('nope').permissions()).rejects.toThrow(/role name not found/);
     await root.role('ops').revoke({ permission: 'Read', range: root.range({ prefix: 'ops/' }) });
     expect(await root.role('ops').permissions()).toEqual([]);
+    // Several permissions at once, a key, a range and from-a-key ('\0' end); sorted by key.
+    await root.role('ops').grant([
+      { permission: 'Write', key: 'ops-lock' },
+      { permission: 'Readwrite', range: root.range({ start: 'b', end: 'c' }) },
+      { permission: 'Read', range: root.range({ start: 'z', end: Buffer.from([0]) }) },
+    ]);
+    const listed = await root.role('ops').permissions();
+    expect(listed.map((p) => [p.permission, p.range.start.toString(), p.range.end.toString('hex')])).toEqual([
+      ['Readwrite', 'b', '63'],
+      ['Write', 'ops-lock', ''],
+      ['Read', 'z', '00'],
+    ]);
+    await root.user('bob').setPassword('pw2');
     await root.user('bob').removeRole('ops');
+    expect(await root.user('bob').roles()).toEqual([]);
+    await expect(root.user('bob').removeRole('ops')).rejects.toThrow(/role is not granted to the user/);
+    await root.role('ops').delete();
+    await expect(root.role('ops').delete()).rejects.toThrow(/role name not found/);
+    expect(await root.getRoles()).toEqual([]);
     await root.user('bob').delete();
     expect(await root.getUsers()).toEqual([]);
   });
@@ -176,6 +194,19 @@ describe.each<Target>(['meshraft', 'etcd'])('etcd Auth over gRPC (etcd3 npm clie
     await call(hosts, 'KV', 'Put', { key: Buffer.from('free'), value: Buffer.from('v') });
     await call(hosts, 'Auth', 'AuthEnable', {});
     await expect(call(hosts, 'KV', 'Range', { key: Buffer.from('app/1') }, rootToken)).rejects.toThrow(/invalid auth token/);
+  });
+
+  it('the etcd3 client authenticates again by itself when its token is void', async () => {
+    const { root, connect, hosts } = await start(target);
+    await enableAuth(root);
+    const alice = connect({ auth: { username: 'alice', password: 'apw' } });
+    await alice.put('app/a').value('1');
+    const rootToken = String((await call(hosts, 'Auth', 'Authenticate', { name: 'root', password: 'rootpw' })).token);
+    // Disable and enable again: every token issued so far is void, alice's client's included.
+    await call(hosts, 'Auth', 'AuthDisable', {}, rootToken);
+    await call(hosts, 'Auth', 'AuthEnable', {});
+    await alice.put('app/a').value('2');
+    expect(await alice.get('app/a').string()).toBe('2');
   });
 
   it('Lease under auth: grants and lists unchecked, revoke and put --lease need write on the attached keys', async () => {

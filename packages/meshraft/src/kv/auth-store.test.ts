@@ -155,6 +155,27 @@ describe('auth store (etcd auth/store.go)', () => {
     expect(s.sm.auth.user('root')).toBeUndefined();
   });
 
+  it('checks lease revokes and puts with a lease at apply (etcd checkLeasePuts); the leader\'s expiry is not checked', () => {
+    const s = enabled();
+    const stamp = <C extends KvCommand>(c: C, who: AuthIdentity): KvCommand => ({ ...c, as: who }) as KvCommand;
+    for (const id of [7, 8]) expect(code(s.apply({ type: 'leaseGrant', id, ttl: 60 }))).toBe('ok');
+    expect(code(s.apply(stamp(put('/a/x', '1', { lease: 7 }), s.alice)))).toBe('ok');
+    expect(code(s.apply(stamp(put('/secret', 's', { lease: 7 }), s.root)))).toBe('ok');
+    // alice may write /a/ but not /secret: she may not revoke lease 7 nor attach more keys to it.
+    expect(code(s.apply(stamp({ type: 'leaseRevoke', id: 7 }, s.alice)))).toBe(AuthErrorCode.PermissionDenied);
+    expect(code(s.apply(stamp(put('/a/y', '1', { lease: 7 }), s.alice)))).toBe(AuthErrorCode.PermissionDenied);
+    expect(code(s.apply(stamp({ type: 'leaseRevoke', id: 8 }, s.alice)))).toBe('ok');
+    // The lease keeper's revoke (no `as`, etcd's root context) deletes both keys.
+    const r = s.apply({ type: 'leaseRevoke', id: 7 });
+    expect(r).toMatchObject({ ok: true, revoked: true, deleted: 2 });
+    // Snapshots (format 3) carry leases and the auth state together.
+    expect(code(s.apply({ type: 'leaseGrant', id: 9, ttl: 60 }))).toBe('ok');
+    const other = createKvStateMachine();
+    other.restore(s.sm.snapshot());
+    expect([other.auth.enabled, other.leases.list().map((l) => l.id)]).toEqual([true, [9]]);
+    expect(other.snapshot()).toEqual(s.sm.snapshot());
+  });
+
   it('answers malformed auth commands as invalid on every replica', () => {
     const sm = createKvStateMachine();
     const r = sm.apply(sm.decodeCommand(sm.encodeCommand({ type: 'auth', op: 'userAdd' } as unknown as KvCommand)), ctx);

@@ -46,10 +46,10 @@ import { Watchers, type Change } from './watchers.js';
 import { LeaseTable, leaseNotFound, type LeaseEvent, type LeaseView } from './lease-table.js';
 import type { LeaseRevokeCommand, LeaseRevokeResult } from './lease-types.js';
 import { checkCommand, checkRequest } from './txn-checks.js';
-import { AUTH_MESSAGES, AuthStore, AuthStoreError } from './auth-store.js';
+import { AUTH_MESSAGES, AuthStore } from './auth-store.js';
+import { applyAuthCommand, appliedCommandError } from './auth-apply.js';
 import { decodeAuthState, encodeAuthState } from './auth-codec.js';
-import type { AuthCommand, AuthIdentity, AuthResult } from './auth-types.js';
-import type { AuthErrorCode } from './auth-errors.js';
+import type { AuthCommand } from './auth-types.js';
 
 /** etcd's default `--max-txn-ops`. */
 export const DEFAULT_MAX_TXN_OPS = 128;
@@ -287,54 +287,18 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     if (result.type === 'txn') for (const r of result.responses) stamp(r, rev);
   }
 
-  function runAuth(cmd: AuthCommand): AuthResult | KvFailure {
-    try {
-      const out = auth.apply(cmd);
-      return { type: 'auth', ok: true, revision, authRevision: auth.revision, enabled: auth.enabled, ...out };
-    } catch (err) {
-      if (err instanceof AuthStoreError) return failure(err.code, err.message, revision);
-      throw err;
-    }
-  }
-
   /** The keys attached to a lease, as bytes. */
   const leaseKeys = (id: number): Uint8Array[] => leases.keys(id).map((k) => index.get(k)?.key ?? EMPTY_BYTES);
-
-  /** etcd's checkLeasePuts: whoever revokes a lease (or attaches to it) must be able to write its keys. */
-  function leasePutsError(as: AuthIdentity | undefined, id: number): AuthErrorCode | undefined {
-    for (const key of leaseKeys(id)) {
-      const e = auth.rangeError(as, key, undefined, 'write');
-      if (e) return e;
-    }
-    return undefined;
-  }
-
-  /** etcd's authApplierV3: writes are checked against the auth state they are applied on. */
-  function authDenied(cmd: Exclude<KvCommand, InvalidCommand | CompactCommand | AuthCommand>): AuthErrorCode | undefined {
-    if (!auth.enabled) return undefined;
-    switch (cmd.type) {
-      case 'leaseGrant':
-      case 'leaseKeepAlive':
-        return undefined;
-      case 'leaseRevoke':
-        // Without `as` it is the leader's expiry, which etcd proposes as root.
-        return cmd.as ? leasePutsError(cmd.as, cmd.id) : undefined;
-      case 'put':
-        return auth.rangeError(cmd.as, cmd.key, undefined, 'write') ?? (cmd.lease ? leasePutsError(cmd.as, cmd.lease) : undefined) ?? auth.requestError(cmd.as, cmd);
-      default:
-        return auth.requestError(cmd.as, cmd);
-    }
-  }
 
   function apply(command: KvCommand, _ctx: ApplyContext): KvResult {
     let cmd: Exclude<KvCommand, InvalidCommand | CompactCommand | LeaseGrantCommand | LeaseKeepAliveCommand | AuthCommand>;
     try {
       const parsed = decoded.has(command) ? command : parseKvCommand(command);
       if (parsed.type === 'invalid') return failure(KvErrorCode.InvalidCommand, parsed.reason, revision);
-      if (parsed.type === 'auth') return runAuth(parsed);
+      if (parsed.type === 'auth') return applyAuthCommand(auth, parsed, revision);
       checkCommand(parsed, maxTxnOps);
       if (parsed.type === 'compact') return runCompact(parsed);
-      const denied = authDenied(parsed);
+      const denied = appliedCommandError(auth, parsed, leaseKeys);
       if (denied) return failure(denied, AUTH_MESSAGES[denied], revision);
       if (parsed.type === 'leaseGrant' || parsed.type === 'leaseKeepAlive') return runLease(parsed);
       if (parsed.type === 'leaseRevoke') {

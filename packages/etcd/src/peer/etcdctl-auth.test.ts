@@ -168,4 +168,27 @@ describe('etcdctl 3.4 auth against meshraft and a three-member etcd', () => {
     }
     for (const urls of [ours, theirs]) expect((await runEtcdctl(urls[1]!, [...ROOT, 'auth', 'disable'])).out).toBe('Authentication Disabled\n');
   });
+
+  it('users, roles, permissions and the enabled flag come back with a restarted member', async () => {
+    const before = await runEtcdctl(ours(), ['auth', 'enable']);
+    expect(before.out).toBe('Authentication Enabled\n');
+    const peer = await clusters!.restart(1);
+    const run = (args: readonly string[]) => eventuallyRun(peer.url, args);
+    expect(await run([...ROOT, 'user', 'list'])).toEqual(['alice\nroot\n', [], 0]);
+    expect(await run([...ROOT, 'role', 'get', 'app'])).toEqual(['Role app\nKV Read:\nKV Write:\n', [], 0]);
+    expect(await run(['get', 'cfg'])).toEqual(['', ['Error: etcdserver: user name is empty'], 1]);
+    expect(await run(['--user', 'alice:newpw', 'get', 'cfg'])).toEqual(['', ['Error: etcdserver: permission denied'], 1]);
+    expect(await run([...ROOT, 'auth', 'disable'])).toEqual(['Authentication Disabled\n', [], 0]);
+  }, 60_000);
 });
+
+/** etcdctl's output once the member answers (it may still be catching up after its restart). */
+async function eventuallyRun(url: string, args: readonly string[]): Promise<unknown[]> {
+  for (let i = 0; ; i++) {
+    const r = await runEtcdctl(url, args);
+    const got = [r.out, errorLines(r.err), r.code];
+    const unavailable = errorLines(r.err).some((l) => /context deadline exceeded|no leader|connection refused|unavailable/i.test(l));
+    if (!unavailable || i >= 20) return got;
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}

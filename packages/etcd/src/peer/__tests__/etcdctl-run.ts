@@ -36,21 +36,30 @@ export function errorLines(s: string): string[] {
 export interface ComparedClusters {
   readonly peers: readonly PeerProcess[];
   readonly etcd: EtcdCluster;
+  /** SIGTERMs meshraft peer `i` and starts it again on its data directory (a new client URL). */
+  restart(i: number): Promise<PeerProcess>;
 }
 
 /** Three meshraft voters (a founds, b and c join) and a three-member etcd, both healthy. */
 export async function startComparedClusters(cluster: string, makeDir: () => Promise<string>): Promise<ComparedClusters> {
   const etcd = await startEtcdCluster(await makeDir());
   const { url: signaling } = await startSignaling();
-  const peers = await Promise.all(
-    ['a', 'b', 'c'].map(async (id) =>
-      startPeer(['--cluster', cluster, '--signaling', signaling, '--data', await makeDir(), '--id', id, '--tick-ms', '50', ...(id === 'a' ? ['--bootstrap'] : [])]),
-    ),
+  const args = await Promise.all(
+    ['a', 'b', 'c'].map(async (id) => ['--cluster', cluster, '--signaling', signaling, '--data', await makeDir(), '--id', id, '--tick-ms', '50', ...(id === 'a' ? ['--bootstrap'] : [])]),
   );
+  const peers = await Promise.all(args.map((a) => startPeer(a)));
   await eventually('three meshraft voters', async () => {
     const members = (await post(peers[0]!.url, '/v3/cluster/member/list')).json.members as { isLearner?: boolean }[] | undefined;
     return members?.length === 3 && members.every((m) => !m.isLearner) ? true : undefined;
   });
   await eventually('etcd up', async () => ((await runEtcdctl(etcd.urls.join(','), ['endpoint', 'health', '--cluster'])).code === 0 ? true : undefined));
-  return { peers, etcd };
+  return {
+    peers,
+    etcd,
+    async restart(i) {
+      await peers[i]!.kill('SIGTERM');
+      peers[i] = await startPeer(args[i]!.filter((a) => a !== '--bootstrap'));
+      return peers[i]!;
+    },
+  };
 }

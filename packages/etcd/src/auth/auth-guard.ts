@@ -1,8 +1,8 @@
 /**
  * @module auth/auth-guard
  * Per-request auth checks in front of the KV, Watch, Lease, Cluster and Maintenance services, as
- * etcd 3.4's v3rpc, v3_server.go and authApplierV3 do them. The caller's identity comes from the `token` metadata;
- * handlers run inside an AsyncLocalStorage scope holding it, so writes proposed from there carry
+ * etcd 3.4's v3rpc, v3_server.go and authApplierV3 do them. The caller's identity comes from the
+ * `token` metadata; handlers run inside an AsyncLocalStorage scope holding it, so writes proposed from there carry
  * `as` and are checked again at apply (against the auth revision they were checked at).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -145,10 +145,8 @@ export class AuthGuard {
 /** etcd 3.4's Maintenance refusals: the auth package's error as is (code Unknown, "auth: ..."). */
 function maintenanceError(err: unknown): { code: number; details: string } {
   const s = serviceError(err);
-  return err instanceof KvError && err.message in AUTH_TEXTS ? { code: 2, details: `auth: ${err.message}` } : s;
+  return err instanceof KvError && err.code in AUTH_MESSAGES ? { code: 2, details: `auth: ${err.message}` } : s;
 }
-
-const AUTH_TEXTS: Record<string, true> = Object.fromEntries(Object.values(AUTH_MESSAGES).map((m) => [m, true]));
 
 const GRPC_NAMES: Record<number, string> = { 3: 'InvalidArgument', 7: 'PermissionDenied', 9: 'FailedPrecondition', 16: 'Unauthenticated' };
 

@@ -4,7 +4,7 @@
  * etcd would use and the HTTP status grpc-gateway maps it to.
  */
 import { MeshraftError } from '@meshraft/core';
-import { KvErrorCode, type KvFailure } from 'meshraft/kv';
+import { AUTH_MESSAGES, AuthErrorCode, KvErrorCode, type KvFailure } from 'meshraft/kv';
 import { NoLeaderError, RequestTimeoutError } from './kv-client.js';
 
 /** The gRPC status codes the gateway uses. */
@@ -13,11 +13,13 @@ export const GrpcCode = {
   InvalidArgument: 3,
   DeadlineExceeded: 4,
   NotFound: 5,
+  PermissionDenied: 7,
   ResourceExhausted: 8,
   FailedPrecondition: 9,
   OutOfRange: 11,
   Unimplemented: 12,
   Unavailable: 14,
+  Unauthenticated: 16,
 } as const;
 export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
 
@@ -27,11 +29,13 @@ const HTTP_STATUS: Record<GrpcCode, number> = {
   3: 400,
   4: 504,
   5: 404,
+  7: 403,
   8: 429,
   9: 400,
   11: 400,
   12: 501,
   14: 503,
+  16: 401,
 };
 
 export const EtcdGatewayErrorCode = {
@@ -100,7 +104,31 @@ const KV_FAILURES: Record<KvErrorCode, [GrpcCode, string]> = {
   [KvErrorCode.InvalidSnapshot]: [GrpcCode.Unknown, ''],
 };
 
+/** etcd's gRPC code of each auth error (rpctypes/error.go); the text is AUTH_MESSAGES'. */
+const AUTH_CODES: Record<AuthErrorCode, GrpcCode> = {
+  [AuthErrorCode.UserEmpty]: GrpcCode.InvalidArgument,
+  [AuthErrorCode.UserAlreadyExists]: GrpcCode.FailedPrecondition,
+  [AuthErrorCode.UserNotFound]: GrpcCode.FailedPrecondition,
+  [AuthErrorCode.RoleEmpty]: GrpcCode.InvalidArgument,
+  [AuthErrorCode.RoleAlreadyExists]: GrpcCode.FailedPrecondition,
+  [AuthErrorCode.RoleNotFound]: GrpcCode.FailedPrecondition,
+  [AuthErrorCode.RootUserNotExist]: GrpcCode.FailedPrecondition,
+  [AuthErrorCode.RootRoleNotExist]: GrpcCode.FailedPrecondition,
+  [AuthErrorCode.AuthFailed]: GrpcCode.InvalidArgument,
+  [AuthErrorCode.PermissionDenied]: GrpcCode.PermissionDenied,
+  [AuthErrorCode.PermissionNotGiven]: GrpcCode.InvalidArgument,
+  [AuthErrorCode.RoleNotGranted]: GrpcCode.FailedPrecondition,
+  [AuthErrorCode.PermissionNotGranted]: GrpcCode.FailedPrecondition,
+  [AuthErrorCode.AuthNotEnabled]: GrpcCode.FailedPrecondition,
+  [AuthErrorCode.InvalidAuthToken]: GrpcCode.Unauthenticated,
+  [AuthErrorCode.InvalidAuthMgmt]: GrpcCode.InvalidArgument,
+  [AuthErrorCode.AuthOldRevision]: GrpcCode.InvalidArgument,
+};
+
+const isAuthCode = (c: string): c is AuthErrorCode => c in AUTH_CODES;
+
 export function kvFailureReply(f: KvFailure): EtcdErrorReply {
+  if (isAuthCode(f.code)) return reply(AUTH_CODES[f.code], `etcdserver: ${AUTH_MESSAGES[f.code]}`);
   const [code, message] = KV_FAILURES[f.code];
   return reply(code, message || `etcdserver: ${f.message}`);
 }
@@ -128,6 +156,7 @@ export function grpcStatus(x: KvFailure | unknown): { code: GrpcCode; message: s
 /** Map anything thrown while serving a request; unexpected errors become Unknown (500). */
 export function thrownReply(err: unknown): EtcdErrorReply {
   if (err instanceof EtcdGatewayError) return reply(err.grpcCode, err.message, err.httpStatus);
+  if (err instanceof MeshraftError && isAuthCode(err.code)) return reply(AUTH_CODES[err.code], `etcdserver: ${AUTH_MESSAGES[err.code]}`);
   const known = err instanceof MeshraftError ? THROWN[err.code] : undefined;
   if (known) return reply(...known);
   return reply(GrpcCode.Unknown, err instanceof Error ? err.message : String(err));

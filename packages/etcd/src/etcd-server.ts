@@ -13,6 +13,7 @@ import { etcdServices } from './grpc/proto.js';
 import { createWatchService } from './grpc/watch-service.js';
 import type { KvClient } from './kv-client.js';
 import type { MetricsSource } from './metrics.js';
+import { serveAuth } from './auth/serve-auth.js';
 
 /** etcd's default --max-request-bytes. */
 export const DEFAULT_MAX_REQUEST_BYTES = 1.5 * 1024 * 1024;
@@ -36,8 +37,16 @@ export function serveEtcd(kv: KvClient, opts: EtcdServerOptions): Promise<EtcdSe
   const maxRequestBytes = opts.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const etcdVersion = opts.etcdVersion ?? '3.5.0';
   const defs = etcdServices();
-  const impl = createKvServices(kv, { maxRequestBytes, etcdVersion });
-  const watch = createWatchService(kv, { progressIntervalMs: opts.progressIntervalMs ?? 10 * 60_000, maxResponseBytes: maxRequestBytes });
+  const authed = serveAuth(kv, defs, (client) => ({
+    ...createKvServices(client, { maxRequestBytes, etcdVersion }),
+    Watch: createWatchService(client, { progressIntervalMs: opts.progressIntervalMs ?? 10 * 60_000, maxResponseBytes: maxRequestBytes }),
+    Lease: createLeaseService(client),
+    // Built on the caller's client: their waiter keys are written as the caller, checked at apply.
+    Lock: createLockService(client),
+    Election: createElectionService(client),
+  }));
+  const impl = authed.services;
+  const watch = impl.Watch;
   return listenClients({
     host: opts.host,
     port: opts.port,
@@ -46,13 +55,14 @@ export function serveEtcd(kv: KvClient, opts: EtcdServerOptions): Promise<EtcdSe
     services: [
       [defs.KV, impl.KV],
       [defs.Watch, watch],
-      [defs.Lease, createLeaseService(kv)],
+      [defs.Lease, impl.Lease],
       [defs.Cluster, impl.Cluster],
       [defs.Maintenance, impl.Maintenance],
-      [defs.Lock, createLockService(kv)],
-      [defs.Election, createElectionService(kv)],
+      [defs.Lock, impl.Lock],
+      [defs.Election, impl.Election],
+      ...authed.extra,
     ],
     // base64 in JSON grows a request by a third.
-    http: createEtcdGateway(kv, { ...(opts.metrics && { metrics: opts.metrics }), etcdVersion, maxBodyBytes: Math.ceil((maxRequestBytes * 4) / 3) + 64 * 1024 }),
+    http: authed.http(createEtcdGateway(kv, { ...(opts.metrics && { metrics: opts.metrics }), etcdVersion, maxBodyBytes: Math.ceil((maxRequestBytes * 4) / 3) + 64 * 1024 })),
   });
 }

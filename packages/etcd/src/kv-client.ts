@@ -5,7 +5,7 @@
  * state machine for tests and single-node use.
  */
 import { MeshraftError, type NodeId } from '@meshraft/core';
-import type { KvCommand, KvQueryResult, KvResultOf, LeaseView, RangeQuery, WatchListener, WatchOptions, WatchReplay } from 'meshraft/kv';
+import type { AuthView, KvCommand, KvQueryResult, KvResultOf, LeaseView, RangeQuery, WatchListener, WatchOptions, WatchReplay } from 'meshraft/kv';
 
 /** No leader is known after the client's own wait; etcd answers "etcdserver: no leader". */
 export class NoLeaderError extends MeshraftError {
@@ -95,4 +95,6 @@ export interface KvClient {
   readonly leases?: KvLeases;
   /** Optional: this member's state machine snapshot (etcd's Maintenance.Snapshot). */
   snapshot?(): Promise<Uint8Array>;
+  /** Optional: this member's replicated auth state; with it the server offers etcd's Auth service and checks. */
+  readonly auth?: AuthView;
 }

@@ -82,5 +82,6 @@ export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKv
     watch: (watchOptions, listener) => sm.watch(watchOptions, listener),
     replay: (watchOptions, startRevision) => sm.replay(watchOptions, startRevision),
     snapshot: async () => sm.snapshot(),
+    auth: sm.auth,
   };
 }

@@ -57,7 +57,7 @@ export function createNodeKvClient(node: KvNode, options: NodeKvClientOptions = 
     removeMember: (id) => node.remove(id),
     promoteMember: (id) => node.promote(id),
     moveLeader: (id) => node.transferLeadership(id),
-    ...(options.stateMachine && { snapshot: async () => options.stateMachine!.snapshot() }),
+    ...(options.stateMachine && { snapshot: async () => options.stateMachine!.snapshot(), auth: options.stateMachine.auth }),
     identity: () => ({ clusterId: clusterId(), memberId: node.id, raftTerm: node.term }),
     metrics: (): NodeMetrics => node.metrics(),
   };

@@ -10,6 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEtcdCluster, type EtcdCluster } from './__tests__/etcd-cluster.js';
+import { errorLines, runEtcdctl, type EtcdctlRun } from './__tests__/etcdctl-run.js';
 import { eventually, killAll, post, startPeer, startSignaling, tempDirs, type PeerProcess } from './__tests__/peer-process.js';
 
 const dirs = tempDirs();
@@ -20,26 +21,8 @@ afterAll(async () => {
   await dirs.cleanup();
 });
 
-interface Run {
-  readonly out: string;
-  readonly err: string;
-  readonly code: number | null;
-}
-
-function etcdctl(endpoint: string, args: readonly string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn('etcdctl', ['--endpoints', endpoint, '--command-timeout=10s', '--dial-timeout=5s', ...args], {
-      env: { ...process.env, ETCDCTL_API: '3' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => resolve({ out, err, code }));
-    child.stdin.end(input ?? '');
-  });
-}
+type Run = EtcdctlRun;
+const etcdctl = runEtcdctl;
 
 /** `etcdctl watch` runs until killed: collect stdout until `lines` lines arrived. */
 function watchLines(endpoint: string, args: readonly string[], lines: number): Promise<string> {
@@ -88,10 +71,7 @@ const SCRIPT: ReadonlyArray<readonly [readonly string[], string?]> = [
   [['get', 'foo', '--rev=99']],
 ];
 
-/** etcdctl's error lines, without its timestamped retry logs. */
-function errors(s: string): string[] {
-  return s.split('\n').filter((l) => l.startsWith('Error'));
-}
+const errors = errorLines;
 
 /** Lines that carry ids, times or addresses, which differ between any two clusters. */
 function normalize(s: string): string {

@@ -18,6 +18,7 @@ import type {
   TxnOp,
 } from './kv-types.js';
 import type { Bytes } from './bytes.js';
+import { parseAuthCommand, parseAuthIdentity } from './auth-codec.js';
 
 /** Nested txns deeper than this are rejected, which bounds recursion on hostile input. */
 export const MAX_TXN_DEPTH = 8;
@@ -201,13 +202,18 @@ export function parseTxn(f: Fields, path: string, depth = 0): TxnCommand {
 /** Check an untyped value is a KV command; throws KvError(KV_INVALID_COMMAND) if it is not. */
 export function parseKvCommand(x: unknown): KvCommand {
   const f = object(x, 'command');
+  // Who proposed a write: only the top level carries it.
+  const as = parseAuthIdentity(f.as);
+  const withAs = <T extends object>(c: T): T => (as ? { ...c, as } : c);
   switch (f.type) {
     case 'put':
-      return parsePut(f, 'command');
+      return withAs(parsePut(f, 'command'));
     case 'deleteRange':
-      return parseDeleteRange(f, 'command');
+      return withAs(parseDeleteRange(f, 'command'));
     case 'txn':
-      return parseTxn(f, 'command');
+      return withAs(parseTxn(f, 'command'));
+    case 'auth':
+      return parseAuthCommand(f);
     case 'compact':
       return { type: 'compact', revision: count(f.revision, 'command.revision') };
     case 'leaseGrant':
@@ -215,11 +221,11 @@ export function parseKvCommand(x: unknown): KvCommand {
     case 'leaseKeepAlive':
       return { type: 'leaseKeepAlive', id: leaseId(f.id, 'command.id') };
     case 'leaseRevoke':
-      return withOptional<KvCommand>({ type: 'leaseRevoke', id: leaseId(f.id, 'command.id') }, { refreshes: optCount(f.refreshes, 'command.refreshes') });
+      return withAs(withOptional<KvCommand>({ type: 'leaseRevoke', id: leaseId(f.id, 'command.id') }, { refreshes: optCount(f.refreshes, 'command.refreshes') }));
     case 'invalid':
       return { type: 'invalid', reason: typeof f.reason === 'string' ? f.reason : 'invalid command' };
     default:
-      throw invalid('command.type', 'expected put, deleteRange, txn, compact, leaseGrant, leaseKeepAlive or leaseRevoke');
+      throw invalid('command.type', 'expected put, deleteRange, txn, compact, leaseGrant, leaseKeepAlive, leaseRevoke or auth');
   }
 }
 

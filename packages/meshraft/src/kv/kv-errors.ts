@@ -5,6 +5,7 @@
  * prefer exceptions (see `unwrapKvResult`).
  */
 import { MeshraftError } from '@meshraft/core';
+import type { AuthErrorCode } from './auth-errors.js';
 
 export const KvErrorCode = {
   /** The command bytes or fields are malformed (bad msgpack, wrong types, unknown op). */
@@ -34,8 +35,8 @@ export const KvErrorCode = {
 export type KvErrorCode = (typeof KvErrorCode)[keyof typeof KvErrorCode];
 
 export class KvError extends MeshraftError {
-  declare readonly code: KvErrorCode;
-  constructor(code: KvErrorCode, message: string, options?: { cause?: unknown }) {
+  declare readonly code: KvErrorCode | AuthErrorCode;
+  constructor(code: KvErrorCode | AuthErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }

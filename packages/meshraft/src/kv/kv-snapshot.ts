@@ -4,7 +4,8 @@
  * `[3, revision, compactRevision, keys, history, leases]`: `keys` holds six fields per key in byte
  * order, `history` one `[revision, events]` per recorded revision, each event
  * `[isDelete, kv, prevKv|null]` with kvs as six-field arrays, `leases` three fields
- * (id, ttl, refreshes) per lease in id order. Equal states give byte-identical snapshots. Formats
+ * (id, ttl, refreshes) per lease in id order, then optionally the auth state (auth-codec, absent while
+ * auth was never used). Equal states give byte-identical snapshots. Formats
  * 2 (no leases) and 1 (`[1, revision, ...keys]`, no history) are still read.
  */
 import { bytesToBinary } from './bytes.js';
@@ -23,6 +24,8 @@ export interface KvSnapshotState {
   readonly compactRevision: number;
   readonly history: readonly Revision[];
   readonly leases: readonly LeaseInfo[];
+  /** The auth store's encoded state, when it holds any. */
+  readonly auth?: unknown;
 }
 
 export interface DecodedKvSnapshot {
@@ -31,6 +34,7 @@ export interface DecodedKvSnapshot {
   readonly compactRevision: number;
   readonly history: Revision[];
   readonly leases: LeaseInfo[];
+  readonly auth?: unknown;
 }
 
 const flatKv = (kv: KeyValue): unknown[] => [kv.key, kv.value, kv.createRevision, kv.modRevision, kv.version, kv.lease];
@@ -43,7 +47,8 @@ export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
     r.changes.map((c) => [c.event.type === 'delete', flatKv(c.event.kv), c.event.prevKv ? flatKv(c.event.prevKv) : null]),
   ]);
   const leases = state.leases.flatMap((l) => [l.id, l.ttl, l.refreshes]);
-  return pack([FORMAT, state.revision, state.compactRevision, keys, history, leases]);
+  const fields = [FORMAT, state.revision, state.compactRevision, keys, history, leases];
+  return pack(state.auth === undefined ? fields : [...fields, state.auth]);
 }
 
 function bad(why: string, cause?: unknown): KvError {
@@ -117,10 +122,12 @@ export function decodeKvSnapshot(data: Uint8Array): DecodedKvSnapshot {
   const revision: unknown = flat[1];
   if (!isCount(revision) || revision < 1) throw bad('bad revision');
   if (flat[0] === 1) return { revision, kvs: readKeys(flat, 2), compactRevision: revision, history: [], leases: [] };
-  if (flat.length !== (flat[0] === 2 ? 5 : 6)) throw bad('wrong number of fields');
+  const withAuth = flat[0] === FORMAT && flat.length === 7;
+  if (flat.length !== (flat[0] === 2 ? 5 : 6) && !withAuth) throw bad('wrong number of fields');
   const compactRevision: unknown = flat[2];
   if (!isCount(compactRevision) || compactRevision < 1 || compactRevision > revision) throw bad('bad compact revision');
   if (!Array.isArray(flat[3])) throw bad('bad key list');
   const leases = flat[0] === 2 ? [] : readLeases(flat[5]);
-  return { revision, kvs: readKeys(flat[3] as unknown[], 0), compactRevision, history: readHistory(flat[4]), leases };
+  const base = { revision, kvs: readKeys(flat[3] as unknown[], 0), compactRevision, history: readHistory(flat[4]), leases };
+  return withAuth ? { ...base, auth: flat[6] } : base;
 }

@@ -46,6 +46,10 @@ import { Watchers, type Change } from './watchers.js';
 import { LeaseTable, leaseNotFound, type LeaseEvent, type LeaseView } from './lease-table.js';
 import type { LeaseRevokeCommand, LeaseRevokeResult } from './lease-types.js';
 import { checkCommand, checkRequest } from './txn-checks.js';
+import { AUTH_MESSAGES, AuthStore } from './auth-store.js';
+import { applyAuthCommand, appliedCommandError } from './auth-apply.js';
+import { decodeAuthState, encodeAuthState } from './auth-codec.js';
+import type { AuthCommand } from './auth-types.js';
 
 /** etcd's default `--max-txn-ops`. */
 export const DEFAULT_MAX_TXN_OPS = 128;
@@ -83,9 +87,14 @@ export interface KvStateMachine extends StateMachine<KvCommand, KvResult, KvQuer
    * Call `watch` in the same tick (apply is synchronous) so nothing falls between the two.
    */
   replay(options: WatchOptions, startRevision: number): WatchReplay;
+  /** The replicated auth state, read-only: changed only by applied `auth` commands. */
+  readonly auth: AuthView;
   /** This replica's leases, and the events the member's lease keeper follows. */
   readonly leases: LeaseView;
 }
+
+/** What readers may ask the auth store (its checks), without the means to change it. */
+export type AuthView = Pick<AuthStore, 'enabled' | 'revision' | 'enabledAt' | 'user' | 'role' | 'adminError' | 'rangeError' | 'requestError'>;
 
 /** State of one command while it runs: the revision its writes get and the changes made. */
 interface Execution {
@@ -98,7 +107,7 @@ interface Execution {
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
-function failure(code: KvErrorCode, message: string, revision: number): KvFailure {
+function failure(code: KvFailure['code'], message: string, revision: number): KvFailure {
   return { type: 'error', ok: false, revision, code, message };
 }
 
@@ -157,6 +166,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     for (const l of leaseListeners) l(e);
   };
   let revision = 1;
+  const auth = new AuthStore();
   // Commands this instance decoded are already parsed; apply skips parsing them again.
   const decoded = new WeakSet<object>();
 
@@ -277,13 +287,19 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     if (result.type === 'txn') for (const r of result.responses) stamp(r, rev);
   }
 
+  /** The keys attached to a lease, as bytes. */
+  const leaseKeys = (id: number): Uint8Array[] => leases.keys(id).map((k) => index.get(k)?.key ?? EMPTY_BYTES);
+
   function apply(command: KvCommand, _ctx: ApplyContext): KvResult {
-    let cmd: Exclude<KvCommand, InvalidCommand | CompactCommand | LeaseGrantCommand | LeaseKeepAliveCommand>;
+    let cmd: Exclude<KvCommand, InvalidCommand | CompactCommand | LeaseGrantCommand | LeaseKeepAliveCommand | AuthCommand>;
     try {
       const parsed = decoded.has(command) ? command : parseKvCommand(command);
       if (parsed.type === 'invalid') return failure(KvErrorCode.InvalidCommand, parsed.reason, revision);
+      if (parsed.type === 'auth') return applyAuthCommand(auth, parsed, revision);
       checkCommand(parsed, maxTxnOps);
       if (parsed.type === 'compact') return runCompact(parsed);
+      const denied = appliedCommandError(auth, parsed, leaseKeys);
+      if (denied) return failure(denied, AUTH_MESSAGES[denied], revision);
       if (parsed.type === 'leaseGrant' || parsed.type === 'leaseKeepAlive') return runLease(parsed);
       if (parsed.type === 'leaseRevoke') {
         const lease = leases.get(parsed.id);
@@ -340,7 +356,9 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
 
   function restore(data: Uint8Array): void {
     const next = decodeKvSnapshot(data);
+    const nextAuth = next.auth === undefined ? new AuthStore().state() : decodeAuthState(next.auth);
     history.load(next.compactRevision, next.history);
+    auth.load(nextAuth);
     leases.load(next.leases, next.kvs.map((kv) => [bytesToBinary(kv.key), kv.lease] as const));
     emitLease({ type: 'reset', leases: leases.list() });
     if (watchers.size === 0) {
@@ -393,6 +411,8 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
         compactRevision: history.compactRevision,
         history: history.all(),
         leases: leases.list(),
+        // Absent while auth was never used, so such snapshots keep their old bytes.
+        ...(!auth.pristine && { auth: encodeAuthState(auth.state()) }),
       }),
     restore,
     encodeCommand: (command) => pack(command),
@@ -405,11 +425,12 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
         return { type: 'invalid', reason: err instanceof Error ? err.message : 'undecodable command' };
       }
     },
+    auth,
     watch: (options, listener) => watchers.add(options, listener),
     leases: {
       get: (id) => leases.get(id),
       list: () => leases.list(),
-      keys: (id) => leases.keys(id).map((k) => index.get(k)?.key ?? EMPTY_BYTES),
+      keys: leaseKeys,
       subscribe(listener) {
         leaseListeners.add(listener);
         return () => leaseListeners.delete(listener);

@@ -6,6 +6,8 @@
  */
 import type { Bytes } from './bytes.js';
 import type { KvErrorCode } from './kv-errors.js';
+import type { AuthErrorCode } from './auth-errors.js';
+import type { AuthCommand, AuthIdentity, AuthResult } from './auth-types.js';
 import type {
   LeaseCommand,
   LeaseGrantCommand,
@@ -53,11 +55,14 @@ export interface PutCommand {
   readonly ignoreValue?: boolean;
   /** Keep the current lease (the key must exist; `lease` must be 0). */
   readonly ignoreLease?: boolean;
+  /** Who proposed it, checked against the auth store at apply when auth is enabled (top level only). */
+  readonly as?: AuthIdentity;
 }
 
 export interface DeleteRangeCommand extends KeyRange {
   readonly type: 'deleteRange';
   readonly prevKv?: boolean;
+  readonly as?: AuthIdentity;
 }
 
 export type SortOrder = 'none' | 'ascend' | 'descend';
@@ -97,6 +102,7 @@ export interface TxnCommand {
   readonly compare: readonly Compare[];
   readonly success: readonly TxnOp[];
   readonly failure: readonly TxnOp[];
+  readonly as?: AuthIdentity;
 }
 
 /** What `decodeCommand` returns for bytes that are not a valid command; apply answers it with an error. */
@@ -111,7 +117,7 @@ export interface CompactCommand {
   readonly revision: number;
 }
 
-export type KvCommand = PutCommand | DeleteRangeCommand | TxnCommand | CompactCommand | LeaseCommand | InvalidCommand;
+export type KvCommand = PutCommand | DeleteRangeCommand | TxnCommand | CompactCommand | LeaseCommand | AuthCommand | InvalidCommand;
 export type KvQuery = RangeQuery;
 
 /** `revision` on every result is the store revision once the command took effect. */
@@ -156,7 +162,7 @@ export interface KvFailure {
   readonly type: 'error';
   readonly ok: false;
   readonly revision: number;
-  readonly code: KvErrorCode;
+  readonly code: KvErrorCode | AuthErrorCode;
   readonly message: string;
 }
 
@@ -167,7 +173,7 @@ export interface CompactResult {
   readonly revision: number;
 }
 
-export type KvResult = PutResult | DeleteRangeResult | TxnResult | CompactResult | LeaseResult | KvFailure;
+export type KvResult = PutResult | DeleteRangeResult | TxnResult | CompactResult | LeaseResult | AuthResult | KvFailure;
 export type KvQueryResult = RangeResult | KvFailure;
 
 /** The result type of a given command type, for typed wrappers around `apply`/`propose`. */
@@ -186,7 +192,9 @@ export type KvResultOf<C extends KvCommand> =
                 ? LeaseKeepAliveResult
                 : C extends LeaseRevokeCommand
                   ? LeaseRevokeResult
-                  : never)
+                  : C extends AuthCommand
+                    ? AuthResult
+                    : never)
   | KvFailure;
 
 export interface WatchOptions extends KeyRange {

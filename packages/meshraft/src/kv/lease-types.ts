@@ -4,6 +4,7 @@
  * LeaseRevoke as they are replicated). Ids and TTLs are chosen by the proposer, never at apply
  * time, so every replica applies the same values.
  */
+import type { AuthIdentity } from './auth-types.js';
 
 export interface LeaseGrantCommand {
   readonly type: 'leaseGrant';
@@ -26,6 +27,8 @@ export interface LeaseRevokeCommand {
    * keep-alive applied after the leader decided turns the expiry into a no-op.
    */
   readonly refreshes?: number;
+  /** Who asked (a client's revoke while auth is on); absent for the leader's expiry. */
+  readonly as?: AuthIdentity;
 }
 
 export type LeaseCommand = LeaseGrantCommand | LeaseKeepAliveCommand | LeaseRevokeCommand;

@@ -1,0 +1,65 @@
+/**
+ * Test helper: run etcdctl 3.4 (Debian's etcd-client) once and collect what it printed, and
+ * start the two clusters a comparison needs: three meshraft peers and a real three-member etcd.
+ */
+import { spawn } from 'node:child_process';
+import { startEtcdCluster, type EtcdCluster } from './etcd-cluster.js';
+import { eventually, post, startPeer, startSignaling, type PeerProcess } from './peer-process.js';
+
+export interface EtcdctlRun {
+  readonly out: string;
+  readonly err: string;
+  readonly code: number | null;
+}
+
+/** One etcdctl command against `endpoint` (comma-separated for several), `input` on stdin. */
+export function runEtcdctl(endpoint: string, args: readonly string[], input?: string): Promise<EtcdctlRun> {
+  return new Promise((resolve) => {
+    const child = spawn('etcdctl', ['--endpoints', endpoint, '--command-timeout=10s', '--dial-timeout=5s', ...args], {
+      env: { ...process.env, ETCDCTL_API: '3' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => resolve({ out, err, code }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** etcdctl's error lines, without its timestamped retry logs. */
+export function errorLines(s: string): string[] {
+  return s.split('\n').filter((l) => l.startsWith('Error'));
+}
+
+export interface ComparedClusters {
+  readonly peers: readonly PeerProcess[];
+  readonly etcd: EtcdCluster;
+  /** SIGTERMs meshraft peer `i` and starts it again on its data directory (a new client URL). */
+  restart(i: number): Promise<PeerProcess>;
+}
+
+/** Three meshraft voters (a founds, b and c join) and a three-member etcd, both healthy. */
+export async function startComparedClusters(cluster: string, makeDir: () => Promise<string>): Promise<ComparedClusters> {
+  const etcd = await startEtcdCluster(await makeDir());
+  const { url: signaling } = await startSignaling();
+  const args = await Promise.all(
+    ['a', 'b', 'c'].map(async (id) => ['--cluster', cluster, '--signaling', signaling, '--data', await makeDir(), '--id', id, '--tick-ms', '50', ...(id === 'a' ? ['--bootstrap'] : [])]),
+  );
+  const peers = await Promise.all(args.map((a) => startPeer(a)));
+  await eventually('three meshraft voters', async () => {
+    const members = (await post(peers[0]!.url, '/v3/cluster/member/list')).json.members as { isLearner?: boolean }[] | undefined;
+    return members?.length === 3 && members.every((m) => !m.isLearner) ? true : undefined;
+  });
+  await eventually('etcd up', async () => ((await runEtcdctl(etcd.urls.join(','), ['endpoint', 'health', '--cluster'])).code === 0 ? true : undefined));
+  return {
+    peers,
+    etcd,
+    async restart(i) {
+      await peers[i]!.kill('SIGTERM');
+      peers[i] = await startPeer(args[i]!.filter((a) => a !== '--bootstrap'));
+      return peers[i]!;
+    },
+  };
+}

@@ -5,7 +5,7 @@
  * signaling server. Exit codes (docs/peer.md): 0 after SIGINT/SIGTERM or --help, 1 on a start-up
  * or fatal error, 2 on bad input (flags, an unusable --data directory, a listen address in use).
  */
-import { createSignalingServer } from '@meshraft/signaling-server';
+import { createSignalingServer, RoomRecordsError } from '@meshraft/signaling-server';
 import { DataDirUnusableError } from '@meshraft/storage/file';
 import { parseCommand, type PeerConfig, type SignalingConfig } from './peer/peer-args.js';
 import { ListenError, UsageError } from './peer/peer-errors.js';
@@ -92,9 +92,11 @@ async function runSignaling(config: SignalingConfig): Promise<void> {
       ...(maxConnections !== undefined && { maxConnections }),
       ...(maxConnectionsPerIp !== undefined && { maxConnectionsPerIp }),
     },
+    ...(config.data !== undefined && { data: config.data }),
     log: (line) => console.log(line),
   }).catch((err: unknown) => {
     const e = err as NodeJS.ErrnoException;
+    if (err instanceof RoomRecordsError) throw new UsageError(`--data: ${err.message}`);
     if (e.syscall === 'listen' || e.code === 'ENOTFOUND') throw new ListenError('--port or --host', `${config.host}:${config.port}`, err);
     throw err;
   });

@@ -8,7 +8,7 @@
 import { createSignalingServer, RoomRecordsError } from '@meshraft/signaling-server';
 import { DataDirUnusableError } from '@meshraft/storage/file';
 import { parseCommand, type PeerConfig, type SignalingConfig } from './peer/peer-args.js';
-import { ListenError, UsageError } from './peer/peer-errors.js';
+import { ClusterExistsError, ListenError, UsageError } from './peer/peer-errors.js';
 import { usage } from './peer/peer-flags.js';
 import { createPeerLog } from './peer/peer-log.js';
 import { startPeer } from './peer/start-peer.js';
@@ -21,7 +21,7 @@ const EXIT_FAILED = 1;
 
 /** Bad input the user fixes by changing a flag: exit 2. Everything else that fails: exit 1. */
 function exitCodeOf(err: unknown): number {
-  return err instanceof UsageError || err instanceof ListenError || err instanceof DataDirUnusableError ? EXIT_BAD_INPUT : EXIT_FAILED;
+  return err instanceof UsageError || err instanceof ListenError || err instanceof DataDirUnusableError || err instanceof ClusterExistsError ? EXIT_BAD_INPUT : EXIT_FAILED;
 }
 
 /**

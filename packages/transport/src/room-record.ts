@@ -22,6 +22,8 @@ export interface RoomRecord {
    * someone announced another id than the record (`conflict`: that id; the record stays).
    */
   onRecord(listener: (recorded: RoomRecordValue, conflict?: string) => void): () => void;
+  /** Stops re-announcing (a history that lost a fork must never be recorded again). */
+  withdraw(): void;
 }
 
 /** A RoomRecord's local state, fed by whatever keeps the record (signaling client, a test room). */
@@ -45,6 +47,10 @@ export class RoomRecordState implements RoomRecord {
   announce(clusterId: string): void {
     this.announced = clusterId;
     this.send(clusterId);
+  }
+
+  withdraw(): void {
+    this.announced = undefined;
   }
 
   /** The id announced last (re-sent after a reconnect, so a server that forgot learns it again). */

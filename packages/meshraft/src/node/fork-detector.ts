@@ -149,6 +149,8 @@ export class ForkDetector {
     const survivor = survivorOf(own, other, recorded);
     if (survivor === undefined || survivor === own) return;
     this.decided = true;
+    // A server that forgets must never learn this id again from us.
+    this.room?.withdraw();
     this.log.error('this cluster lost a fork under its name: stopping', { clusterId: own, survivorId: survivor, recorded: recorded ?? null });
     this.stop();
     this.onLost(survivor);

@@ -142,7 +142,8 @@ export async function waitForCluster(tabs: readonly Pick<Tab, 'status'>[], voter
 export async function openCluster(browser: Browser, origin: string, room: string, n: number, params: Record<string, string> = {}): Promise<Tab[]> {
   const tabs: Tab[] = [];
   for (let i = 0; i < n; i++) {
-    tabs.push(await openTab(browser, tabUrl(origin, room, params)));
+    // The first tab founds ("New board": ?found); the others join it.
+    tabs.push(await openTab(browser, tabUrl(origin, room, i === 0 ? { ...params, found: '1' } : params)));
     // The founder must exist before the others look at the room.
     if (i === 0) await expect.poll(async () => (await tabs[0]!.status()).role, { timeout: 20_000 }).toBe('leader');
   }

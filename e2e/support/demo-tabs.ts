@@ -89,6 +89,11 @@ export async function openTabIn(context: BrowserContext, url: string): Promise<T
     if (m.type() === 'error') console.log(`[page] ${m.text()}`);
   });
   await load(page, url);
+  return tabOf(context, page);
+}
+
+/** A Tab over a page already showing the demo with its test API. */
+export function tabOf(context: BrowserContext, page: Page): Tab {
   const a = api(page);
   return {
     page,

@@ -532,10 +532,12 @@ class SignalingClientImpl implements SignalingClient {
         this.#events.emit('joined', [...next]);
         for (const w of this.#joinWaiters.splice(0)) w.resolve();
         this.#flushQueue();
-        // Absent: a server that keeps no records; null: nothing recorded yet (an announce will be).
-        this.clusterRecord.set(msg.cluster === undefined ? null : (msg.cluster ?? undefined));
+        // Announced before the record is told: a node that finds itself forked by it withdraws,
+        // and the server should still hear (and report) the other id.
         const mine = this.clusterRecord.lastAnnounced();
         if (mine !== undefined && msg.cluster !== undefined) this.#sendCluster(mine);
+        // Absent: a server that keeps no records; null: nothing recorded yet (an announce will be).
+        this.clusterRecord.set(msg.cluster === undefined ? null : (msg.cluster ?? undefined));
         return;
       }
       case 'cluster':

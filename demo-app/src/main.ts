@@ -71,6 +71,32 @@ async function serverDefaults(): Promise<ServerDefaults> {
   }
 }
 
+/**
+ * Founding is explicit: "New board" reloads the room with `?found`. Once this tab has its
+ * cluster id, the room link (and the address bar) carry it as `?cluster=`, so a colleague
+ * opening it joins this board and never founds another, even while every member is offline.
+ */
+function wireFounding(node: Session['node'], params: DemoParams): void {
+  $('new-board').addEventListener('click', () => {
+    const url = new URL(location.href);
+    url.searchParams.delete('cluster');
+    url.searchParams.set('found', '1');
+    location.assign(url);
+  });
+  const link = (): void => {
+    const id = node.clusterId;
+    if (id === null) return;
+    const url = new URL(location.href);
+    url.searchParams.delete('found');
+    url.searchParams.set('cluster', id);
+    if (url.href !== location.href) history.replaceState(null, '', url);
+    $<HTMLAnchorElement>('room-link').href = url.href;
+  };
+  node.on('status', link);
+  node.on('fork', (e) => notify(`Another board under the name ${params.room} continues (cluster ${e.survivorId}); this tab's ${e.entries.length} changes were not merged.`, 'error'));
+  link();
+}
+
 async function boot(): Promise<void> {
   let params: DemoParams;
   try {
@@ -96,6 +122,8 @@ async function boot(): Promise<void> {
     return;
   }
   const { node, transport } = session;
+  if (session.foundRefused !== null) notify(`This room already has a board (cluster ${session.foundRefused}): this tab joins it instead of starting another.`, 'error');
+  wireFounding(node, params);
   const origin =
     session.origin === 'restored' ? 'Restored from this tab’s log.' : session.origin === 'founded' ? 'You started this room.' : 'You joined this room.';
   const board = new Board({ propose: (c) => node.propose(c), local: (q) => session.sm.query(q), read: (q) => node.read(q) }, newCardId);
@@ -220,7 +248,14 @@ async function boot(): Promise<void> {
     $('node-summary').textContent = member
       ? `You are ${node.id}, ${roleLabel(s)} in term ${s.term}; ${s.members.length} member${s.members.length === 1 ? '' : 's'}.`
       : `You are ${node.id}, not a member yet.`;
-    $('boot-status').textContent = left ? 'You left this room.' : member ? origin : 'Joining the room: waiting for the leader to add this tab…';
+    $('boot-status').textContent = left
+      ? 'You left this room.'
+      : s.fork
+        ? `This board was forked: another board under this name continues (cluster ${s.fork.survivorId}); this tab accepts no edits.`
+        : member
+          ? origin
+          : `Joining the room: ${s.waiting ?? 'waiting for the leader to add this tab…'}`;
+    $('founding').hidden = member || s.clusterId !== null || s.fork !== null || left;
     renderBoard($('board'), { cards: board.cards(), writable: a.writable, self: node.id }, boardActions);
     // Graph and table are redrawn only when what they show changed; the controls are updated in place.
     const shown = { ...s, members: s.members.map((m) => ({ ...m, rttMs: m.rttMs === null ? null : Math.round(m.rttMs * 10) / 10 })) };

@@ -89,6 +89,11 @@ export async function openTabIn(context: BrowserContext, url: string): Promise<T
     if (m.type() === 'error') console.log(`[page] ${m.text()}`);
   });
   await load(page, url);
+  return tabOf(context, page);
+}
+
+/** A Tab over a page already showing the demo with its test API. */
+export function tabOf(context: BrowserContext, page: Page): Tab {
   const a = api(page);
   return {
     page,
@@ -142,7 +147,8 @@ export async function waitForCluster(tabs: readonly Pick<Tab, 'status'>[], voter
 export async function openCluster(browser: Browser, origin: string, room: string, n: number, params: Record<string, string> = {}): Promise<Tab[]> {
   const tabs: Tab[] = [];
   for (let i = 0; i < n; i++) {
-    tabs.push(await openTab(browser, tabUrl(origin, room, params)));
+    // The first tab founds ("New board": ?found); the others join it.
+    tabs.push(await openTab(browser, tabUrl(origin, room, i === 0 ? { ...params, found: '1' } : params)));
     // The founder must exist before the others look at the room.
     if (i === 0) await expect.poll(async () => (await tabs[0]!.status()).role, { timeout: 20_000 }).toBe('leader');
   }

@@ -28,7 +28,7 @@ test('tabs of one browser share IndexedDB but get distinct storage slots; a relo
   const context = await browser.newContext();
   // No ?node=: the page picks the slot itself.
   const url = tabUrl(demo.origin, room);
-  const first = await openTabIn(context, url);
+  const first = await openTabIn(context, tabUrl(demo.origin, room, { found: '1' }));
   tabs.push(first);
   await expect.poll(async () => (await first.status()).role, { timeout: 20_000 }).toBe('leader');
   tabs.push(await openTabIn(context, url), await openTabIn(context, url));

@@ -66,7 +66,7 @@ test('a Node peer (meshraft peer) joins the browser cluster; every tab leaves an
 test('pnpm demo --peer: the durable Node peer founds the room and tabs join it', async ({ browser }) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'meshraft-demo-peer-flag-'));
   const room = freshRoom('flag');
-  const demo = await startDemo(['--peer', '--room', room, '--peer-data', dataDir, '--peer-tick', FAST.tick]);
+  const demo = await startDemo(['--peer', '--bootstrap', '--room', room, '--peer-data', dataDir, '--peer-tick', FAST.tick]);
   try {
     expect(demo.url).toContain(`?room=${room}`);
     const t = await openTab(browser, tabUrl(demo.origin, room));

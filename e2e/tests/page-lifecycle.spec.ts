@@ -35,7 +35,8 @@ async function threeWindows(w: TabWindows, url: string): Promise<{ tabs: WindowT
   const tabs: WindowTab[] = [];
   const covers: WindowTab[] = [];
   for (let i = 0; i < 3; i++) {
-    const tab = await w.open(url);
+    // The first tab founds ("New board"); the others join it.
+    const tab = await w.open(i === 0 ? `${url}&found=1` : url);
     tabs.push(tab);
     covers.push(await w.open('about:blank', { behind: tab, api: false }));
     // The founder must exist before the others look at the room.
@@ -93,7 +94,7 @@ test("the leader's tab is frozen: leadership moves to a visible tab; resumed, th
 test('three tabs in one window: the hidden tabs announce they will not campaign and leadership follows the visible tab', async ({ browser, demo }) => {
   windows = await openTabWindows(browser);
   const url = tabUrl(demo.origin, freshRoom('lc-window'));
-  const a = await windows.open(url);
+  const a = await windows.open(`${url}&found=1`);
   await expect.poll(async () => (await a.status()).role, { timeout: 20_000 }).toBe('leader');
   const b = await windows.open(url, { behind: a });
   const c = await windows.open(url, { behind: a });

@@ -2,12 +2,13 @@
 /**
  * @module cli
  * `pnpm signaling --port N [--host H] [--max-peers N] [--rate N] [--max-frame BYTES] [--tokens a,b]
- *   [--max-connections N] [--max-connections-per-ip N]`
+ *   [--max-connections N] [--max-connections-per-ip N] [--data FILE|DIR]`
  * Runs the signaling server until SIGINT/SIGTERM, then shuts down gracefully (bounded: gone
  * within 5 s). Exit codes as `meshraft`'s (docs/peer.md): 0 after a signal or --help, 1 on a
  * failure, 2 on bad input (flags, a port in use).
  */
 import { parseArgs } from 'node:util';
+import { RoomRecordsError } from './room-records.js';
 import { createSignalingServer } from './signaling-server.js';
 
 const FLAGS = {
@@ -19,6 +20,7 @@ const FLAGS = {
   'max-connections': { type: 'string', arg: 'N', help: 'connections in all (default: see docs/transport.md)' },
   'max-connections-per-ip': { type: 'string', arg: 'N', help: 'connections from one address' },
   tokens: { type: 'string', arg: 'a,b', help: 'access tokens a client must present' },
+  data: { type: 'string', arg: 'FILE|DIR', help: "keep each room's cluster id here (default: memory only)" },
   quiet: { type: 'boolean', help: 'log nothing but the listening line' },
   help: { type: 'boolean', short: 'h', help: 'print this help and exit 0' },
 } as const;
@@ -77,8 +79,10 @@ const server = await createSignalingServer({
     ...connectionLimit('max-connections-per-ip', 'maxConnectionsPerIp'),
   },
   ...(values.tokens ? { tokens: values.tokens.split(',') } : {}),
+  ...(values.data ? { data: values.data } : {}),
   log: values.quiet ? () => {} : (line) => console.log(line),
 }).catch((err: NodeJS.ErrnoException) => {
+  if (err instanceof RoomRecordsError) fail(`--data: ${err.message}`, 2);
   if (err.syscall === 'listen' || err.code === 'ENOTFOUND') fail(`cannot listen on ${host}:${port} (${err.code}); choose another with --port or --host`, 2);
   fail(err.message, 1);
 });

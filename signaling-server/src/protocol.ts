@@ -53,7 +53,16 @@ export interface PingMessage {
   readonly id?: number;
 }
 
-export type ClientMessage = JoinMessage | SignalMessage | LeaveMessage | PingMessage;
+/**
+ * This client's cluster id (32 hex digits): the room records the first one announced and keeps
+ * it (see docs/runtime.md "Founding and forks"). Answered with a `cluster` message.
+ */
+export interface ClusterAnnounceMessage {
+  readonly type: 'cluster';
+  readonly id: string;
+}
+
+export type ClientMessage = JoinMessage | SignalMessage | LeaveMessage | PingMessage | ClusterAnnounceMessage;
 
 // ---- server -> client ----------------------------------------------------------------------
 
@@ -64,6 +73,22 @@ export interface JoinedMessage {
   /** Other members of the room at the moment of joining. */
   readonly peers: readonly PeerId[];
   readonly limits: ServerLimitsInfo;
+  /**
+   * The cluster id this room recorded (the first announced), or null while it has none. Absent
+   * from servers that keep no records.
+   */
+  readonly cluster?: string | null;
+}
+
+/**
+ * The room's recorded cluster id: to the whole room when it is first recorded, to an announcer
+ * of the same id, and to the whole room with `conflict` when someone announced another id (the
+ * record stays: two histories under one name are reported, never merged).
+ */
+export interface ClusterRecordMessage {
+  readonly type: 'cluster';
+  readonly id: string;
+  readonly conflict?: string;
 }
 
 export interface PeerJoinedMessage {
@@ -101,7 +126,8 @@ export type ServerMessage =
   | PeerLeftMessage
   | SignalDeliveryMessage
   | PongMessage
-  | ErrorMessage;
+  | ErrorMessage
+  | ClusterRecordMessage;
 
 export interface ServerLimitsInfo {
   readonly maxFrameBytes: number;
@@ -164,6 +190,11 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 function utf8Length(s: string): number {
   return encoder.encode(s).length;
+}
+
+/** A cluster id as the runtime mints them: 32 lowercase hex digits. */
+export function isClusterIdText(v: unknown): v is string {
+  return typeof v === 'string' && /^[0-9a-f]{32}$/.test(v);
 }
 
 /** Peer ids and room names: non-empty, bounded, no control characters. */
@@ -230,6 +261,8 @@ export function parseClientMessage(value: unknown): ClientMessage | null {
       return { type: 'leave' };
     case 'ping':
       return m.id === undefined || typeof m.id === 'number' ? (m as unknown as PingMessage) : null;
+    case 'cluster':
+      return isClusterIdText(m.id) ? { type: 'cluster', id: m.id } : null;
     default:
       return null;
   }
@@ -252,6 +285,8 @@ export function parseServerMessage(value: unknown): ServerMessage | null {
       return isValidPeerId(m.from) && 'payload' in m ? (m as unknown as SignalDeliveryMessage) : null;
     case 'pong':
       return m as unknown as PongMessage;
+    case 'cluster':
+      return isClusterIdText(m.id) && (m.conflict === undefined || isClusterIdText(m.conflict)) ? (m as unknown as ClusterRecordMessage) : null;
     case 'error':
       return typeof m.code === 'string' && typeof m.message === 'string' ? (m as unknown as ErrorMessage) : null;
     default:

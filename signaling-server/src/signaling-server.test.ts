@@ -4,25 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { encodeRelayFrame, type ServerMessage } from './protocol.js';
 import { createSignalingServer, type SignalingServer, type SignalingServerOptions } from './signaling-server.js';
 import { isError, rawClient, type RawClient } from './__tests__/raw-client.js';
-
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function start(opts: SignalingServerOptions = {}): Promise<SignalingServer> {
-  const s = await createSignalingServer(opts);
-  cleanups.push(() => s.close(100));
-  return s;
-}
-
-async function joined(url: string, room: string, peer: string, extra: object = {}): Promise<RawClient> {
-  const c = await rawClient(url);
-  cleanups.push(() => c.close());
-  c.send({ type: 'join', room, peer, ...extra });
-  await c.waitFor((m) => m.type === 'joined' || m.type === 'error', `join of ${peer}`);
-  return c;
-}
+import { cleanups, joined, start } from './__tests__/server-fixture.js';
 
 async function getJson(url: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(url);

@@ -25,6 +25,7 @@ import {
   type SignalingErrorCode,
 } from './protocol.js';
 import { TokenBucket } from './rate-limiter.js';
+import { openRoomRecords } from './room-records.js';
 
 export interface SignalingLimits {
   /** Largest binary relay frame (header included), default 1 MiB. */
@@ -79,6 +80,11 @@ export interface SignalingServerOptions {
   readonly tokens?: TokenCheck;
   /** Log sink for rejected input and lifecycle (default: silent). */
   readonly log?: (line: string) => void;
+  /**
+   * Where each room's recorded cluster id is kept (a file, or a directory holding
+   * signaling-rooms.json); default: in memory only, forgotten on restart (room-records.ts).
+   */
+  readonly data?: string;
 }
 
 export interface SignalingStats {
@@ -93,6 +99,9 @@ export interface SignalingStats {
   readonly pauses: number;
   /** Connections refused by `maxConnections` / `maxConnectionsPerIp` (also in errors.RATE_LIMITED). */
   readonly refusedConnections: number;
+  /** Rooms with a recorded cluster id, and announces of another id than the record. */
+  readonly recordedRooms: number;
+  readonly clusterConflicts: number;
   readonly errors: Readonly<Record<string, number>>;
   readonly uptimeSeconds: number;
 }
@@ -148,7 +157,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
   const rooms = new Map<string, Room>();
   const conns = new Set<Conn>();
   const errorCounts: Record<string, number> = {};
-  const counters = { relayedFrames: 0, relayedBytes: 0, relayedSignals: 0, droppedFrames: 0, pauses: 0, refusedConnections: 0 };
+  const counters = { relayedFrames: 0, relayedBytes: 0, relayedSignals: 0, droppedFrames: 0, pauses: 0, refusedConnections: 0, clusterConflicts: 0 };
+  const records = await openRoomRecords(options.data);
   for (const key of ['maxConnections', 'maxConnectionsPerIp'] as const) {
     const v = limits[key];
     if (!(v >= 1) || (!Number.isInteger(v) && v !== Infinity)) throw new RangeError(`limits.${key} must be an integer >= 1, got ${v}`);
@@ -241,9 +251,31 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     conn.room = room;
     conn.peer = msg.peer;
     conn.session = msg.session;
-    send(conn, { type: 'joined', room: msg.room, peer: msg.peer, peers, limits: limitsInfo });
+    send(conn, { type: 'joined', room: msg.room, peer: msg.peer, peers, limits: limitsInfo, cluster: records.get(msg.room) ?? null });
     // A take-over keeps the peer present, so the others see no leave/join flap.
     if (!existing) broadcast(room, conn, { type: 'peer-joined', peer: msg.peer });
+  };
+
+  /** A member's cluster id: the room keeps the first; another one is reported to the room, not recorded. */
+  const announceCluster = (conn: Conn, id: string): void => {
+    const room = conn.room;
+    if (!room || conn.peer === null) return fail(conn, 'NOT_JOINED', 'join a room first');
+    const { result, durable } = records.claim(room.name, id);
+    const held = records.get(room.name)!;
+    if (result === 'same') return send(conn, { type: 'cluster', id });
+    if (result === 'conflict') {
+      counters.clusterConflicts++;
+      log(`room ${room.name}: peer ${conn.peer} announced cluster id ${id}, but the room recorded ${held} (two histories under one name)`);
+      for (const m of room.members.values()) send(m, { type: 'cluster', id: held, conflict: id });
+      return;
+    }
+    log(`room ${room.name}: recorded cluster id ${id} (announced by ${conn.peer})`);
+    // Told once durable, so a restarted server never contradicts what it said.
+    durable
+      .catch((err: unknown) => log(`room records: write to ${records.path} failed: ${String(err)}`))
+      .then(() => {
+        for (const m of room.members.values()) send(m, { type: 'cluster', id });
+      });
   };
 
   const onText = (conn: Conn, bytes: Buffer): void => {
@@ -264,6 +296,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
         return send(conn, msg.id !== undefined ? { type: 'pong', id: msg.id } : { type: 'pong' });
       case 'leave':
         return leave(conn);
+      case 'cluster':
+        return announceCluster(conn, msg.id);
       case 'signal': {
         if (!conn.room || conn.peer === null) return fail(conn, 'NOT_JOINED', 'join a room first');
         const target = conn.room.members.get(msg.to);
@@ -402,7 +436,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     let peers = 0;
     for (const room of rooms.values()) peers += room.members.size;
     return {
-      rooms: rooms.size, peers, connections: conns.size, ...counters, errors: { ...errorCounts },
+      rooms: rooms.size, peers, connections: conns.size, ...counters, recordedRooms: records.size, errors: { ...errorCounts },
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     };
   };

@@ -11,8 +11,11 @@ describe('parseParams', () => {
   });
 
   it('reads every knob', () => {
-    const p = parseParams('?room=team-a&node=n1&tick=20&voters=5&grace=500&relay&fallback=100&test&signal=ws://h:1/signal');
-    expect(p).toEqual({ room: 'team-a', roomGiven: true, node: 'n1', tickMs: 20, voters: 5, graceMs: 500, relay: true, fallbackMs: 100, test: true, signal: 'ws://h:1/signal', iceServers: [], iceRelay: false });
+    const id = 'c'.repeat(32);
+    const p = parseParams(`?room=team-a&node=n1&tick=20&voters=5&grace=500&relay&fallback=100&test&signal=ws://h:1/signal&cluster=${id}&found`);
+    expect(p).toEqual({ room: 'team-a', roomGiven: true, node: 'n1', tickMs: 20, voters: 5, graceMs: 500, relay: true, fallbackMs: 100, test: true, signal: 'ws://h:1/signal', iceServers: [], iceRelay: false, cluster: id, found: true });
+    expect(parseParams('?room=r')).toMatchObject({ cluster: null, found: false });
+    expect(() => parseParams('?cluster=xyz')).toThrow(/\?cluster: must be a cluster id/);
     expect(parseParams('?relay=0').relay).toBe(false);
   });
 

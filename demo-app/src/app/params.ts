@@ -31,6 +31,10 @@ export interface DemoParams {
   readonly iceServers: readonly RTCIceServer[];
   /** `?iceRelay`: gather TURN candidates only (iceTransportPolicy 'relay'). */
   readonly iceRelay: boolean;
+  /** `?cluster=ID`: the room's cluster id (the shared link carries it): a fresh tab joins only that one. */
+  readonly cluster: string | null;
+  /** `?found`: this tab founds a new board (the "New board" button); never implicit. */
+  readonly found: boolean;
 }
 
 const ROOM_RE = /^[A-Za-z0-9._-]{1,64}$/;
@@ -107,7 +111,11 @@ export function parseParams(search: string, random: () => number = Math.random):
   if (iceRelay && !iceServers.some((x) => /^turns?:/.test(String(x.urls)))) {
     throw new DemoParamError('iceRelay', 'needs a TURN server: add ice=turn:HOST:PORT,USER,CREDENTIAL');
   }
+  const cluster = q.get('cluster');
+  if (cluster !== null && !/^[0-9a-f]{32}$/.test(cluster)) throw new DemoParamError('cluster', 'must be a cluster id: 32 hex digits, as in a shared link');
   return {
+    cluster,
+    found: flag(q, 'found'),
     room: roomRaw ? roomRaw : randomRoomName(random),
     roomGiven: Boolean(roomRaw),
     node,

@@ -2,8 +2,9 @@
  * @module session
  * Starts this tab's Raft member for a room: its IndexedDB log (strict durability), its stable
  * node id, a WebRTC transport with relay fallback over the page's signaling server, and the KV
- * state machine. A tab with no stored state founds the cluster only when the room is empty on
- * the signaling server; otherwise it asks the members to add it. The node is tied to the page
+ * state machine. A tab with no stored state only joins (the link's `?cluster=` id, else the one
+ * the room recorded), even while every member is offline; it founds a board only when asked
+ * (`?found`, the "New board" button) and the room has none recorded. The node is tied to the page
  * lifecycle: a leader tab that is closed or hidden hands leadership over first, so closing it
  * costs a round trip instead of an election timeout, and a hidden tab never campaigns.
  */
@@ -35,10 +36,12 @@ export interface Session {
   readonly database: string;
   /** How this member came to be: restarted from its log, founded the room, or joining. */
   readonly origin: 'restored' | 'founded' | 'joining';
+  /** "New board" was pressed but the room already has one (its id): this tab joins it instead. */
+  readonly foundRefused: string | null;
 }
 
 const NODE_ID_META = 'demo.nodeId';
-/** How long a fresh tab waits for the signaling server before it gives up deciding to found. */
+/** How long a founding tab waits for the signaling server to say whether the room has a board. */
 const JOIN_WAIT_MS = 5000;
 
 function randomNodeId(): string {
@@ -69,14 +72,17 @@ export async function startSession(params: DemoParams, signalingUrl: string): Pr
   const fresh = isFresh(storage);
   const signaling = createSignalingClient({ urls: signalingUrl, room: cluster, peer: id });
   let bootstrap = false;
-  if (fresh) {
-    // Found the room only if nobody is in it; the server orders joins, so of two tabs opened at
-    // once exactly one sees an empty room.
+  let foundRefused: string | null = null;
+  if (fresh && params.found) {
+    // Founding is explicit, and refused where the room already recorded a board. Two tabs
+    // pressing "New board" at once may both found: the room keeps the first, the other forks.
     const joined = await Promise.race([
       signaling.whenJoined().then(() => true),
       new Promise<boolean>((r) => setTimeout(() => r(false), JOIN_WAIT_MS)),
     ]);
-    bootstrap = joined && signaling.peers().length === 0;
+    const recorded = joined ? signaling.clusterRecord.recorded() : undefined;
+    if (typeof recorded === 'string') foundRefused = recorded;
+    else bootstrap = true;
   }
   const transport = partitionable(
     createWebRtcTransport({
@@ -97,6 +103,7 @@ export async function startSession(params: DemoParams, signalingUrl: string): Pr
     transport,
     stateMachine: sm,
     bootstrap,
+    ...(fresh && !bootstrap && params.cluster !== null && { clusterId: params.cluster }),
     timing: { tickMs: params.tickMs },
     membership: { targetVoters: params.voters, graceMs: params.graceMs },
     logger: consoleLogger,
@@ -108,5 +115,5 @@ export async function startSession(params: DemoParams, signalingUrl: string): Pr
     gate,
     onError: (err) => console.warn('[meshraft] leadership hand-over failed', err),
   });
-  return { node, sm, transport, cluster, database: name, origin: fresh ? (bootstrap ? 'founded' : 'joining') : 'restored' };
+  return { node, sm, transport, cluster, database: name, origin: fresh ? (bootstrap ? 'founded' : 'joining') : 'restored', foundRefused };
 }

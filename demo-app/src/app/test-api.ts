@@ -28,6 +28,10 @@ export interface TestStatus {
   readonly reason: string;
   readonly origin: Session['origin'];
   readonly database: string;
+  /** This tab's cluster id (null until admitted), why it waits, and its fork, from node.status(). */
+  readonly clusterId: string | null;
+  readonly waiting: string | null;
+  readonly fork: { readonly clusterId: string; readonly survivorId: string } | null;
 }
 
 export interface MeshraftTestApi {
@@ -75,6 +79,9 @@ export function createTestApi(session: Session, board: Board, me: () => { by: st
         reason: a.reason,
         origin: session.origin,
         database: session.database,
+        clusterId: s.clusterId ?? null,
+        waiting: s.waiting ?? null,
+        fork: s.fork ? { clusterId: s.fork.clusterId, survivorId: s.fork.survivorId } : null,
       };
     },
     async put(key, value) {

@@ -34,8 +34,8 @@ function startPeer(args: DemoArgs, room: string, signalingUrl: string): PeerChil
       '--tick-ms', String(args.peerTick),
       ...args.iceServers.flatMap((spec) => ['--ice-server', spec]),
       ...(args.iceRelay ? ['--ice-transport-policy', 'relay'] : []),
-      // The peer starts before any tab, so it founds the room (ignored once its data dir holds state).
-      '--bootstrap',
+      // Founding is explicit (--bootstrap; ignored once its data dir holds state): else it joins.
+      ...(args.bootstrap ? ['--bootstrap'] : []),
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );

@@ -6,11 +6,12 @@ import { parseArgs } from 'node:util';
 import { MeshraftError } from '@meshraft/core';
 import { parseIceServer } from '@meshraft/transport/webrtc';
 
-export const DEMO_USAGE = `usage: pnpm demo [--port N] [--host H] [--peer] [--room NAME] [--peer-data DIR] [--rebuild] [--build-only]
+export const DEMO_USAGE = `usage: pnpm demo [--port N] [--host H] [--peer [--bootstrap]] [--room NAME] [--peer-data DIR] [--rebuild] [--build-only]
                  [--ice-server URL[,USER,CREDENTIAL]]... [--ice-relay]
   --port N         port for the page and the signaling server (default 8787; 0 picks a free one)
   --host H         interface to listen on (default 127.0.0.1; 0.0.0.0 for other machines)
   --peer           also run a durable Node peer (meshraft peer, file storage) in the room
+  --bootstrap      with --peer: the peer founds the room's board (else it joins the room's one)
   --room NAME      the room the printed URL and --peer use (default: "demo" with --peer, else random per tab)
   --peer-data DIR  the peer's data directory (default demo-app/.data/<room>)
   --peer-tick N    the peer's Raft tick in ms (default 100; match the tabs' ?tick)
@@ -31,6 +32,8 @@ export interface DemoArgs {
   readonly port: number;
   readonly host: string;
   readonly peer: boolean;
+  /** `--bootstrap` (with --peer): the peer founds the board; founding is never implicit. */
+  readonly bootstrap: boolean;
   readonly room: string | null;
   readonly peerData: string | null;
   readonly peerTick: number;
@@ -64,6 +67,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
         port: { type: 'string' },
         host: { type: 'string' },
         peer: { type: 'boolean', default: false },
+        bootstrap: { type: 'boolean', default: false },
         room: { type: 'string' },
         'peer-data': { type: 'string' },
         'peer-tick': { type: 'string' },
@@ -79,6 +83,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   }
   const room = v.room ?? null;
   if (room !== null && !ROOM_RE.test(room)) throw new DemoUsageError('--room: use 1-64 letters, digits, ".", "_" or "-"');
+  if (v.bootstrap === true && v.peer !== true) throw new DemoUsageError('--bootstrap needs --peer (a tab founds with its "New board" button)');
   if (v['peer-data'] === '') throw new DemoUsageError('--peer-data must not be empty');
   if (v.host === '') throw new DemoUsageError('--host must not be empty');
   const iceServers = v['ice-server'] ?? [];
@@ -96,6 +101,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
     port: int('port', v.port, 8787, 0, 65535),
     host: v.host ?? '127.0.0.1',
     peer: v.peer === true,
+    bootstrap: v.bootstrap === true,
     room,
     peerData: v['peer-data'] ?? null,
     peerTick: int('peer-tick', v['peer-tick'], 100, 5, 1000),

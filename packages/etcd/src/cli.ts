@@ -5,10 +5,10 @@
  * signaling server. Exit codes (docs/peer.md): 0 after SIGINT/SIGTERM or --help, 1 on a start-up
  * or fatal error, 2 on bad input (flags, an unusable --data directory, a listen address in use).
  */
-import { createSignalingServer } from '@meshraft/signaling-server';
+import { createSignalingServer, RoomRecordsError } from '@meshraft/signaling-server';
 import { DataDirUnusableError } from '@meshraft/storage/file';
 import { parseCommand, type PeerConfig, type SignalingConfig } from './peer/peer-args.js';
-import { ListenError, UsageError } from './peer/peer-errors.js';
+import { ClusterExistsError, ListenError, UsageError } from './peer/peer-errors.js';
 import { usage } from './peer/peer-flags.js';
 import { createPeerLog } from './peer/peer-log.js';
 import { startPeer } from './peer/start-peer.js';
@@ -21,7 +21,7 @@ const EXIT_FAILED = 1;
 
 /** Bad input the user fixes by changing a flag: exit 2. Everything else that fails: exit 1. */
 function exitCodeOf(err: unknown): number {
-  return err instanceof UsageError || err instanceof ListenError || err instanceof DataDirUnusableError ? EXIT_BAD_INPUT : EXIT_FAILED;
+  return err instanceof UsageError || err instanceof ListenError || err instanceof DataDirUnusableError || err instanceof ClusterExistsError ? EXIT_BAD_INPUT : EXIT_FAILED;
 }
 
 /**
@@ -92,9 +92,11 @@ async function runSignaling(config: SignalingConfig): Promise<void> {
       ...(maxConnections !== undefined && { maxConnections }),
       ...(maxConnectionsPerIp !== undefined && { maxConnectionsPerIp }),
     },
+    ...(config.data !== undefined && { data: config.data }),
     log: (line) => console.log(line),
   }).catch((err: unknown) => {
     const e = err as NodeJS.ErrnoException;
+    if (err instanceof RoomRecordsError) throw new UsageError(`--data: ${err.message}`);
     if (e.syscall === 'listen' || e.code === 'ENOTFOUND') throw new ListenError('--port or --host', `${config.host}:${config.port}`, err);
     throw err;
   });

@@ -6,6 +6,7 @@
  */
 import { MeshraftError } from '@meshraft/core';
 import { parseArgs, replayCommand, runCoreCli, USAGE, type CliArgs, type RuntimeBug } from '@meshraft/sim';
+import { formatFoundingVerdictLine, simulateFounding } from './founding-sim.js';
 import { formatRuntimeVerdictLine, simulateRuntime, type RuntimeSimOptions } from './runtime-simulator.js';
 
 function runtimeOptionsFor(args: CliArgs, seed: number): Partial<RuntimeSimOptions> & { seed: number } {
@@ -34,6 +35,16 @@ async function mainRuntime(args: CliArgs): Promise<number> {
       failed.push(seed);
       console.log(r.detail.replace(/^/gm, '    '));
       console.log(`    replay: ${replayCommand(seed, args)}`);
+    }
+    // Founders racing under one name (founding-sim): a second run per seed, without --bug.
+    if (args.bug === undefined) {
+      const f = await simulateFounding(seed, args.verbose ? (line) => console.log(line) : undefined);
+      console.log(formatFoundingVerdictLine(f));
+      if (f.verdict !== 'ok') {
+        if (!failed.includes(seed)) failed.push(seed);
+        console.log(f.detail.replace(/^/gm, '    '));
+        console.log(`    replay: ${replayCommand(seed, args)}`);
+      }
     }
   }
   const n = args.to - args.from + 1;

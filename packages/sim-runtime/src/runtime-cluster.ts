@@ -8,7 +8,7 @@
  */
 import { EntryType, type Entry } from '@meshraft/core';
 import type { StorageUpdate } from '@meshraft/storage';
-import { decodeEnvelope } from '@meshraft/transport';
+import { decodeEnvelope, type SharedRoomRecord } from '@meshraft/transport';
 import { createNode, type MeshraftNode, type StateMachine } from 'meshraft';
 import { createKvStateMachine, type KvCommand, type KvQuery, type KvQueryResult, type KvResult } from 'meshraft/kv';
 import { createHash, type Hash } from 'node:crypto';
@@ -36,6 +36,8 @@ export interface RuntimeClusterOptions {
   /** A write was issued on `id`'s disk (the fault injector may plan a crash around it). */
   readonly onWrite: (id: string, w: InFlightWrite) => void;
   readonly trace: ((line: string) => void) | undefined;
+  /** A room record shared by every node, as a signaling server keeps (founding-sim only). */
+  readonly room?: SharedRoomRecord;
 }
 
 interface Incarnation {
@@ -104,7 +106,7 @@ export class RuntimeCluster {
   private incarnations = 0;
 
   constructor(private readonly o: RuntimeClusterOptions) {
-    this.network = new SimNetwork(o.net, o.clock, (from, to, frame) => this.onWire(from, to, frame), (id) => this.pausedUntil(id));
+    this.network = new SimNetwork(o.net, o.clock, (from, to, frame) => this.onWire(from, to, frame), (id) => this.pausedUntil(id), o.room);
   }
 
   /** One line of the run's trace: hashed always, printed when tracing. */

@@ -6,7 +6,7 @@
  * the cuts: a peer is up while this node can reach it. Every frame sent is shown to `onSend`,
  * which the checks use to see vote grants on the wire.
  */
-import type { LinkInfo, PeerId, Transport, TransportEvents } from '@meshraft/transport';
+import type { LinkInfo, PeerId, RoomRecordState, SharedRoomRecord, Transport, TransportEvents } from '@meshraft/transport';
 import type { Envelope, Network } from '@meshraft/sim';
 import type { VirtualClock } from './virtual-clock.js';
 
@@ -16,11 +16,15 @@ class SimEndpoint implements Transport {
   private readonly listeners: Listeners = { frame: new Set(), 'peer-up': new Set(), 'peer-down': new Set(), link: new Set(), error: new Set() };
   readonly up = new Set<PeerId>();
   dead = false;
+  /** The room's record, when the run has one (founding-sim): one view per endpoint. */
+  readonly room: (RoomRecordState & { detach(): void }) | undefined;
 
   constructor(
     readonly self: PeerId,
     private readonly hub: SimNetwork,
-  ) {}
+  ) {
+    this.room = hub.room?.view();
+  }
 
   send(to: PeerId, frame: Uint8Array): boolean {
     if (this.dead || !this.up.has(to)) return false;
@@ -59,6 +63,8 @@ export class SimNetwork {
     private readonly onSend: (from: PeerId, to: PeerId, frame: Uint8Array) => void,
     /** When a paused node resumes (undefined: it runs); frames to it wait until then. */
     private readonly pausedUntil: (id: PeerId) => number | undefined,
+    /** A room record every endpoint shares, like a signaling server's (founding-sim). */
+    readonly room?: SharedRoomRecord,
   ) {}
 
   /** A new endpoint for a (re)started node; links come up at the next refresh. */
@@ -75,6 +81,7 @@ export class SimNetwork {
     const cur = this.endpoints.get(id);
     if (cur === undefined || cur !== ep) return;
     cur.dead = true;
+    cur.room?.detach();
     this.endpoints.delete(id);
     this.net.discardTo(id);
   }

@@ -1,4 +1,5 @@
 export * from './transport.js';
+export * from './room-record.js';
 export * from './errors.js';
 export * from './envelope/index.js';
 export * from './memory/index.js';

@@ -4,6 +4,8 @@
  * (already-encoded envelopes) between peers of one cluster and reports link health.
  */
 
+import type { RoomRecord } from './room-record.js';
+
 export type PeerId = string;
 
 /** How frames to a peer travel right now. */
@@ -87,4 +89,6 @@ export interface Transport {
   /** Peers currently known, with their link state. */
   links(): LinkInfo[];
   close(): Promise<void>;
+  /** The room's record of its cluster id, when the transport meets peers in a room that keeps one. */
+  readonly room?: RoomRecord;
 }

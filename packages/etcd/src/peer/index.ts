@@ -15,7 +15,8 @@ export {
   type PeerConfig,
   type SignalingConfig,
 } from './peer-args.js';
-export { ListenError, UsageError } from './peer-errors.js';
+export { ClusterExistsError, ListenError, UsageError } from './peer-errors.js';
+export { FORK_FILE } from './founding.js';
 export { createPeerKvClient, waitForLeader, type PeerKvClientOptions } from './peer-kv-client.js';
 export { createPeerLog, logNodeEvents, type LogSink, type PeerLog } from './peer-log.js';
 export { holdsState, startPeer, type Peer } from './start-peer.js';

@@ -74,6 +74,8 @@ export interface SignalingConfig {
   readonly maxPeersPerRoom?: number;
   readonly maxConnections?: number;
   readonly maxConnectionsPerIp?: number;
+  /** `--data FILE|DIR`: where the rooms' recorded cluster ids are kept. */
+  readonly data?: string;
 }
 
 export type Command =
@@ -235,6 +237,11 @@ function parseIce(v: Flags): Pick<PeerConfig, 'iceServers' | 'iceTransportPolicy
   };
 }
 
+function requireNonEmpty(flag: string, value: string): string {
+  if (value === '') throw new UsageError(`--${flag} must not be empty`);
+  return value;
+}
+
 function parseSignaling(args: readonly string[]): Command {
   const v = parse(args, SIGNALING_FLAGS);
   if (v === null) return { command: 'help', topic: 'signaling' };
@@ -250,6 +257,7 @@ function parseSignaling(args: readonly string[]): Command {
     ...(maxPeers !== undefined && { maxPeersPerRoom: maxPeers }),
     ...(maxConnections !== undefined && { maxConnections }),
     ...(maxConnectionsPerIp !== undefined && { maxConnectionsPerIp }),
+    ...(typeof v.data === 'string' && { data: requireNonEmpty('data', v.data) }),
   };
   return { command: 'signaling', config };
 }

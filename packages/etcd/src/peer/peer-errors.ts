@@ -36,3 +36,17 @@ export class ListenError extends MeshraftError {
     this.errno = errno;
   }
 }
+
+/**
+ * `--bootstrap` on a fresh data directory, in a room that already has a cluster (the signaling
+ * server recorded its id): founding would fork it. Raised before the data directory is created;
+ * the CLI exits 2. Code `CLUSTER_EXISTS`.
+ */
+export class ClusterExistsError extends MeshraftError {
+  constructor(readonly cluster: string, readonly clusterId: string) {
+    super(
+      'CLUSTER_EXISTS',
+      `cluster ${cluster} already exists (the signaling server recorded cluster id ${clusterId}): start without --bootstrap to join it, or choose another --cluster name`,
+    );
+  }
+}

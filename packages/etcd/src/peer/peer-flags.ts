@@ -24,7 +24,7 @@ export const PEER_FLAGS = {
   signaling: { type: 'string', arg: 'URL', help: 'signaling server, ws:// or wss:// (required)' },
   data: { type: 'string', arg: 'DIR', help: 'data directory, created if missing; locked while the peer runs (required)' },
   id: { type: 'string', arg: 'ID', help: 'node id for a new data directory (default: random; then the stored id)' },
-  bootstrap: { type: 'boolean', help: 'found a new cluster; ignored when DIR already holds state' },
+  bootstrap: { type: 'boolean', help: 'found a new cluster (exit 2 if the room has one); ignored when DIR holds state' },
   secret: { type: 'string', arg: 'S', help: 'room secret: signals and relayed frames are end-to-end sealed' },
   http: { type: 'string', arg: 'ADDR', help: "serve etcd's v3 API (gRPC and the JSON gateway, /metrics) on [HOST:]PORT" },
   'listen-client-urls': { type: 'string', arg: 'URL', help: 'the same, as etcd spells it: http://HOST:PORT or https://HOST:PORT (one URL)' },
@@ -58,6 +58,7 @@ export const SIGNALING_FLAGS = {
   'max-peers': { type: 'string', arg: 'N', help: 'peers per room' },
   'max-connections': { type: 'string', arg: 'N', help: 'connections in all (default: see docs/transport.md)' },
   'max-connections-per-ip': { type: 'string', arg: 'N', help: 'connections from one address' },
+  data: { type: 'string', arg: 'FILE|DIR', help: "keep each room's cluster id here (default: memory only)" },
   help: HELP,
 } as const satisfies FlagTable;
 

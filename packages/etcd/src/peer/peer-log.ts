@@ -56,6 +56,8 @@ function linkDetail(m: MemberStatus): string {
 export function logNodeEvents<C, R, Q, QR>(node: MeshraftNode<C, R, Q, QR>, log: PeerLog): () => void {
   const now = node.status();
   let term = now.term;
+  let waiting = now.waiting ?? null;
+  if (waiting !== null) log.info(waiting);
   let members = new Map<string, MemberStatus>(now.members.map((m) => [m.id, m]));
   // The node runs from createNode on (a lone voter is leader at once): say where it stands.
   log.info(`role ${now.role} (term ${now.term})`);
@@ -65,6 +67,8 @@ export function logNodeEvents<C, R, Q, QR>(node: MeshraftNode<C, R, Q, QR>, log:
       if (s.stopped) return; // a stopped node reports term 0
       if (s.term !== term) log.info(`term ${term} -> ${s.term}`);
       term = s.term;
+      // Why a joiner waits (no member online, not admitted yet): said once per change.
+      if ((s.waiting ?? null) !== waiting && (waiting = s.waiting ?? null) !== null) log.info(waiting);
     }),
     node.on('role', (role) => log.info(`role ${role} (term ${node.status().term})`)),
     node.on('leader', (leader) => log.info(leader === null ? 'leader lost' : `leader ${leader} (term ${node.status().term})`)),

@@ -9,11 +9,11 @@
 import type { NodeId } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
 import { openFileStorage } from '@meshraft/storage/file';
-import type { Transport } from '@meshraft/transport';
+import { createSignalingClient, type SignalingClient, type Transport } from '@meshraft/transport';
 import { createRelayTransport } from '@meshraft/transport/relay';
 import { createWebRtcTransport, type WrtcLike } from '@meshraft/transport/webrtc';
 import { createKvStateMachine } from 'meshraft/kv';
-import { createNode, DEFAULT_TIMING } from 'meshraft';
+import { createNode, DEFAULT_TIMING, type ForkEvent } from 'meshraft';
 import { createLeaseKeeper } from '../lease-keeper.js';
 import type { KvNode } from '../node-kv-client.js';
 import type { PeerConfig } from './peer-args.js';
@@ -22,7 +22,8 @@ import { readFile } from 'node:fs/promises';
 import { serveEtcd, type EtcdServer } from '../etcd-server.js';
 import type { ClientTls } from '../grpc/client-listener.js';
 import { startAutoCompaction } from './auto-compaction.js';
-import { ListenError, UsageError } from './peer-errors.js';
+import { askRoom, isFreshDataDir, newPeerId, writeForkFile } from './founding.js';
+import { ClusterExistsError, ListenError, UsageError } from './peer-errors.js';
 import { createPeerKvClient } from './peer-kv-client.js';
 import { logNodeEvents, type PeerLog } from './peer-log.js';
 
@@ -53,22 +54,43 @@ async function loadWrtc(log: PeerLog): Promise<WrtcLike | null> {
   }
 }
 
-function transportFactory(config: PeerConfig, wrtc: WrtcLike | null): (id: NodeId) => Transport {
-  return (id) => {
-    const signaling = {
-      urls: config.signaling,
-      room: config.cluster,
-      peer: id,
-      ...(config.secret !== undefined && { secret: config.secret }),
-    };
-    if (!wrtc) return createRelayTransport({ signaling });
-    return createWebRtcTransport({
-      signaling,
-      wrtc,
-      ...(config.iceServers !== undefined && { iceServers: config.iceServers }),
-      ...(config.iceTransportPolicy !== undefined && { iceTransportPolicy: config.iceTransportPolicy }),
-    });
-  };
+/** The peer's transport, over its own signaling client (closed with the transport). */
+function createTransport(config: PeerConfig, wrtc: WrtcLike | null, id: NodeId): { transport: Transport; signaling: SignalingClient } {
+  const signaling = createSignalingClient({
+    urls: config.signaling,
+    room: config.cluster,
+    peer: id,
+    ...(config.secret !== undefined && { secret: config.secret }),
+  });
+  return { transport: transportOver(config, wrtc, signaling), signaling };
+}
+
+function transportOver(config: PeerConfig, wrtc: WrtcLike | null, signaling: SignalingClient): Transport {
+  if (!wrtc) return createRelayTransport({ signaling, closeSignaling: true });
+  return createWebRtcTransport({
+    signaling,
+    closeSignaling: true,
+    wrtc,
+    ...(config.iceServers !== undefined && { iceServers: config.iceServers }),
+    ...(config.iceTransportPolicy !== undefined && { iceTransportPolicy: config.iceTransportPolicy }),
+  });
+}
+
+/**
+ * A founder on a fresh data directory asks the room first: a recorded cluster means founding
+ * would fork it, so it refuses (ClusterExistsError) before the directory exists. Returns the
+ * transport it asked with, for the node to use.
+ */
+async function checkRoomBeforeFounding(config: PeerConfig, wrtc: WrtcLike | null, log: PeerLog, timeoutMs: number): Promise<{ id: NodeId; transport: Transport }> {
+  const id = config.id ?? newPeerId();
+  const { transport, signaling } = createTransport(config, wrtc, id);
+  const answer = await askRoom(signaling, timeoutMs);
+  if (answer.joined && typeof answer.recorded === 'string') {
+    await transport.close().catch(() => {});
+    throw new ClusterExistsError(config.cluster, answer.recorded);
+  }
+  if (!answer.joined) log.error(`--bootstrap: the signaling server did not answer within ${timeoutMs} ms, so the room could not be asked whether cluster ${config.cluster} exists; founding anyway (a fork would be detected once it answers)`);
+  return { id, transport };
 }
 
 /** The TLS files, read before anything starts so a bad path fails the start cleanly. */
@@ -102,11 +124,16 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
   // Before the data directory is touched: a port in use leaves nothing behind (ListenError
   // names the flag to change). The client server binds it for real once the node runs.
   if (config.http) await checkListen(config.http, '--http');
-  const storage = await openFileStorage(config.data, { fsync: config.fsync });
+  const wrtc = config.relayOnly ? null : await loadWrtc(log);
+  const electionTimeoutMs = config.tickMs * DEFAULT_TIMING.electionTicks;
+  const founder = config.bootstrap && (await isFreshDataDir(config.data)) ? await checkRoomBeforeFounding(config, wrtc, log, Math.max(5000, 2 * electionTimeoutMs)) : null;
+  const storage = await openFileStorage(config.data, { fsync: config.fsync }).catch(async (err: unknown) => {
+    await founder?.transport.close().catch(() => {});
+    throw err;
+  });
   const restarted = holdsState(storage);
   if (config.bootstrap && restarted) log.info('--bootstrap ignored: the data directory already holds state; rejoining as before');
   const stateMachine = createKvStateMachine();
-  const electionTimeoutMs = config.tickMs * DEFAULT_TIMING.electionTicks;
   // Subscribed before the node replays its log, so every lease applied gets a deadline.
   const leaseKeeper = createLeaseKeeper({
     leases: stateMachine.leases,
@@ -114,15 +141,13 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
     electionTimeoutMs,
   });
   let node: KvNode;
-  let wrtc: WrtcLike | null = null;
   try {
-    wrtc = config.relayOnly ? null : await loadWrtc(log);
     node = await createNode({
       cluster: config.cluster,
       storage,
-      transport: transportFactory(config, wrtc),
+      transport: founder ? founder.transport : (id) => createTransport(config, wrtc, id).transport,
       stateMachine,
-      ...(config.id !== undefined && { id: config.id }),
+      ...(founder ? { id: founder.id } : config.id !== undefined && { id: config.id }),
       bootstrap: config.bootstrap,
       timing: { tickMs: config.tickMs },
       // The etcd layer refuses requests over --max-request-bytes itself; the runtime's cap sits
@@ -133,12 +158,14 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
   } catch (err) {
     // createNode failed before taking ownership of the storage: release the lock here.
     await storage.close().catch(() => {});
+    await founder?.transport.close().catch(() => {});
     leaseKeeper.stop();
     throw err;
   }
   leaseKeeper.setLeader(node.status().role === 'leader');
   const stopLeaseRole = node.on('role', (role) => leaseKeeper.setLeader(role === 'leader'));
   const stopLogging = logNodeEvents(node, log);
+  const stopForkFile = writeForkFileOnFork(node, config.data, log);
   log.notice(
     `peer ${node.id} started: cluster ${config.cluster}, data ${config.data}${restarted ? ' (restarted)' : ''}, ` +
       `transport ${wrtc ? 'webrtc+relay' : 'relay'}, fsync ${config.fsync ? 'on' : 'off'}`,
@@ -186,6 +213,22 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
         await http?.close();
         await running.stop();
         stopLogging();
+        stopForkFile();
       })()),
   };
+}
+
+/**
+ * A history that lost a fork (fork-detector) stops taking writes; its committed commands go to
+ * fork-entries.json in the data directory for re-proposal. Also on a restart after the fork.
+ */
+function writeForkFileOnFork(node: KvNode, dataDir: string, log: PeerLog): () => void {
+  const write = (e: ForkEvent): void => {
+    writeForkFile(dataDir, e).then(
+      (path) => log.error(`FORKED: this peer's cluster ${e.clusterId} lost to cluster ${e.survivorId} under the name ${node.cluster}; it accepts no writes; its ${e.entries.length} committed entries are in ${path} (re-propose them in the survivor)`),
+      (err: unknown) => log.error(`FORKED: could not write the fork file in ${dataDir}: ${String(err)}`),
+    );
+  };
+  if (node.forked) write(node.forked as ForkEvent);
+  return node.on('fork', write);
 }

@@ -108,4 +108,8 @@ export class Applier<C, R, Q, QR> {
   encodeCommand(command: C): Uint8Array {
     return this.sm.encodeCommand(command);
   }
+
+  decodeCommand(bytes: Uint8Array): C {
+    return this.sm.decodeCommand(bytes);
+  }
 }

@@ -95,9 +95,23 @@ export class ClusterIdentity {
     own: string | null,
     expected: string | null,
     private readonly onForeign: (e: ForeignClusterEvent, first: boolean) => void,
+    private readonly onAdopted: (id: string) => void = () => {},
   ) {
     this.own = own;
     this.target = own ?? expected;
+    this.given = expected !== null;
+  }
+
+  /** Whether the target was given (`clusterId` option): then nothing retargets it. */
+  private readonly given: boolean;
+
+  /**
+   * The room recorded `id` (fork-detector): a fresh joiner that was not given an id asks that
+   * cluster, rather than whichever member it heard first.
+   */
+  retarget(id: string): void {
+    if (this.own !== null || this.given || this.target === id) return;
+    this.target = id;
   }
 
   /** The id this node belongs to, or null while a fresh joiner waits for admission. */
@@ -179,6 +193,7 @@ export class ClusterIdentity {
 
   private adopt(id: string): void {
     this.own = id;
+    this.onAdopted(id);
     this.ctx.log.info('adopted the cluster id of the cluster that admitted this node', { clusterId: id });
     // Not awaited: the storage applies writes in order, so the id lands before any entry of
     // that cluster does (the host loop saves them later).

@@ -70,3 +70,13 @@ export class ClusterIdMismatchError extends MeshraftError {
     super('CLUSTER_ID_MISMATCH', `storage belongs to cluster id ${storedId}, not ${requestedId}`);
   }
 }
+
+/**
+ * This node's history lost a fork under its name (fork-detector): it accepts no more writes.
+ * Its committed commands were handed over with the node's 'fork' event.
+ */
+export class ClusterForkedError extends MeshraftError {
+  constructor(readonly clusterId: string, readonly survivorId: string) {
+    super('CLUSTER_FORKED', `cluster ${clusterId} was forked under its name; cluster ${survivorId} continues`);
+  }
+}

@@ -16,7 +16,8 @@ import { Applier } from './applier.js';
 import { Campaign } from './campaign.js';
 import { ClusterIdentity } from './cluster-identity.js';
 import { Deadlines } from './deadlines.js';
-import { NodeStoppedError } from './errors.js';
+import { ClusterForkedError, NodeStoppedError } from './errors.js';
+import { ForkDetector, forkEntries, META_FORKED_BY, type ForkEvent } from './fork-detector.js';
 import { HostLoop } from './host-loop.js';
 import { MembershipDriver } from './membership-driver.js';
 import { MembershipOps } from './membership-ops.js';
@@ -75,6 +76,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
   private readonly reporter: NodeReporter;
   private readonly loop: HostLoop<R>;
   private readonly identity: ClusterIdentity;
+  private readonly detector: ForkDetector;
+  private forkEvent: ForkEvent<C> | null = null;
 
   private ticker: TimerHandle | undefined;
   private retryTimer: TimerHandle | undefined;
@@ -87,10 +90,24 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     const ctx = (this.ctx = new NodeContext(init as MeshraftNodeInit<unknown, unknown, unknown, unknown>));
     const clientId = `${init.id}/${(init.sessionNonce ?? sessionNonce)()}`;
     const initial = init.storage.initialState();
-    this.identity = new ClusterIdentity(ctx, init.clusterId ?? null, init.expectedClusterId ?? null, (e, first) => {
-      ctx.events.emit('foreign-cluster', { ...e, first });
-      if (first) this.reporter.emitStatus();
-    });
+    this.identity = new ClusterIdentity(
+      ctx,
+      init.clusterId ?? null,
+      init.expectedClusterId ?? null,
+      (e, first) => {
+        ctx.events.emit('foreign-cluster', { ...e, first });
+        if (first) this.reporter.emitStatus();
+        this.detector.onForeign(e.clusterId);
+      },
+      () => this.detector.announce(),
+    );
+    this.detector = new ForkDetector(
+      init.transport.room,
+      ctx.log,
+      () => this.identity.id,
+      (id) => this.identity.retarget(id),
+      (survivorId) => this.lose(survivorId),
+    );
     ctx.clusterIdFor = (kind) => this.identity.carried(kind);
     this.deadlines = new Deadlines(init.timers);
     this.view = new RaftView(ctx, initial.hardState, {
@@ -158,6 +175,9 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       maxInflightMsgs: 256,
       applied: applier.applied,
     });
+    // A history that lost a fork stays stopped (its event and entries are in `forked`).
+    const forkedBy = ctx.storage.getMeta(META_FORKED_BY);
+    if (forkedBy !== undefined) return this.lose(forkedBy);
     this.unsubscribe.push(
       ctx.transport.on('frame', (from, frame) => this.onFrame(from, frame)),
       ctx.transport.on('peer-up', (peer) => {
@@ -187,6 +207,15 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     }, ctx.electionMs());
     this.loop.kick();
     this.driver.maybeJoin(true);
+    this.detector.start();
+  }
+
+  /**
+   * The fork this node's history lost (fork-detector), with its committed commands; null while it
+   * has lost none. Also emitted as the 'fork' event; kept here for a node restarted after it.
+   */
+  get forked(): ForkEvent<C> | null {
+    return this.forkEvent;
   }
 
   /** Stops timers, rejects everything pending with NodeStoppedError, closes transport and storage. */
@@ -213,6 +242,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
    * applied at most once.
    */
   propose(command: C, options: ProposeOptions = {}): Promise<R> {
+    const f = this.forkEvent;
+    if (f) return Promise.reject(new ClusterForkedError(f.clusterId, f.survivorId));
     return this.proposals.propose(command, options);
   }
 
@@ -315,8 +346,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     const waiting = this.ctx.stopped ? null : identity.waiting(leader, this.driver.wasMember || isMember(this.applier.confState, this.id));
     const foreignClusterIds = identity.foreignIds();
     return {
-      fields: { clusterId: identity.id, foreignClusterIds, waiting },
-      key: `${identity.id}|${foreignClusterIds.length}|${waiting}`,
+      fields: { clusterId: identity.id, foreignClusterIds, waiting, fork: this.forkEvent && { state: 'FORKED', clusterId: this.forkEvent.clusterId, survivorId: this.forkEvent.survivorId } },
+      key: `${identity.id}|${foreignClusterIds.length}|${waiting}|${this.forkEvent?.survivorId}`,
       foreignFrames: identity.foreignFrames,
     };
   }
@@ -354,10 +385,30 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     ctx.events.clear();
   }
 
+  /**
+   * This node's history lost a fork to `survivorId`: it halts (no proposal is acknowledged from
+   * now on, pending ones reject with ClusterForkedError), remembers it in storage, and hands its
+   * committed commands to the application. stop() still closes transport and storage.
+   */
+  private lose(survivorId: string): void {
+    const { ctx } = this;
+    const clusterId = this.identity.id;
+    if (this.forkEvent || clusterId === null) return;
+    const { entries, snapshotIndex } = forkEntries(ctx.storage, this.view.commit(), (b) => this.applier.decodeCommand(b));
+    this.forkEvent = { clusterId, survivorId, entries, snapshotIndex };
+    if (ctx.storage.getMeta(META_FORKED_BY) !== survivorId) {
+      ctx.storage.setMeta(META_FORKED_BY, survivorId).catch((err: unknown) => ctx.log.error('could not persist the fork', { err }));
+    }
+    this.halt(() => new ClusterForkedError(clusterId, survivorId));
+    ctx.events.emit('fork', this.forkEvent as ForkEvent);
+    ctx.events.emit('status', this.status());
+  }
+
   /** Synchronous part of stopping: no more ticks, frames or Readies; pending work rejected. */
-  private halt(): void {
+  private halt(err: () => Error = () => new NodeStoppedError()): void {
     const { ctx } = this;
     if (ctx.stopped) return;
+    this.detector.stop();
     this.view.freeze();
     ctx.stopped = true;
     if (this.ticker !== undefined) ctx.timers.clearInterval(this.ticker);
@@ -365,6 +416,6 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     for (const off of this.unsubscribe) off();
     this.unsubscribe = [];
     this.proposals.onStop();
-    this.deadlines.rejectAll(() => new NodeStoppedError());
+    this.deadlines.rejectAll(err);
   }
 }

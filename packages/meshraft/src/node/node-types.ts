@@ -8,6 +8,7 @@ import type { DurableStorage } from '@meshraft/storage';
 import type { IceRoute, LinkState, RelayReason, Transport } from '@meshraft/transport';
 import type { StateMachine } from '../kv/state-machine.js';
 import type { ForeignClusterEvent } from './cluster-identity.js';
+import type { ForkEvent, ForkStatus } from './fork-detector.js';
 import type { Logger, ResolvedOptions } from './options.js';
 import type { CoreAdapter, RaftRole } from './raft-core.js';
 import type { SessionKey } from './sessions.js';
@@ -75,6 +76,11 @@ export interface NodeStatus {
    * `waiting: asking cluster <id> to admit this node`.
    */
   readonly waiting?: string | null;
+  /**
+   * Set once this node's history lost a fork under its name (`state: 'FORKED'`, its id and the
+   * survivor's): the node is stopped and accepts no writes. Null otherwise (fork-detector).
+   */
+  readonly fork?: ForkStatus | null;
 }
 
 export interface NodeEvents {
@@ -90,6 +96,11 @@ export interface NodeEvents {
    * `first`: the first from this peer with this id (frames repeat at heartbeat rate).
    */
   'foreign-cluster': (e: ForeignClusterEvent & { readonly first: boolean }) => void;
+  /**
+   * This node's history lost a fork (fork-detector): the node stopped; `entries` are its
+   * committed commands, for the application to re-propose in the survivor.
+   */
+  fork: (e: ForkEvent) => void;
   /** A fatal error (e.g. storage failure) stopped the node. */
   error: (err: Error) => void;
 }

@@ -5,6 +5,7 @@
  * keep timer order); with loss it is not (the contract suite then skips order checks).
  */
 import { Emitter } from '../emitter.js';
+import type { RoomRecordState, SharedRoomRecord } from '../room-record.js';
 import type { LinkInfo, PeerId, Transport, TransportEvents } from '../transport.js';
 
 export interface MemoryNetworkOptions {
@@ -16,6 +17,8 @@ export interface MemoryNetworkOptions {
   readonly random?: () => number;
   /** Frames above this size are refused by send() (default: unlimited). */
   readonly maxFrameBytes?: number;
+  /** A room record every transport of this network shares (as peers of one signaling room do). */
+  readonly room?: SharedRoomRecord;
 }
 
 export interface MemoryNetwork {
@@ -47,6 +50,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
     /** Peers this node currently considers up. */
     readonly up = new Set<PeerId>();
     closed = false;
+    readonly room: (RoomRecordState & { detach(): void }) | undefined = options.room?.view();
 
     constructor(readonly self: PeerId) {}
 
@@ -93,6 +97,7 @@ export function createMemoryNetwork(options: MemoryNetworkOptions = {}): MemoryN
       if (this.closed) return;
       for (const p of [...this.up]) this.setUp(p, false);
       this.closed = true;
+      this.room?.detach();
       nodes.delete(this.self);
       for (const other of nodes.values()) other.setUp(this.self, false);
       this.events.clear();

@@ -157,6 +157,7 @@ export function createRelayTransport(options: RelayTransportOptions): RelayTrans
   return {
     self: signaling.self,
     signaling,
+    room: signaling.clusterRecord,
     send(to, frame) {
       if (closed || !up.has(to)) return false;
       const limits = signaling.limits();

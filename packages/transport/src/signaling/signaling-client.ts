@@ -27,6 +27,7 @@ import { Backoff } from '../backoff.js';
 import { Emitter } from '../emitter.js';
 import { every, realScheduler, type Scheduler, type TimerHandle } from '../scheduler.js';
 import { AuthenticationError, MalformedFrameError, ReplayedMessageError, SignalingClosedError, SignalingError } from '../errors.js';
+import { RoomRecordState } from '../room-record.js';
 import { ReplayWindow } from './replay-window.js';
 import { createRoomCipher, fromBase64, toBase64, type OpenedMessage, type RoomCipher, type SealedKind } from './room-crypto.js';
 import { WS_OPEN, type WebSocketFactory, type WebSocketLike } from './websocket.js';
@@ -117,6 +118,11 @@ export interface SignalingClient {
   reconnect(): void;
   /** Resolves when joined (immediately if already joined); rejects if closed first. */
   whenJoined(): Promise<void>;
+  /**
+   * The room's recorded cluster id (room-record.ts): learned on join and from `cluster` messages;
+   * an id announced here is re-announced after every re-join (a restarted server learns it again).
+   */
+  readonly clusterRecord: RoomRecordState;
   stats(): SignalingClientStats;
   close(): Promise<void>;
 }
@@ -137,6 +143,7 @@ export function createSignalingClient(options: SignalingClientOptions): Signalin
 class SignalingClientImpl implements SignalingClient {
   readonly self: PeerId;
   readonly room: string;
+  readonly clusterRecord = new RoomRecordState((id) => this.#sendCluster(id));
   readonly #urls: readonly string[];
   readonly #opts: SignalingClientOptions;
   readonly #random: () => number;
@@ -525,8 +532,17 @@ class SignalingClientImpl implements SignalingClient {
         this.#events.emit('joined', [...next]);
         for (const w of this.#joinWaiters.splice(0)) w.resolve();
         this.#flushQueue();
+        // Announced before the record is told: a node that finds itself forked by it withdraws,
+        // and the server should still hear (and report) the other id.
+        const mine = this.clusterRecord.lastAnnounced();
+        if (mine !== undefined && msg.cluster !== undefined) this.#sendCluster(mine);
+        // Absent: a server that keeps no records; null: nothing recorded yet (an announce will be).
+        this.clusterRecord.set(msg.cluster === undefined ? null : (msg.cluster ?? undefined));
         return;
       }
+      case 'cluster':
+        this.clusterRecord.set(msg.id, msg.conflict);
+        return;
       case 'peer-joined':
         if (msg.peer === this.self || this.#peers.has(msg.peer)) return;
         this.#peers.add(msg.peer);
@@ -545,6 +561,13 @@ class SignalingClientImpl implements SignalingClient {
         this.#reportError(new SignalingError(msg.code, msg.message, msg.peer));
         return;
     }
+  }
+
+  /** Announces this client's cluster id now if joined; else the next join does (see 'joined'). */
+  #sendCluster(id: string): void {
+    const socket = this.#socket;
+    if (this.#status !== 'joined' || socket?.readyState !== WS_OPEN) return;
+    socket.send(JSON.stringify({ type: 'cluster', id } satisfies ClientMessage));
   }
 
   #onSignal(from: PeerId, payload: unknown): void {

@@ -31,6 +31,7 @@ import { createRelayTransport, type RelayTransport } from '../relay/relay-transp
 import { every, realScheduler, type Scheduler } from '../scheduler.js';
 import { createSignalingClient, type SignalingClient, type SignalingClientOptions } from '../signaling/signaling-client.js';
 import type { LinkInfo, LinkState, RelayReason, Transport, TransportEvents } from '../transport.js';
+import type { RoomRecord } from '../room-record.js';
 import { MIN_CHUNK_SIZE } from './chunk-codec.js';
 import { BadOptionsError, PeerLinkError, QueueFullError, WebRtcUnavailableError } from './errors.js';
 import type { WrtcLike } from './peer-link.js';
@@ -214,6 +215,11 @@ class WebRtcTransport implements Transport {
 
   on<E extends keyof TransportEvents>(event: E, listener: TransportEvents[E]): () => void {
     return this.#events.on(event, listener);
+  }
+
+  /** The room's recorded cluster id, from the signaling client (room-record.ts). */
+  get room(): RoomRecord {
+    return this.#signaling.clusterRecord;
   }
 
   links(): LinkInfo[] {

@@ -14,6 +14,7 @@ export {
   type WatchReplay,
 } from './kv-state-machine.js';
 export { MAX_LEASE_TTL, type LeaseEvent, type LeaseInfo, type LeaseView } from './lease-table.js';
+export { createLeaseKeeper, type LeaseKeeper, type LeaseKeeperOptions, type LeaseKeeperTimers } from './lease-keeper.js';
 export { DEFAULT_HISTORY_LIMIT_BYTES } from './mvcc-history.js';
 export { cas, deleteRange, put, range, txn, unwrapKvResult, type RangeOptions } from './kv-commands.js';
 export {

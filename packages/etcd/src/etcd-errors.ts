@@ -28,7 +28,8 @@ const HTTP_STATUS: Record<GrpcCode, number> = {
   4: 504,
   5: 404,
   8: 429,
-  9: 400,
+  // grpc-gateway's mapping as etcd 3.4 serves it (`lease already exists` answers 412).
+  9: 412,
   11: 400,
   12: 501,
   14: 503,
@@ -128,6 +129,7 @@ export function grpcStatus(x: KvFailure | unknown): { code: GrpcCode; message: s
 /** Map anything thrown while serving a request; unexpected errors become Unknown (500). */
 export function thrownReply(err: unknown): EtcdErrorReply {
   if (err instanceof EtcdGatewayError) return reply(err.grpcCode, err.message, err.httpStatus);
+  if (err instanceof EtcdStatusError) return reply(err.grpcCode as GrpcCode, err.message);
   const known = err instanceof MeshraftError ? THROWN[err.code] : undefined;
   if (known) return reply(...known);
   return reply(GrpcCode.Unknown, err instanceof Error ? err.message : String(err));

@@ -129,8 +129,8 @@ export function grpcStatus(x: KvFailure | unknown): { code: GrpcCode; message: s
 /** Map anything thrown while serving a request; unexpected errors become Unknown (500). */
 export function thrownReply(err: unknown): EtcdErrorReply {
   if (err instanceof EtcdGatewayError) return reply(err.grpcCode, err.message, err.httpStatus);
-  if (err instanceof EtcdStatusError) return reply(err.grpcCode as GrpcCode, err.message);
   const known = err instanceof MeshraftError ? THROWN[err.code] : undefined;
   if (known) return reply(...known);
+  if (err instanceof EtcdStatusError) return reply(err.grpcCode as GrpcCode, err.message);
   return reply(GrpcCode.Unknown, err instanceof Error ? err.message : String(err));
 }

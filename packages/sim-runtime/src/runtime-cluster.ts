@@ -163,8 +163,8 @@ export class RuntimeCluster {
     const nonceRng = this.o.rng.fork();
     const transport = this.network.attach(slot.id);
     const kv = createKvStateMachine();
-    const timers = wrapTimers(this.o.bug, this.o.clock.timersFor(owner));
-    this.o.leases?.attach(this, slot.id, owner, kv, timers, () => inc.node);
+    // The keeper shares the incarnation's clock (a second view of it, wrapped the same way).
+    this.o.leases?.attach(this, slot.id, owner, kv, wrapTimers(this.o.bug, this.o.clock.timersFor(owner)), () => inc.node);
     const sm: StateMachine<KvCommand, KvResult, KvQuery, KvQueryResult> = wrapStateMachine(this.o.bug, this.observedStateMachine(slot.id, kv));
     const observed = this.observedStorage(slot.id, storage);
     createNode<KvCommand, KvResult, KvQuery, KvQueryResult>({
@@ -182,7 +182,7 @@ export class RuntimeCluster {
       membership: { auto: true, targetVoters: 3, graceMs: this.o.graceMs },
       timeoutMs: 10 * this.o.tickMs * this.o.electionTicks,
       snapshotEntries: this.o.snapshotEntries,
-      timers,
+      timers: wrapTimers(this.o.bug, this.o.clock.timersFor(owner)),
     }).then(
       (node) => {
         if (slot.inc !== inc) return; // crashed while starting

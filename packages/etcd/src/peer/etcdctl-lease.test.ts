@@ -6,9 +6,30 @@
  * are chosen at random by each server, so each becomes the name its grant gave it, and a
  * remaining TTL may have lost a second or two (docs/etcd.md, "etcdctl 3.4 compared with etcd").
  */
-import { describe, expect, it } from 'vitest';
-import { errors, etcdctl, etcdctlLines, useComparedPair, type Run } from './__tests__/etcdctl-run.js';
-import { eventually } from './__tests__/peer-process.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EtcdCluster } from './__tests__/etcd-cluster.js';
+import { etcdctlProcess, stopAllEtcdctl } from './__tests__/etcdctl-process.js';
+import { errorLines, runEtcdctl as etcdctl, startComparedClusters, type EtcdctlRun as Run } from './__tests__/etcdctl-run.js';
+import { eventually, killAll, tempDirs, type PeerProcess } from './__tests__/peer-process.js';
+
+const dirs = tempDirs();
+let etcd: EtcdCluster | undefined;
+afterAll(async () => {
+  await stopAllEtcdctl();
+  await etcd?.kill();
+  await killAll();
+  await dirs.cleanup();
+});
+
+/** A long-running etcdctl command's first `n` stdout lines, then SIGKILL. */
+async function firstLines(endpoint: string, args: readonly string[], n: number): Promise<string> {
+  const p = etcdctlProcess(endpoint, args);
+  try {
+    return (await p.lines(n)).join('\n');
+  } finally {
+    await p.stop('SIGKILL');
+  }
+}
 
 
 /** One server's lease ids by the name the script gave them. */
@@ -68,13 +89,21 @@ const SCRIPT: readonly Step[] = [
 /** What a step shows: stdout (normalised), etcdctl's error lines, the exit code. */
 function shown(l: Leases, step: Step, r: Run): unknown[] {
   const out = l.normalize(r.out);
-  return [step.args, step.list ? l.sortList(out) : out, errors(r.err).map((e) => l.normalize(e)), r.code];
+  return [step.args, step.list ? l.sortList(out) : out, errorLines(r.err).map((e) => l.normalize(e)), r.code];
 }
 
 describe('etcdctl 3.4 lease commands against meshraft and a three-member etcd', () => {
-  const pair = useComparedPair('ctl-lease');
-  const { ours, theirs } = pair;
+  let peers: readonly PeerProcess[] = [];
+  let reference: readonly string[] = [];
+  const ours = () => peers.map((p) => p.url).join(',');
+  const theirs = () => reference.join(',');
   const [mine, etcds] = [new Leases(), new Leases()];
+
+  beforeAll(async () => {
+    const both = await startComparedClusters('ctl-lease', () => dirs.make());
+    ({ etcd, peers } = both);
+    reference = both.etcd.urls;
+  }, 120_000);
 
   it('grant, put --lease, timetolive (--keys), keep-alive --once, list, revoke and their errors: the same output', async () => {
     for (const step of SCRIPT) {
@@ -91,7 +120,7 @@ describe('etcdctl 3.4 lease commands against meshraft and a three-member etcd', 
     const streams: string[] = [];
     for (const [endpoints, l] of both) {
       l.capture('Z', (await etcdctl(endpoints, grant.args)).out);
-      streams.push(l.normalize(await etcdctlLines(endpoints, l.args(['lease', 'keep-alive', '{Z}']), 2)));
+      streams.push(l.normalize(await firstLines(endpoints, l.args(['lease', 'keep-alive', '{Z}']), 2)));
       // Right after the second round: the full TTL again (give or take the second boundary).
       streams.push(l.normalize((await etcdctl(endpoints, l.args(['lease', 'timetolive', '{Z}']))).out));
     }
@@ -101,7 +130,7 @@ describe('etcdctl 3.4 lease commands against meshraft and a three-member etcd', 
 
   it('put --lease, then expiry: the key is gone from every member, not before the TTL; the same output', { timeout: 60_000 }, async () => {
     const results: unknown[] = [];
-    for (const [endpoints, members, l] of [[theirs(), pair.reference, etcds], [ours(), pair.peers.map((p) => p.url), mine]] as const) {
+    for (const [endpoints, members, l] of [[theirs(), reference, etcds], [ours(), peers.map((p) => p.url), mine]] as const) {
       l.capture('W', (await etcdctl(endpoints, ['lease', 'grant', '4'])).out);
       const started = Date.now();
       const put = await etcdctl(endpoints, l.args(['put', '--lease={W}', 'expiring', 'v']));

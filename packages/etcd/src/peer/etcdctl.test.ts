@@ -5,13 +5,44 @@
  * named (member ids, names and URLs; version, db size and raft indexes in status) and
  * docs/etcd.md explains it.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { errors, etcdctl, etcdctlLines, useComparedPair, type Run } from './__tests__/etcdctl-run.js';
-import { eventually } from './__tests__/peer-process.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEtcdCluster, type EtcdCluster } from './__tests__/etcd-cluster.js';
+import { errorLines, runEtcdctl, type EtcdctlRun } from './__tests__/etcdctl-run.js';
+import { eventually, killAll, post, startPeer, startSignaling, tempDirs, type PeerProcess } from './__tests__/peer-process.js';
 
+const dirs = tempDirs();
+let etcd: EtcdCluster | undefined;
+afterAll(async () => {
+  await etcd?.kill();
+  await killAll();
+  await dirs.cleanup();
+});
+
+type Run = EtcdctlRun;
+const etcdctl = runEtcdctl;
+
+/** `etcdctl watch` runs until killed: collect stdout until `lines` lines arrived. */
+function watchLines(endpoint: string, args: readonly string[], lines: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('etcdctl', ['--endpoints', endpoint, 'watch', ...args], { env: { ...process.env, ETCDCTL_API: '3' } });
+    let out = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`watch printed only:\n${out}`));
+    }, 20_000);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.split('\n').length > lines) {
+        clearTimeout(timer);
+        child.kill('SIGKILL');
+        resolve(out.split('\n').slice(0, lines).join('\n'));
+      }
+    });
+  });
+}
 
 /** The KV part of the script: each step's output must be the same from both servers. */
 const SCRIPT: ReadonlyArray<readonly [readonly string[], string?]> = [
@@ -39,6 +70,8 @@ const SCRIPT: ReadonlyArray<readonly [readonly string[], string?]> = [
   [['compaction', '4']],
   [['get', 'foo', '--rev=99']],
 ];
+
+const errors = errorLines;
 
 /** Lines that carry ids, times or addresses, which differ between any two clusters. */
 function normalize(s: string): string {
@@ -78,9 +111,29 @@ function keyShape(v: unknown): unknown {
 }
 
 describe('etcdctl 3.4 against meshraft and a three-member etcd', () => {
-  // The real etcd (three members on loopback ports) and three meshraft peers beside it.
-  const pair = useComparedPair('ctl');
-  const { ours, theirs, dirs } = pair;
+  let peers: PeerProcess[] = [];
+  let reference: readonly string[] = [];
+  const ours = () => peers.map((p) => p.url).join(',');
+  const theirs = () => reference.join(',');
+
+  beforeAll(async () => {
+    // The real etcd: three members on loopback ports, started beside the meshraft peers.
+    etcd = await startEtcdCluster(await dirs.make());
+    reference = etcd.urls;
+    // Three meshraft peers: a founds the cluster, b and c join and are promoted.
+    const { url: signaling } = await startSignaling();
+    const ids = ['a', 'b', 'c'];
+    peers = await Promise.all(
+      ids.map(async (id) =>
+        startPeer(['--cluster', 'ctl', '--signaling', signaling, '--data', await dirs.make(), '--id', id, '--tick-ms', '50', ...(id === 'a' ? ['--bootstrap'] : [])]),
+      ),
+    );
+    await eventually('three meshraft voters', async () => {
+      const members = (await post(peers[0]!.url, '/v3/cluster/member/list')).json.members as { isLearner?: boolean }[] | undefined;
+      return members?.length === 3 && members.every((m) => !m.isLearner) ? true : undefined;
+    });
+    await eventually('etcd up', async () => ((await etcdctl(theirs(), ['endpoint', 'health', '--cluster'])).code === 0 ? true : undefined));
+  }, 120_000);
 
   it('put, get (prefix, limit, sort, keys-only, count, --rev, --from-key), del, txn, compaction: the same output', async () => {
     for (const [args, input] of SCRIPT) {
@@ -92,11 +145,11 @@ describe('etcdctl 3.4 against meshraft and a three-member etcd', () => {
   });
 
   it('watch --rev replays history, and live events follow: the same output', async () => {
-    const t = etcdctlLines(pair.reference[1]!, ['watch', 'foo', '--prefix', '--rev=5', '--prev-kv'], 9);
-    const o = etcdctlLines(pair.peers[1]!.url, ['watch', 'foo', '--prefix', '--rev=5', '--prev-kv'], 9);
+    const t = watchLines(reference[1]!, ['foo', '--prefix', '--rev=5', '--prev-kv'], 9);
+    const o = watchLines(peers[1]!.url, ['foo', '--prefix', '--rev=5', '--prev-kv'], 9);
     await new Promise((r) => setTimeout(r, 1000));
-    await etcdctl(pair.reference[2]!, ['put', 'foo/live', 'x']);
-    await etcdctl(pair.peers[2]!.url, ['put', 'foo/live', 'x']);
+    await etcdctl(reference[2]!, ['put', 'foo/live', 'x']);
+    await etcdctl(peers[2]!.url, ['put', 'foo/live', 'x']);
     expect(await o).toEqual(await t);
   });
 
@@ -135,7 +188,7 @@ describe('etcdctl 3.4 against meshraft and a three-member etcd', () => {
 
   it('member list: same shape; ids, names, peer URLs and other members\' client URLs differ', async () => {
     const rows = (out: string) => out.trim().split('\n').map((l) => l.split(', '));
-    const [t, o] = [rows((await etcdctl(theirs(), ['member', 'list'])).out), rows((await etcdctl(pair.peers[0]!.url, ['member', 'list'])).out)];
+    const [t, o] = [rows((await etcdctl(theirs(), ['member', 'list'])).out), rows((await etcdctl(peers[0]!.url, ['member', 'list'])).out)];
     // Both: three started voters, six columns.
     expect(o.map((r) => [r.length, r[1], r[5]])).toEqual(t.map((r) => [r.length, r[1], r[5]]));
     // Difference: meshraft has no member names beyond the node id, and peer URLs are http://ID.meshraft.invalid:2380.
@@ -147,31 +200,32 @@ describe('etcdctl 3.4 against meshraft and a three-member etcd', () => {
     expect(t.map((r) => r[2]).sort()).toEqual(['e1', 'e2', 'e3']);
     // Difference: etcd lists every member's client URL; a meshraft member knows only its own.
     expect(t.every((r) => /^http:\/\/127\.0\.0\.1:\d+$/.test(r[4]!))).toBe(true);
-    expect(o.filter((r) => r[4] !== '').map((r) => r[4])).toEqual([pair.peers[0]!.url]);
+    expect(o.filter((r) => r[4] !== '').map((r) => r[4])).toEqual([peers[0]!.url]);
   });
 
   it('member add --learner and member remove', async () => {
-    const add = await etcdctl(pair.peers[0]!.url, ['member', 'add', 'd', '--peer-urls=http://d.meshraft.invalid:2380', '--learner']);
+    const add = await etcdctl(peers[0]!.url, ['member', 'add', 'd', '--peer-urls=http://d.meshraft.invalid:2380', '--learner']);
     expect([add.code, add.err]).toEqual([0, '']);
-    expect(add.out).toMatch(/^Member [0-9a-f]+ added to cluster [0-9a-f]+/);
-    const id = /Member ([0-9a-f]+) added/.exec(add.out)![1]!;
-    const listed = await etcdctl(pair.peers[0]!.url, ['member', 'list']);
+    // etcdctl prints ids with %16x: an id below 2^60 is padded with spaces (as from etcd itself).
+    expect(add.out).toMatch(/^Member +[0-9a-f]+ added to cluster +[0-9a-f]+/);
+    const id = /Member +([0-9a-f]+) added/.exec(add.out)![1]!;
+    const listed = await etcdctl(peers[0]!.url, ['member', 'list']);
     // Difference: etcd lists a member that never connected as "unstarted" with no name; meshraft
     // knows no more than the node id, so it shows the id as the name and says started.
     expect(listed.out).toContain(`${id}, started, d, http://d.meshraft.invalid:2380, , true`);
-    const removed = await etcdctl(pair.peers[0]!.url, ['member', 'remove', id]);
-    expect([removed.code, removed.out]).toEqual([0, expect.stringMatching(/^Member [0-9a-f]+ removed from cluster [0-9a-f]+/)]);
-    const bad = await etcdctl(pair.peers[0]!.url, ['member', 'add', 'e', '--peer-urls=http://10.0.0.1:2380']);
+    const removed = await etcdctl(peers[0]!.url, ['member', 'remove', id]);
+    expect([removed.code, removed.out]).toEqual([0, expect.stringMatching(/^Member +[0-9a-f]+ removed from cluster +[0-9a-f]+/)]);
+    const bad = await etcdctl(peers[0]!.url, ['member', 'add', 'e', '--peer-urls=http://10.0.0.1:2380']);
     expect(bad.code).toBe(1);
     expect(bad.err).toContain('meshraft peer URLs are http://NODE-ID.meshraft.invalid:2380');
   });
 
   it('snapshot save writes the snapshot with its sha256 trailer, as against etcd', async () => {
     const file = join(await dirs.make(), 'snap.db');
-    const saved = await etcdctl(pair.peers[1]!.url, ['snapshot', 'save', file]);
+    const saved = await etcdctl(peers[1]!.url, ['snapshot', 'save', file]);
     expect([saved.code, saved.out.trim(), errors(saved.err)]).toEqual([0, `Snapshot saved at ${file}`, []]);
     expect(existsSync(file) && statSync(file).size > 32).toBe(true);
-    expect(spawnSync('etcdctl', ['snapshot', 'save', join(await dirs.make(), 'e.db'), '--endpoints', pair.reference[0]!], { env: { ...process.env, ETCDCTL_API: '3' } }).status).toBe(0);
+    expect(spawnSync('etcdctl', ['snapshot', 'save', join(await dirs.make(), 'e.db'), '--endpoints', reference[0]!], { env: { ...process.env, ETCDCTL_API: '3' } }).status).toBe(0);
   });
 
   it('move-leader: the same output; the named member leads afterwards', async () => {

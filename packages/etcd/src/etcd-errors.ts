@@ -31,7 +31,8 @@ const HTTP_STATUS: Record<GrpcCode, number> = {
   5: 404,
   7: 403,
   8: 429,
-  9: 400,
+  // grpc-gateway's mapping as etcd 3.4 serves it (`lease already exists` answers 412).
+  9: 412,
   11: 400,
   12: 501,
   14: 503,
@@ -159,5 +160,6 @@ export function thrownReply(err: unknown): EtcdErrorReply {
   if (err instanceof MeshraftError && isAuthCode(err.code)) return reply(AUTH_CODES[err.code], `etcdserver: ${AUTH_MESSAGES[err.code]}`);
   const known = err instanceof MeshraftError ? THROWN[err.code] : undefined;
   if (known) return reply(...known);
+  if (err instanceof EtcdStatusError) return reply(err.grpcCode as GrpcCode, err.message);
   return reply(GrpcCode.Unknown, err instanceof Error ? err.message : String(err));
 }

@@ -68,11 +68,14 @@ export function createLeaseOps(kv: KvClient): LeaseOps {
     },
     async revoke(id) {
       leases();
+      if (id === 0) throw new EtcdStatusError(GrpcCode.NotFound, 'etcdserver: requested lease not found');
       const r = await kv.propose({ type: 'leaseRevoke', id });
       return r.ok ? { revision: r.revision } : r;
     },
     async keepAlive(id) {
       leases();
+      // No lease has id 0 (the state machine refuses it as a command): etcd answers TTL 0.
+      if (id === 0) return { ttl: 0, revision: await barrier() };
       const r = await kv.propose({ type: 'leaseKeepAlive', id });
       if (r.ok) return { ttl: r.ttl, revision: r.revision };
       if (r.code === KvErrorCode.LeaseNotFound) return { ttl: 0, revision: r.revision };

@@ -5,9 +5,8 @@
  * election in progress.
  */
 import type { NodeId } from '@meshraft/core';
-import { createKvStateMachine, type KvCommand, type KvResultOf, type KvStateMachine } from 'meshraft/kv';
+import { createKvStateMachine, createLeaseKeeper, type KvCommand, type KvResultOf, type KvStateMachine, type LeaseKeeper } from 'meshraft/kv';
 import { NoLeaderError, type KvClient, type KvClientStatus, type KvMember } from './kv-client.js';
-import { createLeaseKeeper, type LeaseKeeper } from './lease-keeper.js';
 
 export interface LocalKvClientOptions {
   readonly stateMachine?: KvStateMachine;

@@ -28,6 +28,7 @@ async function mainRuntime(args: CliArgs): Promise<number> {
     console.log(formatRuntimeVerdictLine(r));
     if (args.verbose) {
       console.log(`    cluster: ${JSON.stringify(r.cluster)}`);
+      console.log(`    leases: ${JSON.stringify(r.leases)}`);
       console.log(`    clients: ${JSON.stringify(r.clients)}; liveness: ${r.livenessMs ?? 'none'} ms after healing`);
       console.log(`    messages: ${JSON.stringify(r.messages)}; snapshotEntries ${r.snapshotEntries}; trace sha256 ${r.traceHash}`);
     }

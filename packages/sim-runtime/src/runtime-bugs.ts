@@ -10,6 +10,8 @@
  *   commit-only states, and vote/term changes with no entries) never reaches the disk.
  * - `lease-past-expiry`: the node's clock runs at a tenth of its speed, so its leader lease outlives
  *   the election timeout that protects it and lease reads are served past the lease.
+ * - `lease-follower-expiry`: every member's lease keeper acts as leader (a follower expiring leases
+ *   on its own clock) and its revokes drop the refresh count; wired in runtime-leases.ts.
  */
 import type { Snapshot } from '@meshraft/core';
 import type { DurableStorage, StorageUpdate } from '@meshraft/storage';

@@ -10,10 +10,11 @@ import { EntryType, type Entry } from '@meshraft/core';
 import type { StorageUpdate } from '@meshraft/storage';
 import { decodeEnvelope, type SharedRoomRecord } from '@meshraft/transport';
 import { createNode, type MeshraftNode, type StateMachine } from 'meshraft';
-import { createKvStateMachine, type KvCommand, type KvQuery, type KvQueryResult, type KvResult } from 'meshraft/kv';
+import { createKvStateMachine, type KvCommand, type KvStateMachine, type KvQuery, type KvQueryResult, type KvResult } from 'meshraft/kv';
 import { createHash, type Hash } from 'node:crypto';
 import { digestEntry, SafetyChecker, type Network, type Xoshiro128 } from '@meshraft/sim';
 import { CommittedConfigs } from './committed-config.js';
+import type { RuntimeLeases } from './runtime-leases.js';
 import { wrapStateMachine, wrapStorage, wrapTimers, type RuntimeBug } from './runtime-bugs.js';
 import { SimDisk, type InFlightWrite, type SimStorage } from './sim-storage.js';
 import { SimNetwork } from './sim-transport.js';
@@ -38,6 +39,8 @@ export interface RuntimeClusterOptions {
   readonly trace: ((line: string) => void) | undefined;
   /** A room record shared by every node, as a signaling server keeps (founding-sim only). */
   readonly room?: SharedRoomRecord;
+  /** Runs each member's lease keeper and checks the lease invariant (runtime-leases.ts). */
+  readonly leases?: RuntimeLeases;
 }
 
 interface Incarnation {
@@ -161,7 +164,10 @@ export class RuntimeCluster {
     const rng = this.o.rng.fork();
     const nonceRng = this.o.rng.fork();
     const transport = this.network.attach(slot.id);
-    const sm: StateMachine<KvCommand, KvResult, KvQuery, KvQueryResult> = wrapStateMachine(this.o.bug, this.observedStateMachine(slot.id));
+    const kv = createKvStateMachine();
+    // The keeper shares the incarnation's clock (a second view of it, wrapped the same way).
+    this.o.leases?.attach(this, slot.id, owner, kv, wrapTimers(this.o.bug, this.o.clock.timersFor(owner)), () => inc.node);
+    const sm: StateMachine<KvCommand, KvResult, KvQuery, KvQueryResult> = wrapStateMachine(this.o.bug, this.observedStateMachine(slot.id, kv));
     const observed = this.observedStorage(slot.id, storage);
     createNode<KvCommand, KvResult, KvQuery, KvQueryResult>({
       cluster: CLUSTER_NAME,
@@ -302,6 +308,7 @@ export class RuntimeCluster {
     inc.term = s.term;
     this.line(`${id} ${role} term ${s.term}`);
     this.checker.observeRole(id, s.term, role === 'leader', inc.storage);
+    this.o.leases?.role(id, inc.owner, role === 'leader');
     if (role === 'leader') {
       this.stats.leadersElected++;
       this.elections.push({ node: id, term: s.term, at: this.o.clock.now });
@@ -380,8 +387,7 @@ export class RuntimeCluster {
   }
 
   /** The real KV state machine; each executed write (its value names the operation) is checked once-only. */
-  private observedStateMachine(id: string): StateMachine<KvCommand, KvResult, KvQuery, KvQueryResult> {
-    const kv = createKvStateMachine();
+  private observedStateMachine(id: string, kv: KvStateMachine): StateMachine<KvCommand, KvResult, KvQuery, KvQueryResult> {
     const checker = this.checker;
     const dec = new TextDecoder();
     return {
@@ -391,6 +397,7 @@ export class RuntimeCluster {
         const first = command.type === 'txn' ? command.success[0] : command;
         const put = executed && first?.type === 'put' ? first : undefined;
         if (put !== undefined) checker.observeExecution(id, dec.decode(put.value), 'apply', JSON.stringify(result.ok));
+        if (result.ok && result.type === 'leaseRevoke') this.o.leases?.applied(id, kv, command, result.revoked, result.deleted, this.o.clock.now);
         return result;
       },
       query: (q) => kv.query(q),

@@ -28,6 +28,7 @@ import {
 import type { RuntimeBug } from './runtime-bugs.js';
 import { RuntimeClients, type RuntimeClientStats } from './runtime-clients.js';
 import { RuntimeCluster, type ClusterStats } from './runtime-cluster.js';
+import { DEFAULT_LEASE_OPTIONS, RuntimeLeases, type RuntimeLeaseStats } from './runtime-leases.js';
 import type { InFlightWrite } from './sim-storage.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -102,6 +103,7 @@ export interface RuntimeSimResult {
   readonly livenessMs: number | null;
   readonly cluster: ClusterStats;
   readonly clients: RuntimeClientStats;
+  readonly leases: RuntimeLeaseStats;
   readonly messages: Readonly<Record<string, number>>;
   readonly linearizability: CheckResult | null;
   readonly history: readonly KvOperation[];
@@ -124,6 +126,8 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
   const clock = new VirtualClock();
   const net = new Network<Uint8Array>(root.fork(), profile);
   let healed = false;
+  const timeoutMs = 4 * o.tickMs * o.electionTicks;
+  const leases = new RuntimeLeases(root.fork(), { ...DEFAULT_LEASE_OPTIONS, electionTimeoutMs: o.tickMs * o.electionTicks, proposeTimeoutMs: timeoutMs, bug: o.bug });
   const cluster: RuntimeCluster = new RuntimeCluster({
     clock,
     net,
@@ -138,8 +142,8 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
       if (!healed) planWriteCrash(id, w);
     },
     trace: o.trace,
+    leases,
   });
-  const timeoutMs = 4 * o.tickMs * o.electionTicks;
   const clients = new RuntimeClients(root.fork(), { ...o.workload, timeoutMs }, cluster, clock);
   let partitions = 0;
   let transfers = 0;
@@ -261,6 +265,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     }
     cluster.network.refresh();
     clients.stop();
+    leases.stop();
     cluster.line('all faults healed: every node up, network clean');
   }
 
@@ -294,6 +299,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     if (healedAt === null) {
       faultStep();
       clients.step();
+      leases.step(cluster, clock.now);
     } else probe();
   }, o.tickMs);
   clock.at(o.faultMs, 'sim', heal);
@@ -318,12 +324,14 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
         if (!cluster.checker.ok) break outer;
       }
       if (!cluster.checker.ok || cluster.stats.fatalErrors.length > 0) break;
-      if (liveAt !== null && clients.idle) break;
+      if (liveAt !== null && clients.idle && leases.settled(cluster)) break;
     }
   } catch (e) {
     exception = `seed ${o.seed} event ${events} at ${clock.now}ms: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`;
   }
   // Stop everything still running: the loop no longer drives them; nothing is awaited.
+  // Healed and live, the run went on until every lease expired or time ran out: which was it?
+  if (exception === null && cluster.checker.ok && liveAt !== null && healedAt !== null) leases.checkExpired(cluster, healedAt, clock.now);
   for (const s of cluster.live()) clock.kill(s.inc!.owner);
 
   const history = clients.history();
@@ -373,6 +381,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     livenessMs: liveAt !== null && healedAt !== null ? liveAt - healedAt : null,
     cluster: cluster.stats,
     clients: clients.stats,
+    leases: leases.stats,
     messages: Object.fromEntries([...cluster.messageCounts].sort()),
     linearizability: lin,
     history,

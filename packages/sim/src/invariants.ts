@@ -40,7 +40,11 @@ export type InvariantKind =
   | 'exactly-once'
   | 'election-quorum'
   | 'persist-before-send'
-  | 'stale-read';
+  | 'stale-read'
+  /** Runtime host: a lease revoked inside its TTL after an acknowledged refresh. */
+  | 'lease-safety'
+  /** Runtime host: a revoked or expired lease whose keys (or the lease) remain on a member. */
+  | 'lease-expiry';
 
 export interface Violation {
   readonly kind: InvariantKind;
@@ -118,6 +122,11 @@ export class SafetyChecker {
 
   private fail(kind: InvariantKind, nodes: string[], indices: number[], message: string): void {
     this.violations.push({ kind, step: this.step, tick: this.tick, nodes, indices, message });
+  }
+
+  /** A violation found by a host's own check (e.g. the runtime host's lease invariant), at the current position. */
+  report(kind: InvariantKind, nodes: string[], indices: number[], message: string): void {
+    this.fail(kind, nodes, indices, message);
   }
 
   /**

@@ -1,7 +1,8 @@
 /**
  * @module etcd-gateway
  * A node:http handler that speaks the subset of etcd's v3 JSON gateway meshraft serves:
- * KV put/range/deleterange/txn, maintenance status, member list, and Prometheus metrics. Every
+ * KV put/range/deleterange/txn, leases (etcd-lease.ts), maintenance status, member list, and
+ * Prometheus metrics. Every
  * request either gets etcd's response shape or an etcd-style error; nothing a client sends
  * can make the handler throw.
  */
@@ -25,6 +26,7 @@ import {
   parseCompactionRequest,
   parseWatchRequest,
 } from './etcd-request.js';
+import { createGatewayLeases } from './etcd-lease.js';
 import { serveWatch } from './etcd-watch.js';
 import {
   deleteRangeJson,
@@ -131,7 +133,9 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
   const currentRevision = async () =>
     (await kv.read({ type: 'range', key: new Uint8Array([0]), countOnly: true }, { linearizable: false })).revision;
 
+  const leases = createGatewayLeases(kv, header);
   const endpoints: Record<string, Endpoint> = {
+    ...leases.endpoints,
     '/v3/kv/put': async (body) => {
       const r = await kv.propose(parsePutRequest(body));
       return r.ok ? putJson(r, header(r.revision)) : r;
@@ -164,7 +168,7 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
   };
 
   function count(path: string, status: number): void {
-    const key = `${path in endpoints || path === '/metrics' || path === '/v3/watch' ? path : 'other'} ${status}`;
+    const key = `${path in endpoints || path === '/metrics' || path === '/v3/watch' || path === KEEPALIVE ? path : 'other'} ${status}`;
     requests.set(key, (requests.get(key) ?? 0) + 1);
   }
 
@@ -205,6 +209,12 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
       count(path, 200);
       return;
     }
+    if (path === KEEPALIVE) {
+      if (req.method !== 'POST') throw methodNotAllowed();
+      await leases.keepAlive(await readBody(req, maxBodyBytes), parseJson, res);
+      count(path, res.statusCode);
+      return;
+    }
     const endpoint = endpoints[path];
     if (endpoint === undefined) {
       throw new EtcdGatewayError(EtcdGatewayErrorCode.NotFound, GrpcCode.NotFound, 404, 'Not Found');
@@ -238,6 +248,9 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
     });
   };
 }
+
+/** A stream (one answer per request in the body), served apart from the unary endpoints. */
+const KEEPALIVE = '/v3/lease/keepalive';
 
 function methodNotAllowed(): EtcdGatewayError {
   return new EtcdGatewayError(EtcdGatewayErrorCode.MethodNotAllowed, GrpcCode.Unimplemented, 405, 'Method Not Allowed');

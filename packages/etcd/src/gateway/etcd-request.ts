@@ -232,6 +232,25 @@ export function parseWatchRequest(body: Json): WatchCreateRequest {
   };
 }
 
+/** A signed int64 (etcd clamps a TTL of zero or less to its minimum, so negatives are valid). */
+function signedField(obj: Json, name: string, what: string): number {
+  const v = field(obj, name);
+  if (v === undefined) return 0;
+  const n = typeof v === 'string' && /^-?[0-9]+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw badRequest(`${what}.${name}: expected an integer`);
+  return n;
+}
+
+/** `/v3/lease/grant`: TTL (signed) and ID (0: the server picks one). */
+export function parseLeaseGrantRequest(body: Json): { ttl: number; id: number } {
+  return { ttl: signedField(body, 'TTL', 'lease'), id: intField(body, 'ID', 'lease') ?? 0 };
+}
+
+/** `/v3/lease/revoke`, `/v3/lease/keepalive` and `/v3/lease/timetolive` (with `keys`). */
+export function parseLeaseIdRequest(body: Json): { id: number; keys: boolean } {
+  return { id: intField(body, 'ID', 'lease') ?? 0, keys: boolField(body, 'keys', 'lease') === true };
+}
+
 /** `/v3/kv/compaction`: the revision to compact to (`physical` is accepted and moot). */
 export function parseCompactionRequest(body: Json): number {
   boolField(body, 'physical', 'compaction');

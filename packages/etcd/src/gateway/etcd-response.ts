@@ -99,6 +99,21 @@ export function txnJson(r: TxnResult, header: JsonObject): JsonObject {
   return o;
 }
 
+/** LeaseGrant, LeaseKeepAlive (inside `result`), LeaseTimeToLive and LeaseLeases answers. */
+export function leaseJson(
+  header: JsonObject,
+  r: { id?: number; ttl?: number; grantedTtl?: number; keys?: readonly Uint8Array[]; leases?: readonly number[] },
+): JsonObject {
+  const o: JsonObject = { header };
+  put(o, 'ID', r.id);
+  // TTL -1 (no such lease) is not a default, so it is printed.
+  put(o, 'TTL', r.ttl);
+  put(o, 'grantedTTL', r.grantedTtl);
+  put(o, 'keys', r.keys?.map(b64));
+  put(o, 'leases', r.leases?.map((id) => ({ ID: String(id) })));
+  return o;
+}
+
 export function statusJson(s: KvClientStatus, header: JsonObject, version: string): JsonObject {
   const o: JsonObject = { header };
   put(o, 'version', version);

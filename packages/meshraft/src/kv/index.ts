@@ -18,6 +18,7 @@ export * from './auth-types.js';
 export { AuthErrorCode } from './auth-errors.js';
 export { AUTH_MESSAGES, AuthStore, AuthStoreError, ROOT_ROLE, ROOT_USER, type AuthOutcome, type AuthState } from './auth-store.js';
 export { MAX_LEASE_TTL, type LeaseEvent, type LeaseInfo, type LeaseView } from './lease-table.js';
+export { createLeaseKeeper, type LeaseKeeper, type LeaseKeeperOptions, type LeaseKeeperTimers } from './lease-keeper.js';
 export { DEFAULT_HISTORY_LIMIT_BYTES } from './mvcc-history.js';
 export { cas, deleteRange, put, range, txn, unwrapKvResult, type RangeOptions } from './kv-commands.js';
 export {

@@ -9,8 +9,12 @@
  * On becoming leader every deadline is reset to the full TTL plus an election timeout, as etcd's
  * `lessor.Promote` does (without checkpoints the remaining TTL is not replicated), so no lease
  * expires only because leadership moved.
+ *
+ * It lives beside the lease table (not in the etcd layer) because it depends on nothing but the
+ * table and an injected clock: the etcd peer and the runtime simulator run this same code.
  */
-import type { LeaseEvent, LeaseInfo, LeaseRevokeCommand, LeaseView } from 'meshraft/kv';
+import type { LeaseEvent, LeaseInfo, LeaseView } from './lease-table.js';
+import type { LeaseRevokeCommand } from './lease-types.js';
 
 /** etcd's leaseRevokeRate: at most this many expiry revokes are proposed per second. */
 const REVOKES_PER_SECOND = 1000;
@@ -21,11 +25,32 @@ export interface LeaseKeeperOptions {
   readonly propose: (command: LeaseRevokeCommand) => Promise<unknown>;
   /** Added to every deadline when this member becomes leader (etcd: the election timeout). */
   readonly electionTimeoutMs: number;
-  /** Monotonic milliseconds (default `performance.now`). */
-  readonly now?: () => number;
+  /**
+   * The clock and the sweep timer (default: `performance.now` and the global setInterval). The
+   * runtime's injected Timers fit, so a simulator drives the keeper on virtual time.
+   */
+  readonly timers?: LeaseKeeperTimers;
   /** How often expiry is checked (default 250 ms; etcd checks every 500 ms). */
   readonly sweepMs?: number;
 }
+
+export interface LeaseKeeperTimers {
+  /** Monotonic milliseconds. */
+  now(): number;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+const systemClock: LeaseKeeperTimers = {
+  now: () => performance.now(),
+  setInterval: (fn, ms) => {
+    const t = globalThis.setInterval(fn, ms);
+    // The sweep alone must not keep a process alive.
+    (t as { unref?: () => void }).unref?.();
+    return t;
+  },
+  clearInterval: (h) => globalThis.clearInterval(h as ReturnType<typeof globalThis.setInterval>),
+};
 
 export interface LeaseKeeper {
   /** Tell the keeper whether this member leads now. */
@@ -44,7 +69,8 @@ interface Deadline {
 }
 
 export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
-  const now = options.now ?? (() => performance.now());
+  const timers = options.timers ?? systemClock;
+  const now = () => timers.now();
   const sweepMs = options.sweepMs ?? 250;
   const perSweep = Math.max(1, Math.ceil((REVOKES_PER_SECOND * sweepMs) / 1000));
   const deadlines = new Map<number, Deadline>();
@@ -88,8 +114,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     }
   }
 
-  const timer = setInterval(sweep, sweepMs);
-  timer.unref?.();
+  const timer = timers.setInterval(sweep, sweepMs);
 
   return {
     setLeader(next) {
@@ -106,7 +131,7 @@ export function createLeaseKeeper(options: LeaseKeeperOptions): LeaseKeeper {
     },
     sweep,
     stop() {
-      clearInterval(timer);
+      timers.clearInterval(timer);
       unsubscribe();
     },
   };

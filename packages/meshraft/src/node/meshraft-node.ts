@@ -205,6 +205,16 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     await this.stop();
   }
 
+  /**
+   * Says this node is going away now (a tab's pagehide), without waiting: every linked peer is
+   * told, and the leader takes it out of the configuration at once (see docs/runtime.md,
+   * "Churn"). The node keeps running; if it was a reload, it comes back with its log and joins
+   * again as a learner. Unlike leave(), nothing is awaited and the node may rejoin later.
+   */
+  depart(): void {
+    this.driver.depart();
+  }
+
   // ---- commands and queries (proposals, reads) ----------------------------------------------
 
   /**
@@ -294,8 +304,12 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (!this.identity.admit(env)) return;
     this.contact.heard(from);
     const p = env.payload;
-    if (p.kind === 'raft') this.loop.step(from, p.msg, p.sentAt ?? p.answers);
-    else if (p.kind === 'join') this.driver.onJoin(p.node);
+    if (p.kind === 'raft') {
+      this.driver.noticeOutsider(from);
+      this.loop.step(from, p.msg, p.sentAt ?? p.answers);
+    } else if (p.kind === 'join') this.driver.onJoin(p.node);
+    else if (p.kind === 'depart') this.driver.onDepart(from, p.node);
+    else if (p.kind === 'outside') this.driver.onOutside(from, p.at);
     else this.campaign.onPeer(from, p.enabled);
   }
 
@@ -325,8 +339,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
 
   private onConfChanged(wasIn: boolean): void {
     this.driver.clearPending();
-    if (isMember(this.applier.confState, this.id)) this.driver.wasMember = true;
-    else if (wasIn) {
+    if (this.driver.onConfChanged(wasIn)) {
       this.ctx.log.info('removed from the configuration');
       this.ctx.events.emit('removed');
     }

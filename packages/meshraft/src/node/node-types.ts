@@ -17,6 +17,8 @@ export const META_NODE_ID = 'meshraft.nodeId';
 export const META_CLUSTER = 'meshraft.cluster';
 /** Set once the node saw itself in the configuration: a removed member does not ask to join again. */
 export const META_WAS_MEMBER = 'meshraft.wasMember';
+/** '1' once the node saw itself removed while running (not after depart()): it stays out. */
+export const META_REMOVED = 'meshraft.removed';
 
 export type MemberRole = 'voter' | 'learner';
 

@@ -36,6 +36,14 @@ describe('wire', () => {
     expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: 'no' } as never))).toBeUndefined();
   });
 
+  it('round-trips a depart and an outside notice, and drops malformed ones', () => {
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'depart', node: 'n' }))?.payload).toEqual({ kind: 'depart', node: 'n' });
+    expect(decodeFrame('c1', encodeFrame('c1', 'a', 'n', { kind: 'outside', at: 42 }))?.payload).toEqual({ kind: 'outside', at: 42 });
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'depart', node: '' }))).toBeUndefined();
+    expect(decodeFrame('c1', encodeFrame('c1', 'a', 'n', { kind: 'outside', at: -1 }))).toBeUndefined();
+    expect(decodeFrame('c1', encodeFrame('c1', 'a', 'n', { kind: 'outside', at: 1.5 }))).toBeUndefined();
+  });
+
   it('drops foreign clusters, garbage and malformed payloads', () => {
     expect(decodeFrame('c2', encodeFrame('c1', 'a', 'b', { kind: 'join', node: 'a' }))).toBeUndefined();
     expect(decodeFrame('c1', new Uint8Array([0xc1, 0xff]))).toBeUndefined();

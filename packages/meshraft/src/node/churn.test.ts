@@ -91,3 +91,33 @@ describe('churn', () => {
     expect(await back.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 3 });
   });
 });
+
+describe('stuck reasons', () => {
+  it('a survivor names the unreachable voters while a majority is gone, and clears when one returns', async () => {
+    cluster = testCluster(44);
+    const a = await cluster.start('a', { bootstrap: true });
+    await cluster.start('b');
+    await cluster.start('c');
+    await waitFor(() => settled(a, ['a', 'b', 'c']), 'three voters');
+    expect(a.status().stuck).toBeNull();
+    const b = cluster.node('b');
+    await b.stop(); // quits without a word, as a browser with every tab does
+    await sleep(400); // past the reachability window (3 election timeouts): one voter gone is no stuck
+    expect(a.status().stuck).toBeNull();
+    expect(a.metrics().unreachableVoters).toEqual(['b']);
+    await cluster.node('c').stop();
+    const stuck = await waitFor(() => a.status().stuck, 'a to say it is stuck', 5_000);
+    expect(stuck).toEqual({
+      reason: 'read-only: voters b and c are unreachable (2 of 3 voters; a majority is needed)',
+      unreachableVoters: ['b', 'c'],
+    });
+    expect(a.metrics()).toMatchObject({ unreachableVoters: ['b', 'c'], quorumLost: true });
+    const seen: (string | null)[] = [];
+    a.on('status', (s) => seen.push(s.stuck?.reason ?? null));
+    await cluster.start('b');
+    await waitFor(() => a.status().stuck === null, 'stuck to clear once b is back', 5_000);
+    // The 'status' event follows within an election timeout (the retry sweep re-checks reachability).
+    await waitFor(() => seen.length > 0 && seen.at(-1) === null, 'a status event without stuck', 5_000);
+    expect(await a.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 1 });
+  });
+});

@@ -182,6 +182,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.ticker = ctx.timers.setInterval(() => this.onTick(), timing.tickMs);
     this.retryTimer = ctx.timers.setInterval(() => {
       this.retryAll();
+      // Reachability changes with silence as well as with links: `stuck` follows it.
+      this.reporter.emitStatus();
       // Repeated every sweep: the frame is tiny, and a lost one would mislead a hand-over.
       this.campaign.announce();
     }, ctx.electionMs());

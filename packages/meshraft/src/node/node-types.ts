@@ -9,6 +9,7 @@ import type { IceRoute, LinkState, RelayReason, Transport } from '@meshraft/tran
 import type { StateMachine } from '../kv/state-machine.js';
 import type { ForeignClusterEvent } from './cluster-identity.js';
 import type { Logger, ResolvedOptions } from './options.js';
+import type { StuckStatus } from './quorum-reach.js';
 import type { CoreAdapter, RaftRole } from './raft-core.js';
 import type { SessionKey } from './sessions.js';
 import type { Timers } from './timers.js';
@@ -77,6 +78,11 @@ export interface NodeStatus {
    * `waiting: asking cluster <id> to admit this node`.
    */
   readonly waiting?: string | null;
+  /**
+   * Why the cluster is read-only as this node sees it, or null: the reachable voters (this node
+   * included) are no majority of the configuration's voters (quorum-reach). Always set by MeshraftNode.
+   */
+  readonly stuck?: StuckStatus | null;
 }
 
 export interface NodeEvents {

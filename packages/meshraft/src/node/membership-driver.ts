@@ -74,11 +74,18 @@ export class MembershipDriver {
     }
   }
 
-  /** A peer says it is going away; only a node speaks for itself. */
+  /**
+   * `node` is going away: said by itself, or forwarded by a member that heard it (a lost frame
+   * must not cost the grace period). A follower passes it on to its leader once.
+   */
   onDepart(from: NodeId, node: NodeId): void {
-    if (from !== node || !isMember(this.applier.confState, node)) return;
-    if (!this.departed.has(node)) this.ctx.log.info('member is leaving', { node });
-    this.departed.set(node, this.ctx.timers.now());
+    const { ctx, view } = this;
+    const cs = this.applier.confState;
+    if (!isMember(cs, node) || (from !== node && !isMember(cs, from))) return;
+    if (this.departed.has(node)) return;
+    ctx.log.info('member is leaving', { node });
+    this.departed.set(node, ctx.timers.now());
+    if (!view.isLeader && view.leader !== null && view.leader !== from && view.leader !== node) ctx.send(view.leader, { kind: 'depart', node });
   }
 
   /** On the leader: Raft traffic from `from`, which its configuration does not hold, gets a notice. */

@@ -92,6 +92,29 @@ describe('churn', () => {
   });
 });
 
+describe('ephemeral members', () => {
+  it('a tab that leads hands leadership to the durable peer, and tabs leaving one by one leave the peer the only voter', async () => {
+    cluster = testCluster(45);
+    const tab = { membership: { ephemeral: true } };
+    const p = await cluster.start('p', { bootstrap: true });
+    await cluster.start('t1', tab);
+    await cluster.start('t2', tab);
+    await waitFor(() => settled(p, ['p', 't1', 't2']), 'three voters');
+    await p.transferLeadership('t1');
+    // t1 leads for a moment, then hands leadership back to the durable voter by itself.
+    await waitFor(() => p.status().role === 'leader', 'the durable peer to lead again', 5_000);
+    for (const id of ['t1', 't2']) {
+      const gone = cluster.node(id);
+      gone.depart();
+      await sleep(30);
+      await gone.stop();
+      await waitFor(() => !p.status().members.some((m) => m.id === id) && !p.status().joint, `${id} out`, 5_000);
+    }
+    expect(ids(p, 'voter')).toEqual(['p']);
+    expect(await p.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 1 });
+  });
+});
+
 describe('stuck reasons', () => {
   it('a survivor names the unreachable voters while a majority is gone, and clears when one returns', async () => {
     cluster = testCluster(44);

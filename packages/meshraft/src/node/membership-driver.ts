@@ -15,7 +15,7 @@
 import type { NodeId } from '@meshraft/core';
 import type { Applier } from './applier.js';
 import type { MembershipOps } from './membership-ops.js';
-import { nextMembershipChange } from './membership-policy.js';
+import { durableLeaderFor, nextMembershipChange, type MembershipView } from './membership-policy.js';
 import type { NodeContext } from './node-context.js';
 import { META_REMOVED } from './node-types.js';
 import { isMember } from './node-util.js';
@@ -42,6 +42,8 @@ export class MembershipDriver {
    * this node out although its own log still lists it. Cleared once it applied past it as a member.
    */
   private rejoinAt: number | null = null;
+  /** When this (ephemeral) leader last asked a durable voter to take over. */
+  private lastHandOff = -Infinity;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -49,6 +51,11 @@ export class MembershipDriver {
     private readonly view: RaftView,
     private readonly contact: PeerContact,
     private readonly ops: MembershipOps,
+    /** Who said they are ephemeral, and who will not campaign (campaign presence). */
+    private readonly presence: () => { readonly ephemeral: ReadonlySet<NodeId>; readonly campaignOff: ReadonlySet<NodeId> } = () => ({
+      ephemeral: new Set(),
+      campaignOff: new Set(),
+    }),
   ) {
     this.removed = ctx.storage.getMeta(META_REMOVED) === '1';
   }
@@ -69,8 +76,11 @@ export class MembershipDriver {
     const { ctx } = this;
     if (ctx.stopped) return;
     this.departing = true;
-    for (const l of ctx.transport.links()) {
-      if (l.state !== 'down' && l.peer !== ctx.id) ctx.send(l.peer, { kind: 'depart', node: ctx.id });
+    // Sent twice: it is this node's last word, and nothing will retry it (a copy is ignored).
+    for (let copy = 0; copy < 2; copy++) {
+      for (const l of ctx.transport.links()) {
+        if (l.state !== 'down' && l.peer !== ctx.id) ctx.send(l.peer, { kind: 'depart', node: ctx.id });
+      }
     }
   }
 
@@ -88,7 +98,10 @@ export class MembershipDriver {
     if (!view.isLeader && view.leader !== null && view.leader !== from && view.leader !== node) ctx.send(view.leader, { kind: 'depart', node });
   }
 
-  /** On the leader: Raft traffic from `from`, which its configuration does not hold, gets a notice. */
+  /**
+   * On the leader: Raft traffic or a campaign announcement from `from`, which its configuration
+   * does not hold, gets a notice (a returning voter campaigns; a returning learner only announces).
+   */
   noticeOutsider(from: NodeId): void {
     const { ctx, view } = this;
     if (!view.isLeader || isMember(this.applier.confState, from)) return;
@@ -138,19 +151,34 @@ export class MembershipDriver {
     const now = ctx.timers.now();
     // One change at a time; give up on one that never applied after a timeout.
     if (this.policyPending && now - this.policyPending.at < ctx.opts.timeoutMs) return;
-    const cc = nextMembershipChange(
-      {
-        self: ctx.id,
-        confState: this.applier.confState,
-        commit: view.commit(),
-        progress: view.progress(),
-        lastHeard: this.contact.lastHeard,
-        now,
-        leaderSince: view.leaderSince,
-        departed: this.departedSet(),
-      },
-      { ...ctx.opts.membership, aliveMs: 2 * ctx.electionMs() },
-    );
+    const { ephemeral, campaignOff } = this.presence();
+    const v: MembershipView = {
+      self: ctx.id,
+      confState: this.applier.confState,
+      commit: view.commit(),
+      progress: view.progress(),
+      lastHeard: this.contact.lastHeard,
+      now,
+      leaderSince: view.leaderSince,
+      departed: this.departedSet(),
+      ephemeral,
+    };
+    const o = { ...ctx.opts.membership, aliveMs: 2 * ctx.electionMs() };
+    // A tab leading a cluster with a durable voter hands over first: shrinking keeps the leader.
+    const durable = durableLeaderFor(v, o, campaignOff);
+    // Retried every few election timeouts; in between the policy runs as usual.
+    if (durable !== undefined && now - this.lastHandOff >= 3 * ctx.electionMs()) {
+      this.lastHandOff = now;
+      ctx.log.info('ephemeral leader hands leadership to a durable voter', { to: durable });
+      try {
+        ctx.core.transferLeadership(durable);
+      } catch (err) {
+        ctx.log.warn('transferLeadership failed', { err });
+      }
+      ctx.kick();
+      return;
+    }
+    const cc = nextMembershipChange(v, o);
     if (!cc) return;
     ctx.log.info('membership change', { cc });
     this.policyPending = { key: JSON.stringify(cc), at: now };

@@ -1,6 +1,6 @@
 import { EMPTY_CONF_STATE, type ConfState } from '@meshraft/core';
 import { describe, expect, it } from 'vitest';
-import { nextMembershipChange, type MembershipView } from './membership-policy.js';
+import { durableLeaderFor, nextMembershipChange, type MembershipView } from './membership-policy.js';
 
 const opts = { targetVoters: 3, graceMs: 1000, maxLagEntries: 10, aliveMs: 500 };
 
@@ -115,5 +115,28 @@ describe('nextMembershipChange: departures and shrinking', () => {
   it('never removes or demotes the leader itself, and leaves departed members that are back alone once no longer departed', () => {
     expect(nextMembershipChange(view({ voters: ['a'] }, departed(['a'])), opts)).toBeUndefined();
     expect(nextMembershipChange(view({ voters: ['a', 'b', 'c'] }), opts)).toBeUndefined();
+  });
+});
+
+describe('ephemeral members (tabs)', () => {
+  it('demotes an ephemeral voter before a durable one when shrinking', () => {
+    const v = view({ voters: ['a', 'b', 'c', 'd', 'e'] }, { departed: new Set(['e']), ephemeral: new Set(['c', 'e']), lastHeard: new Map([['b', 900], ['c', 900], ['d', 900], ['e', 900]]), progress: { b: { match: 10 }, c: { match: 100 }, d: { match: 100 } } });
+    expect(nextMembershipChange(v, opts)).toEqual({
+      changes: [
+        { type: 'remove', node: 'e' },
+        { type: 'addLearner', node: 'c' },
+      ],
+      transition: 'auto',
+    });
+  });
+
+  it('an ephemeral leader names a reachable, caught-up durable voter to take over', () => {
+    const base = view({ voters: ['a', 'b', 'c'] }, { ephemeral: new Set(['a', 'b']) });
+    expect(durableLeaderFor(base, opts, new Set())).toBe('c');
+    expect(durableLeaderFor(base, opts, new Set(['c']))).toBeUndefined(); // c will not campaign
+    expect(durableLeaderFor({ ...base, ephemeral: new Set(['b']) }, opts, new Set())).toBeUndefined(); // a is durable itself
+    expect(durableLeaderFor({ ...base, ephemeral: new Set(['a', 'b', 'c']) }, opts, new Set())).toBeUndefined();
+    expect(durableLeaderFor({ ...base, lastHeard: new Map([['c', 100]]) }, opts, new Set())).toBeUndefined(); // silent
+    expect(durableLeaderFor({ ...base, progress: { c: { match: 20 } } }, opts, new Set())).toBeUndefined(); // lagging
   });
 });

@@ -34,6 +34,8 @@ export interface MembershipView {
   readonly leaderSince: number;
   /** Members that announced they are going away (depart frames); treated as gone at once. */
   readonly departed?: ReadonlySet<NodeId>;
+  /** Members that may vanish with their page (membership.ephemeral), this node included if so. */
+  readonly ephemeral?: ReadonlySet<NodeId>;
 }
 
 export interface MembershipPolicyOptions {
@@ -115,10 +117,12 @@ function shrink(v: MembershipView, victim: NodeId, reachable: (id: NodeId) => bo
   if (next.length % 2 === 1) {
     return majority(next) ? { changes: [{ type: 'remove', node: victim }] } : undefined;
   }
-  // An unreachable voter is demoted before a reachable one, then the least caught up.
+  // An unreachable voter is demoted before a reachable one, an ephemeral one (a tab) before a
+  // durable one, then the least caught up.
+  const eph = (id: NodeId): number => (v.ephemeral?.has(id) ? 0 : 1);
   const demoted = next
     .filter((id) => id !== v.self)
-    .sort((a, b) => Number(live(a)) - Number(live(b)) || (v.progress[a]?.match ?? 0) - (v.progress[b]?.match ?? 0) || (a < b ? -1 : 1))[0];
+    .sort((a, b) => Number(live(a)) - Number(live(b)) || eph(a) - eph(b) || (v.progress[a]?.match ?? 0) - (v.progress[b]?.match ?? 0) || (a < b ? -1 : 1))[0];
   if (demoted === undefined) return undefined;
   next = next.filter((id) => id !== demoted);
   if (!majority(next)) return undefined;
@@ -129,4 +133,22 @@ function shrink(v: MembershipView, victim: NodeId, reachable: (id: NodeId) => bo
     ],
     transition: 'auto',
   };
+}
+
+/**
+ * An ephemeral leader (a tab) hands leadership to a durable voter: reachable, caught up, not
+ * departed, not ephemeral, and willing to campaign (`campaignOff` lists those that are not).
+ * Undefined when this node is durable or no such voter exists; then the policy keeps it leading.
+ */
+export function durableLeaderFor(v: MembershipView, o: MembershipPolicyOptions, campaignOff: ReadonlySet<NodeId>): NodeId | undefined {
+  const eph = v.ephemeral ?? new Set<NodeId>();
+  if (!eph.has(v.self) || v.confState.votersOutgoing.length > 0) return undefined;
+  return v.confState.voters
+    .filter((id) => {
+      if (id === v.self || eph.has(id) || v.departed?.has(id) || campaignOff.has(id)) return false;
+      const p = v.progress[id];
+      const heard = v.lastHeard.get(id);
+      return p !== undefined && p.match + o.maxLagEntries >= v.commit && heard !== undefined && v.now - heard <= o.aliveMs;
+    })
+    .sort((a, b) => (v.progress[b]?.match ?? 0) - (v.progress[a]?.match ?? 0) || (a < b ? -1 : 1))[0];
 }

@@ -104,7 +104,10 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.proposals = new Proposals(ctx, clientId, (c: C) => this.applier.encodeCommand(c), this.deadlines);
     this.reads = new Reads<Q, QR>(ctx, clientId, this.applier as Applier<unknown, unknown, Q, QR>, this.view, this.contact, this.deadlines);
     this.ops = new MembershipOps(ctx, applier, this.view, this.deadlines);
-    this.driver = new MembershipDriver(ctx, applier, this.view, this.contact, this.ops);
+    this.driver = new MembershipDriver(ctx, applier, this.view, this.contact, this.ops, () => ({
+      ephemeral: this.campaign.ephemeral(),
+      campaignOff: new Set([...this.campaign.peers].filter(([, on]) => !on).map(([id]) => id)),
+    }));
     this.campaign = new Campaign(ctx, (peers) => {
       if (peers) this.reporter.emitMembers();
       this.reporter.emitStatus();
@@ -312,7 +315,11 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     } else if (p.kind === 'join') this.driver.onJoin(p.node);
     else if (p.kind === 'depart') this.driver.onDepart(from, p.node);
     else if (p.kind === 'outside') this.driver.onOutside(from, p.at);
-    else this.campaign.onPeer(from, p.enabled);
+    else {
+      // Every node announces this to every peer: a learner removed while away hears it is out too.
+      this.driver.noticeOutsider(from);
+      this.campaign.onPeer(from, p.enabled, p.ephemeral === true);
+    }
   }
 
   private identityStatus(): { fields: Partial<NodeStatus>; key: string; foreignFrames: number } {

@@ -34,6 +34,8 @@ describe('wire', () => {
   it('round-trips a campaign switch and drops one without a boolean', () => {
     expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: false }))?.payload).toEqual({ kind: 'campaign', enabled: false });
     expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: 'no' } as never))).toBeUndefined();
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: true, ephemeral: true }))?.payload).toEqual({ kind: 'campaign', enabled: true, ephemeral: true });
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: true, ephemeral: 1 } as never))).toBeUndefined();
   });
 
   it('round-trips a depart and an outside notice, and drops malformed ones', () => {

@@ -20,7 +20,7 @@ export type RuntimePayload =
    * The sender's campaign switch (setCampaign): a leader handing over leadership skips voters
    * that would ignore the TimeoutNow (hidden tabs).
    */
-  | { readonly kind: 'campaign'; readonly enabled: boolean }
+  | { readonly kind: 'campaign'; readonly enabled: boolean; readonly ephemeral?: boolean }
   /** `node` is going away now (a tab's pagehide): the leader takes it out of the configuration at once. */
   | { readonly kind: 'depart'; readonly node: NodeId }
   /**
@@ -67,7 +67,7 @@ export function decodeFrame(cluster: string, frame: Uint8Array): RuntimeFrame | 
   } else if (p.kind === 'outside') {
     if (!Number.isSafeInteger(p.at) || (p.at as number) < 0) return undefined;
   } else if (p.kind === 'campaign') {
-    if (typeof p.enabled !== 'boolean') return undefined;
+    if (typeof p.enabled !== 'boolean' || (p.ephemeral !== undefined && typeof p.ephemeral !== 'boolean')) return undefined;
   } else {
     return undefined;
   }

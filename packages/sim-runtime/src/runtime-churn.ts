@@ -48,6 +48,8 @@ export class RuntimeChurn {
   /** What a sequence's checks found wrong (the verdict is a violation if any). */
   readonly failures: string[] = [];
   private readonly departed: Slot[] = [];
+  /** Departed for good while members: taken out, they must rejoin when they come back. */
+  private readonly replaced: string[] = [];
   private survivor: string | undefined;
   private fresh: string | undefined;
   private returned = false;
@@ -99,7 +101,7 @@ export class RuntimeChurn {
     const node = this.o.cluster.node(this.survivor);
     if (node === undefined) return;
     const members = new Set(node.status().members.map((m) => m.id));
-    const expected = [...(this.returned ? this.departed.map((s) => s.id) : []), ...(this.fresh === undefined ? [] : [this.fresh])];
+    const expected = [...(this.returned ? this.replaced : []), ...(this.fresh === undefined ? [] : [this.fresh])];
     const missing = expected.filter((id) => !members.has(id));
     this.completed++;
     if (missing.length > 0) this.failures.push(`stranded: ${missing.join(', ')} came back but never rejoined ${this.survivor}'s configuration`);
@@ -112,6 +114,7 @@ export class RuntimeChurn {
     this.departures++;
     cluster.line(`${slot.id} departs (pagehide)${forGood ? '; its tab closes for good' : ''}`);
     const st = node.status();
+    const wasMember = st.members.some((m) => m.id === slot.id);
     // As attachPageLifecycle does: a leader hands over first, then the node says goodbye.
     if (st.role === 'leader') {
       const to = st.members.find((m) => m.role === 'voter' && m.id !== slot.id && cluster.node(m.id) !== undefined);
@@ -123,6 +126,7 @@ export class RuntimeChurn {
       if (forGood) {
         slot.gone = true;
         this.departed.push(slot);
+        if (wasMember) this.replaced.push(slot.id);
       }
     });
   }

@@ -65,7 +65,9 @@ describe('runtime host (real MeshraftNodes)', () => {
     'drop-deferred-hard-state': { seed: 2, kinds: ['election-quorum', 'persist-before-send'] },
     // Seed 4 stopped catching it once joiners wait to hear a member's cluster id (issue 12): re-picked
     // with `pnpm -s sim --host runtime --seeds 1..60 --bug lease-past-expiry` (first violating seed).
-    'lease-past-expiry': { seed: 22, kinds: ['stale-read'] },
+    // Seed 22 stopped catching it with departures in the fault mix (issue 12, runtime-churn): re-picked
+    // the same way (seed 1 fails there on a churn check instead, not on the bug's kind).
+    'lease-past-expiry': { seed: 18, kinds: ['stale-read'] },
   };
   for (const bug of RUNTIME_BUGS) {
     it(`catches --bug ${bug}`, async () => {

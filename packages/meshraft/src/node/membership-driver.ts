@@ -35,6 +35,8 @@ export class MembershipDriver {
   private readonly noticeSent = new Map<NodeId, number>();
   /** This node said it is going away (depart()): its removal is then no reason to stay out. */
   private departing = false;
+  /** leave() runs: its own removal is wanted. */
+  private isLeaving = false;
   /** Removed while running (persisted): never asks to join again. */
   private removed: boolean;
   /**
@@ -69,6 +71,11 @@ export class MembershipDriver {
       if (!isMember(cs, id) || (this.contact.lastHeard.get(id) ?? -Infinity) > at + grace) this.departed.delete(id);
     }
     return new Set(this.departed.keys());
+  }
+
+  /** leave() is taking this node out: it must not answer a notice by joining again. */
+  leaving(on: boolean): void {
+    this.isLeaving = on;
   }
 
   /** This node is going away (pagehide): tells every linked peer, fire and forget. */
@@ -114,7 +121,7 @@ export class MembershipDriver {
   /** A leader says this node is not in its configuration (applied up to `at`). */
   onOutside(from: NodeId, at: number): void {
     const { ctx, applier } = this;
-    if (this.removed || this.departing || applier.applied >= at) return;
+    if (this.removed || this.departing || this.isLeaving || applier.applied >= at) return;
     if (isMember(applier.confState, ctx.id) && this.rejoinAt === null) {
       ctx.log.info('not in the leader\'s configuration (replaced while away); asking to join again as a learner', { leader: from, at });
     }
@@ -218,7 +225,7 @@ export class MembershipDriver {
   /** Whether this node should ask to be let in: outside the configuration and not removed, or told it is out. */
   private wantsIn(): boolean {
     const { applier } = this;
-    if (this.departing) return false;
+    if (this.departing || this.isLeaving) return false;
     if (this.rejoinAt !== null && applier.applied < this.rejoinAt) return true;
     return !this.removed && !isMember(applier.confState, this.ctx.id);
   }

@@ -206,7 +206,14 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
    */
   async leave(options: OpOptions = {}): Promise<void> {
     if (this.ctx.stopped) throw new NodeStoppedError();
-    await this.ops.leave(options);
+    // Until it is out, an `outside` notice (the leader applied the removal first) is no reason to rejoin.
+    this.driver.leaving(true);
+    try {
+      await this.ops.leave(options);
+    } catch (err) {
+      this.driver.leaving(false);
+      throw err;
+    }
     await this.stop();
   }
 

@@ -92,6 +92,23 @@ describe('churn', () => {
   });
 });
 
+describe('removed while running', () => {
+  it('a node that saw its own removal stays out, also after a restart from its storage', async () => {
+    cluster = testCluster(46);
+    const a = await cluster.start('a', { bootstrap: true });
+    const b = await cluster.start('b');
+    await waitFor(() => ids(a, 'learner').includes('b') && ids(b, 'learner').includes('b'), 'b to be a learner');
+    const removed = new Promise<void>((resolve) => b.on('removed', resolve));
+    await a.remove('b');
+    await removed;
+    await b.stop();
+    const again = await cluster.start('b');
+    await sleep(300); // many join intervals (one election timeout each)
+    expect(a.status().members.map((m) => m.id)).toEqual(['a']);
+    expect(again.status().members.map((m) => m.id)).toEqual(['a']);
+  });
+});
+
 describe('ephemeral members', () => {
   it('a tab that leads hands leadership to the durable peer, and tabs leaving one by one leave the peer the only voter', async () => {
     cluster = testCluster(45);

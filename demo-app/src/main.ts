@@ -130,7 +130,8 @@ async function boot(): Promise<void> {
   let left = false;
   let busy = false;
   const me = () => ({ by: node.id, name: myName(node.id) });
-  const avail = (): Availability => availability({ status: node.status(), partitioned: transport.partitioned, left });
+  const avail = (): Availability =>
+    availability({ status: node.status(), partitioned: transport.partitioned, left, names: memberNames((q) => session.sm.query(q)) });
 
   const nameInput = $<HTMLInputElement>('my-name');
   nameInput.value = myName(node.id);

@@ -36,6 +36,14 @@ describe('availability', () => {
     }
   });
 
+  it('names the voters the node reports unreachable (status().stuck)', () => {
+    const stuck = { reason: 'read-only: voters b and c are unreachable (2 of 3 voters; a majority is needed)', unreachableVoters: ['b', 'c'] };
+    const s = status({ stuck, members: [member('a', 'self'), member('b', 'down'), member('c', 'webrtc')] });
+    const a = availability({ status: s, partitioned: false, left: false, names: new Map([['b', 'Ada']]) });
+    expect(a).toEqual({ writable: false, reason: 'voters Ada (b) and c are unreachable, and a write needs a majority (2 of 3 voters). It clears as soon as one of them returns.' });
+    expect(availability({ status: status({ stuck: null }), partitioned: false, left: false }).writable).toBe(true);
+  });
+
   it('counts voters only: learners do not make a majority', () => {
     const s = status({ members: [member('a', 'self'), member('b', 'down'), member('c', 'down'), member('d', 'webrtc', 'learner'), member('e', 'webrtc', 'learner')] });
     expect(availability({ status: s, partitioned: false, left: false }).reason).toMatch(/Only 1 of 3 voters/);

@@ -5,6 +5,7 @@
  * until their timeout.
  */
 import type { NodeStatus } from 'meshraft';
+import { displayName } from './member-names.js';
 
 export interface Availability {
   readonly writable: boolean;
@@ -18,11 +19,18 @@ export interface AvailabilityInput {
   readonly partitioned: boolean;
   /** This tab left the cluster or its node stopped. */
   readonly left: boolean;
+  /** The names people typed, by node id (member-names). */
+  readonly names?: ReadonlyMap<string, string>;
 }
 
 const REACHABLE = new Set(['self', 'webrtc', 'relay', 'memory']);
 
-export function availability({ status, partitioned, left }: AvailabilityInput): Availability {
+/** `a`, `a and b`, `a, b and c`. */
+function words(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+export function availability({ status, partitioned, left, names = new Map() }: AvailabilityInput): Availability {
   if (left || status.stopped) return { writable: false, reason: 'This tab has left the cluster. Reload to join again.' };
   const voters = status.members.filter((m) => m.role === 'voter');
   const me = status.members.find((m) => m.id === status.id);
@@ -34,6 +42,15 @@ export function availability({ status, partitioned, left }: AvailabilityInput): 
     return {
       writable: false,
       reason: `This tab is disconnected (simulated partition): it reaches 1 of ${voters.length} voters, and a write needs ${majority}. Showing the last state it knows.`,
+    };
+  }
+  // The node's own verdict (status().stuck): which voters it cannot reach, by name.
+  const gone = status.stuck?.unreachableVoters;
+  if (gone && gone.length > 0) {
+    const who = words(gone.map((id) => displayName(id, names)));
+    return {
+      writable: false,
+      reason: `${gone.length === 1 ? 'voter' : 'voters'} ${who} ${gone.length === 1 ? 'is' : 'are'} unreachable, and a write needs a majority (${majority} of ${voters.length} voters). It clears as soon as one of them returns.`,
     };
   }
   const reachable = voters.filter((m) => REACHABLE.has(m.link)).length;

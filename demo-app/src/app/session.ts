@@ -105,7 +105,9 @@ export async function startSession(params: DemoParams, signalingUrl: string): Pr
     bootstrap,
     ...(fresh && !bootstrap && params.cluster !== null && { clusterId: params.cluster }),
     timing: { tickMs: params.tickMs },
-    membership: { targetVoters: params.voters, graceMs: params.graceMs },
+    // A tab is ephemeral: shrinking keeps a durable peer (`pnpm demo --peer`) as the voter, and a
+    // tab leading hands leadership to it (docs/runtime.md, "Churn").
+    membership: { targetVoters: params.voters, graceMs: params.graceMs, ephemeral: true },
     logger: consoleLogger,
     timers: gate.timers,
   });

@@ -62,6 +62,11 @@ export function writeNodeMetrics(out: PrometheusText, m: NodeMetrics): void {
   if (m.foreignClusterFrames !== undefined) {
     counter('meshraft_foreign_cluster_frames_total', 'Frames and joins refused: another cluster id under this cluster name.', m.foreignClusterFrames);
   }
+  if (m.unreachableVoters !== undefined) {
+    gauge('meshraft_quorum_lost', 'Whether the reachable voters are no majority (1: read-only) or are (0).', m.quorumLost ? 1 : 0);
+    out.family('meshraft_unreachable_voters', 'gauge', 'Voters this member cannot reach (1 per voter; none while all are reachable).');
+    for (const peer of m.unreachableVoters) out.sample('meshraft_unreachable_voters', 1, { peer });
+  }
   out.family('meshraft_link_up', 'gauge', 'Peer links by state (1 per peer, labelled with its state).');
   for (const link of m.links) out.sample('meshraft_link_up', 1, { peer: link.peer, state: link.state });
   const h = m.storageWriteLatency;

@@ -32,6 +32,8 @@ export interface RuntimeClusterOptions {
   readonly electionTicks: number;
   readonly snapshotEntries: number;
   readonly graceMs: number;
+  /** Which nodes are ephemeral (membership.ephemeral: tabs); default none. */
+  readonly ephemeral?: (id: string) => boolean;
   readonly maxWriteMs: number;
   readonly bug: RuntimeBug | undefined;
   /** A write was issued on `id`'s disk (the fault injector may plan a crash around it). */
@@ -181,7 +183,7 @@ export class RuntimeCluster {
       sessionNonce: () => nonceRng.nextUint32().toString(36) + nonceRng.nextUint32().toString(36),
       // A founder's cluster id, seeded like the nonce so a replay is byte for byte.
       randomBytes: (n) => Uint8Array.from({ length: n }, () => nonceRng.nextUint32() & 0xff),
-      membership: { auto: true, targetVoters: 3, graceMs: this.o.graceMs },
+      membership: { auto: true, targetVoters: 3, graceMs: this.o.graceMs, ephemeral: this.o.ephemeral?.(slot.id) === true },
       timeoutMs: 10 * this.o.tickMs * this.o.electionTicks,
       snapshotEntries: this.o.snapshotEntries,
       // Runs that snapshot every few entries exist to exercise snapshots; the byte amortization

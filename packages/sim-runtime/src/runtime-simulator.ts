@@ -26,6 +26,7 @@ import {
   type WorkloadOptions,
 } from '@meshraft/sim';
 import type { RuntimeBug } from './runtime-bugs.js';
+import { RuntimeChurn } from './runtime-churn.js';
 import { RuntimeClients, type RuntimeClientStats } from './runtime-clients.js';
 import { RuntimeCluster, type ClusterStats } from './runtime-cluster.js';
 import { DEFAULT_LEASE_OPTIONS, RuntimeLeases, type RuntimeLeaseStats } from './runtime-leases.js';
@@ -77,6 +78,8 @@ export const RUNTIME_FAULT_RATES = {
   heal: 0.03,
   transfer: 0.006,
   leave: 0.002,
+  /** A member departs (pagehide) and its page closes a moment later (runtime-churn). */
+  depart: 0.003,
   join: 0.01,
   /** A node's timers (the leader's, half the time) run 8x late for 200-800 ms (a background tab). */
   throttle: 0.006,
@@ -99,6 +102,11 @@ export interface RuntimeSimResult {
   readonly partitions: number;
   readonly transfers: number;
   readonly leaves: number;
+  /** Departures (pagehide, then the page closes; runtime-churn). */
+  readonly departures: number;
+  /** This seed ran a departure sequence (runtime-churn), and how many of its checks completed. */
+  readonly churnSequence: boolean;
+  readonly churnChecks: number;
   readonly throttles: number;
   readonly livenessMs: number | null;
   readonly cluster: ClusterStats;
@@ -117,7 +125,7 @@ function scaled(p: NetworkOptions, ms: number): NetworkOptions {
 
 export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { seed: number }): Promise<RuntimeSimResult> {
   const o: RuntimeSimOptions = { ...DEFAULT_RUNTIME_OPTIONS, ...partial };
-  const rates: RuntimeFaultRates = { ...RUNTIME_FAULT_RATES, ...o.rates };
+  let rates: RuntimeFaultRates = { ...RUNTIME_FAULT_RATES, ...o.rates };
   const root = new Xoshiro128(o.seed);
   const faults = root.fork();
   const scenario = root.fork();
@@ -136,6 +144,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     electionTicks: o.electionTicks,
     snapshotEntries,
     graceMs: 6 * o.tickMs * o.electionTicks,
+    ephemeral: (id) => churn.ephemeral(id),
     maxWriteMs: o.maxWriteMs,
     bug: o.bug,
     onWrite: (id, w) => {
@@ -145,11 +154,25 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     leases,
   });
   const clients = new RuntimeClients(root.fork(), { ...o.workload, timeoutMs }, cluster, clock);
+  let nextId = 1;
+  const churn = new RuntimeChurn({
+    rng: root.fork(),
+    cluster,
+    clock,
+    electionMs: o.tickMs * o.electionTicks,
+    faultMs: o.faultMs,
+    departRate: rates.depart,
+    freshId: () => `n${++nextId}`,
+    durableId: 'n1',
+  });
+  rates = churn.rates(rates);
+  // A sequence's links lose nothing (WebRTC data channels and the relay are reliable), so a
+  // departure is heard; delays, reordering and copies stay.
+  if (churn.sequence) net.setOptions({ ...profile, dropRate: 0 });
   let partitions = 0;
   let transfers = 0;
   let leaves = 0;
   let throttles = 0;
-  let nextId = 1;
   let healedAt: number | null = null;
   let liveAt: number | null = null;
   let probing = false;
@@ -228,6 +251,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
       cluster.pause(l?.id ?? r.pick(up), r.range(150, 600));
     }
     if (r.chance(rates.leave) && up.length > 0) maybeLeave(r.pick(up));
+    churn.step();
     const alive = [...cluster.slots.values()].filter((s) => !s.gone && !s.removed).length;
     if (alive < o.maxNodes && r.chance(rates.join)) cluster.add(`n${++nextId}`, false);
   }
@@ -303,6 +327,7 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     } else probe();
   }, o.tickMs);
   clock.at(o.faultMs, 'sim', heal);
+  churn.plan();
   const end = o.faultMs + o.livenessMs;
   let events = 0;
   try {
@@ -345,6 +370,9 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
   } else if (violations.length > 0) {
     verdict = 'violation';
     detail = violations.slice(0, 5).map((v) => formatViolation(v, o.seed)).join('\n');
+  } else if (churn.failures.length > 0) {
+    verdict = 'violation';
+    detail = `seed ${o.seed}: churn: ${churn.failures.join('; ')}`;
   } else {
     lin = checkOperations(kvModel, history, { maxSteps: o.maxCheckSteps });
     if (lin.verdict === 'illegal') {
@@ -377,6 +405,9 @@ export async function simulateRuntime(partial: Partial<RuntimeSimOptions> & { se
     partitions,
     transfers,
     leaves,
+    departures: churn.departures,
+    churnSequence: churn.sequence,
+    churnChecks: churn.completed,
     throttles,
     livenessMs: liveAt !== null && healedAt !== null ? liveAt - healedAt : null,
     cluster: cluster.stats,

@@ -438,6 +438,8 @@ describe('GET /metrics', () => {
           { peer: 'node-"c"', state: 'relay' },
         ],
         storageWriteLatency: { buckets: [{ le: 0.001, count: 5 }, { le: 0.01, count: 9 }], count: 10, sumSeconds: 0.05 },
+        unreachableVoters: ['node-d', 'node-e'],
+        quorumLost: true,
       }),
     };
     gw = await startGateway({ metrics: source });
@@ -458,6 +460,9 @@ describe('GET /metrics', () => {
       'meshraft_server_proposals_failed_total 2',
       'meshraft_server_leader_changes_seen_total 4',
       'meshraft_link_up{peer="node-b",state="open"} 1',
+      'meshraft_quorum_lost 1',
+      'meshraft_unreachable_voters{peer="node-d"} 1',
+      'meshraft_unreachable_voters{peer="node-e"} 1',
       'meshraft_link_up{peer="node-\\"c\\"",state="relay"} 1',
       'meshraft_storage_write_duration_seconds_bucket{le="0.01"} 9',
       'meshraft_storage_write_duration_seconds_bucket{le="+Inf"} 10',

@@ -59,6 +59,7 @@ export function logNodeEvents<C, R, Q, QR>(node: MeshraftNode<C, R, Q, QR>, log:
   let waiting = now.waiting ?? null;
   if (waiting !== null) log.info(waiting);
   let members = new Map<string, MemberStatus>(now.members.map((m) => [m.id, m]));
+  let stuck = now.stuck?.reason ?? null;
   // The node runs from createNode on (a lone voter is leader at once): say where it stands.
   log.info(`role ${now.role} (term ${now.term})`);
   if (now.leader !== null) log.info(`leader ${now.leader} (term ${now.term})`);
@@ -69,6 +70,13 @@ export function logNodeEvents<C, R, Q, QR>(node: MeshraftNode<C, R, Q, QR>, log:
       term = s.term;
       // Why a joiner waits (no member online, not admitted yet): said once per change.
       if ((s.waiting ?? null) !== waiting && (waiting = s.waiting ?? null) !== null) log.info(waiting);
+      // Whether writes can commit: said once when lost (with the voters to bring back), once when regained.
+      const reason = s.stuck?.reason ?? null;
+      if (reason !== stuck) {
+        if (reason !== null) log.error(`cluster is ${reason}`);
+        else log.notice('a majority of voters is reachable again: writable');
+        stuck = reason;
+      }
     }),
     node.on('role', (role) => log.info(`role ${role} (term ${node.status().term})`)),
     node.on('leader', (leader) => log.info(leader === null ? 'leader lost' : `leader ${leader} (term ${node.status().term})`)),

@@ -175,7 +175,8 @@ describe('attachPageLifecycle', () => {
       const leader = await c.leader();
       const page = fakePage();
       const lifecycle = attachPageLifecycle(leader, page);
-      page.window.dispatchEvent(new Event(event));
+      // A pagehide into the back/forward cache (persisted): a hand-over, and no departure.
+      page.window.dispatchEvent(Object.assign(new Event(event), { persisted: true }));
       await waitFor(() => VOTERS.some((id) => id !== leader.id && c.node(id).status().role === 'leader'), `a new leader after ${event}`);
       lifecycle.detach();
     }

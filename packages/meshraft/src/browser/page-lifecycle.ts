@@ -26,7 +26,7 @@ export type LifecycleWindow = EventSource;
  * The node methods used (a MeshraftNode fits). Without `setCampaign` a hidden node can still
  * campaign; the tick gate's `hold` then only slows it down.
  */
-export type LifecycleNode = Pick<MeshraftNode, 'status' | 'transferLeadership' | 'on'> & Partial<Pick<MeshraftNode, 'setCampaign'>>;
+export type LifecycleNode = Pick<MeshraftNode, 'status' | 'transferLeadership' | 'on'> & Partial<Pick<MeshraftNode, 'setCampaign' | 'depart'>>;
 
 export interface PageLifecycleOptions {
   readonly document: LifecycleDocument;
@@ -140,12 +140,24 @@ export function attachPageLifecycle(node: LifecycleNode, options: PageLifecycleO
   };
   // The page is going away: hand over now; the TimeoutNow usually leaves before the page dies.
   const onLeave: Listener = () => void handOver();
+  // pagehide that does not keep the page (not the back/forward cache): closed or reloading. The
+  // node says it is departing, so the leader removes it now rather than after the grace period;
+  // a reload comes back with its log and joins again as a learner.
+  const onPageHide: Listener = (event) => {
+    void handOver();
+    if ((event as { persisted?: unknown } | null)?.persisted === true) return;
+    try {
+      node.depart?.();
+    } catch (err) {
+      onError(err);
+    }
+  };
 
   const subscriptions: Array<[EventSource, string, Listener]> = [
     [doc, 'visibilitychange', onVisibility],
     [doc, 'freeze', onFreeze],
     [doc, 'resume', onResume],
-    [win, 'pagehide', onLeave],
+    [win, 'pagehide', onPageHide],
     [win, 'beforeunload', onLeave],
   ];
   for (const [target, type, listener] of subscriptions) target.addEventListener(type, listener);

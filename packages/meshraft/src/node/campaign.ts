@@ -1,7 +1,8 @@
 /**
  * @module campaign
  * Campaign presence: this node's switch for starting elections (off in a hidden tab), told to
- * every peer, and each peer's switch as it last told us (shown in MemberStatus.campaign).
+ * every peer, and each peer's switch as it last told us (shown in MemberStatus.campaign). The
+ * same frame says whether the sender is ephemeral (membership.ephemeral: a tab).
  */
 import type { NodeId } from '@meshraft/core';
 import { InvalidOptionError } from './errors.js';
@@ -13,6 +14,8 @@ export class Campaign {
   readonly peers = new Map<NodeId, boolean>();
   /** Bumped on every change of `peers`: part of the status change key (page lifecycle listens). */
   peerChanges = 0;
+  /** Peers that said they are ephemeral (may vanish with their page). */
+  readonly ephemeralPeers = new Set<NodeId>();
 
   constructor(
     private readonly ctx: NodeContext,
@@ -35,11 +38,21 @@ export class Campaign {
   /** Tells peers (default: every linked one) this node's switch. */
   announce(peers: readonly NodeId[] = this.ctx.transport.links().map((l) => l.peer)): void {
     if (this.ctx.stopped) return;
-    for (const peer of peers) this.ctx.send(peer, { kind: 'campaign', enabled: this.enabled });
+    const ephemeral = this.ctx.opts.membership.ephemeral;
+    for (const peer of peers) this.ctx.send(peer, { kind: 'campaign', enabled: this.enabled, ...(ephemeral && { ephemeral }) });
+  }
+
+  /** This node and the peers that said they are ephemeral. */
+  ephemeral(): Set<NodeId> {
+    const out = new Set(this.ephemeralPeers);
+    if (this.ctx.opts.membership.ephemeral) out.add(this.ctx.id);
+    return out;
   }
 
   /** A peer's 'campaign' frame. */
-  onPeer(from: NodeId, enabled: boolean): void {
+  onPeer(from: NodeId, enabled: boolean, ephemeral = false): void {
+    if (ephemeral) this.ephemeralPeers.add(from);
+    else this.ephemeralPeers.delete(from);
     if (this.peers.get(from) === enabled) return;
     this.peers.set(from, enabled);
     this.peerChanges++;

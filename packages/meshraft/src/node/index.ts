@@ -25,6 +25,7 @@ export {
 export * from './errors.js';
 export { isClusterId, type ForeignClusterEvent } from './cluster-identity.js';
 export { survivorOf, type ForkEntry, type ForkEvent, type ForkStatus } from './fork-detector.js';
+export type { StuckStatus } from './quorum-reach.js';
 export type { ConfChange, ConfChangeType, CoreAdapter, RaftCore, RaftRole } from './raft-core.js';
 export type { SessionKey } from './sessions.js';
 export { systemTimers, type TimerHandle, type Timers } from './timers.js';

@@ -121,7 +121,10 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.proposals = new Proposals(ctx, clientId, (c: C) => this.applier.encodeCommand(c), this.deadlines);
     this.reads = new Reads<Q, QR>(ctx, clientId, this.applier as Applier<unknown, unknown, Q, QR>, this.view, this.contact, this.deadlines);
     this.ops = new MembershipOps(ctx, applier, this.view, this.deadlines);
-    this.driver = new MembershipDriver(ctx, applier, this.view, this.contact, this.ops);
+    this.driver = new MembershipDriver(ctx, applier, this.view, this.contact, this.ops, () => ({
+      ephemeral: this.campaign.ephemeral(),
+      campaignOff: new Set([...this.campaign.peers].filter(([, on]) => !on).map(([id]) => id)),
+    }));
     this.campaign = new Campaign(ctx, (peers) => {
       if (peers) this.reporter.emitMembers();
       this.reporter.emitStatus();
@@ -202,6 +205,8 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     this.ticker = ctx.timers.setInterval(() => this.onTick(), timing.tickMs);
     this.retryTimer = ctx.timers.setInterval(() => {
       this.retryAll();
+      // Reachability changes with silence as well as with links: `stuck` follows it.
+      this.reporter.emitStatus();
       // Repeated every sweep: the frame is tiny, and a lost one would mislead a hand-over.
       this.campaign.announce();
     }, ctx.electionMs());
@@ -230,8 +235,25 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
    */
   async leave(options: OpOptions = {}): Promise<void> {
     if (this.ctx.stopped) throw new NodeStoppedError();
-    await this.ops.leave(options);
+    // Until it is out, an `outside` notice (the leader applied the removal first) is no reason to rejoin.
+    this.driver.leaving(true);
+    try {
+      await this.ops.leave(options);
+    } catch (err) {
+      this.driver.leaving(false);
+      throw err;
+    }
     await this.stop();
+  }
+
+  /**
+   * Says this node is going away now (a tab's pagehide), without waiting: every linked peer is
+   * told, and the leader takes it out of the configuration at once (see docs/runtime.md,
+   * "Churn"). The node keeps running; if it was a reload, it comes back with its log and joins
+   * again as a learner. Unlike leave(), nothing is awaited and the node may rejoin later.
+   */
+  depart(): void {
+    this.driver.depart();
   }
 
   // ---- commands and queries (proposals, reads) ----------------------------------------------
@@ -335,9 +357,17 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     if (!this.identity.admit(env)) return;
     this.contact.heard(from);
     const p = env.payload;
-    if (p.kind === 'raft') this.loop.step(from, p.msg, p.sentAt ?? p.answers);
-    else if (p.kind === 'join') this.driver.onJoin(p.node);
-    else this.campaign.onPeer(from, p.enabled);
+    if (p.kind === 'raft') {
+      this.driver.noticeOutsider(from);
+      this.loop.step(from, p.msg, p.sentAt ?? p.answers);
+    } else if (p.kind === 'join') this.driver.onJoin(p.node);
+    else if (p.kind === 'depart') this.driver.onDepart(from, p.node);
+    else if (p.kind === 'outside') this.driver.onOutside(from, p.at);
+    else {
+      // Every node announces this to every peer: a learner removed while away hears it is out too.
+      this.driver.noticeOutsider(from);
+      this.campaign.onPeer(from, p.enabled, p.ephemeral === true);
+    }
   }
 
   private identityStatus(): { fields: Partial<NodeStatus>; key: string; foreignFrames: number } {
@@ -366,8 +396,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
 
   private onConfChanged(wasIn: boolean): void {
     this.driver.clearPending();
-    if (isMember(this.applier.confState, this.id)) this.driver.wasMember = true;
-    else if (wasIn) {
+    if (this.driver.onConfChanged(wasIn)) {
       this.ctx.log.info('removed from the configuration');
       this.ctx.events.emit('removed');
     }

@@ -33,6 +33,10 @@ export interface NodeMetrics {
   readonly links: readonly { readonly peer: NodeId; readonly state: string }[];
   /** Frames and joins refused for carrying another cluster id under this name (cluster-identity). */
   readonly foreignClusterFrames?: number;
+  /** Voters this node cannot reach (status().stuck's ids, also while a majority remains). */
+  readonly unreachableVoters?: readonly NodeId[];
+  /** The reachable voters are no majority: status().stuck is set. */
+  readonly quorumLost?: boolean;
   /** Time to persist a Ready's entries and hard state. */
   readonly storageWriteLatency?: LatencyHistogram;
 }

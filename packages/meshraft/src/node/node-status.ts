@@ -11,12 +11,15 @@ import { metricsRole, type NodeMetrics } from './metrics.js';
 import type { NodeContext } from './node-context.js';
 import type { MemberRole, MemberStatus, NodeStatus } from './node-types.js';
 import type { PeerContact } from './peer-contact.js';
+import { stuckStatus, unreachableVoters, type ReachInput } from './quorum-reach.js';
 import type { RaftView } from './raft-view.js';
 
 export class NodeReporter {
   /** Time to persist each Ready (the host loop observes it). */
   readonly saveLatency = new LatencyRecorder();
   private lastStatusKey = '';
+  /** Peers not heard from yet count as heard at start (quorum-reach). */
+  private readonly startedAt: number;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -31,7 +34,9 @@ export class NodeReporter {
       key: '',
       foreignFrames: 0,
     }),
-  ) {}
+  ) {
+    this.startedAt = ctx.timers.now();
+  }
 
   status(): NodeStatus {
     const { ctx, view } = this;
@@ -49,6 +54,22 @@ export class NodeReporter {
       campaign: this.campaign.enabled,
       lastLeaderContactMs: this.contact.lastLeaderContact,
       ...this.identity().fields,
+      stuck: ctx.stopped ? null : stuckStatus(this.reach()),
+    };
+  }
+
+  /** What quorum-reach needs: links up, last heard, and a window of three election timeouts. */
+  private reach(): ReachInput {
+    const { ctx } = this;
+    const linked = new Set(ctx.transport.links().filter((l) => l.state !== 'down' && l.state !== 'connecting').map((l) => l.peer));
+    return {
+      self: ctx.id,
+      confState: this.applier.confState,
+      linked,
+      lastHeard: this.contact.lastHeard,
+      now: ctx.timers.now(),
+      windowMs: 3 * ctx.electionMs(),
+      startedAt: this.startedAt,
     };
   }
 
@@ -69,6 +90,8 @@ export class NodeReporter {
       leaderChanges: this.view.leaderChanges,
       links: this.ctx.transport.links().map((l) => ({ peer: l.peer, state: l.state })),
       foreignClusterFrames: this.identity().foreignFrames,
+      unreachableVoters: this.ctx.stopped ? [] : unreachableVoters(this.reach()),
+      quorumLost: s.stuck != null,
       storageWriteLatency: this.saveLatency.snapshot(),
     };
   }
@@ -82,7 +105,7 @@ export class NodeReporter {
     const { ctx, view } = this;
     if (ctx.stopped || ctx.events.listenerCount('status') === 0) return;
     // Cheap change check first: the full status (members, links) is built only to be emitted.
-    const key = `${view.role}|${view.term}|${view.leader}|${view.commit()}|${this.applier.applied}|${this.campaign.enabled}|${this.campaign.peerChanges}|${this.identity().key}`;
+    const key = `${view.role}|${view.term}|${view.leader}|${view.commit()}|${this.applier.applied}|${this.campaign.enabled}|${this.campaign.peerChanges}|${this.identity().key}|${this.ctx.stopped ? '' : unreachableVoters(this.reach()).join(',')}`;
     if (key === this.lastStatusKey) return;
     this.lastStatusKey = key;
     ctx.events.emit('status', this.status());

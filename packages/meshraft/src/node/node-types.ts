@@ -10,6 +10,7 @@ import type { StateMachine } from '../kv/state-machine.js';
 import type { ForeignClusterEvent } from './cluster-identity.js';
 import type { ForkEvent, ForkStatus } from './fork-detector.js';
 import type { Logger, ResolvedOptions } from './options.js';
+import type { StuckStatus } from './quorum-reach.js';
 import type { CoreAdapter, RaftRole } from './raft-core.js';
 import type { SessionKey } from './sessions.js';
 import type { Timers } from './timers.js';
@@ -18,6 +19,8 @@ export const META_NODE_ID = 'meshraft.nodeId';
 export const META_CLUSTER = 'meshraft.cluster';
 /** Set once the node saw itself in the configuration: a removed member does not ask to join again. */
 export const META_WAS_MEMBER = 'meshraft.wasMember';
+/** '1' once the node saw itself removed while running (not after depart()): it stays out. */
+export const META_REMOVED = 'meshraft.removed';
 
 export type MemberRole = 'voter' | 'learner';
 
@@ -81,6 +84,11 @@ export interface NodeStatus {
    * survivor's): the node is stopped and accepts no writes. Null otherwise (fork-detector).
    */
   readonly fork?: ForkStatus | null;
+  /**
+   * Why the cluster is read-only as this node sees it, or null: the reachable voters (this node
+   * included) are no majority of the configuration's voters (quorum-reach). Always set by MeshraftNode.
+   */
+  readonly stuck?: StuckStatus | null;
 }
 
 export interface NodeEvents {

@@ -32,6 +32,12 @@ export interface MembershipOptions {
   readonly maxLagEntries?: number;
   /** Turn the automatic promotion/replacement off (manual promote/remove only). Default true. */
   readonly auto?: boolean;
+  /**
+   * This node may vanish with its page (a browser tab). Told to peers: when the policy shrinks
+   * the voter set it demotes such voters first, and such a leader hands leadership to a
+   * reachable, caught-up voter that is not. Default false.
+   */
+  readonly ephemeral?: boolean;
 }
 
 export interface Logger {
@@ -161,6 +167,7 @@ export function resolveOptions<C, R, Q, QR>(o: CreateNodeOptions<C, R, Q, QR>): 
       graceMs: positiveMs('membership.graceMs', m.graceMs ?? 30_000),
       maxLagEntries: positiveInt('membership.maxLagEntries', m.maxLagEntries ?? 100),
       auto: m.auto ?? true,
+      ephemeral: m.ephemeral === true,
     },
   };
 }

@@ -34,6 +34,16 @@ describe('wire', () => {
   it('round-trips a campaign switch and drops one without a boolean', () => {
     expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: false }))?.payload).toEqual({ kind: 'campaign', enabled: false });
     expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: 'no' } as never))).toBeUndefined();
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: true, ephemeral: true }))?.payload).toEqual({ kind: 'campaign', enabled: true, ephemeral: true });
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'campaign', enabled: true, ephemeral: 1 } as never))).toBeUndefined();
+  });
+
+  it('round-trips a depart and an outside notice, and drops malformed ones', () => {
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'depart', node: 'n' }))?.payload).toEqual({ kind: 'depart', node: 'n' });
+    expect(decodeFrame('c1', encodeFrame('c1', 'a', 'n', { kind: 'outside', at: 42 }))?.payload).toEqual({ kind: 'outside', at: 42 });
+    expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'depart', node: '' }))).toBeUndefined();
+    expect(decodeFrame('c1', encodeFrame('c1', 'a', 'n', { kind: 'outside', at: -1 }))).toBeUndefined();
+    expect(decodeFrame('c1', encodeFrame('c1', 'a', 'n', { kind: 'outside', at: 1.5 }))).toBeUndefined();
   });
 
   it('drops foreign clusters, garbage and malformed payloads', () => {

@@ -20,7 +20,14 @@ export type RuntimePayload =
    * The sender's campaign switch (setCampaign): a leader handing over leadership skips voters
    * that would ignore the TimeoutNow (hidden tabs).
    */
-  | { readonly kind: 'campaign'; readonly enabled: boolean };
+  | { readonly kind: 'campaign'; readonly enabled: boolean; readonly ephemeral?: boolean }
+  /** `node` is going away now (a tab's pagehide): the leader takes it out of the configuration at once. */
+  | { readonly kind: 'depart'; readonly node: NodeId }
+  /**
+   * From a leader to a peer that is not in its configuration (applied up to index `at`): a voter
+   * replaced while offline learns it is out and asks to join again as a learner.
+   */
+  | { readonly kind: 'outside'; readonly at: number };
 
 export interface RuntimeFrame {
   readonly from: NodeId;
@@ -55,10 +62,12 @@ export function decodeFrame(cluster: string, frame: Uint8Array): RuntimeFrame | 
     if (typeof m.type !== 'string' || typeof m.from !== 'string' || typeof m.to !== 'string') return undefined;
     if (typeof m.term !== 'number') return undefined;
     if (!optionalTime(p.sentAt) || !optionalTime(p.answers)) return undefined;
-  } else if (p.kind === 'join') {
+  } else if (p.kind === 'join' || p.kind === 'depart') {
     if (typeof p.node !== 'string' || p.node === '') return undefined;
+  } else if (p.kind === 'outside') {
+    if (!Number.isSafeInteger(p.at) || (p.at as number) < 0) return undefined;
   } else if (p.kind === 'campaign') {
-    if (typeof p.enabled !== 'boolean') return undefined;
+    if (typeof p.enabled !== 'boolean' || (p.ephemeral !== undefined && typeof p.ephemeral !== 'boolean')) return undefined;
   } else {
     return undefined;
   }

@@ -44,13 +44,18 @@ class Leases {
     const m = /^lease ([0-9a-f]+) granted with TTL/.exec(out);
     if (m) this.ids.set(name, m[1]!);
   }
-  /** Ids become their names; a remaining TTL within two seconds of the granted one is REMAINING (a loaded machine). */
+  /**
+   * Ids become their names; a remaining TTL within two seconds of the granted one is REMAINING (a
+   * loaded machine); attached keys are sorted (etcd lists them in its Go map's random order).
+   */
   normalize(s: string): string {
     let out = s;
     for (const [name, id] of this.ids) out = out.replace(new RegExp(`\\b${id}\\b`, 'g'), `<${name}>`);
-    return out.replace(/granted with TTL\((\d+)s\), remaining\((\d+)s\)/g, (all, ttl: string, left: string) =>
-      Number(ttl) - Number(left) <= 2 ? `granted with TTL(${ttl}s), remaining(REMAINING)` : all,
-    );
+    return out
+      .replace(/granted with TTL\((\d+)s\), remaining\((\d+)s\)/g, (all, ttl: string, left: string) =>
+        Number(ttl) - Number(left) <= 2 ? `granted with TTL(${ttl}s), remaining(REMAINING)` : all,
+      )
+      .replace(/attached keys\(\[([^\]]*)\]\)/g, (_, keys: string) => `attached keys([${keys.split(' ').sort().join(' ')}])`);
   }
   /** `lease list` prints ids in the server's map order (sorted here after naming them). */
   sortList(s: string): string {

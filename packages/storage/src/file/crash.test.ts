@@ -107,8 +107,8 @@ describe('file backend crash safety', () => {
         },
       );
       if (run.signal !== 'SIGKILL') throw new Error(`child exited on its own (${where()}):\n${run.stderr}`);
-      // SIGKILL alone never tears a write() (the kernel finishes it), so sometimes play the disk
-      // and leave part of an unacknowledged write behind: garbage or zeros after the last record.
+      // SIGKILL seldom tears a write() (a large one can stop between pages), so sometimes play the
+      // disk and leave part of an unacknowledged write behind: garbage or zeros after the tail.
       let tornFile: { path: string; size: number } | undefined;
       const newest = (await readdir(dir)).filter((n) => n.startsWith('wal-')).sort().pop();
       // (No segment yet when the very first child died while opening.)
@@ -122,9 +122,11 @@ describe('file backend crash safety', () => {
       const storage = await openFileStorage(dir, { logger: { warn: () => undefined } });
       if (tornFile) {
         // Cut back to the last whole record, or deleted: the child may have died between writing
-        // a checkpoint and deleting the segments it replaced.
+        // a checkpoint and deleting the segments it replaced. The cut may land before the size the
+        // child left, when SIGKILL stopped its last write() part-way; whether anything
+        // acknowledged was cut too is what the state comparison below decides.
         const size = await stat(tornFile.path).then((st) => st.size, () => tornFile.size);
-        if (size !== tornFile.size) throw new Error(`torn tail of ${tornFile.path} not cut (${where()})`);
+        if (size > tornFile.size) throw new Error(`torn tail of ${tornFile.path} not cut (${where()})`);
       }
       const got = dumpStorage(storage);
       await storage.close();

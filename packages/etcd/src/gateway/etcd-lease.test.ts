@@ -2,7 +2,8 @@
  * The JSON gateway's Lease endpoints against a real etcd 3.4 (Debian's etcd-server, one member on
  * loopback): the same raw HTTP requests to both, answers compared after normalising what differs
  * between any two servers (header ids and revisions, server-chosen lease ids, the second a
- * remaining TTL may have lost, and the text of JSON decoding errors, which is Go's on etcd).
+ * remaining TTL may have lost, the order of listed leases and attached keys (Go map order on
+ * etcd), and the text of JSON decoding errors, which is Go's on etcd).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -57,8 +58,8 @@ class Normaliser {
   value(v: unknown, key = ''): unknown {
     if (Array.isArray(v)) {
       const out = v.map((x) => this.value(x));
-      // etcd lists leases in map order.
-      return key === 'leases' ? out.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))) : out;
+      // etcd lists leases, and a lease's attached keys, in its Go maps' random order.
+      return key === 'leases' || key === 'keys' ? out.sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))) : out;
     }
     if (v === null || typeof v !== 'object') return v;
     const o = v as Record<string, unknown>;

@@ -329,7 +329,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
 
   /** status().leader without building the status; null once stopped. */
   get leader(): NodeId | null {
-    return this.ctx.stopped ? null : this.view.leader;
+    return this.view.reportedLeader;
   }
 
   /** Counters for monitoring (the etcd gateway's /metrics reads them). */
@@ -372,7 +372,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
 
   private identityStatus(): { fields: Partial<NodeStatus>; key: string; foreignFrames: number } {
     const { identity } = this;
-    const leader = this.ctx.stopped ? null : this.view.leader;
+    const leader = this.view.reportedLeader;
     const waiting = this.ctx.stopped ? null : identity.waiting(leader, this.driver.wasMember || isMember(this.applier.confState, this.id));
     const foreignClusterIds = identity.foreignIds();
     return {

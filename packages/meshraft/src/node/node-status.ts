@@ -45,7 +45,7 @@ export class NodeReporter {
       cluster: ctx.cluster,
       role: view.role,
       term: view.term,
-      leader: ctx.stopped ? null : view.leader,
+      leader: view.reportedLeader,
       commit: view.commit(),
       applied: this.applier.applied,
       members: this.members(),

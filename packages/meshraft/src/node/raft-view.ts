@@ -43,6 +43,11 @@ export class RaftView {
     if (rd.softState) this.onSoftState(rd.softState.role, rd.softState.lead);
   }
 
+  /** The leader as status() reports it: none once the node stopped. */
+  get reportedLeader(): NodeId | null {
+    return this.ctx.stopped ? null : this.leader;
+  }
+
   get isLeader(): boolean {
     return this.role === 'leader';
   }

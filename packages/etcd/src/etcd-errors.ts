@@ -9,33 +9,43 @@ import { NoLeaderError, RequestTimeoutError } from './kv-client.js';
 
 /** The gRPC status codes the gateway uses. */
 export const GrpcCode = {
+  Cancelled: 1,
   Unknown: 2,
   InvalidArgument: 3,
   DeadlineExceeded: 4,
   NotFound: 5,
+  AlreadyExists: 6,
   PermissionDenied: 7,
   ResourceExhausted: 8,
   FailedPrecondition: 9,
+  Aborted: 10,
   OutOfRange: 11,
   Unimplemented: 12,
+  Internal: 13,
   Unavailable: 14,
+  DataLoss: 15,
   Unauthenticated: 16,
 } as const;
 export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode];
 
 /** grpc-gateway's HTTP status for each code (runtime.HTTPStatusFromCode). */
 const HTTP_STATUS: Record<GrpcCode, number> = {
+  1: 408,
   2: 500,
   3: 400,
   4: 504,
   5: 404,
+  6: 409,
   7: 403,
   8: 429,
   // grpc-gateway's mapping as etcd 3.4 serves it (`lease already exists` answers 412).
   9: 412,
+  10: 409,
   11: 400,
   12: 501,
+  13: 500,
   14: 503,
+  15: 500,
   16: 401,
 };
 
@@ -85,7 +95,7 @@ export interface EtcdErrorReply {
   readonly body: { readonly error: string; readonly code: GrpcCode; readonly message: string };
 }
 
-function reply(code: GrpcCode, message: string, httpStatus = HTTP_STATUS[code]): EtcdErrorReply {
+function reply(code: GrpcCode, message: string, httpStatus = HTTP_STATUS[code] ?? 500): EtcdErrorReply {
   return { httpStatus, body: { error: message, code, message } };
 }
 

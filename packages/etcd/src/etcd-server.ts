@@ -4,6 +4,7 @@
  * v3 JSON gateway with /metrics, on one port, plain or TLS.
  */
 import { createEtcdGateway } from './gateway/etcd-gateway.js';
+import { createGatewayRpc } from './gateway/etcd-rpc.js';
 import { listenClients, type ClientListener, type ClientTls } from './grpc/client-listener.js';
 import { createKvServices } from './grpc/kv-services.js';
 import { createElectionService } from './grpc/election-service.js';
@@ -62,7 +63,13 @@ export function serveEtcd(kv: KvClient, opts: EtcdServerOptions): Promise<EtcdSe
       [defs.Election, impl.Election],
       ...authed.extra,
     ],
-    // base64 in JSON grows a request by a third.
-    http: authed.http(createEtcdGateway(kv, { ...(opts.metrics && { metrics: opts.metrics }), etcdVersion, maxBodyBytes: Math.ceil((maxRequestBytes * 4) / 3) + 64 * 1024 })),
+    http: createEtcdGateway(kv, {
+      ...(opts.metrics && { metrics: opts.metrics }),
+      etcdVersion,
+      // base64 in JSON grows a request by a third.
+      maxBodyBytes: Math.ceil((maxRequestBytes * 4) / 3) + 64 * 1024,
+      // The gateway calls the very handlers gRPC serves, as etcd's grpc-gateway dials its own port.
+      rpc: createGatewayRpc(defs, { ...impl, ...(authed.auth && { Auth: authed.auth }) }, authed.enabled),
+    }),
   });
 }

@@ -2,7 +2,8 @@
  * @module etcd-gateway
  * A node:http handler that speaks the subset of etcd's v3 JSON gateway meshraft serves:
  * KV put/range/deleterange/txn, leases (etcd-lease.ts), maintenance status, member list, and
- * Prometheus metrics. Every
+ * Prometheus metrics; with the endpoint's gRPC handlers (etcd-rpc.ts) also locks, elections and
+ * auth (etcd-lock.ts, etcd-election.ts, etcd-auth.ts), and tokens while auth is enabled. Every
  * request either gets etcd's response shape or an etcd-style error; nothing a client sends
  * can make the handler throw.
  */
@@ -26,7 +27,11 @@ import {
   parseCompactionRequest,
   parseWatchRequest,
 } from './etcd-request.js';
-import { createGatewayLeases } from './etcd-lease.js';
+import { AUTH_ROUTES } from './etcd-auth.js';
+import { ELECTION_ROUTES } from './etcd-election.js';
+import { createGatewayLeases, jsonValues } from './etcd-lease.js';
+import { LOCK_ROUTES } from './etcd-lock.js';
+import type { GatewayRpc, RpcRoute } from './etcd-rpc.js';
 import { serveWatch } from './etcd-watch.js';
 import {
   deleteRangeJson,
@@ -49,7 +54,36 @@ export interface EtcdGatewayOptions {
   readonly maxBodyBytes?: number;
   /** The etcd version reported by /v3/maintenance/status; clients gate features on it. */
   readonly etcdVersion?: string;
+  /**
+   * The endpoint's gRPC handlers (auth guard included), called in process: they serve the lock,
+   * election and auth routes, and while `rpc.guarded()` (auth enabled) the KV, lease and watch
+   * routes too, so those read the `Authorization` token and make etcd's checks.
+   */
+  readonly rpc?: GatewayRpc;
 }
+
+/** Routes that only exist as gRPC handlers. */
+const RPC_ROUTES: Readonly<Record<string, RpcRoute>> = { ...LOCK_ROUTES, ...ELECTION_ROUTES, ...AUTH_ROUTES };
+
+/**
+ * While auth is enabled: the routes whose gRPC handlers check a token (etcd 3.4 reads none for
+ * keep-alives, Status and MemberList, so those stay on the direct path).
+ */
+const GUARDED_ROUTES: Readonly<Record<string, RpcRoute>> = {
+  '/v3/kv/put': { service: 'KV', method: 'Put' },
+  '/v3/kv/range': { service: 'KV', method: 'Range' },
+  '/v3/kv/deleterange': { service: 'KV', method: 'DeleteRange' },
+  '/v3/kv/txn': { service: 'KV', method: 'Txn' },
+  '/v3/kv/compaction': { service: 'KV', method: 'Compact' },
+  '/v3/lease/grant': { service: 'Lease', method: 'LeaseGrant' },
+  '/v3/lease/revoke': { service: 'Lease', method: 'LeaseRevoke' },
+  '/v3/kv/lease/revoke': { service: 'Lease', method: 'LeaseRevoke' },
+  '/v3/lease/timetolive': { service: 'Lease', method: 'LeaseTimeToLive' },
+  '/v3/kv/lease/timetolive': { service: 'Lease', method: 'LeaseTimeToLive' },
+  '/v3/lease/leases': { service: 'Lease', method: 'LeaseLeases' },
+  '/v3/kv/lease/leases': { service: 'Lease', method: 'LeaseLeases' },
+  '/v3/watch': { service: 'Watch', method: 'Watch', stream: 'bidi' },
+};
 
 export type EtcdGatewayHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -167,8 +201,14 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
     },
   };
 
+  const rpc = opts.rpc;
+  const rpcRoute = (path: string): RpcRoute | undefined => {
+    const route = RPC_ROUTES[path] ?? (rpc?.guarded() ? GUARDED_ROUTES[path] : undefined);
+    return route && rpc?.has(route) ? route : undefined;
+  };
+
   function count(path: string, status: number): void {
-    const key = `${path in endpoints || path === '/metrics' || path === '/v3/watch' || path === KEEPALIVE ? path : 'other'} ${status}`;
+    const key = `${path in endpoints || (rpc !== undefined && path in RPC_ROUTES) || path === '/metrics' || path === '/v3/watch' || path === KEEPALIVE ? path : 'other'} ${status}`;
     requests.set(key, (requests.get(key) ?? 0) + 1);
   }
 
@@ -198,6 +238,20 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
     if (path === '/metrics') {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
       send(res, path, 200, metricsText(), 'text/plain; version=0.0.4; charset=utf-8');
+      return;
+    }
+    const route = rpcRoute(path);
+    if (route && rpc) {
+      if (req.method !== 'POST') throw methodNotAllowed();
+      const text = await readBody(req, maxBodyBytes);
+      const token = req.headers.authorization;
+      if (route.stream) {
+        const bodies = route.stream === 'server' ? [parseJson(text)] : [...jsonValues(text)].map(parseJson);
+        rpc.stream(route, bodies, token, res);
+        res.on('close', () => count(path, res.statusCode));
+        return;
+      }
+      send(res, path, 200, JSON.stringify(await rpc.unary(route, parseJson(text), token, res)), 'application/json');
       return;
     }
     if (path === '/v3/watch') {

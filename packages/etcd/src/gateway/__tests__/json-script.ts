@@ -1,0 +1,120 @@
+/**
+ * Test helper: raw JSON gateway requests (unary and streaming) and a per-server masker, so one
+ * request script can run against meshraft and a real etcd and the answers compare equal where
+ * they should: lease ids (server-chosen) become L1, L2, ... in order of appearance, also inside
+ * lock and election keys (`name/<lease hex>`); revisions count from the script's start; tokens,
+ * header ids and the text of JSON decoding errors (Go's on etcd) are masked.
+ */
+export interface Answer {
+  readonly status: number;
+  readonly text: string;
+}
+
+export async function post(base: string, path: string, body: string, token?: string, signal?: AbortSignal): Promise<Answer> {
+  const r = await fetch(base + path, { method: 'POST', body, ...(token !== undefined && { headers: { authorization: token } }), ...(signal && { signal }) });
+  return { status: r.status, text: await r.text() };
+}
+
+/** A streaming answer read line by line; `close()` hangs up. */
+export interface JsonStream {
+  readonly status: Promise<number>;
+  next(): Promise<string>;
+  close(): void;
+}
+
+export function openStream(base: string, path: string, body: string, token?: string): JsonStream {
+  const ac = new AbortController();
+  const response = fetch(base + path, { method: 'POST', body, signal: ac.signal, ...(token !== undefined && { headers: { authorization: token } }) });
+  let buffered = '';
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  const decoder = new TextDecoder();
+  return {
+    status: response.then((r) => r.status),
+    async next() {
+      reader ??= (await response).body!.getReader();
+      for (;;) {
+        const nl = buffered.indexOf('\n');
+        if (nl >= 0) {
+          const line = buffered.slice(0, nl);
+          buffered = buffered.slice(nl + 1);
+          return line;
+        }
+        const { value, done } = await reader.read();
+        if (done) {
+          const rest = buffered;
+          buffered = '';
+          return rest === '' ? 'EOF' : rest;
+        }
+        buffered += decoder.decode(value, { stream: true });
+      }
+    },
+    close: () => ac.abort(),
+  };
+}
+
+/** Whether `p` is still pending after `ms`. */
+export async function pending(p: Promise<unknown>, ms = 300): Promise<boolean> {
+  const t = Symbol('pending');
+  return (await Promise.race([p.then(() => undefined, () => undefined), new Promise((r) => setTimeout(() => r(t), ms))])) === t;
+}
+
+const REVISIONS = new Set(['revision', 'rev', 'create_revision', 'mod_revision', 'compact_revision']);
+const LEASES = new Set(['ID', 'lease']);
+
+export class Masker {
+  private readonly leases = new Map<string, string>();
+  private base = 0;
+
+  /** Revisions are printed relative to `revision` from here on. */
+  rebase(revision: string | number): void {
+    this.base = Number(revision);
+  }
+
+  private lease(id: string): string {
+    if (id === '0') return id;
+    if (!this.leases.has(id)) this.leases.set(id, `L${this.leases.size + 1}`);
+    return this.leases.get(id)!;
+  }
+
+  /** A base64 key whose last segment is a known lease in hex: `name/L1`. */
+  private key(v: string): string {
+    const s = Buffer.from(v, 'base64').toString();
+    const m = /^(.*\/)([0-9a-f]+)$/.exec(s);
+    if (!m) return v;
+    for (const [id, name] of this.leases) if (BigInt(id).toString(16) === m[2]) return `${m[1]}${name}`;
+    return v;
+  }
+
+  value(v: unknown, name = ''): unknown {
+    if (Array.isArray(v)) return v.map((x) => this.value(x, name));
+    if (typeof v === 'string') {
+      if (REVISIONS.has(name)) return `+${Number(v) - this.base}`;
+      if (LEASES.has(name)) return this.lease(v);
+      if (name === 'key') return this.key(v);
+      if (name === 'token') return 'TOKEN';
+      if (name === 'cluster_id' || name === 'member_id' || name === 'raft_term') return 'ID';
+      return v;
+    }
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    const o = v as Record<string, unknown>;
+    // A JSON decoding error's text is Go's on etcd (its code and status are compared).
+    const decodeError = o.code === 3 && typeof o.message === 'string' && !o.message.startsWith('etcdserver:');
+    for (const [k, x] of Object.entries(o)) out[k] = decodeError && (k === 'error' || k === 'message') ? 'JSON DECODE ERROR' : this.value(x, k);
+    return out;
+  }
+
+  /** Status and each JSON line, masked. */
+  answer(a: Answer): unknown {
+    const lines = a.text.split('\n').filter((l) => l !== '');
+    return { status: a.status, body: lines.map((l) => this.line(l)) };
+  }
+
+  line(l: string): unknown {
+    try {
+      return this.value(JSON.parse(l));
+    } catch {
+      return l;
+    }
+  }
+}

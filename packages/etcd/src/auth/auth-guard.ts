@@ -7,11 +7,12 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Metadata, ServerDuplexStream, ServerUnaryCall, ServerWritableStream, UntypedServiceImplementation, sendUnaryData } from '@grpc/grpc-js';
-import { AUTH_MESSAGES, AuthErrorCode, KvError, type AuthIdentity, type AuthView, type KvCommand } from 'meshraft/kv';
+import { AUTH_MESSAGES, AuthErrorCode, KvError, prefixRangeEnd, type AuthIdentity, type AuthView, type KvCommand } from 'meshraft/kv';
 import { grpcStatus } from '../etcd-errors.js';
+import { keyPrefix, recipeError } from '../grpc/concurrency-keys.js';
 import { serviceError } from '../grpc/kv-services.js';
 import type { KvClient } from '../kv-client.js';
-import { header, int, toDeleteRange, toPut, toRange, toTxn, type Msg } from '../grpc/messages.js';
+import { bytes, header, int, toDeleteRange, toPut, toRange, toTxn, type Msg } from '../grpc/messages.js';
 import type { SimpleTokens } from './auth-tokens.js';
 
 export const denied = (code: AuthErrorCode): KvError => new KvError(code, AUTH_MESSAGES[code]);
@@ -22,6 +23,8 @@ const scope = new AsyncLocalStorage<AuthIdentity | undefined>();
 export const currentIdentity = (): AuthIdentity | undefined => scope.getStore();
 
 type Check = (id: AuthIdentity | undefined, req: Msg) => void;
+/** The gRPC status a refused request gets. */
+type Refusal = (err: unknown) => { code: number; details: string };
 
 export class AuthGuard {
   constructor(
@@ -31,9 +34,12 @@ export class AuthGuard {
     private readonly leaseKeys: (id: number) => readonly Uint8Array[] = () => [],
   ) {}
 
-  /** etcd's AuthInfoFromCtx: no identity while auth is off or no token is sent; a dead token fails. */
+  /**
+   * etcd's AuthInfoFromCtx: no identity when no token is sent; a dead token fails, also while
+   * auth is off (etcd 3.4 reads a sent token whether or not auth is enabled, and AuthDisable
+   * drops every token, so any token sent then is dead).
+   */
   identify(md: Metadata): AuthIdentity | undefined {
-    if (!this.auth.enabled) return undefined;
     const token = md.get('token')[0] ?? md.get('authorization')[0];
     if (token === undefined) return undefined;
     const user = this.tokens.user(String(token));
@@ -71,16 +77,27 @@ export class AuthGuard {
     for (const key of this.leaseKeys(int(req, 'ID'))) this.need(this.auth.rangeError(id, key, undefined, 'read'));
   };
 
+  /**
+   * Leader and Observe read the election's keys as the caller in etcd (Go's Election does a Get
+   * with the caller's credentials): a user with read on `NAME/`.
+   */
+  readonly electionRead: Check = (id, req) => {
+    this.user(id, req);
+    if (!this.auth.enabled) return;
+    const prefix = keyPrefix(bytes(req, 'name'));
+    this.need(this.auth.rangeError(id, prefix, prefixRangeEnd(prefix), 'read'));
+  };
+
   /** Every handler of a service behind one check (the Auth service: only the token is read). */
-  all(service: UntypedServiceImplementation, check: Check): UntypedServiceImplementation {
-    return Object.fromEntries(Object.entries(service).map(([name, handler]) => [name, this.unary(handler, check)]));
+  all(service: UntypedServiceImplementation, check: Check, refusal: Refusal = serviceError): UntypedServiceImplementation {
+    return Object.fromEntries(Object.entries(service).map(([name, handler]) => [name, this.unary(handler, check, false, refusal)]));
   }
 
   /**
    * `asMaintenance`: etcd 3.4's Maintenance service passes the auth store's own errors through
    * untranslated, so clients see code Unknown and "auth: permission denied".
    */
-  unary(handler: unknown, check: Check, asMaintenance = false) {
+  unary(handler: unknown, check: Check, asMaintenance = false, refusal: Refusal = asMaintenance ? maintenanceError : serviceError) {
     const inner = handler as (call: ServerUnaryCall<Msg, Msg>, cb: sendUnaryData<Msg>) => void;
     return (call: ServerUnaryCall<Msg, Msg>, callback: sendUnaryData<Msg>) => {
       let id: AuthIdentity | undefined;
@@ -88,14 +105,15 @@ export class AuthGuard {
         id = this.identify(call.metadata);
         check(id, call.request);
       } catch (err) {
-        callback(asMaintenance ? maintenanceError(err) : serviceError(err));
+        callback(refusal(err));
         return;
       }
       scope.run(id, () => inner(call, callback));
     };
   }
 
-  serverStream(handler: unknown, check: Check) {
+  /** `refusal` null: a refused stream just ends (OK, no messages), as etcd's Observe. */
+  serverStream(handler: unknown, check: Check, refusal: Refusal | null = maintenanceError) {
     const inner = handler as (call: ServerWritableStream<Msg, Msg>) => void;
     return (call: ServerWritableStream<Msg, Msg>) => {
       let id: AuthIdentity | undefined;
@@ -103,7 +121,8 @@ export class AuthGuard {
         id = this.identify(call.metadata);
         check(id, call.request);
       } catch (err) {
-        const s = maintenanceError(err);
+        if (!refusal) return call.end();
+        const s = refusal(err);
         call.destroy(Object.assign(new Error(s.details), s));
         return;
       }
@@ -130,7 +149,8 @@ export class AuthGuard {
           const s = grpcStatus(err);
           // etcd sends the gRPC error's text, "rpc error: code = ... desc = ...".
           const reason = `rpc error: code = ${GRPC_NAMES[s.code] ?? s.code} desc = ${s.message}`;
-          return { header: header(kv.identity(), revisionNow()), watch_id: String(c.watch_id ?? '0'), created: true, canceled: true, cancel_reason: reason };
+          // etcd 3.4.23 answers a refused create with watch id -1, whatever id was asked for.
+          return { header: header(kv.identity(), revisionNow()), watch_id: '-1', created: true, canceled: true, cancel_reason: reason };
         }
       };
       (call as { on: unknown }).on = (event: string, fn: (...args: unknown[]) => void) => {
@@ -202,13 +222,15 @@ export function guardServices(
     },
     // etcd's lock and election servers call etcd with the caller's credentials: a user is needed,
     // and the keys they write are checked at apply as that user's puts and deletes.
-    Lock: g.all(s.Lock, g.user),
+    // Their refusals are etcd's client errors as those servers pass them on: code Unknown.
+    Lock: g.all(s.Lock, g.user, recipeError),
     Election: {
-      Campaign: g.unary(s.Election.Campaign, g.user),
-      Proclaim: g.unary(s.Election.Proclaim, g.user),
-      Leader: g.unary(s.Election.Leader, g.user),
-      Resign: g.unary(s.Election.Resign, g.user),
-      Observe: g.serverStream(s.Election.Observe, g.user),
+      Campaign: g.unary(s.Election.Campaign, g.user, false, recipeError),
+      Proclaim: g.unary(s.Election.Proclaim, g.user, false, recipeError),
+      Leader: g.unary(s.Election.Leader, g.electionRead, false, recipeError),
+      Resign: g.unary(s.Election.Resign, g.user, false, recipeError),
+      // etcd's Observe ends when its first read fails, so a refusal is an empty stream (OK).
+      Observe: g.serverStream(s.Election.Observe, g.electionRead, null),
     },
   };
 }

@@ -56,8 +56,9 @@ export interface EtcdGatewayOptions {
   readonly etcdVersion?: string;
   /**
    * The endpoint's gRPC handlers (auth guard included), called in process: they serve the lock,
-   * election and auth routes, and while `rpc.guarded()` (auth enabled) the KV, lease and watch
-   * routes too, so those read the `Authorization` token and make etcd's checks.
+   * election and auth routes, and while `rpc.guarded()` (auth enabled) or when a request has an
+   * `Authorization` header the KV, lease and watch routes too, so those read the token and make
+   * etcd's checks.
    */
   readonly rpc?: GatewayRpc;
 }
@@ -202,8 +203,9 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
   };
 
   const rpc = opts.rpc;
-  const rpcRoute = (path: string): RpcRoute | undefined => {
-    const route = RPC_ROUTES[path] ?? (rpc?.guarded() ? GUARDED_ROUTES[path] : undefined);
+  /** A sent token is read (and, while auth is off, refused as dead) as etcd does: by the guarded handlers. */
+  const rpcRoute = (path: string, token: string | undefined): RpcRoute | undefined => {
+    const route = RPC_ROUTES[path] ?? (rpc && (rpc.guarded() || token !== undefined) ? GUARDED_ROUTES[path] : undefined);
     return route && rpc?.has(route) ? route : undefined;
   };
 
@@ -240,11 +242,11 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
       send(res, path, 200, metricsText(), 'text/plain; version=0.0.4; charset=utf-8');
       return;
     }
-    const route = rpcRoute(path);
+    const token = req.headers.authorization;
+    const route = rpcRoute(path, token);
     if (route && rpc) {
       if (req.method !== 'POST') throw methodNotAllowed();
       const text = await readBody(req, maxBodyBytes);
-      const token = req.headers.authorization;
       if (route.stream) {
         const bodies = route.stream === 'server' ? [parseJson(text)] : [...jsonValues(text)].map(parseJson);
         rpc.stream(route, bodies, token, res);

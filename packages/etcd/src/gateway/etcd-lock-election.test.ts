@@ -6,48 +6,17 @@
  * waiter keys), header ids, and revisions (counted from the script's start).
  */
 import { describe, expect, it } from 'vitest';
-import { meshraftAndEtcd, TARGETS, type Target } from '../grpc/__tests__/two-targets.js';
+import { meshraftAndEtcd, type Target } from '../grpc/__tests__/two-targets.js';
 import { b64 } from '../peer/__tests__/peer-process.js';
-import { Masker, openStream, pending, post } from './__tests__/json-script.js';
+import { Masker, openStream, pending, post, transcriptOf, type Script } from './__tests__/json-script.js';
 
 const targets = meshraftAndEtcd();
 let n = 0;
 
-interface Run {
-  /** POSTs and records the masked answer. */
-  call(path: string, body: string): Promise<unknown>;
-  /** Records anything else the script observed. */
-  step(what: string, v: unknown): void;
-  readonly base: string;
-  readonly m: Masker;
-  /** `what` made unique to this test (the servers are shared), the same on both. */
-  name(what: string): string;
-}
-type Script = (r: Run) => Promise<void>;
-
 /** Runs `script` on both servers with the same fresh names; returns each transcript. */
 async function both(script: Script): Promise<Record<Target, unknown[]>> {
-  const out = { meshraft: [] as unknown[], etcd: [] as unknown[] };
   const id = n++;
-  for (const target of TARGETS) {
-    const base = `http://${targets[target]}`;
-    const m = new Masker();
-    const start = JSON.parse((await post(base, '/v3/kv/range', `{"key":"${b64('x')}"}`)).text) as { header: { revision: string } };
-    m.rebase(start.header.revision);
-    const transcript = out[target];
-    await script({
-      async call(path, body) {
-        const a = m.answer(await post(base, path, body));
-        transcript.push([path, a]);
-        return a;
-      },
-      step: (what, v) => transcript.push([what, v]),
-      base,
-      m,
-      name: (what) => b64(`${what}${id}`),
-    });
-  }
-  return out;
+  return { meshraft: await transcriptOf(`http://${targets.meshraft}`, id, script), etcd: await transcriptOf(`http://${targets.etcd}`, id, script) };
 }
 
 const hexKey = (name: string, lease: string) => Buffer.concat([Buffer.from(name, 'base64'), Buffer.from(`/${BigInt(lease).toString(16)}`)]).toString('base64');

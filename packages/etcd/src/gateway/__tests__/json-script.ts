@@ -28,26 +28,29 @@ export function openStream(base: string, path: string, body: string, token?: str
   let buffered = '';
   let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
   const decoder = new TextDecoder();
-  return {
-    status: response.then((r) => r.status),
-    async next() {
-      reader ??= (await response).body!.getReader();
-      for (;;) {
-        const nl = buffered.indexOf('\n');
-        if (nl >= 0) {
-          const line = buffered.slice(0, nl);
-          buffered = buffered.slice(nl + 1);
-          return line;
-        }
-        const { value, done } = await reader.read();
-        if (done) {
-          const rest = buffered;
-          buffered = '';
-          return rest === '' ? 'EOF' : rest;
-        }
-        buffered += decoder.decode(value, { stream: true });
+  // What does not come within 3 s is a visible 'TIMEOUT' (status 0), not a hung test.
+  const within = <T>(p: Promise<T>, late: T) => Promise.race([p, new Promise<T>((r) => setTimeout(() => r(late), 3000).unref())]);
+  async function next(): Promise<string> {
+    reader ??= (await response).body!.getReader();
+    for (;;) {
+      const nl = buffered.indexOf('\n');
+      if (nl >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        return line;
       }
-    },
+      const { value, done } = await reader.read();
+      if (done) {
+        const rest = buffered;
+        buffered = '';
+        return rest === '' ? 'EOF' : rest;
+      }
+      buffered += decoder.decode(value, { stream: true });
+    }
+  }
+  return {
+    status: within(response.then((r) => r.status, () => 0), 0),
+    next: () => within(next(), 'TIMEOUT'),
     close: () => ac.abort(),
   };
 }
@@ -117,4 +120,36 @@ export class Masker {
       return l;
     }
   }
+}
+
+export interface Run {
+  /** POSTs (with `token` as the Authorization header, if any) and records the masked answer. */
+  call(path: string, body: string, token?: string): Promise<unknown>;
+  /** Records anything else the script observed. */
+  step(what: string, v: unknown): void;
+  readonly base: string;
+  readonly m: Masker;
+  /** `what` made unique to this test (servers may be shared), base64, the same on both servers. */
+  name(what: string): string;
+}
+export type Script = (r: Run) => Promise<void>;
+
+/** Runs `script` against the gateway at `base`; its transcript, revisions counted from the start. */
+export async function transcriptOf(base: string, id: number, script: Script): Promise<unknown[]> {
+  const m = new Masker();
+  const start = JSON.parse((await post(base, '/v3/maintenance/status', '{}')).text) as { header: { revision: string } };
+  m.rebase(start.header.revision);
+  const transcript: unknown[] = [];
+  await script({
+    async call(path, body, token) {
+      const a = m.answer(await post(base, path, body, token));
+      transcript.push([path, a]);
+      return a;
+    },
+    step: (what, v) => transcript.push([what, v]),
+    base,
+    m,
+    name: (what) => Buffer.from(`${what}${id}`).toString('base64'),
+  });
+  return transcript;
 }

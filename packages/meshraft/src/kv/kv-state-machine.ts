@@ -253,8 +253,11 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   }
 
   function runCompact(cmd: CompactCommand): CompactResult {
-    // etcd refuses to compact at or below the compaction point, or past the current revision.
-    if (cmd.revision <= history.compactRevision) {
+    // etcd refuses to compact at or below its last compaction, or past the current revision. A
+    // store never compacted past 1 has compacted nothing (etcd's point starts at -1), so Compact 0
+    // and 1 succeed there, changing nothing (etcd refuses a repeat of each; docs/etcd.md).
+    const point = history.compactRevision;
+    if (point > 1 ? cmd.revision <= point : cmd.revision < 0) {
       throw new KvError(KvErrorCode.Compacted, `revision ${cmd.revision} has been compacted`);
     }
     if (cmd.revision > revision) throw new KvError(KvErrorCode.FutureRevision, `revision ${cmd.revision} is a future revision`);

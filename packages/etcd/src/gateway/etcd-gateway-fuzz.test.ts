@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededRandom } from '@meshraft/core';
+import { garbageMaker } from './__tests__/fuzz-garbage.js';
 import { startGateway, type GatewayServer } from './__tests__/gateway-server.js';
 
 const FIELDS = [
@@ -16,17 +17,7 @@ const FIELDS = [
 ];
 const STRINGS = ['', 'AA==', 'Zm9v', 'Zm9w', '!!', 'EQUAL', 'VALUE', 'MOD', 'DESCEND', '-1', '9007199254740993', '1e3', 'abc'];
 
-function garbage(rand: () => number, depth: number): unknown {
-  const r = rand();
-  if (depth > 3 || r < 0.3) {
-    const leaf = [null, true, false, 0, -1, 1.5, 7, 2 ** 60, STRINGS[Math.floor(rand() * STRINGS.length)]!];
-    return leaf[Math.floor(rand() * leaf.length)];
-  }
-  if (r < 0.45) return Array.from({ length: Math.floor(rand() * 4) }, () => garbage(rand, depth + 1));
-  const o: Record<string, unknown> = {};
-  for (let i = Math.floor(rand() * 5); i > 0; i--) o[FIELDS[Math.floor(rand() * FIELDS.length)]!] = garbage(rand, depth + 1);
-  return o;
-}
+const garbage = garbageMaker(FIELDS, STRINGS);
 
 const PATHS = ['/v3/kv/compaction', '/v3/kv/put', '/v3/kv/range', '/v3/kv/deleterange', '/v3/kv/txn', '/v3/maintenance/status', '/v3/cluster/member/list'];
 

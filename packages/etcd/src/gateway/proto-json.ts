@@ -39,6 +39,19 @@ const BASE64 = /^(?:[A-Za-z0-9+/\-_]{4})*(?:[A-Za-z0-9+/\-_]{2}(?:==)?|[A-Za-z0-
 const LONG_TYPES = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64']);
 const INT_TYPES = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32']);
 
+const BOUNDS: Record<string, readonly [bigint, bigint]> = {
+  int64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sint64: [-(2n ** 63n), 2n ** 63n - 1n],
+  sfixed64: [-(2n ** 63n), 2n ** 63n - 1n],
+  uint64: [0n, 2n ** 64n - 1n],
+  fixed64: [0n, 2n ** 64n - 1n],
+  int32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sint32: [-(2n ** 31n), 2n ** 31n - 1n],
+  sfixed32: [-(2n ** 31n), 2n ** 31n - 1n],
+  uint32: [0n, 2n ** 32n - 1n],
+  fixed32: [0n, 2n ** 32n - 1n],
+};
+
 const jsonNames = new WeakMap<protobuf.Type, Map<string, protobuf.Field>>();
 
 function fieldByName(type: protobuf.Type, name: string): protobuf.Field | undefined {
@@ -72,8 +85,11 @@ function scalar(f: protobuf.Field, v: unknown): unknown {
   }
   if (LONG_TYPES.has(f.type) || INT_TYPES.has(f.type)) {
     const s = typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : v;
-    if (typeof s !== 'string' || !/^-?[0-9]+$/.test(s)) throw wrong(v, f.type);
-    if (f.type.startsWith('uint') && s.startsWith('-')) throw wrong(v, f.type);
+    if (typeof s !== 'string' || !/^-?[0-9]{1,20}$/.test(s)) throw wrong(v, f.type);
+    // Out of the type's range is Go's error too (protobufjs would wrap it silently).
+    const [lo, hi] = BOUNDS[f.type] ?? BOUNDS.int64!;
+    const n = BigInt(s);
+    if (n < lo || n > hi) throw badRequest(`json: cannot unmarshal number ${s} into Go value of type ${f.type}`);
     return LONG_TYPES.has(f.type) ? s : Number(s);
   }
   if (f.type === 'bool') {

@@ -180,6 +180,26 @@ describe('JSON gateway auth against etcd 3.4', () => {
     expect(t.meshraft).toEqual(t.etcd);
   });
 
+  it('auth never enabled: a request sent with a token has it read, and refused as dead (keep-alives read none)', async () => {
+    const t = await both(async (r) => {
+      const { base, step, m, call } = r;
+      const token = 'x.1';
+      const w = openStream(base, '/v3/watch', `{"create_request":{"key":"${b64('a')}"}}`, token);
+      step('watch', [await w.status, m.line(await w.next())]);
+      w.close();
+      await call('/v3/kv/range', `{"key":"${b64('a')}"}`, token);
+      await call('/v3/kv/put', `{"key":"${b64('a')}","value":"${b64('1')}"}`, token);
+      await call('/v3/lease/grant', '{"TTL":30}', token);
+      await call('/v3/lease/grant', '{"TTL":30,"ID":5}');
+      await call('/v3/lease/keepalive', '{"ID":5}', token);
+      await call('/v3/lock/lock', `{"name":"${b64('a')}"}`, token);
+      await call('/v3/election/leader', `{"name":"${b64('a')}"}`, token);
+      await call('/v3/auth/user/list', '{}', token);
+      await call('/v3/kv/range', `{"key":"${b64('a')}"}`);
+    });
+    expect(t.meshraft).toEqual(t.etcd);
+  });
+
   it('difference: /v3/auth/status is served (etcd 3.5\'s route; etcd 3.4.23 answers 404)', async () => {
     const p = await pair();
     const ours = await post(p.meshraft, '/v3/auth/status', '{}');

@@ -3,8 +3,9 @@
  * start the two clusters a comparison needs: three meshraft peers and a real three-member etcd.
  */
 import { spawn } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { startEtcdCluster, type EtcdCluster } from './etcd-cluster.js';
-import { eventually, post, startPeer, startSignaling, type PeerProcess } from './peer-process.js';
+import { eventually, killAll, post, startPeer, startSignaling, tempDirs, type PeerProcess } from './peer-process.js';
 
 export interface EtcdctlRun {
   readonly out: string;
@@ -87,4 +88,19 @@ export async function startComparedClusters(cluster: string, makeDir: () => Prom
       return peers[i]!;
     },
   };
+}
+
+/** Registers beforeAll/afterAll for a test file: both clusters started, then stopped and their directories removed. */
+export function useComparedClusters(cluster: string): () => ComparedClusters {
+  const dirs = tempDirs();
+  let clusters: ComparedClusters | undefined;
+  beforeAll(async () => {
+    clusters = await startComparedClusters(cluster, () => dirs.make());
+  }, 120_000);
+  afterAll(async () => {
+    await clusters?.etcd.kill();
+    await killAll();
+    await dirs.cleanup();
+  });
+  return () => clusters!;
 }

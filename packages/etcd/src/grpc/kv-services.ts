@@ -20,6 +20,7 @@ export interface KvServiceOptions {
   readonly etcdVersion: string;
 }
 
+const PEER_URL_EXISTS = () => new EtcdStatusError(Status.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists');
 const MEMBER_NOT_FOUND = () => new EtcdStatusError(Status.NOT_FOUND, 'etcdserver: member not found');
 const TOO_LARGE = () => new EtcdStatusError(Status.INVALID_ARGUMENT, 'etcdserver: request is too large');
 const NOT_SUPPORTED = (what: string) => new EtcdStatusError(Status.UNIMPLEMENTED, `etcdserver: ${what} is not supported by meshraft`);
@@ -139,7 +140,7 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
       if (urls.length !== 1) throw badRequest(`etcdserver: a meshraft member has exactly one peer URL, http://NODE-ID${PEER_HOST}`);
       const id = nodeIdOfPeerUrl(urls[0]!);
       if (!kv.addMember) throw NOT_SUPPORTED('MemberAdd');
-      if ((await kv.members()).some((m) => m.id === id)) throw new EtcdStatusError(Status.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists');
+      if ((await kv.members()).some((m) => m.id === id)) throw PEER_URL_EXISTS();
       const learner = req.isLearner === true;
       await kv.addMember(id, learner);
       const member: KvMember = { id, name: '', peerUrls: [peerUrl(id)], clientUrls: [], isLearner: learner };
@@ -154,6 +155,9 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
     MemberUpdate: unary(async (req) => {
       const m = await memberById(String(req.ID));
       const urls = (req.peerURLs as string[] | undefined) ?? [];
+      // etcd refuses a URL another member has before anything else about the URLs.
+      const others = new Set((await members()).filter((o) => o.id !== m.id).flatMap((o) => o.peerUrls));
+      if (urls.some((u) => others.has(u))) throw PEER_URL_EXISTS();
       // A meshraft member's only peer URL is its node id, which cannot change.
       if (urls.length !== 1 || nodeIdOfPeerUrl(urls[0]!) !== m.id) throw badRequest(`etcdserver: a meshraft member keeps its peer URL, http://NODE-ID${PEER_HOST}`);
       return { header: h(await currentRevision()), members: await memberList() };

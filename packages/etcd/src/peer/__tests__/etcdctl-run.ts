@@ -3,8 +3,9 @@
  * start the two clusters a comparison needs: three meshraft peers and a real three-member etcd.
  */
 import { spawn } from 'node:child_process';
+import { afterAll, beforeAll } from 'vitest';
 import { startEtcdCluster, type EtcdCluster } from './etcd-cluster.js';
-import { eventually, post, startPeer, startSignaling, type PeerProcess } from './peer-process.js';
+import { eventually, killAll, post, startPeer, startSignaling, tempDirs, type PeerProcess } from './peer-process.js';
 
 export interface EtcdctlRun {
   readonly out: string;
@@ -33,6 +34,24 @@ export function errorLines(s: string): string[] {
   return s.split('\n').filter((l) => l.startsWith('Error'));
 }
 
+/** Until `peer` lists three voters and reports a leader; a peer that exits fails at once, with its output. */
+async function meshraftReady(peer: PeerProcess, what: string): Promise<void> {
+  let ready = false;
+  const exit = peer.exited.then((s) => {
+    if (!ready) throw new Error(`${what} exited (${s}) during start:\n${peer.lines.join('\n')}`);
+  });
+  exit.catch(() => {});
+  await Promise.race([
+    exit,
+    eventually(`${what}: three voters and a leader`, async () => {
+      const members = (await post(peer.url, '/v3/cluster/member/list')).json.members as { isLearner?: boolean }[] | undefined;
+      if (members?.length !== 3 || members.some((m) => m.isLearner)) return undefined;
+      return String((await post(peer.url, '/v3/maintenance/status')).json.leader ?? '0') !== '0' ? true : undefined;
+    }),
+  ]);
+  ready = true;
+}
+
 export interface ComparedClusters {
   readonly peers: readonly PeerProcess[];
   readonly etcd: EtcdCluster;
@@ -40,19 +59,26 @@ export interface ComparedClusters {
   restart(i: number): Promise<PeerProcess>;
 }
 
-/** Three meshraft voters (a founds, b and c join) and a three-member etcd, both healthy. */
+/**
+ * Three meshraft voters (a founds, b and c join) and a three-member etcd, both healthy: every
+ * meshraft peer lists three voters and knows a leader, every etcd member answers (see
+ * startEtcdCluster); the two start side by side.
+ */
 export async function startComparedClusters(cluster: string, makeDir: () => Promise<string>): Promise<ComparedClusters> {
-  const etcd = await startEtcdCluster(await makeDir());
+  const etcdStarted = startEtcdCluster(await makeDir());
+  etcdStarted.catch(() => {}); // awaited below; a meshraft failure first must not leave it unhandled
   const { url: signaling } = await startSignaling();
   const args = await Promise.all(
     ['a', 'b', 'c'].map(async (id) => ['--cluster', cluster, '--signaling', signaling, '--data', await makeDir(), '--id', id, '--tick-ms', '50', ...(id === 'a' ? ['--bootstrap'] : [])]),
   );
   const peers = await Promise.all(args.map((a) => startPeer(a)));
-  await eventually('three meshraft voters', async () => {
-    const members = (await post(peers[0]!.url, '/v3/cluster/member/list')).json.members as { isLearner?: boolean }[] | undefined;
-    return members?.length === 3 && members.every((m) => !m.isLearner) ? true : undefined;
-  });
-  await eventually('etcd up', async () => ((await runEtcdctl(etcd.urls.join(','), ['endpoint', 'health', '--cluster'])).code === 0 ? true : undefined));
+  try {
+    await Promise.all(peers.map((p, i) => meshraftReady(p, `meshraft peer ${'abc'[i]}`)));
+  } catch (e) {
+    await (await etcdStarted.catch(() => undefined))?.kill(); // the caller never gets it to stop
+    throw e;
+  }
+  const etcd = await etcdStarted;
   return {
     peers,
     etcd,
@@ -62,4 +88,19 @@ export async function startComparedClusters(cluster: string, makeDir: () => Prom
       return peers[i]!;
     },
   };
+}
+
+/** Registers beforeAll/afterAll for a test file: both clusters started, then stopped and their directories removed. */
+export function useComparedClusters(cluster: string): () => ComparedClusters {
+  const dirs = tempDirs();
+  let clusters: ComparedClusters | undefined;
+  beforeAll(async () => {
+    clusters = await startComparedClusters(cluster, () => dirs.make());
+  }, 120_000);
+  afterAll(async () => {
+    await clusters?.etcd.kill();
+    await killAll();
+    await dirs.cleanup();
+  });
+  return () => clusters!;
 }

@@ -376,7 +376,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     const waiting = this.ctx.stopped ? null : identity.waiting(leader, this.driver.wasMember || isMember(this.applier.confState, this.id));
     const foreignClusterIds = identity.foreignIds();
     return {
-      fields: { clusterId: identity.id, foreignClusterIds, waiting, fork: this.forkEvent && { state: 'FORKED', clusterId: this.forkEvent.clusterId, survivorId: this.forkEvent.survivorId } },
+      fields: { clusterId: identity.id, foreignClusterIds, waiting, linkConflict: identity.linkConflict(), fork: this.forkEvent && { state: 'FORKED', clusterId: this.forkEvent.clusterId, survivorId: this.forkEvent.survivorId } },
       key: `${identity.id}|${foreignClusterIds.length}|${waiting}|${this.forkEvent?.survivorId}`,
       foreignFrames: identity.foreignFrames,
     };

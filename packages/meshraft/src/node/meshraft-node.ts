@@ -362,7 +362,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       this.loop.step(from, p.msg, p.sentAt ?? p.answers);
     } else if (p.kind === 'join') this.driver.onJoin(p.node);
     else if (p.kind === 'depart') this.driver.onDepart(from, p.node);
-    else if (p.kind === 'outside') this.driver.onOutside(from, p.at);
+    else if (p.kind === 'outside') this.driver.onOutside(from, p.at, p.final === true);
     else {
       // Every node announces this to every peer: a learner removed while away hears it is out too.
       this.driver.noticeOutsider(from);

@@ -25,6 +25,7 @@ describe('availability', () => {
       [status(), false, true, /left the cluster/],
       [status({ stopped: true }), false, false, /left the cluster/],
       [status({ members: [member('b', 'webrtc'), member('c', 'webrtc')] }), false, false, /Joining/],
+      [status({ members: [], linkConflict: { linked: 'a'.repeat(32), recorded: 'b'.repeat(32) } }), false, false, /link names board aaaaaaaa…, but this room now holds board bbbbbbbb…/],
       [status({ members: [member('a', 'self'), member('b', 'down'), member('c', 'connecting')] }), false, false, /Only 1 of 3 voters .*majority \(2\)/],
       [status({ leader: null }), false, false, /Electing a leader/],
       [status({ members: [member('a', 'self'), member('b', 'down'), member('c', 'webrtc')] }), false, false, /leader b is not reachable/],

@@ -34,6 +34,14 @@ export function availability({ status, partitioned, left, names = new Map() }: A
   if (left || status.stopped) return { writable: false, reason: 'This tab has left the cluster. Reload to join again.' };
   const voters = status.members.filter((m) => m.role === 'voter');
   const me = status.members.find((m) => m.id === status.id);
+  // The link's ?cluster= is not the board the room records: the tab joins neither (cluster-identity).
+  const conflict = status.linkConflict;
+  if (!me && conflict) {
+    return {
+      writable: false,
+      reason: `This link names board ${conflict.linked.slice(0, 8)}…, but this room now holds board ${conflict.recorded.slice(0, 8)}…, so the tab does not join the link's board (its history is not the room's). Open the room without ?cluster= to join the room's board.`,
+    };
+  }
   if (!me) {
     return { writable: false, reason: 'Joining: waiting for the leader to add this tab to the cluster.' };
   }

@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { RoomRecordsError } from '@meshraft/signaling-server';
 import { appRoot, distDir, ensureBuilt } from './build-app.js';
 import { DEMO_USAGE, DemoUsageError, parseDemoArgs, type DemoArgs } from './demo-args.js';
 import { startDemoServer } from './demo-server.js';
@@ -86,6 +87,14 @@ async function main(): Promise<void> {
     host: args.host,
     root: distDir,
     pageConfig: { ice: args.iceServers, iceRelay: args.iceRelay },
+    ...(args.data !== null ? { data: args.data } : {}),
+  }).catch((err: unknown) => {
+    // An unreadable records file is bad input, as for `pnpm signaling --data`.
+    if (err instanceof RoomRecordsError) {
+      console.error(`demo: --data: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
   });
   const room = args.room ?? (args.peer ? 'demo' : null);
   const url = room ? `${server.url}?room=${room}` : server.url;

@@ -4,14 +4,14 @@ import { DemoUsageError, parseDemoArgs } from './demo-args.js';
 describe('parseDemoArgs', () => {
   it('defaults to port 8787 on loopback, no peer', () => {
     expect(parseDemoArgs([])).toEqual({
-      port: 8787, host: '127.0.0.1', peer: false, bootstrap: false, room: null, peerData: null, peerTick: 100, rebuild: false, buildOnly: false, help: false,
+      port: 8787, host: '127.0.0.1', peer: false, bootstrap: false, room: null, peerData: null, peerTick: 100, data: null, rebuild: false, buildOnly: false, help: false,
       iceServers: [], iceRelay: false,
     });
   });
 
   it('reads every flag (and tolerates the "--" pnpm may pass through)', () => {
-    expect(parseDemoArgs(['--', '--port', '0', '--host', '0.0.0.0', '--peer', '--bootstrap', '--room', 'team', '--peer-data', '/tmp/p', '--peer-tick', '25', '--rebuild'])).toMatchObject({
-      port: 0, host: '0.0.0.0', peer: true, bootstrap: true, room: 'team', peerData: '/tmp/p', peerTick: 25, rebuild: true,
+    expect(parseDemoArgs(['--', '--port', '0', '--host', '0.0.0.0', '--peer', '--bootstrap', '--room', 'team', '--peer-data', '/tmp/p', '--peer-tick', '25', '--data', '/tmp/rooms', '--rebuild'])).toMatchObject({
+      port: 0, host: '0.0.0.0', peer: true, bootstrap: true, room: 'team', peerData: '/tmp/p', peerTick: 25, data: '/tmp/rooms', rebuild: true,
     });
   });
 
@@ -23,7 +23,7 @@ describe('parseDemoArgs', () => {
     expect(() => parseDemoArgs(['--ice-relay'])).toThrow(/--ice-relay needs a TURN server/);
   });
 
-  it.each([['--port', 'x'], ['--port', '70000'], ['--room', 'a b'], ['--peer-tick', '0'], ['--nope'], ['--peer-data', ''], ['--bootstrap']])('refuses %s %s', (...args) => {
+  it.each([['--port', 'x'], ['--port', '70000'], ['--room', 'a b'], ['--peer-tick', '0'], ['--nope'], ['--peer-data', ''], ['--data', ''], ['--bootstrap']])('refuses %s %s', (...args) => {
     expect(() => parseDemoArgs(args)).toThrow(DemoUsageError);
   });
 });

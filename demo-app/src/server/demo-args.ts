@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { MeshraftError } from '@meshraft/core';
 import { parseIceServer } from '@meshraft/transport/webrtc';
 
-export const DEMO_USAGE = `usage: pnpm demo [--port N] [--host H] [--peer [--bootstrap]] [--room NAME] [--peer-data DIR] [--rebuild] [--build-only]
+export const DEMO_USAGE = `usage: pnpm demo [--port N] [--host H] [--peer [--bootstrap]] [--room NAME] [--peer-data DIR] [--data FILE|DIR]
+                 [--rebuild] [--build-only]
                  [--ice-server URL[,USER,CREDENTIAL]]... [--ice-relay]
   --port N         port for the page and the signaling server (default 8787; 0 picks a free one)
   --host H         interface to listen on (default 127.0.0.1; 0.0.0.0 for other machines)
@@ -15,6 +16,8 @@ export const DEMO_USAGE = `usage: pnpm demo [--port N] [--host H] [--peer [--boo
   --room NAME      the room the printed URL and --peer use (default: "demo" with --peer, else random per tab)
   --peer-data DIR  the peer's data directory (default demo-app/.data/<room>)
   --peer-tick N    the peer's Raft tick in ms (default 100; match the tabs' ?tick)
+  --data FILE|DIR  keep each room's cluster id here, so a restarted demo still knows the room's board
+                   (a directory holds signaling-rooms.json; default: memory only)
   --ice-server S   STUN/TURN server every page (and --peer) uses, repeatable: stun:HOST[:PORT] or
                    turn[s]:HOST[:PORT][?transport=udp|tcp],USER,CREDENTIAL (a page's ?ice= overrides)
   --ice-relay      direct links only through TURN (needs a turn: --ice-server)
@@ -37,6 +40,8 @@ export interface DemoArgs {
   readonly room: string | null;
   readonly peerData: string | null;
   readonly peerTick: number;
+  /** `--data`: the signaling server's room records file or directory (null: memory only). */
+  readonly data: string | null;
   readonly rebuild: boolean;
   readonly buildOnly: boolean;
   /** `--ice-server` specs, checked. */
@@ -71,6 +76,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
         room: { type: 'string' },
         'peer-data': { type: 'string' },
         'peer-tick': { type: 'string' },
+        data: { type: 'string' },
         rebuild: { type: 'boolean', default: false },
         'ice-server': { type: 'string', multiple: true },
         'ice-relay': { type: 'boolean', default: false },
@@ -85,6 +91,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   if (room !== null && !ROOM_RE.test(room)) throw new DemoUsageError('--room: use 1-64 letters, digits, ".", "_" or "-"');
   if (v.bootstrap === true && v.peer !== true) throw new DemoUsageError('--bootstrap needs --peer (a tab founds with its "New board" button)');
   if (v['peer-data'] === '') throw new DemoUsageError('--peer-data must not be empty');
+  if (v.data === '') throw new DemoUsageError('--data must not be empty');
   if (v.host === '') throw new DemoUsageError('--host must not be empty');
   const iceServers = v['ice-server'] ?? [];
   const parsed = iceServers.map((spec) => {
@@ -105,6 +112,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
     room,
     peerData: v['peer-data'] ?? null,
     peerTick: int('peer-tick', v['peer-tick'], 100, 5, 1000),
+    data: v.data ?? null,
     rebuild: v.rebuild === true,
     buildOnly: v['build-only'] === true,
     iceServers,

@@ -77,4 +77,28 @@ describe('demo server', () => {
     expect(await got).toEqual({ hello: 1 });
     await Promise.all([a.close(), b.close()]);
   });
+
+  it('with data, a restarted demo server still knows a room\'s cluster id', async () => {
+    const data = mkdtempSync(join(tmpdir(), 'demo-server-data-'));
+    try {
+      const id = 'c'.repeat(32);
+      const first = await startDemoServer({ port: 0, root, data });
+      const a = createSignalingClient({ urls: first.signalingUrl, room: 'board.r', peer: 'a' });
+      await a.whenJoined();
+      const recorded = new Promise<void>((r) => a.clusterRecord.onRecord((v) => v === id && r()));
+      a.clusterRecord.announce(id);
+      await recorded; // told only once durable
+      await a.close();
+      await first.close();
+      const again = await startDemoServer({ port: 0, root, data });
+      expect(again.signaling.stats().recordedRooms).toBe(1);
+      const b = createSignalingClient({ urls: again.signalingUrl, room: 'board.r', peer: 'b' });
+      await b.whenJoined();
+      expect(b.clusterRecord.recorded()).toBe(id);
+      await b.close();
+      await again.close();
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
 });

@@ -16,6 +16,11 @@ export interface DemoServerOptions {
   readonly root: string;
   /** Served as `GET /config.json`: defaults the page applies where its URL sets nothing. */
   readonly pageConfig?: PageConfig;
+  /**
+   * The signaling server's room records (`--data FILE|DIR`, as `pnpm signaling --data`): each
+   * room's cluster id survives a restart. Default: memory only.
+   */
+  readonly data?: string;
 }
 
 /** What `pnpm demo` flags tell every page (`--ice-server`, `--ice-relay`). */
@@ -86,7 +91,7 @@ function serveStatic(root: string, req: http.IncomingMessage, res: http.ServerRe
 export async function startDemoServer(options: DemoServerOptions): Promise<DemoServer> {
   const root = normalize(options.root);
   const server = http.createServer();
-  const signaling = await createSignalingServer({ server, path: '/signal' });
+  const signaling = await createSignalingServer({ server, path: '/signal', ...(options.data !== undefined ? { data: options.data } : {}) });
   const config = JSON.stringify(options.pageConfig ?? { ice: [], iceRelay: false });
   server.on('request', (req, res) => {
     if (signaling.handleRequest(req, res)) return;

@@ -134,6 +134,16 @@ export async function simulateFounding(seed: number, trace?: (line: string) => v
       if (s && s.inc === undefined) cluster.start(s);
     });
   }
+  // A fresh node given a lost history's id (an old board link) while the room records the
+  // survivor: it must hold back (status().linkConflict), never adopt the lost id.
+  let linkJoiner: { id: string; linked: string } | undefined;
+  clock.at(quietAt, 'sim', () => {
+    const recorded = room?.get();
+    const lost = forks.find((f) => f.clusterId !== recorded);
+    if (recorded === undefined || !lost) return;
+    linkJoiner = { id: 'l1', linked: lost.clusterId };
+    cluster.add('l1', false, lost.clusterId);
+  });
   let n = 0;
   clock.at(tickMs, 'sim', () => {
     watchAll();
@@ -173,6 +183,13 @@ export async function simulateFounding(seed: number, trace?: (line: string) => v
   const end = cluster.live().map((s) => ({ node: s.id, clusterId: s.inc!.node!.clusterId, forked: s.inc!.node!.forked !== null }));
   for (const s of cluster.live()) clock.kill(s.inc!.owner);
   const problems = exception ? [] : checkFounding(acks, forks, end, room?.get(), settledAt);
+  const l = linkJoiner && cluster.node(linkJoiner.id);
+  if (!exception && linkJoiner && l) {
+    const st = l.status();
+    if (st.clusterId !== null || st.linkConflict?.linked !== linkJoiner.linked) {
+      problems.push(`link-joiner: l1 linked to lost ${linkJoiner.linked} ended with cluster ${st.clusterId}, linkConflict ${JSON.stringify(st.linkConflict)}`);
+    }
+  }
   if (cluster.stats.fatalErrors.length > 0) problems.push(...cluster.stats.fatalErrors);
   const alive = end.filter((e) => !e.forked && e.clusterId !== null);
   return {

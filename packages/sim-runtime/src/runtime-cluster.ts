@@ -66,6 +66,8 @@ export interface Slot {
   starts: number;
   /** Started with bootstrap: true, on every start, like a user's unchanged command line. */
   readonly founder: boolean;
+  /** Started with `clusterId` (a board link's id), on every start. */
+  readonly link?: string;
 }
 
 export interface ClusterStats {
@@ -137,15 +139,15 @@ export class RuntimeCluster {
   }
 
   /** Adds a new node: the founder bootstraps alone, every other one joins through the protocol. */
-  add(id: string, founder: boolean): void {
+  add(id: string, founder: boolean, link?: string): void {
     const disk = new SimDisk(this.o.clock, this.o.rng.fork(), this.o.maxWriteMs, {
       onIssue: (w) => this.o.onWrite(id, w),
       onCrashPoint: (w) => this.crash(id, `${w.kind} write landed, before the host continued`, `after-${w.kind}`),
     });
-    const slot: Slot = { id, disk, inc: undefined, gone: false, removed: false, starts: 0, founder };
+    const slot: Slot = { id, disk, inc: undefined, gone: false, removed: false, starts: 0, founder, ...(link !== undefined && { link }) };
     this.slots.set(id, slot);
     this.stats.joins += founder ? 0 : 1;
-    this.line(`${id} added${founder ? ' (founder, bootstrap)' : ' (joins)'}`);
+    this.line(`${id} added${founder ? ' (founder, bootstrap)' : link ? ` (joins, link ${link})` : ' (joins)'}`);
     this.start(slot);
   }
 
@@ -178,6 +180,7 @@ export class RuntimeCluster {
       transport,
       stateMachine: sm,
       ...(slot.founder && { bootstrap: true }),
+      ...(slot.link !== undefined && { clusterId: slot.link }),
       timing: { tickMs: this.o.tickMs, electionTicks: this.o.electionTicks, heartbeatTicks: 1 },
       random: () => rng.float(),
       sessionNonce: () => nonceRng.nextUint32().toString(36) + nonceRng.nextUint32().toString(36),

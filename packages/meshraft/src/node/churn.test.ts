@@ -19,21 +19,27 @@ const ids = (n: CounterNode, role: 'voter' | 'learner'): string[] =>
   n.status().members.filter((m) => m.role === role).map((m) => m.id).sort();
 const settled = (n: CounterNode, voters: string[]): boolean => !n.status().joint && ids(n, 'voter').join() === [...voters].sort().join();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Founder `a` with joiners `b` and `c`, settled as three voters. */
+async function threeVoters(seed: number): Promise<TestCluster> {
+  const c = (cluster = testCluster(seed));
+  const a = await c.start('a', { bootstrap: true });
+  await c.start('b');
+  await c.start('c');
+  await waitFor(() => settled(a, ['a', 'b', 'c']), 'three voters');
+  return c;
+}
 const value = async (n: CounterNode): Promise<number> => (await n.read({ type: 'get' })).value;
 
 describe('churn', () => {
   it('members that depart one after another leave the last one a writable single voter, and a fresh node joins it', async () => {
-    cluster = testCluster(41);
-    const a = await cluster.start('a', { bootstrap: true });
-    await cluster.start('b');
-    await cluster.start('c');
-    await waitFor(() => settled(a, ['a', 'b', 'c']), 'three voters');
+    const tc = await threeVoters(41);
+    const a = tc.node('a');
     let acked = 0;
     for (const id of ['c', 'b']) {
-      const leader = await cluster.leader();
+      const leader = await tc.leader();
       await leader.propose({ type: 'add', delta: 1 });
       acked++;
-      const gone = cluster.node(id);
+      const gone = tc.node(id);
       gone.depart();
       await sleep(30); // the page lives on a moment after pagehide, as the frames leave
       await gone.stop(); // the tab is closed
@@ -42,7 +48,7 @@ describe('churn', () => {
     expect(ids(a, 'voter')).toEqual(['a']);
     expect(ids(a, 'learner')).toEqual([]);
     expect(await a.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: acked + 1 });
-    const d = await cluster.start('d');
+    const d = await tc.start('d');
     await waitFor(() => ids(a, 'learner').includes('d') && d.status().applied >= a.status().applied, 'd to join and catch up', 5_000);
     expect(await d.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: acked + 2 });
     expect(await value(a)).toBe(acked + 2);
@@ -93,6 +99,28 @@ describe('churn', () => {
 });
 
 describe('removed while running', () => {
+  it('remove() of a voter that keeps running (cut off while its removal commits) is final: it is told so and stays out, also after a restart', async () => {
+    const tc = await threeVoters(47);
+    const leader = await tc.leader();
+    const victim = tc.node(['a', 'b', 'c'].find((v) => v !== leader.id)!);
+    let told = false;
+    victim.on('removed', () => (told = true));
+    // Cut off while the others commit its removal: it cannot learn it from the log.
+    const others = ['a', 'b', 'c'].filter((v) => v !== victim.id);
+    for (const o of others) tc.net.cut(victim.id, o);
+    await leader.remove(victim.id);
+    for (const o of others) tc.net.heal(victim.id, o);
+    await waitFor(() => told, `${victim.id} to be told it was removed`, 5_000);
+    await sleep(600); // six election timeouts: an `outside` notice would have brought it back by now
+    expect(leader.status().members.map((m) => m.id)).not.toContain(victim.id);
+    await victim.stop();
+    const again = await tc.start(victim.id);
+    await sleep(300);
+    expect(leader.status().members.map((m) => m.id)).not.toContain(victim.id);
+    expect(again.status().stopped).toBe(false);
+    expect(await leader.propose({ type: 'add', delta: 1 })).toEqual({ ok: true, value: 1 });
+  });
+
   it('a node that saw its own removal stays out, also after a restart from its storage', async () => {
     cluster = testCluster(46);
     const a = await cluster.start('a', { bootstrap: true });

@@ -8,7 +8,9 @@
  *
  * A fresh joiner has no id. It targets the id it was given (`clusterId` option, e.g. from a
  * board link) or else the first id it hears from a peer, asks only that cluster to admit it, and
- * adopts (persists) the id when a member of that cluster first sends it Raft traffic.
+ * adopts (persists) the id when a member of that cluster first sends it Raft traffic. A given id
+ * that the room's record contradicts is held back (`linkConflict`): the record is the room's
+ * history, so the node neither asks the linked cluster nor takes its traffic while they disagree.
  */
 import type { NodeId } from '@meshraft/core';
 import type { NodeContext } from './node-context.js';
@@ -75,8 +77,16 @@ export interface ForeignClusterEvent {
   readonly kind: string;
 }
 
+/** status().linkConflict: the id a fresh joiner was given is not the one its room records. */
+export interface LinkConflict {
+  /** The id it was given (`clusterId` option, a board link's `?cluster=`). */
+  readonly linked: string;
+  /** The id the room records (its history). */
+  readonly recorded: string;
+}
+
 /** Why a frame was refused by identity, or undefined when it may go on. */
-type Verdict = undefined | 'no-id' | 'foreign';
+type Verdict = undefined | 'no-id' | 'foreign' | 'held';
 
 export class ClusterIdentity {
   /** This node's cluster id once founded, restored or adopted; null while a fresh joiner waits. */
@@ -104,14 +114,29 @@ export class ClusterIdentity {
 
   /** Whether the target was given (`clusterId` option): then nothing retargets it. */
   private readonly given: boolean;
+  /** The room's record while it contradicts the given target (then the node holds back). */
+  private heldBy: string | null = null;
 
   /**
    * The room recorded `id` (fork-detector): a fresh joiner that was not given an id asks that
-   * cluster, rather than whichever member it heard first.
+   * cluster, rather than whichever member it heard first. One that was given another id holds
+   * back: joining it would found the node in a history the room does not keep (it would be
+   * forked as soon as it learned the record), so it waits and says why until they agree.
    */
   retarget(id: string): void {
-    if (this.own !== null || this.given || this.target === id) return;
+    if (this.own !== null) return;
+    if (this.given) {
+      const held = this.target === id ? null : id;
+      if (held !== this.heldBy) this.ctx.log.warn(held ? 'the given cluster id is not the room\'s record: not joining it' : 'the room records the given cluster id again', { linked: this.target, recorded: id });
+      this.heldBy = held;
+      return;
+    }
     this.target = id;
+  }
+
+  /** The given id and the room's record while they disagree (status().linkConflict), else null. */
+  linkConflict(): LinkConflict | null {
+    return this.own === null && this.heldBy !== null && this.target !== null ? { linked: this.target, recorded: this.heldBy } : null;
   }
 
   /** The id this node belongs to, or null while a fresh joiner waits for admission. */
@@ -129,6 +154,8 @@ export class ClusterIdentity {
    * but its other frames carry none, so no other fresh node takes a mere target for a cluster.
    */
   carried(kind: RuntimeFrame['payload']['kind']): string | null {
+    // A held-back joiner sends no join: nothing names a cluster for it (membership-driver).
+    if (kind === 'join' && this.own === null && this.heldBy !== null) return null;
     return kind === 'join' ? this.speaksFor : this.own;
   }
 
@@ -144,8 +171,8 @@ export class ClusterIdentity {
   admit(f: RuntimeFrame): boolean {
     const verdict = this.judge(f);
     if (verdict === undefined) return true;
-    if (verdict === 'no-id') {
-      this.ctx.log.debug('dropped a frame without a cluster id', { from: f.from, kind: f.payload.kind });
+    if (verdict === 'no-id' || verdict === 'held') {
+      this.ctx.log.debug(verdict === 'held' ? 'dropped a frame of the linked cluster the room does not record' : 'dropped a frame without a cluster id', { from: f.from, kind: f.payload.kind });
       return false;
     }
     this.foreignFrames++;
@@ -164,6 +191,8 @@ export class ClusterIdentity {
    * is (or was) in the configuration.
    */
   waiting(leader: NodeId | null, member: boolean): string | null {
+    const held = this.linkConflict();
+    if (held) return `waiting: the link names cluster ${held.linked}, but the room records cluster ${held.recorded}; not joining a history the room does not keep`;
     if (leader !== null) return null;
     const cid = this.speaksFor;
     const online = cid !== null && this.ctx.transport.links().some((l) => l.state !== 'down' && l.peer !== this.ctx.id && this.peerIds.get(l.peer) === cid);
@@ -186,6 +215,8 @@ export class ClusterIdentity {
     // A fresh joiner: the first member's id heard becomes the one it asks to join.
     if (this.target === null && kind !== 'join') this.target = cid;
     if (cid !== this.target) return 'foreign';
+    // While the room's record contradicts the link, the linked cluster must not admit us.
+    if (this.heldBy !== null) return 'held';
     // Raft traffic from the target cluster means a member admitted us: adopt its id for good.
     if (kind === 'raft') this.adopt(cid);
     return undefined;

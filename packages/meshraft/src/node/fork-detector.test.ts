@@ -2,7 +2,7 @@
  * Founding and forks (fork-detector): of two histories under one name exactly one continues;
  * the loser stops, says FORKED and hands its committed commands over.
  */
-import { SharedRoomRecord } from '@meshraft/transport';
+import { RoomRecordState, SharedRoomRecord } from '@meshraft/transport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testCluster, waitFor, type CounterNode, type TestCluster } from './__tests__/cluster.js';
 import { ClusterForkedError } from './errors.js';
@@ -107,5 +107,28 @@ describe('with a room record (the signaling server)', () => {
     expect(back.forked?.entries.map((en) => en.command)).toEqual([{ type: 'add', delta: 7 }]);
     expect(b.status().members.map((m) => m.id)).toEqual(['b']);
     expect(await add(b, 1)).toEqual({ ok: true, value: 1 });
+  });
+
+  it('a fresh joiner whose link names another id than the room records holds back, says why, and joins once they agree', async () => {
+    cluster = testCluster(35);
+    const a = await cluster.start('a', { bootstrap: true });
+    const linked = a.status().clusterId!;
+    // j's room records another history (as a room whose server recorded a new board).
+    const other = 'e'.repeat(32);
+    const room = new RoomRecordState(() => {}, other);
+    const j = await cluster.start('j', {
+      clusterId: linked,
+      transport: (nid) => Object.defineProperty(cluster!.net.transport(nid), 'room', { value: room }),
+    });
+    await waitFor(() => j.status().linkConflict, 'j to report the conflict');
+    expect(j.status().linkConflict).toEqual({ linked, recorded: other });
+    expect(j.status().waiting).toBe(`waiting: the link names cluster ${linked}, but the room records cluster ${other}; not joining a history the room does not keep`);
+    await new Promise((r) => setTimeout(r, 600)); // 6 election timeouts: time enough to have joined
+    expect(j.status().clusterId).toBeNull();
+    expect(a.status().members.map((m) => m.id)).toEqual(['a']);
+    expect(j.status().fork).toBeNull();
+    room.set(linked); // the room records the linked history again
+    await waitFor(() => j.status().clusterId === linked, 'j admitted once link and record agree');
+    expect(j.status().linkConflict).toBeNull();
   });
 });

@@ -23,7 +23,7 @@ export {
   type NodeTiming,
 } from './options.js';
 export * from './errors.js';
-export { isClusterId, type ForeignClusterEvent } from './cluster-identity.js';
+export { isClusterId, type ForeignClusterEvent, type LinkConflict } from './cluster-identity.js';
 export { survivorOf, type ForkEntry, type ForkEvent, type ForkStatus } from './fork-detector.js';
 export type { StuckStatus } from './quorum-reach.js';
 export type { ConfChange, ConfChangeType, CoreAdapter, RaftCore, RaftRole } from './raft-core.js';

@@ -111,17 +111,29 @@ export class MembershipDriver {
    */
   noticeOutsider(from: NodeId): void {
     const { ctx, view } = this;
-    if (!view.isLeader || isMember(this.applier.confState, from)) return;
+    if (isMember(this.applier.confState, from)) return;
+    // An operator's removal (remove() here) is told by this node whether it leads or not.
+    const final = this.ops.removedByOperator.get(from) === true;
+    if (!view.isLeader && !final) return;
     const now = ctx.timers.now();
     if (now - (this.noticeSent.get(from) ?? -Infinity) < ctx.electionMs()) return;
     this.noticeSent.set(from, now);
-    ctx.send(from, { kind: 'outside', at: this.applier.applied });
+    ctx.send(from, { kind: 'outside', at: this.applier.applied, ...(final && { final: true as const }) });
   }
 
   /** A leader says this node is not in its configuration (applied up to `at`). */
-  onOutside(from: NodeId, at: number): void {
+  onOutside(from: NodeId, at: number, final = false): void {
     const { ctx, applier } = this;
-    if (this.removed || this.departing || this.isLeaving || applier.applied >= at) return;
+    if (this.removed) return;
+    if (final) {
+      // Removed by an operator while running: final, as leave() is (kept across restarts).
+      ctx.log.info('removed from the configuration by an operator; staying out', { by: from, at });
+      this.rejoinAt = null;
+      this.persistRemoved(true);
+      ctx.events.emit('removed');
+      return;
+    }
+    if (this.departing || this.isLeaving || applier.applied >= at) return;
     if (isMember(applier.confState, ctx.id) && this.rejoinAt === null) {
       ctx.log.info('not in the leader\'s configuration (replaced while away); asking to join again as a learner', { leader: from, at });
     }
@@ -196,6 +208,7 @@ export class MembershipDriver {
   onJoin(node: NodeId): void {
     const { ctx, view } = this;
     if (isMember(this.applier.confState, node)) return;
+    if (this.ops.removedByOperator.get(node) === true) return; // an operator took it out: not back by itself
     if (view.isLeader) {
       const now = ctx.timers.now();
       const last = this.joinRequested.get(node);

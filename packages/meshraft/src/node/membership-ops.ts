@@ -23,6 +23,12 @@ interface ConfWaiter {
 
 export class MembershipOps {
   private readonly waiting = new Set<ConfWaiter>();
+  /**
+   * Peers removed by remove() on this node (true once the removal applied here): an operator's
+   * removal is final (membership-driver tells such a peer so and refuses its joins) until this
+   * node adds it again, or the configuration holds it again after the removal.
+   */
+  readonly removedByOperator = new Map<NodeId, boolean>();
 
   constructor(
     private readonly ctx: NodeContext,
@@ -32,14 +38,18 @@ export class MembershipOps {
   ) {}
 
   addLearner(id: NodeId, options: OpOptions): Promise<void> {
+    this.removedByOperator.delete(id);
     return this.change({ changes: [{ type: 'addLearner', node: id }] }, (cs) => isMember(cs, id), options);
   }
 
   promote(id: NodeId, options: OpOptions): Promise<void> {
+    this.removedByOperator.delete(id);
     return this.change({ changes: [{ type: 'addVoter', node: id }] }, (cs) => cs.voters.includes(id), options);
   }
 
   remove(id: NodeId, options: OpOptions): Promise<void> {
+    // leave() removes this node itself: that is kept by the node (membership-driver), not here.
+    if (id !== this.ctx.id && !this.ctx.stopped) this.removedByOperator.set(id, this.removedByOperator.get(id) ?? false);
     return this.change({ changes: [{ type: 'remove', node: id }] }, (cs) => !isMember(cs, id), options);
   }
 
@@ -56,6 +66,10 @@ export class MembershipOps {
   /** The configuration changed: resolve the operations it completes. */
   onConfChanged(cs: ConfState): void {
     for (const w of [...this.waiting]) if (w.done(cs)) w.deadline.resolve();
+    for (const [id, applied] of this.removedByOperator) {
+      if (!isMember(cs, id)) this.removedByOperator.set(id, true);
+      else if (applied) this.removedByOperator.delete(id); // added back (by whoever): no longer final
+    }
   }
 
   retry(): void {

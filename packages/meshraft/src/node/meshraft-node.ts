@@ -362,7 +362,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
       this.loop.step(from, p.msg, p.sentAt ?? p.answers);
     } else if (p.kind === 'join') this.driver.onJoin(p.node);
     else if (p.kind === 'depart') this.driver.onDepart(from, p.node);
-    else if (p.kind === 'outside') this.driver.onOutside(from, p.at);
+    else if (p.kind === 'outside') this.driver.onOutside(from, p.at, p.final === true);
     else {
       // Every node announces this to every peer: a learner removed while away hears it is out too.
       this.driver.noticeOutsider(from);
@@ -376,7 +376,7 @@ export class MeshraftNode<C = unknown, R = unknown, Q = unknown, QR = unknown> {
     const waiting = this.ctx.stopped ? null : identity.waiting(leader, this.driver.wasMember || isMember(this.applier.confState, this.id));
     const foreignClusterIds = identity.foreignIds();
     return {
-      fields: { clusterId: identity.id, foreignClusterIds, waiting, fork: this.forkEvent && { state: 'FORKED', clusterId: this.forkEvent.clusterId, survivorId: this.forkEvent.survivorId } },
+      fields: { clusterId: identity.id, foreignClusterIds, waiting, linkConflict: identity.linkConflict(), fork: this.forkEvent && { state: 'FORKED', clusterId: this.forkEvent.clusterId, survivorId: this.forkEvent.survivorId } },
       key: `${identity.id}|${foreignClusterIds.length}|${waiting}|${this.forkEvent?.survivorId}`,
       foreignFrames: identity.foreignFrames,
     };

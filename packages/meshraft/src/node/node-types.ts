@@ -7,7 +7,7 @@ import type { NodeId } from '@meshraft/core';
 import type { DurableStorage } from '@meshraft/storage';
 import type { IceRoute, LinkState, RelayReason, Transport } from '@meshraft/transport';
 import type { StateMachine } from '../kv/state-machine.js';
-import type { ForeignClusterEvent } from './cluster-identity.js';
+import type { ForeignClusterEvent, LinkConflict } from './cluster-identity.js';
 import type { ForkEvent, ForkStatus } from './fork-detector.js';
 import type { Logger, ResolvedOptions } from './options.js';
 import type { StuckStatus } from './quorum-reach.js';
@@ -76,9 +76,15 @@ export interface NodeStatus {
   /**
    * Why the node is waiting, in words, or null when it is not: `waiting: no member of cluster
    * <id> online` (no peer of its cluster is reachable; the name while the id is unknown) or
-   * `waiting: asking cluster <id> to admit this node`.
+   * `waiting: asking cluster <id> to admit this node`, or `waiting: the link names cluster <id>,
+   * but the room records cluster <id>; …` (see `linkConflict`).
    */
   readonly waiting?: string | null;
+  /**
+   * A fresh joiner given a `clusterId` that its room's record contradicts: it neither asks that
+   * cluster nor takes its traffic until they agree (cluster-identity). Null otherwise.
+   */
+  readonly linkConflict?: LinkConflict | null;
   /**
    * Set once this node's history lost a fork under its name (`state: 'FORKED'`, its id and the
    * survivor's): the node is stopped and accepts no writes. Null otherwise (fork-detector).

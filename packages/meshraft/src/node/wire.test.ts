@@ -44,6 +44,8 @@ describe('wire', () => {
     expect(decodeFrame('c1', encodeFrame('c1', 'n', 'a', { kind: 'depart', node: '' }))).toBeUndefined();
     expect(decodeFrame('c1', encodeFrame('c1', 'a', 'n', { kind: 'outside', at: -1 }))).toBeUndefined();
     expect(decodeFrame('c1', encodeFrame('c1', 'a', 'n', { kind: 'outside', at: 1.5 }))).toBeUndefined();
+    expect(decodeFrame('c1', encodeFrame('c1', 'a', 'n', { kind: 'outside', at: 3, final: true }))?.payload).toEqual({ kind: 'outside', at: 3, final: true });
+    expect(decodeFrame('c1', encodeFrame('c1', 'a', 'n', { kind: 'outside', at: 3, final: 'yes' } as never))).toBeUndefined();
   });
 
   it('drops foreign clusters, garbage and malformed payloads', () => {

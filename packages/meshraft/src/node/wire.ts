@@ -27,7 +27,8 @@ export type RuntimePayload =
    * From a leader to a peer that is not in its configuration (applied up to index `at`): a voter
    * replaced while offline learns it is out and asks to join again as a learner.
    */
-  | { readonly kind: 'outside'; readonly at: number };
+  /** `final`: an operator removed the receiver (remove()): it stays out, as after leave(). */
+  | { readonly kind: 'outside'; readonly at: number; readonly final?: true };
 
 export interface RuntimeFrame {
   readonly from: NodeId;
@@ -65,7 +66,7 @@ export function decodeFrame(cluster: string, frame: Uint8Array): RuntimeFrame | 
   } else if (p.kind === 'join' || p.kind === 'depart') {
     if (typeof p.node !== 'string' || p.node === '') return undefined;
   } else if (p.kind === 'outside') {
-    if (!Number.isSafeInteger(p.at) || (p.at as number) < 0) return undefined;
+    if (!Number.isSafeInteger(p.at) || (p.at as number) < 0 || (p.final !== undefined && p.final !== true)) return undefined;
   } else if (p.kind === 'campaign') {
     if (typeof p.enabled !== 'boolean' || (p.ephemeral !== undefined && typeof p.ephemeral !== 'boolean')) return undefined;
   } else {

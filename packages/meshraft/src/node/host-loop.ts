@@ -8,6 +8,7 @@
  */
 import { canSendBeforePersist, EntryType, type HardState, type NodeId, type Snapshot } from '@meshraft/core';
 import type { Applier, ApplyOutcome } from './applier.js';
+import { CommitNotices } from './commit-notices.js';
 import type { NodeContext } from './node-context.js';
 import { META_WAS_MEMBER } from './node-types.js';
 import { isMember, toError } from './node-util.js';
@@ -40,6 +41,7 @@ export class HostLoop<R> {
   /** The last hard state written to storage, and a newer commit-only one not yet written. */
   private persistedHard: HardState;
   private deferredHard: HardState | undefined;
+  private readonly notices: CommitNotices;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -52,6 +54,7 @@ export class HostLoop<R> {
     private readonly on: ReadyHandlers<R>,
   ) {
     this.persistedHard = ctx.storage.initialState().hardState;
+    this.notices = new CommitNotices(ctx.timers, ctx.opts.commitNoticeDelayMs, (m) => this.transmit(m));
   }
 
   /** Runs Readies until the core has none; at most one loop at a time. */
@@ -87,6 +90,7 @@ export class HostLoop<R> {
 
   /** After stop: waits for the Ready in hand, then writes a deferred commit index (unless failed). */
   async drain(): Promise<void> {
+    this.notices.clear();
     await this.pumping?.catch(() => {});
     if (this.deferredHard && !this.failed) {
       await this.ctx.storage.save({ hardState: this.deferredHard }).catch((err: unknown) => this.ctx.log.warn('final save failed', { err }));
@@ -180,6 +184,12 @@ export class HostLoop<R> {
       ctx.core.step(m);
       return;
     }
+    this.notices.send(m);
+  }
+
+  private transmit(m: Message): void {
+    const { ctx } = this;
+    if (ctx.stopped) return;
     if (!ctx.send(m.to, { kind: 'raft', msg: m, ...this.contact.onSend(m) }) && m.type === 'app') ctx.core.reportUnreachable?.(m.to);
   }
 

@@ -126,6 +126,9 @@ export class HostLoop<R> {
     const state = { leader: view.isLeader, termOrVotePending: newTermOrVote };
     const early = rd.messages.filter((m) => canSendBeforePersist(m, state));
     for (const m of early) this.sendRaft(m);
+    // Transports write at the end of the current microtask turn: let them, before the save's
+    // encoding and write calls, so the followers' round trip (the longer leg) starts first.
+    if (early.length > 0) await Promise.resolve();
     // A commit index that covers a conf change is written before that change applies: on restart
     // the core starts from the snapshot's configuration and must see (via the commit index) that
     // committed conf changes are pending, or a stale configuration could let it elect itself.
@@ -150,7 +153,10 @@ export class HostLoop<R> {
       this.deferredHard = undefined;
     }
     // Persisted: now the messages that promise it (votes, append acks) may go out.
-    for (const m of rd.messages) if (!early.includes(m)) this.sendRaft(m);
+    let late = 0;
+    for (const m of rd.messages) if (!early.includes(m)) (this.sendRaft(m), late++);
+    // The same before applying: a follower's acks go out before its state machine runs.
+    if (late > 0 && rd.committedEntries.length > 0) await Promise.resolve();
     if (rd.snapshot && rd.snapshot.metadata.index > applier.applied) {
       this.installSnapshot(rd.snapshot);
       await this.persistWasMember();

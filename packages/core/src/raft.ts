@@ -537,7 +537,7 @@ export class Raft implements RoleHost {
       this.pendingReadIndex.push(m);
       return;
     }
-    if (this.trk.isSingleton()) {
+    if (this.trk.isSoleVoter(this.id)) {
       this.answerRead(m.from, m.context, this.log.committed);
       return;
     }

@@ -131,3 +131,23 @@ describe('ReadIndex on a single voter (thesis §6.4 step 1)', () => {
     expect(after.readStates.map((r) => [r.index, dec(r.context)])).toEqual([[4, 'r']]);
   });
 });
+
+describe('a leader demoted to learner (FOUND-BUGS 11)', () => {
+  it('does not answer reads alone when the one voter left is another node', () => {
+    const net = new Network(['a', 'b']);
+    net.elect('a');
+    // a demotes itself: joint [b] & [a b], then [b] with learner a. It hands leadership to b with
+    // a TimeoutNow; until b acts on it (here: never) a still leads, and only b can confirm that.
+    net.filter = (m) => m.type !== 'timeoutNow';
+    net.node('a').proposeConfChange({ changes: [{ type: 'addLearner', node: 'a' }] });
+    net.stabilize();
+    const cs = net.get('a').storage.initialState().confState;
+    expect([cs.voters, cs.learners]).toEqual([['b'], ['a']]);
+    expect(net.node('a').status().role).toBe('leader');
+    net.isolate('b');
+    net.node('a').readIndex(enc('alone'));
+    net.stabilize();
+    // b may be leading a new term by now (the TimeoutNow): an answer from a alone could be stale.
+    expect(net.get('a').readStates).toEqual([]);
+  });
+});

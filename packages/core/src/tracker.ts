@@ -84,9 +84,13 @@ export class ProgressTracker {
     return this.config.voters.has(id);
   }
 
-  /** Whether this is a one-voter cluster (the leader decides alone). */
-  isSingleton(): boolean {
-    return this.config.voters.incoming.size === 1 && this.config.voters.outgoing.size === 0;
+  /**
+   * Whether `id` is the one voter (it decides alone). Not merely "one voter": a leader demoted to
+   * learner in a configuration whose one voter is another node must not answer reads by itself.
+   */
+  isSoleVoter(id: NodeId): boolean {
+    const { incoming, outgoing } = this.config.voters;
+    return incoming.size === 1 && incoming.has(id) && outgoing.size === 0;
   }
 
   /** The largest index a (joint) majority has persisted. */

@@ -109,6 +109,12 @@ export class SafetyChecker {
   private readonly votes = new Map<string, Set<string>>();
   /** The latest committed configuration and the one before it, by conf change index. */
   private confs: { index: number; conf: VoterSets }[] = [];
+  /**
+   * Per `candidate:term`, the committed configurations when its first vote was granted: a
+   * candidate paused after its votes arrived may win after newer configurations committed (in
+   * later terms), and its election is judged by the configuration its voters were in.
+   */
+  private readonly confsAtVote = new Map<string, { index: number; conf: VoterSets }[]>();
 
   /** Sets the position every following violation is reported at. */
   at(step: number, tick: number): void {
@@ -186,6 +192,7 @@ export class SafetyChecker {
       this.fail('vote-safety', [voter, first, candidate], [], `${voter} granted its term-${term} vote to ${first} and then to ${candidate}`);
     }
     const key = `${candidate}:${term}`;
+    if (!this.confsAtVote.has(key)) this.confsAtVote.set(key, this.confs);
     let granted = this.votes.get(key);
     if (granted === undefined) this.votes.set(key, (granted = new Set()));
     granted.add(voter);
@@ -195,7 +202,8 @@ export class SafetyChecker {
     if (this.confs.length === 0) return; // the host reports no configurations
     const granted = new Set(this.votes.get(`${node}:${term}`) ?? []);
     granted.add(node);
-    if (this.confs.some((c) => hasQuorum(c.conf, granted))) return;
+    const judged = [...(this.confsAtVote.get(`${node}:${term}`) ?? []), ...this.confs];
+    if (judged.some((c) => hasQuorum(c.conf, granted))) return;
     const latest = this.confs[this.confs.length - 1]!.conf;
     const joint = latest.votersOutgoing.length ? ` & [${latest.votersOutgoing.join(' ')}]` : '';
     this.fail(

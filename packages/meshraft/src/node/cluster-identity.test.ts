@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCounterStateMachine } from '../kv/index.js';
 import { encodeSnapshotPayload } from './entry-codec.js';
 import { testCluster, waitFor, type CounterNode, type TestCluster } from './__tests__/cluster.js';
-import { isClusterId, legacyClusterId, META_CLUSTER_ID, mintClusterId } from './cluster-identity.js';
+import { ClusterIdentity, isClusterId, legacyClusterId, META_CLUSTER_ID, mintClusterId } from './cluster-identity.js';
 import { ClusterIdMismatchError, InvalidOptionError } from './errors.js';
 import { META_CLUSTER, META_NODE_ID } from './node-types.js';
 import { decodeFrame, encodeFrame } from './wire.js';
@@ -130,5 +130,19 @@ describe('frames carry the id', () => {
     expect(f).toEqual({ from: 'a', to: 'b', payload: { kind: 'join', node: 'a' }, clusterId: id });
     expect(decodeFrame('c', encodeFrame('c', 'a', 'b', { kind: 'join', node: 'a' }))?.clusterId).toBeUndefined();
     expect(decodeFrame('c', encodeFrame('c', 'a', 'b', { kind: 'join', node: 'a' }, 'xyz'))).toBeUndefined();
+  });
+});
+
+describe('a fresh joiner that departs', () => {
+  it('names the cluster it asked to join, so its members hear it leaving (FOUND-BUGS 12)', () => {
+    const id = 'cd'.repeat(16);
+    const quiet = { log: { debug() {}, info() {}, warn() {}, error() {} } } as unknown as ConstructorParameters<typeof ClusterIdentity>[0];
+    // Not yet admitted (no id of its own): its join and depart carry the target, nothing else does.
+    const joiner = new ClusterIdentity(quiet, null, id, () => {});
+    expect([joiner.carried('join'), joiner.carried('depart'), joiner.carried('raft'), joiner.carried('campaign')]).toEqual([id, id, null, null]);
+    const member = new ClusterIdentity(quiet, id, null, () => {});
+    const depart = { from: 'd', to: 'a', payload: { kind: 'depart', node: 'd' } } as const;
+    expect(member.admit({ ...depart, clusterId: joiner.carried('depart')! })).toBe(true);
+    expect(member.admit(depart)).toBe(false); // without an id it would be dropped
   });
 });

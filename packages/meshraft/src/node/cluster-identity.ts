@@ -88,6 +88,11 @@ export interface LinkConflict {
 /** Why a frame was refused by identity, or undefined when it may go on. */
 type Verdict = undefined | 'no-id' | 'foreign' | 'held';
 
+/** Kinds a fresh joiner sends with the id of the cluster it asks to enter. */
+function namesTarget(kind: RuntimeFrame['payload']['kind']): boolean {
+  return kind === 'join' || kind === 'depart';
+}
+
 export class ClusterIdentity {
   /** This node's cluster id once founded, restored or adopted; null while a fresh joiner waits. */
   private own: string | null;
@@ -150,13 +155,14 @@ export class ClusterIdentity {
   }
 
   /**
-   * The id a frame of `kind` carries: this node's own; a fresh joiner's join names its target,
-   * but its other frames carry none, so no other fresh node takes a mere target for a cluster.
+   * The id a frame of `kind` carries: this node's own; a fresh joiner's join and depart name its
+   * target (a page that closes while its join is pending must still be heard leaving), but its
+   * other frames carry none, so no other fresh node takes a mere target for a cluster.
    */
   carried(kind: RuntimeFrame['payload']['kind']): string | null {
-    // A held-back joiner sends no join: nothing names a cluster for it (membership-driver).
-    if (kind === 'join' && this.own === null && this.heldBy !== null) return null;
-    return kind === 'join' ? this.speaksFor : this.own;
+    // A held-back joiner sends no join (membership-driver) and names no cluster for itself.
+    if (namesTarget(kind) && this.own === null && this.heldBy !== null) return null;
+    return namesTarget(kind) ? this.speaksFor : this.own;
   }
 
   /** Foreign ids seen so far (status()). */
@@ -204,8 +210,8 @@ export class ClusterIdentity {
   private judge(f: RuntimeFrame): Verdict {
     const cid = f.clusterId;
     const kind = f.payload.kind;
-    // Only a member's frames (not a join, which names a target) say the sender is of a cluster.
-    if (cid !== undefined && kind !== 'join') this.peerIds.set(f.from, cid);
+    // Only a member's frames (not a join or depart, which may name a target) say the sender is of a cluster.
+    if (cid !== undefined && !namesTarget(kind)) this.peerIds.set(f.from, cid);
     if (cid === undefined) {
       // Only a fresh joiner that has heard nobody yet sends without an id, and then only its
       // campaign switch: harmless. A join must name the cluster it asks to enter.
@@ -213,7 +219,7 @@ export class ClusterIdentity {
     }
     if (this.own !== null) return cid === this.own ? undefined : 'foreign';
     // A fresh joiner: the first member's id heard becomes the one it asks to join.
-    if (this.target === null && kind !== 'join') this.target = cid;
+    if (this.target === null && !namesTarget(kind)) this.target = cid;
     if (cid !== this.target) return 'foreign';
     // While the room's record contradicts the link, the linked cluster must not admit us.
     if (this.heldBy !== null) return 'held';

@@ -268,7 +268,8 @@ describe('host loop', () => {
 
   it("sends a leader's appends before its own save, but never ahead of a new term or vote", async () => {
     const { log, core, release, timers, node } = await setup();
-    const app: Message = { type: 'app', from: 'a', to: 'b', term: 2, index: 0, logTerm: 0, entries: [], commit: 0 };
+    // With an entry: an empty append only moves a commit index, and those are held (commit-notices).
+    const app: Message = { type: 'app', from: 'a', to: 'b', term: 2, index: 0, logTerm: 0, entries: [entry(1, new Uint8Array(), 2)], commit: 0 };
     // Became leader in this very Ready, with its term and vote not yet written: all waits.
     core.readies.push(
       ready({ softState: { role: 'leader', lead: 'a' }, hardState: { term: 2, vote: 'a', commit: 0 }, entries: [entry(1, new Uint8Array(), 2)], messages: [app] }),

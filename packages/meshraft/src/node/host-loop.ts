@@ -8,6 +8,7 @@
  */
 import { canSendBeforePersist, EntryType, type HardState, type NodeId, type Snapshot } from '@meshraft/core';
 import type { Applier, ApplyOutcome } from './applier.js';
+import { CommitNotices } from './commit-notices.js';
 import type { NodeContext } from './node-context.js';
 import { META_WAS_MEMBER } from './node-types.js';
 import { isMember, toError } from './node-util.js';
@@ -40,6 +41,7 @@ export class HostLoop<R> {
   /** The last hard state written to storage, and a newer commit-only one not yet written. */
   private persistedHard: HardState;
   private deferredHard: HardState | undefined;
+  private readonly notices: CommitNotices;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -52,6 +54,7 @@ export class HostLoop<R> {
     private readonly on: ReadyHandlers<R>,
   ) {
     this.persistedHard = ctx.storage.initialState().hardState;
+    this.notices = new CommitNotices(ctx.timers, ctx.opts.commitNoticeDelayMs, (m) => this.transmit(m));
   }
 
   /** Runs Readies until the core has none; at most one loop at a time. */
@@ -87,6 +90,7 @@ export class HostLoop<R> {
 
   /** After stop: waits for the Ready in hand, then writes a deferred commit index (unless failed). */
   async drain(): Promise<void> {
+    this.notices.clear();
     await this.pumping?.catch(() => {});
     if (this.deferredHard && !this.failed) {
       await this.ctx.storage.save({ hardState: this.deferredHard }).catch((err: unknown) => this.ctx.log.warn('final save failed', { err }));
@@ -122,6 +126,9 @@ export class HostLoop<R> {
     const state = { leader: view.isLeader, termOrVotePending: newTermOrVote };
     const early = rd.messages.filter((m) => canSendBeforePersist(m, state));
     for (const m of early) this.sendRaft(m);
+    // Transports write at the end of the current microtask turn: let them, before the save's
+    // encoding and write calls, so the followers' round trip (the longer leg) starts first.
+    if (early.length > 0) await Promise.resolve();
     // A commit index that covers a conf change is written before that change applies: on restart
     // the core starts from the snapshot's configuration and must see (via the commit index) that
     // committed conf changes are pending, or a stale configuration could let it elect itself.
@@ -146,7 +153,10 @@ export class HostLoop<R> {
       this.deferredHard = undefined;
     }
     // Persisted: now the messages that promise it (votes, append acks) may go out.
-    for (const m of rd.messages) if (!early.includes(m)) this.sendRaft(m);
+    let late = 0;
+    for (const m of rd.messages) if (!early.includes(m)) (this.sendRaft(m), late++);
+    // The same before applying: a follower's acks go out before its state machine runs.
+    if (late > 0 && rd.committedEntries.length > 0) await Promise.resolve();
     if (rd.snapshot && rd.snapshot.metadata.index > applier.applied) {
       this.installSnapshot(rd.snapshot);
       await this.persistWasMember();
@@ -180,6 +190,12 @@ export class HostLoop<R> {
       ctx.core.step(m);
       return;
     }
+    this.notices.send(m);
+  }
+
+  private transmit(m: Message): void {
+    const { ctx } = this;
+    if (ctx.stopped) return;
     if (!ctx.send(m.to, { kind: 'raft', msg: m, ...this.contact.onSend(m) }) && m.type === 'app') ctx.core.reportUnreachable?.(m.to);
   }
 

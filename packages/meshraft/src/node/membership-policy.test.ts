@@ -46,6 +46,15 @@ describe('nextMembershipChange', () => {
     expect(nextMembershipChange(silent, opts)).toBeUndefined();
   });
 
+  it('does not promote a learner that has acknowledged nothing yet, however short the log (FOUND-BUGS 13)', () => {
+    // A learner added a moment ago has match 0; with a short log it is within maxLagEntries of the
+    // commit, but it may still need a snapshot, and a voter that cannot ack yet costs the quorum.
+    const fresh = view({ voters: ['a', 'x'], learners: ['b'] }, { commit: 5, progress: { b: { match: 0 }, x: { match: 5 } } });
+    expect(nextMembershipChange(fresh, opts)).toBeUndefined();
+    const acked = view({ voters: ['a', 'x'], learners: ['b'] }, { commit: 5, progress: { b: { match: 1 }, x: { match: 5 } } });
+    expect(nextMembershipChange(acked, opts)).toEqual({ changes: [{ type: 'addVoter', node: 'b' }] });
+  });
+
   it('leaves a full, healthy configuration alone', () => {
     expect(nextMembershipChange(view({ voters: ['a', 'b', 'c'], learners: ['d'] }), opts)).toBeUndefined();
     expect(nextMembershipChange(view({ voters: ['a', 'x', 'y'], learners: ['b'] }, { leaderSince: 500 }), opts)).toBeUndefined();

@@ -61,7 +61,8 @@ export function nextMembershipChange(v: MembershipView, o: MembershipPolicyOptio
   const ready = cs.learners
     .filter((id) => {
       const p = v.progress[id];
-      return p !== undefined && p.match + o.maxLagEntries >= v.commit && heardWithin(id, o.aliveMs);
+      // match 0: it has acknowledged nothing yet (no append, no snapshot), however short the log.
+      return p !== undefined && p.match > 0 && p.match + o.maxLagEntries >= v.commit && heardWithin(id, o.aliveMs);
     })
     .sort((a, b) => (v.progress[b]?.match ?? 0) - (v.progress[a]?.match ?? 0) || (a < b ? -1 : 1));
   // Departed voters first (they asked), then the longest silent ones by id.

@@ -129,6 +129,9 @@ describe('removed while running', () => {
     const removed = new Promise<void>((resolve) => b.on('removed', resolve));
     await a.remove('b');
     await removed;
+    // 'removed' may come from a's final notice before b's log commits the change: the restart
+    // below is about a node whose own log holds its removal.
+    await waitFor(() => !b.status().members.some((m) => m.id === 'b'), 'b to apply its removal', 5_000);
     await b.stop();
     const again = await cluster.start('b');
     await sleep(300); // many join intervals (one election timeout each)

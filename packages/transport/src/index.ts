@@ -6,3 +6,4 @@ export * from './memory/index.js';
 export * from './signaling/index.js';
 export * from './scheduler.js';
 export { Emitter } from './emitter.js';
+export { writeTrace, writeTracing } from './write-trace.js';

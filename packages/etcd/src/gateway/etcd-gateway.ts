@@ -9,6 +9,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KvFailure } from 'meshraft/kv';
+import { writeTrace, writeTracing } from '@meshraft/transport';
 import {
   EtcdGatewayError,
   EtcdGatewayErrorCode,
@@ -217,6 +218,7 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
   function send(res: ServerResponse, path: string, status: number, body: string, type: string, extra: Record<string, string> = {}): void {
     count(path, status);
     if (res.headersSent || res.destroyed) return;
+    if (writeTracing) writeTrace('http-out');
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), ...extra });
     res.end(body);
   }
@@ -283,6 +285,7 @@ export function createEtcdGateway(kv: KvClient, opts: EtcdGatewayOptions = {}): 
   }
 
   return (req, res) => {
+    if (writeTracing) writeTrace('http-in');
     let path = '/';
     try {
       path = new URL(req.url ?? '/', 'http://gateway').pathname;

@@ -16,6 +16,7 @@ import type { PeerContact } from './peer-contact.js';
 import type { Message, ReadState, Ready } from './raft-core.js';
 import type { RaftView } from './raft-view.js';
 import type { LatencyRecorder } from './latency-histogram.js';
+import { writeTrace, writeTracing } from '@meshraft/transport';
 
 /** Where the loop hands each kind of result. */
 export interface ReadyHandlers<R> {
@@ -71,6 +72,7 @@ export class HostLoop<R> {
 
   /** A Raft message from a peer, with its frame's lease stamp. */
   step(from: NodeId, m: Message, stamp?: number): void {
+    if (writeTracing) writeTrace('step', m.type, 'index' in m ? m.index : '');
     this.contact.raftMessage(from, m, stamp);
     try {
       this.ctx.core.step(m);
@@ -125,6 +127,7 @@ export class HostLoop<R> {
     const newTermOrVote = hs !== undefined && (hs.term !== this.persistedHard.term || hs.vote !== this.persistedHard.vote);
     const state = { leader: view.isLeader, termOrVotePending: newTermOrVote };
     const early = rd.messages.filter((m) => canSendBeforePersist(m, state));
+    if (writeTracing) writeTrace('ready', rd.entries.at(-1)?.index ?? '', rd.committedEntries.at(-1)?.index ?? '');
     for (const m of early) this.sendRaft(m);
     // Transports write at the end of the current microtask turn: let them, before the save's
     // encoding and write calls, so the followers' round trip (the longer leg) starts first.
@@ -143,12 +146,14 @@ export class HostLoop<R> {
       // With a snapshot the older deferred commit would point below it: only hs may go along.
       const hardState = hs ?? (rd.snapshot ? undefined : this.deferredHard);
       const t0 = ctx.timers.now();
+      if (writeTracing) writeTrace('save0', rd.entries.length);
       await ctx.storage.save({
         ...(rd.snapshot && { snapshot: rd.snapshot }),
         ...(rd.entries.length > 0 && { entries: rd.entries }),
         ...(hardState && { hardState }),
       });
       this.saveLatency.observe(ctx.timers.now() - t0);
+      if (writeTracing) writeTrace('save1');
       if (hardState) this.persistedHard = hardState;
       this.deferredHard = undefined;
     }
@@ -173,6 +178,7 @@ export class HostLoop<R> {
       else if (o.kind === 'command') this.on.onCommand(o);
     }
     if (confChanged) await this.persistWasMember();
+    if (writeTracing) writeTrace('applied', applier.applied);
     this.on.onReadStates(rd.readStates);
     this.on.serveReads();
     ctx.core.advance(rd);

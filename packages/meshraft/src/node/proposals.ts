@@ -4,6 +4,7 @@
  * lets replicas forget answered results), submission to the core, retries after drops and leader
  * changes, and settling each caller from the applier's outcome.
  */
+import { writeTrace, writeTracing } from '@meshraft/transport';
 import { encodeCommandEntry } from './entry-codec.js';
 import { InvalidOptionError, NodeStoppedError, NoQuorumError, ProposalTooLargeError } from './errors.js';
 import type { ApplyOutcome } from './applier.js';
@@ -112,6 +113,7 @@ export class Proposals<C, R> {
 
   private submit(w: ProposalWaiter<R>): void {
     w.submittedAt = this.ctx.timers.now();
+    if (writeTracing) writeTrace('propose');
     try {
       this.ctx.core.propose(w.data);
     } catch (err) {

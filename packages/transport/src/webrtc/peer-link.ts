@@ -9,6 +9,7 @@
 import type SimplePeerNs from 'simple-peer';
 import type { CandidateType, IceRoute } from '../transport.js';
 import type { ChunkSink } from './send-queue.js';
+import { writeTrace, writeTracing } from '../write-trace.js';
 
 /** The three constructors simple-peer needs outside a browser (e.g. `@roamhq/wrtc`). */
 export interface WrtcLike {
@@ -102,6 +103,7 @@ export class PeerLink implements ChunkSink {
       handlers.open();
     });
     this.peer.on('data', (data: Uint8Array) => {
+      if (writeTracing) writeTrace('rx', data.byteLength);
       // Node's Buffer and the bundle's Buffer shim are Uint8Array subclasses: hand out plain views.
       if (!this.closed) handlers.message(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     });
@@ -121,7 +123,9 @@ export class PeerLink implements ChunkSink {
   }
 
   send(chunk: Uint8Array): void {
-    this.peer.send(chunk);
+    if (writeTracing) writeTrace('tx0', chunk.byteLength);
+    this.peer.send(chunk); // synchronous in @roamhq/wrtc: it waits for the WebRTC network thread
+    if (writeTracing) writeTrace('tx1');
   }
 
   /** How far ICE got (for the relay reason). */

@@ -79,7 +79,10 @@ function leaderWrites(events: readonly TraceEvent[], from: number): LeaderWrite[
     else if (e.event === 'save0' && hasEntry && w.save0 === undefined) w.save0 = e.at;
     else if (e.event === 'save1' && w.save0 !== undefined && w.save1 === undefined) w.save1 = e.at;
     else if (e.event === 'tx0' && hasEntry && w.sends < 2) w.tx0 ??= e.at;
-    else if (e.event === 'tx1' && w.tx0 !== undefined && w.sends < 2) (w.tx1 = e.at), w.sends++;
+    else if (e.event === 'tx1' && w.tx0 !== undefined && w.sends < 2) {
+      w.tx1 = e.at;
+      w.sends++;
+    }
     else if (e.event === 'step' && e.a === 'appResp' && hasEntry && Number(e.b) === w.entry) w.ack ??= e.at;
     else if (e.event === 'applied' && hasEntry && Number(e.a) >= w.entry!) w.applied ??= e.at;
     else if (e.event === 'http-out') {

@@ -158,10 +158,9 @@ export class HostLoop<R> {
       this.deferredHard = undefined;
     }
     // Persisted: now the messages that promise it (votes, append acks) may go out.
-    let late = 0;
-    for (const m of rd.messages) if (!early.includes(m)) (this.sendRaft(m), late++);
+    for (const m of rd.messages) if (!early.includes(m)) this.sendRaft(m);
     // The same before applying: a follower's acks go out before its state machine runs.
-    if (late > 0 && rd.committedEntries.length > 0) await Promise.resolve();
+    if (rd.messages.length > early.length && rd.committedEntries.length > 0) await Promise.resolve();
     if (rd.snapshot && rd.snapshot.metadata.index > applier.applied) {
       this.installSnapshot(rd.snapshot);
       await this.persistWasMember();

@@ -31,6 +31,24 @@ describe('crc32c', () => {
     const data = Uint8Array.from({ length: 100 }, (_, i) => (i * 37) & 0xff);
     expect(crc32c(data.subarray(40), crc32c(data.subarray(0, 40)))).toBe(crc32c(data));
   });
+  it('agrees with the bytewise definition at every length and offset around the 8-byte steps', () => {
+    const table = Array.from({ length: 256 }, (_, n) => {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? 0x82f63b78 ^ (c >>> 1) : c >>> 1;
+      return c >>> 0;
+    });
+    const bytewise = (b: Uint8Array) => {
+      let c = ~0;
+      for (const x of b) c = table[(c ^ x) & 0xff]! ^ (c >>> 8);
+      return ~c >>> 0;
+    };
+    const data = Uint8Array.from({ length: 300 }, (_, i) => (i * 131 + 7) & 0xff);
+    for (let start = 0; start < 9; start++) {
+      for (let len = 0; start + len <= data.length; len += 1 + (len >> 3)) {
+        expect(crc32c(data.subarray(start, start + len))).toBe(bytewise(data.subarray(start, start + len)));
+      }
+    }
+  });
   it('is 0 for no bytes', () => {
     expect(crc32c(new Uint8Array(0))).toBe(0);
   });

@@ -14,6 +14,7 @@ import type { Revision } from './mvcc-history.js';
 import type { KeyValue, WatchEvent } from './kv-types.js';
 import type { LeaseInfo } from './lease-table.js';
 import { pack, unpack } from './msgpack.js';
+import { writeMsgpack, type MsgpackOut } from './msgpack-writer.js';
 
 const FORMAT = 3;
 const FIELDS = 6;
@@ -37,18 +38,53 @@ export interface DecodedKvSnapshot {
   readonly auth?: unknown;
 }
 
-const flatKv = (kv: KeyValue): unknown[] => [kv.key, kv.value, kv.createRevision, kv.modRevision, kv.version, kv.lease];
+/** A key's six fields, in order: key, value, createRevision, modRevision, version, lease. */
+function writeKvFields(out: MsgpackOut, kv: KeyValue): void {
+  out.bin(kv.key);
+  out.bin(kv.value);
+  out.int(kv.createRevision);
+  out.int(kv.modRevision);
+  out.int(kv.version);
+  out.int(kv.lease);
+}
 
+function writeKv(out: MsgpackOut, kv: KeyValue): void {
+  out.array(FIELDS);
+  writeKvFields(out, kv);
+}
+
+/** Written straight into the output buffer (msgpack-writer): the same bytes msgpackr gave. */
 export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
-  const keys: unknown[] = [];
-  for (const kv of state.kvs) keys.push(...flatKv(kv));
-  const history = state.history.map((r) => [
-    r.revision,
-    r.changes.map((c) => [c.event.type === 'delete', flatKv(c.event.kv), c.event.prevKv ? flatKv(c.event.prevKv) : null]),
-  ]);
-  const leases = state.leases.flatMap((l) => [l.id, l.ttl, l.refreshes]);
-  const fields = [FORMAT, state.revision, state.compactRevision, keys, history, leases];
-  return pack(state.auth === undefined ? fields : [...fields, state.auth]);
+  const kvs = [...state.kvs];
+  const auth = state.auth === undefined ? undefined : pack(state.auth);
+  return writeMsgpack((out) => {
+    out.array(auth === undefined ? 6 : 7);
+    out.int(FORMAT);
+    out.int(state.revision);
+    out.int(state.compactRevision);
+    out.array(kvs.length * FIELDS);
+    for (const kv of kvs) writeKvFields(out, kv);
+    out.array(state.history.length);
+    for (const r of state.history) {
+      out.array(2);
+      out.int(r.revision);
+      out.array(r.changes.length);
+      for (const c of r.changes) {
+        out.array(3);
+        out.bool(c.event.type === 'delete');
+        writeKv(out, c.event.kv);
+        if (c.event.prevKv) writeKv(out, c.event.prevKv);
+        else out.nil();
+      }
+    }
+    out.array(state.leases.length * 3);
+    for (const l of state.leases) {
+      out.int(l.id);
+      out.int(l.ttl);
+      out.int(l.refreshes);
+    }
+    if (auth !== undefined) out.raw(auth);
+  });
 }
 
 function bad(why: string, cause?: unknown): KvError {

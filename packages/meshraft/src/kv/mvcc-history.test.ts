@@ -1,12 +1,15 @@
 /** MVCC history: reads at past revisions, Compact, watch replay, snapshots and the memory bound. */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { harness } from './__tests__/kv-harness.js';
-import { bytesToString } from './bytes.js';
+import { bytesToBinary, bytesToString } from './bytes.js';
 import { deleteRange, put, range, txn } from './kv-commands.js';
 import { KvErrorCode } from './kv-errors.js';
 import { createKvStateMachine } from './kv-state-machine.js';
 import type { KvQueryResult } from './kv-types.js';
 import { pack } from './msgpack.js';
+import { KeyIndex } from './key-index.js';
+import { MvccHistory } from './mvcc-history.js';
+import type { Change } from './watchers.js';
 
 function view(r: KvQueryResult): string[] {
   if (!r.ok) return [`error ${r.code}`];
@@ -105,5 +108,77 @@ describe('MVCC history', () => {
     expect(a.sm.snapshot()).toEqual(b.sm.snapshot());
     expect(a.sm.query(all(a.sm.compactRevision - 1))).toMatchObject({ ok: false, code: KvErrorCode.Compacted });
     expect(a.sm.query(all(a.sm.compactRevision))).toMatchObject({ ok: true, count: 7 });
+  });
+});
+
+describe('MvccHistory as a full history compacts one revision per write', () => {
+  const change = (rev: number, valueBytes: number): Change => {
+    const key = new Uint8Array([97 + (rev % 3)]);
+    return { binaryKey: bytesToBinary(key), event: { type: 'put', kv: { key, value: new Uint8Array(valueBytes), createRevision: rev, modRevision: rev, version: 1, lease: 0 } } };
+  };
+
+  it('keeps exactly the newest revisions that fit, and since/all/indexAt see only those', () => {
+    // Each revision counts 2 × 64 bookkeeping bytes + 1 key byte + its value; the bound holds ~10.
+    const h = new MvccHistory(10 * (128 + 1 + 50));
+    const model: number[] = [];
+    for (let rev = 2; rev < 500; rev++) {
+      const size = 50 + (rev % 7); // sizes vary, so how many revisions fit varies too
+      h.record(rev, [change(rev, size)]);
+      model.push(rev);
+      let bytes = model.reduce((s, r) => s + 128 + 1 + 50 + (r % 7), 0);
+      while (bytes > 10 * (128 + 1 + 50) && model.length > 1) {
+        const dropped = model.shift()!;
+        bytes -= 128 + 1 + 50 + (dropped % 7);
+      }
+      expect(h.length).toBe(model.length);
+      expect(h.compactRevision).toBe(model[0] === 2 ? 1 : model[0]);
+      expect(h.all().map((r) => r.revision)).toEqual(model);
+      const from = model[Math.floor(model.length / 2)]!;
+      expect([...h.since(from)].map((r) => r.revision)).toEqual(model.filter((r) => r >= from));
+      expect([...h.since(0)].map((r) => r.revision)).toEqual(model);
+    }
+    // Undoing a put without a previous value deletes its key: two revisions back, the two newest
+    // revisions' keys are gone and the third key is left.
+    const at = (rev: number) => {
+      const index = new KeyIndex();
+      index.load(['a', 'b', 'c'].map((k) => ({ key: new TextEncoder().encode(k), value: new Uint8Array(1), createRevision: 1, modRevision: 1, version: 1, lease: 0 })));
+      return [...h.indexAt(index, { start: '', end: null }, rev).entries()].map(([k]) => k);
+    };
+    const last = model[model.length - 1]!;
+    expect(at(last - 2)).toEqual([String.fromCharCode(97 + ((last - 2) % 3))]);
+    expect(at(last)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('copies O(1) revisions per write once full, amortized (FOUND-BUGS 15)', () => {
+    // Counted, not timed: every element the history copies goes through Array.prototype.slice.
+    const h = new MvccHistory(1000 * (128 + 1 + 10));
+    for (let rev = 2; rev < 2000; rev++) h.record(rev, [change(rev, 10)]);
+    let copied = 0;
+    const slice = vi.spyOn(Array.prototype, 'slice').mockImplementation(function (this: unknown[], ...args: [number?, number?]) {
+      const out = Array.prototype.concat.call([], this).splice(...((args.length ? args : [0]) as [number, number]));
+      copied += out.length;
+      return out;
+    });
+    try {
+      for (let rev = 2000; rev < 6000; rev++) h.record(rev, [change(rev, 10)]);
+    } finally {
+      slice.mockRestore();
+    }
+    expect(h.length).toBe(1000);
+    // The old code copied the whole history (1,000 revisions) on each of these 4,000 writes.
+    expect(copied).toBeLessThanOrEqual(2 * 4000);
+  });
+
+  it('an explicit compaction after many implicit ones drops the right prefix', () => {
+    const h = new MvccHistory(5 * (128 + 1 + 10));
+    for (let rev = 2; rev < 100; rev++) h.record(rev, [change(rev, 10)]);
+    const kept = h.all().map((r) => r.revision);
+    h.compact(kept[2]!);
+    expect(h.all().map((r) => r.revision)).toEqual(kept.slice(2));
+    expect(h.compactRevision).toBe(kept[2]);
+    h.load(7, []);
+    expect(h.length).toBe(0);
+    h.record(8, [change(8, 10)]);
+    expect(h.all().map((r) => r.revision)).toEqual([8]);
   });
 });

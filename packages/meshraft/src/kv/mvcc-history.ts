@@ -36,7 +36,13 @@ function revisionBytes(r: Revision): number {
 }
 
 export class MvccHistory {
+  /**
+   * Recorded revisions, oldest first, from `head` on. Compaction moves `head` and drops the dead
+   * prefix only once it is half the array: a full history compacts one revision per write, and
+   * copying the whole array each time made every write cost O(history) (FOUND-BUGS 15).
+   */
   private revisions: Revision[] = [];
+  private head = 0;
   private bytes = 0;
   /** Reads below this revision fail with "compacted"; 1 (nothing compacted) when new. */
   private compactedAt = 1;
@@ -54,7 +60,7 @@ export class MvccHistory {
   }
 
   get length(): number {
-    return this.revisions.length;
+    return this.revisions.length - this.head;
   }
 
   /** Records the changes of `revision` (called once per revision that changed something). */
@@ -63,8 +69,8 @@ export class MvccHistory {
     this.revisions.push(r);
     this.bytes += revisionBytes(r);
     // Bound memory: drop the oldest revisions, never the newest one.
-    while (this.bytes > this.limitBytes && this.revisions.length > 1) {
-      this.compact(this.revisions[1]!.revision);
+    while (this.bytes > this.limitBytes && this.length > 1) {
+      this.compact(this.revisions[this.head + 1]!.revision);
     }
   }
 
@@ -74,12 +80,14 @@ export class MvccHistory {
    */
   compact(revision: number): void {
     if (revision <= this.compactedAt) return;
-    let drop = 0;
-    while (drop < this.revisions.length && this.revisions[drop]!.revision < revision) {
-      this.bytes -= revisionBytes(this.revisions[drop]!);
-      drop++;
+    while (this.head < this.revisions.length && this.revisions[this.head]!.revision < revision) {
+      this.bytes -= revisionBytes(this.revisions[this.head]!);
+      this.head++;
     }
-    this.revisions = this.revisions.slice(drop);
+    if (this.head * 2 >= this.revisions.length) {
+      this.revisions = this.revisions.slice(this.head);
+      this.head = 0;
+    }
     this.compactedAt = revision;
   }
 
@@ -97,7 +105,7 @@ export class MvccHistory {
   indexAt(current: KeyIndex, range: BinaryRange, revision: number): KeyIndex {
     const state = new Map<string, KeyValue>();
     for (const kv of current.range(range)) state.set(bytesToBinary(kv.key), kv);
-    for (let i = this.revisions.length - 1; i >= 0 && this.revisions[i]!.revision > revision; i--) {
+    for (let i = this.revisions.length - 1; i >= this.head && this.revisions[i]!.revision > revision; i--) {
       const changes = this.revisions[i]!.changes;
       for (let j = changes.length - 1; j >= 0; j--) {
         const c = changes[j]!;
@@ -113,7 +121,7 @@ export class MvccHistory {
 
   /** The recorded revisions at or after `from`, for watch replay (check `from` first). */
   *since(from: number): Generator<Revision> {
-    let lo = 0;
+    let lo = this.head;
     let hi = this.revisions.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
@@ -125,12 +133,13 @@ export class MvccHistory {
 
   /** Everything recorded, oldest first (snapshots). */
   all(): readonly Revision[] {
-    return this.revisions;
+    return this.head === 0 ? this.revisions : this.revisions.slice(this.head);
   }
 
   /** Replaces the history (snapshot restore). */
   load(compactRevision: number, revisions: readonly Revision[]): void {
     this.revisions = [...revisions];
+    this.head = 0;
     this.compactedAt = compactRevision;
     this.bytes = 0;
     for (const r of this.revisions) this.bytes += revisionBytes(r);

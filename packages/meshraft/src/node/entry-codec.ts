@@ -5,6 +5,7 @@
  * session table, so exactly-once survives log compaction.
  */
 import { Packr } from 'msgpackr';
+import { writeMsgpack } from '../kv/msgpack-writer.js';
 import type { SessionTableData } from './sessions.js';
 
 const packr = new Packr({ useRecords: false });
@@ -41,8 +42,17 @@ export interface SnapshotPayload {
   readonly sessions: SessionTableData;
 }
 
+/**
+ * The bytes `packr.pack([state, sessions])` gives, written into one buffer of their size: msgpackr
+ * grows its buffer to a large state by copying, and this runs on the host loop (FOUND-BUGS 16).
+ */
 export function encodeSnapshotPayload(p: SnapshotPayload): Uint8Array {
-  return packr.pack([p.state, p.sessions]);
+  const sessions = packr.pack(p.sessions);
+  return writeMsgpack((out) => {
+    out.array(2);
+    out.bin(p.state);
+    out.raw(sessions);
+  });
 }
 
 export function decodeSnapshotPayload(data: Uint8Array): SnapshotPayload {

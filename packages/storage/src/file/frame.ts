@@ -20,14 +20,26 @@ export const FRAME_HEADER_BYTES = 12;
 export const MAX_PAYLOAD_BYTES = 0xffff_ffff;
 
 export function encodeFrame(payload: Uint8Array): Uint8Array {
+  return encodeFrameOf([payload]);
+}
+
+/** One frame whose payload is `parts` joined, built in one buffer (a checkpoint can be 50 MB). */
+export function encodeFrameOf(parts: readonly Uint8Array[]): Uint8Array {
+  const length = parts.reduce((n, p) => n + p.length, 0);
   // Refuse rather than let the length wrap around and write a record that reads back as garbage.
-  if (payload.length > MAX_PAYLOAD_BYTES) throw new InvalidUpdateError(`a record of ${payload.length} bytes exceeds 4 GiB`);
-  const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
+  if (length > MAX_PAYLOAD_BYTES) throw new InvalidUpdateError(`a record of ${length} bytes exceeds 4 GiB`);
+  const out = new Uint8Array(FRAME_HEADER_BYTES + length);
   const view = new DataView(out.buffer);
-  view.setUint32(0, payload.length, true);
-  view.setUint32(4, crc32c(payload), true);
+  let crc = 0;
+  let at = FRAME_HEADER_BYTES;
+  for (const p of parts) {
+    crc = crc32c(p, crc);
+    out.set(p, at);
+    at += p.length;
+  }
+  view.setUint32(0, length, true);
+  view.setUint32(4, crc, true);
   view.setUint32(8, crc32c(out.subarray(0, 8)), true);
-  out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }
 

@@ -18,6 +18,7 @@ import {
   writeHardState,
   writeSnapshot,
 } from './codec.js';
+import { encodeFrameOf } from './frame.js';
 
 const KIND_UPDATE = 1;
 const KIND_META = 2;
@@ -79,12 +80,9 @@ export function encodeCheckpointBody(state: ViewState): Uint8Array {
   return w.finish();
 }
 
-export function encodeCheckpoint(walStart: number, body: Uint8Array): Uint8Array {
-  const head = new Writer().u8(CHECKPOINT_VERSION).uint(walStart).finish();
-  const out = new Uint8Array(head.length + body.length);
-  out.set(head);
-  out.set(body, head.length);
-  return out;
+/** The checkpoint file's one frame: its head, then `body` (not copied twice: it can be large). */
+export function encodeCheckpointFrame(walStart: number, body: Uint8Array): Uint8Array {
+  return encodeFrameOf([new Writer().u8(CHECKPOINT_VERSION).uint(walStart).finish(), body]);
 }
 
 export interface Checkpoint {

@@ -10,7 +10,7 @@ import { StorageIOError } from './errors.js';
 import { encodeFrame } from './frame.js';
 import { fsyncDir, writeAll, writeFileAtomic } from './fs-util.js';
 import { CHECKPOINT_FILE, segmentName, type FileLayoutOptions } from './layout.js';
-import { encodeCheckpoint } from './records.js';
+import { encodeCheckpointFrame } from './records.js';
 
 interface Job {
   /** A framed WAL record to append, or the body of a checkpoint to write. */
@@ -138,7 +138,7 @@ export class WalWriter {
   /** Replaces the checkpoint, starts a fresh segment for what follows, then drops the old ones. */
   private async writeCheckpoint(body: Uint8Array): Promise<void> {
     const next = this.seq + 1;
-    await writeFileAtomic(this.opts.dir, CHECKPOINT_FILE, encodeFrame(encodeCheckpoint(next, body)), this.opts.fsync);
+    await writeFileAtomic(this.opts.dir, CHECKPOINT_FILE, encodeCheckpointFrame(next, body), this.opts.fsync);
     await this.startSegment(next);
     // Obsolete now; a crash before they are gone is harmless (recovery deletes them too).
     for (let seq = this.oldestSeq; seq < next; seq++) {

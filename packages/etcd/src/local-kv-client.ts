@@ -68,7 +68,7 @@ export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKv
         raftTerm: term,
         raftIndex: index,
         raftAppliedIndex: index,
-        dbSize: sm.snapshot().length,
+        dbSize: sm.snapshotSize(),
         isLearner: false,
         errors: [],
         compactRevision: sm.compactRevision,

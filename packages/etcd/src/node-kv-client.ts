@@ -38,7 +38,7 @@ export function createNodeKvClient(node: KvNode, options: NodeKvClientOptions = 
         raftTerm: s.term,
         raftIndex: s.commit,
         raftAppliedIndex: s.applied,
-        dbSize: options.stateMachine?.snapshot().byteLength ?? 0,
+        dbSize: options.stateMachine?.snapshotSize() ?? 0,
         isLearner: s.members.some((m) => m.id === s.id && m.role === 'learner'),
         errors: s.stopped ? ['node stopped'] : s.leader === null ? ['no leader'] : [],
         ...(options.stateMachine && { compactRevision: options.stateMachine.compactRevision }),

@@ -14,7 +14,7 @@ import type { Revision } from './mvcc-history.js';
 import type { KeyValue, WatchEvent } from './kv-types.js';
 import type { LeaseInfo } from './lease-table.js';
 import { pack, unpack } from './msgpack.js';
-import { writeMsgpack, type MsgpackOut } from './msgpack-writer.js';
+import { MsgpackSizer, writeMsgpack, type MsgpackOut } from './msgpack-writer.js';
 
 const FORMAT = 3;
 const FIELDS = 6;
@@ -53,38 +53,48 @@ function writeKv(out: MsgpackOut, kv: KeyValue): void {
   writeKvFields(out, kv);
 }
 
+/** Walks the snapshot's fields in order, for a sizing pass and a writing pass alike. */
+function walkKvSnapshot(out: MsgpackOut, state: KvSnapshotState, kvs: readonly KeyValue[], auth: Uint8Array | undefined): void {
+  out.array(auth === undefined ? 6 : 7);
+  out.int(FORMAT);
+  out.int(state.revision);
+  out.int(state.compactRevision);
+  out.array(kvs.length * FIELDS);
+  for (const kv of kvs) writeKvFields(out, kv);
+  out.array(state.history.length);
+  for (const r of state.history) {
+    out.array(2);
+    out.int(r.revision);
+    out.array(r.changes.length);
+    for (const c of r.changes) {
+      out.array(3);
+      out.bool(c.event.type === 'delete');
+      writeKv(out, c.event.kv);
+      if (c.event.prevKv) writeKv(out, c.event.prevKv);
+      else out.nil();
+    }
+  }
+  out.array(state.leases.length * 3);
+  for (const l of state.leases) {
+    out.int(l.id);
+    out.int(l.ttl);
+    out.int(l.refreshes);
+  }
+  if (auth !== undefined) out.raw(auth);
+}
+
 /** Written straight into the output buffer (msgpack-writer): the same bytes msgpackr gave. */
 export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
   const kvs = [...state.kvs];
   const auth = state.auth === undefined ? undefined : pack(state.auth);
-  return writeMsgpack((out) => {
-    out.array(auth === undefined ? 6 : 7);
-    out.int(FORMAT);
-    out.int(state.revision);
-    out.int(state.compactRevision);
-    out.array(kvs.length * FIELDS);
-    for (const kv of kvs) writeKvFields(out, kv);
-    out.array(state.history.length);
-    for (const r of state.history) {
-      out.array(2);
-      out.int(r.revision);
-      out.array(r.changes.length);
-      for (const c of r.changes) {
-        out.array(3);
-        out.bool(c.event.type === 'delete');
-        writeKv(out, c.event.kv);
-        if (c.event.prevKv) writeKv(out, c.event.prevKv);
-        else out.nil();
-      }
-    }
-    out.array(state.leases.length * 3);
-    for (const l of state.leases) {
-      out.int(l.id);
-      out.int(l.ttl);
-      out.int(l.refreshes);
-    }
-    if (auth !== undefined) out.raw(auth);
-  });
+  return writeMsgpack((out) => walkKvSnapshot(out, state, kvs, auth));
+}
+
+/** The byte length `encodeKvSnapshot(state)` would have, without building it (etcd's dbSize). */
+export function kvSnapshotSize(state: KvSnapshotState): number {
+  const sizer = new MsgpackSizer();
+  walkKvSnapshot(sizer, state, [...state.kvs], state.auth === undefined ? undefined : pack(state.auth));
+  return sizer.bytes;
 }
 
 function bad(why: string, cause?: unknown): KvError {

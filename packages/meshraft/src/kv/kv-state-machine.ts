@@ -11,7 +11,7 @@ import { parseKvCommand, parseKvQuery } from './kv-command-parser.js';
 import { KvError, KvErrorCode } from './kv-errors.js';
 import { evaluateRange } from './kv-range.js';
 import { DEFAULT_HISTORY_LIMIT_BYTES, MvccHistory, batchOf } from './mvcc-history.js';
-import { decodeKvSnapshot, encodeKvSnapshot } from './kv-snapshot.js';
+import { decodeKvSnapshot, encodeKvSnapshot, kvSnapshotSize, type KvSnapshotState } from './kv-snapshot.js';
 import type {
   Compare,
   CompactCommand,
@@ -80,6 +80,8 @@ export interface KvStateMachine extends StateMachine<KvCommand, KvResult, KvQuer
   readonly compactRevision: number;
   /** Approximate bytes of MVCC history held. */
   readonly historyBytes: number;
+  /** `snapshot().byteLength`, counted without encoding (etcd's dbSize, asked by every Status). */
+  snapshotSize(): number;
   /** Subscribe to changes of one key or range on this replica; returns the unsubscribe function. */
   watch(options: WatchOptions, listener: WatchListener): () => void;
   /**
@@ -357,6 +359,18 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     }
   }
 
+  function snapshotState(): KvSnapshotState {
+    return {
+      revision,
+      kvs: [...index.entries()].map(([, kv]) => kv),
+      compactRevision: history.compactRevision,
+      history: history.all(),
+      leases: leases.list(),
+      // Absent while auth was never used, so such snapshots keep their old bytes.
+      ...(!auth.pristine && { auth: encodeAuthState(auth.state()) }),
+    };
+  }
+
   function restore(data: Uint8Array): void {
     const next = decodeKvSnapshot(data);
     const nextAuth = next.auth === undefined ? new AuthStore().state() : decodeAuthState(next.auth);
@@ -407,16 +421,8 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
     },
     apply,
     query,
-    snapshot: () =>
-      encodeKvSnapshot({
-        revision,
-        kvs: [...index.entries()].map(([, kv]) => kv),
-        compactRevision: history.compactRevision,
-        history: history.all(),
-        leases: leases.list(),
-        // Absent while auth was never used, so such snapshots keep their old bytes.
-        ...(!auth.pristine && { auth: encodeAuthState(auth.state()) }),
-      }),
+    snapshot: () => encodeKvSnapshot(snapshotState()),
+    snapshotSize: () => kvSnapshotSize(snapshotState()),
     restore,
     encodeCommand: (command) => pack(command),
     decodeCommand(data: Uint8Array): KvCommand {

@@ -75,5 +75,8 @@ describe('KV snapshot bytes', () => {
     const copy = createKvStateMachine();
     copy.restore(bytes);
     expect(Buffer.from(copy.snapshot()).equals(Buffer.from(bytes))).toBe(true);
+    // dbSize is counted without encoding, and is the encoded length exactly.
+    expect(sm.snapshotSize()).toBe(bytes.byteLength);
+    expect(createKvStateMachine().snapshotSize()).toBe(createKvStateMachine().snapshot().byteLength);
   });
 });

@@ -38,8 +38,9 @@ export function meshraftAndEtcd(served: KvClient = createLocalKvClient({ cluster
     }
   }, 30_000);
   afterAll(async () => {
-    await server?.close();
+    // etcd first: a server close that hangs (a client a failed test left open) must not orphan it.
     await etcd?.kill();
+    await server?.close();
     await dirs.cleanup();
   });
   return addresses;

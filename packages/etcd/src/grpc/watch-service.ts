@@ -2,7 +2,8 @@
  * @module grpc/watch-service
  * etcd's Watch service: one bidirectional stream carries many watches. Create (with
  * start_revision replayed from history, prev_kv, NOPUT/NODELETE filters, progress_notify and
- * fragment), cancel and progress requests, as etcd 3.5 answers them.
+ * fragment), cancel and progress requests, as etcd 3.5 answers them. The watches outlive the
+ * client's half-close; the call's cancel or lost connection ends them.
  */
 import type { ServerDuplexStream, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { WatchBatch } from 'meshraft/kv';
@@ -135,10 +136,9 @@ export function createWatchService(kv: KvClient, opts: WatchServiceOptions): Unt
         }
         watches.clear();
       };
-      call.on('end', () => {
-        close();
-        call.end();
-      });
+      // A half-close (the client ends its requests) is no cancel: as etcd's recvLoop, which
+      // returns on EOF while the watches keep sending until the call's context is done (a
+      // gateway closes its send side and still wants events). Only cancel and close end them.
       call.on('error', close);
       call.on('cancelled', close);
       call.on('close', close);

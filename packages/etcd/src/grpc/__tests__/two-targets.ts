@@ -6,20 +6,24 @@ import { afterAll, beforeAll } from 'vitest';
 import { startEtcdCluster, type EtcdCluster } from '../../peer/__tests__/etcd-cluster.js';
 import { tempDirs } from '../../peer/__tests__/peer-process.js';
 import { createLocalKvClient } from '../../local-kv-client.js';
+import type { KvClient } from '../../kv-client.js';
 import { serveEtcd, type EtcdServer } from '../../etcd-server.js';
 import { serviceCaller } from './service-caller.js';
 
 export type Target = 'meshraft' | 'etcd';
 export const TARGETS: readonly Target[] = ['meshraft', 'etcd'];
 
-/** Registers beforeAll/afterAll that start and stop both; the returned map holds host:port once started. */
-export function meshraftAndEtcd(): Record<Target, string> {
+/**
+ * Registers beforeAll/afterAll that start and stop both; the returned map holds host:port once
+ * started. `served` is what meshraft serves (a test may wrap the local one to observe it).
+ */
+export function meshraftAndEtcd(served: KvClient = createLocalKvClient({ clusterId: 'c', memberId: 'm1' })): Record<Target, string> {
   const dirs = tempDirs();
   let etcd: EtcdCluster | undefined;
   let server: EtcdServer | undefined;
   const addresses = { meshraft: '', etcd: '' };
   beforeAll(async () => {
-    server = await serveEtcd(createLocalKvClient({ clusterId: 'c', memberId: 'm1' }), { host: '127.0.0.1', port: 0 });
+    server = await serveEtcd(served, { host: '127.0.0.1', port: 0 });
     addresses.meshraft = server.url.replace('http://', '');
     etcd = await startEtcdCluster(await dirs.make(), 1);
     addresses.etcd = etcd.urls[0]!.replace('http://', '');
@@ -34,8 +38,9 @@ export function meshraftAndEtcd(): Record<Target, string> {
     }
   }, 30_000);
   afterAll(async () => {
-    await server?.close();
+    // etcd first: a server close that hangs (a client a failed test left open) must not orphan it.
     await etcd?.kill();
+    await server?.close();
     await dirs.cleanup();
   });
   return addresses;

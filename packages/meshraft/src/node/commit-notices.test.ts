@@ -51,6 +51,19 @@ describe('CommitNotices', () => {
     expect(sent).toEqual([app('b', 3, 1), app('c', 3)]);
   });
 
+  it('sends at once the notice that commits what a follower forwarded, then holds again', async () => {
+    const { sent, timers, n } = notices();
+    n.forwarded('b', 7);
+    n.send(app('b', 6)); // not yet the forwarded entry: held
+    n.send(app('c', 7)); // c forwarded nothing: held
+    expect(sent).toEqual([]);
+    n.send(app('b', 7));
+    expect(sent).toEqual([app('b', 7)]);
+    n.send(app('b', 8)); // b waits for nothing now
+    await timers.advance(5);
+    expect(sent).toEqual([app('b', 7), app('c', 7), app('b', 8)]);
+  });
+
   it('sends everything at once with delay 0, and nothing held after clear()', async () => {
     const zero = notices(0);
     zero.n.send(app('b', 3));

@@ -76,6 +76,7 @@ export class HostLoop<R> {
     this.contact.raftMessage(from, m, stamp);
     try {
       this.ctx.core.step(m);
+      if (m.type === 'prop' && this.view.isLeader) this.notices.forwarded(from, this.ctx.core.basicStatus().lastIndex);
     } catch (err) {
       this.ctx.log.debug('core rejected a message', { from, err });
     }

@@ -5,7 +5,8 @@
  * order, `history` one `[revision, events]` per recorded revision, each event
  * `[isDelete, kv, prevKv|null]` with kvs as six-field arrays, `leases` three fields
  * (id, ttl, refreshes) per lease in id order, then optionally the auth state (auth-codec, absent while
- * auth was never used). Equal states give byte-identical snapshots. Formats
+ * auth was never used), then optionally the member-attributes table (member-attrs; absent while
+ * empty, with auth null before it when auth is absent). Equal states give byte-identical snapshots. Formats
  * 2 (no leases) and 1 (`[1, revision, ...keys]`, no history) are still read.
  */
 import { bytesToBinary } from './bytes.js';
@@ -26,6 +27,8 @@ export interface KvSnapshotState {
   readonly leases: readonly LeaseInfo[];
   /** The auth store's encoded state, when it holds any. */
   readonly auth?: unknown;
+  /** The member-attributes table's encoded form, when it holds any. */
+  readonly members?: unknown;
 }
 
 export interface DecodedKvSnapshot {
@@ -35,6 +38,7 @@ export interface DecodedKvSnapshot {
   readonly history: Revision[];
   readonly leases: LeaseInfo[];
   readonly auth?: unknown;
+  readonly members?: unknown;
 }
 
 const flatKv = (kv: KeyValue): unknown[] => [kv.key, kv.value, kv.createRevision, kv.modRevision, kv.version, kv.lease];
@@ -47,8 +51,11 @@ export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
     r.changes.map((c) => [c.event.type === 'delete', flatKv(c.event.kv), c.event.prevKv ? flatKv(c.event.prevKv) : null]),
   ]);
   const leases = state.leases.flatMap((l) => [l.id, l.ttl, l.refreshes]);
-  const fields = [FORMAT, state.revision, state.compactRevision, keys, history, leases];
-  return pack(state.auth === undefined ? fields : [...fields, state.auth]);
+  const fields: unknown[] = [FORMAT, state.revision, state.compactRevision, keys, history, leases];
+  // Optional trailing fields are left off while absent, so older snapshots keep their bytes.
+  if (state.members !== undefined) fields.push(state.auth ?? null, state.members);
+  else if (state.auth !== undefined) fields.push(state.auth);
+  return pack(fields);
 }
 
 function bad(why: string, cause?: unknown): KvError {
@@ -122,12 +129,14 @@ export function decodeKvSnapshot(data: Uint8Array): DecodedKvSnapshot {
   const revision: unknown = flat[1];
   if (!isCount(revision) || revision < 1) throw bad('bad revision');
   if (flat[0] === 1) return { revision, kvs: readKeys(flat, 2), compactRevision: revision, history: [], leases: [] };
-  const withAuth = flat[0] === FORMAT && flat.length === 7;
-  if (flat.length !== (flat[0] === 2 ? 5 : 6) && !withAuth) throw bad('wrong number of fields');
+  const optional = flat[0] === FORMAT && (flat.length === 7 || flat.length === 8);
+  if (flat.length !== (flat[0] === 2 ? 5 : 6) && !optional) throw bad('wrong number of fields');
   const compactRevision: unknown = flat[2];
   if (!isCount(compactRevision) || compactRevision < 1 || compactRevision > revision) throw bad('bad compact revision');
   if (!Array.isArray(flat[3])) throw bad('bad key list');
   const leases = flat[0] === 2 ? [] : readLeases(flat[5]);
   const base = { revision, kvs: readKeys(flat[3] as unknown[], 0), compactRevision, history: readHistory(flat[4]), leases };
-  return withAuth ? { ...base, auth: flat[6] } : base;
+  if (!optional) return base;
+  const auth = flat[6] === null ? {} : { auth: flat[6] };
+  return flat.length === 8 ? { ...base, ...auth, members: flat[7] } : { ...base, ...auth };
 }

@@ -49,7 +49,8 @@ export function publishMemberAttrs(options: MemberPublishOptions): () => void {
   }
 
   function attempt(): void {
-    if (stopped || inFlight || retry !== undefined || node.leader === null || !isMember() || !recordedDiffers()) return;
+    // The cheap checks first: this runs on every applied entry.
+    if (stopped || inFlight || retry !== undefined || !recordedDiffers() || node.leader === null || !isMember()) return;
     inFlight = true;
     node.propose({ type: 'memberAttrs', id: node.id, name, clientUrls: [...clientUrls] }, { timeoutMs: options.timeoutMs }).then(
       (r) => {

@@ -134,8 +134,9 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
       if (!kv.removeMember) throw NOT_SUPPORTED('MemberRemove');
       await kv.removeMember(m.id);
       // Its attributes go too (so a later member with its URLs is not refused); best effort: a
-      // left-over entry is harmless, member lists show current members only.
-      await kv.propose({ type: 'memberAttrs', id: m.id, forget: true }).catch(() => {});
+      // left-over entry is harmless, member lists show current members only. A member that
+      // removed itself can no longer propose, so it does not try.
+      if (m.id !== kv.identity().memberId) await kv.propose({ type: 'memberAttrs', id: m.id, forget: true }).catch(() => {});
       return { header: h(await currentRevision()), members: await memberList() };
     }),
     MemberUpdate: unary(async (req) => {

@@ -119,6 +119,19 @@ describe('etcdctl 3.4 member commands against meshraft and a three-member etcd',
     }
   });
 
+  it('a removed member\'s recorded peer URLs are forgotten: another member may take them', async () => {
+    const endpoint = clusters().peers[0]!.url;
+    const url = 'http://yy.example.invalid:2380';
+    expect((await etcdctl(endpoint, ['member', 'add', 'yy', '--learner', '--peer-urls=http://yy.meshraft.invalid:2380'])).code).toBe(0);
+    const yy = (await rows(endpoint)).find((r) => r.peers[0] === 'http://yy.meshraft.invalid:2380')!;
+    expect((await etcdctl(endpoint, ['member', 'update', yy.id, `--peer-urls=${url}`])).code).toBe(0);
+    expect((await etcdctl(endpoint, ['member', 'remove', yy.id])).code).toBe(0);
+    const [m0] = await rows(endpoint);
+    const taken = await etcdctl(endpoint, ['member', 'update', m0!.id, `--peer-urls=${m0!.peers[0]},${url}`]);
+    expect([taken.code, errorLines(taken.err)]).toEqual([0, []]);
+    await etcdctl(endpoint, ['member', 'update', m0!.id, `--peer-urls=${m0!.peers[0]}`]);
+  });
+
   it('a restart with --name and --advertise-client-urls publishes them; every member lists them', async () => {
     const urls = ['http://127.0.0.1:1', 'http://127.0.0.2:2'];
     await clusters().restart(2, ['--name', 'custom-c', '--advertise-client-urls', urls.join(',')]);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createKvStateMachine, type KvCommand } from 'meshraft/kv';
 import { eventually } from './__tests__/peer-process.js';
-import { publishMemberAttrs } from './member-publish.js';
+import { forgetRemovedMembers, publishMemberAttrs } from './member-publish.js';
 import type { KvNode } from '../node-kv-client.js';
 
 const quiet = { info() {}, notice() {}, error() {}, runtime: undefined as never };
@@ -60,6 +60,26 @@ describe('publishMemberAttrs', () => {
     f.emit('applied');
     await eventually('republished', async () => (f.sm.members.get('n1')?.clientUrls?.join() === 'http://h:1' ? true : undefined), 2000);
     expect(f.proposals).toHaveLength(4);
+    stop();
+  });
+
+  it('forgetRemovedMembers: the leader forgets entries of nodes outside the configuration, and only those', async () => {
+    const f = fakeNode(0);
+    const ctx = { index: 1, term: 1 };
+    f.sm.apply({ type: 'memberAttrs', id: 'n1', name: 'kept' }, ctx);
+    f.sm.apply({ type: 'memberAttrs', id: 'gone', peerUrls: ['http://x:1'] }, ctx);
+    f.state.members = [{ id: 'n1' }];
+    const stop = forgetRemovedMembers(f.node, f.sm, 100);
+    expect(f.proposals).toHaveLength(0); // not the leader
+    f.state.leader = 'n1';
+    f.emit('leader');
+    await eventually('forgotten', async () => (f.sm.members.get('gone') === undefined ? true : undefined), 2000);
+    expect(f.sm.members.list().map(([id]) => id)).toEqual(['n1']);
+    // An entry for a non-member applied later (a removed node's late publish) goes too.
+    f.sm.apply({ type: 'memberAttrs', id: 'late', name: 'x' }, ctx);
+    f.emit('applied');
+    await eventually('late one forgotten', async () => (f.sm.members.get('late') === undefined ? true : undefined), 2000);
+    expect(f.proposals.map((p) => (p as { id: string }).id)).toEqual(['gone', 'late']);
     stop();
   });
 });

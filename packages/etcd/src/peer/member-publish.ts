@@ -1,9 +1,12 @@
 /**
  * @module member-publish
- * A peer publishes its own member attributes, as etcd does at start (etcdserver.publish): its name
- * and client URLs go through Raft as a `memberAttrs` command once it is a member with a known
- * leader, and again whenever what is recorded differs (a restart with new flags, a snapshot that
- * brought older values). Failures retry with backoff; nothing waits for it.
+ * A peer's part in the replicated member-attributes table. It publishes its own attributes, as
+ * etcd does at start (etcdserver.publish): its name and client URLs go through Raft as a
+ * `memberAttrs` command once it is a member with a known leader, and again whenever what is
+ * recorded differs (a restart with new flags, a snapshot that brought older values). Failures
+ * retry with backoff; nothing waits for it. And while it leads, it forgets the entries of nodes
+ * outside the configuration (conf changes never reach the state machine, which would drop them
+ * itself as etcd's does), so a removed member's peer URLs do not stay taken.
  */
 import { Backoff, type BackoffOptions } from '@meshraft/transport';
 import type { KvStateMachine } from 'meshraft/kv';
@@ -75,6 +78,41 @@ export function publishMemberAttrs(options: MemberPublishOptions): () => void {
   return () => {
     stopped = true;
     clearTimeout(retry);
+    for (const off of offs) off();
+  };
+}
+
+/**
+ * While this node leads: propose a `forget` for every recorded node outside the configuration.
+ * Best effort (a failure waits for the next trigger); a node re-added later publishes again.
+ */
+export function forgetRemovedMembers(node: KvNode, stateMachine: KvStateMachine, timeoutMs: number): () => void {
+  let members = new Set(node.status().members.map((m) => m.id));
+  const pending = new Set<string>();
+  let seenSize = -1;
+  const sweep = (): void => {
+    if (node.leader !== node.id) return;
+    seenSize = stateMachine.members.size;
+    for (const [id] of stateMachine.members.list()) {
+      if (members.has(id) || pending.has(id)) continue;
+      pending.add(id);
+      const done = () => pending.delete(id);
+      node.propose({ type: 'memberAttrs', id, forget: true }, { timeoutMs }).then(done, done);
+    }
+  };
+  const offs = [
+    node.on('members', (list) => {
+      members = new Set(list.map((m) => m.id));
+      sweep();
+    }),
+    node.on('leader', sweep),
+    // A new stale entry can only come from an applied command that grew the table.
+    node.on('applied', () => {
+      if (stateMachine.members.size !== seenSize) sweep();
+    }),
+  ];
+  sweep();
+  return () => {
     for (const off of offs) off();
   };
 }

@@ -25,7 +25,7 @@ import { askRoom, isFreshDataDir, newPeerId, writeForkFile } from './founding.js
 import { ClusterExistsError, ListenError, UsageError } from './peer-errors.js';
 import { createPeerKvClient } from './peer-kv-client.js';
 import { logNodeEvents, type PeerLog } from './peer-log.js';
-import { publishMemberAttrs } from './member-publish.js';
+import { forgetRemovedMembers, publishMemberAttrs } from './member-publish.js';
 
 /** Room for the KV command's encoding around a request's keys and values. */
 const PROPOSAL_HEADROOM_BYTES = 64 * 1024;
@@ -204,6 +204,7 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
     log,
     timeoutMs: config.requestTimeoutMs,
   });
+  const stopForgetting = forgetRemovedMembers(node, stateMachine, config.requestTimeoutMs);
   const stopCompaction = config.autoCompaction ? startAutoCompaction(node, stateMachine, config.autoCompaction, log) : () => {};
   let stopping: Promise<void> | undefined;
   const running = node;
@@ -214,6 +215,7 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
       (stopping ??= (async () => {
         stopCompaction();
         stopPublishing();
+        stopForgetting();
         stopLeaseRole();
         leaseKeeper.stop();
         await http?.close();

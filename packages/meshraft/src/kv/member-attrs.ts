@@ -48,6 +48,8 @@ export interface MemberAttrsResult {
 
 /** What readers may ask the table, without the means to change it. */
 export interface MemberAttrsView {
+  /** Members recorded. */
+  readonly size: number;
   get(id: string): MemberAttrs | undefined;
   /** Every recorded member, in node id order. */
   list(): readonly (readonly [string, MemberAttrs])[];

@@ -112,6 +112,7 @@ const KV_FAILURES: Record<KvErrorCode, [GrpcCode, string]> = {
   [KvErrorCode.LeaseExists]: [GrpcCode.FailedPrecondition, 'etcdserver: lease already exists'],
   [KvErrorCode.Compacted]: [GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision has been compacted'],
   [KvErrorCode.FutureRevision]: [GrpcCode.OutOfRange, 'etcdserver: mvcc: required revision is a future revision'],
+  [KvErrorCode.PeerUrlExists]: [GrpcCode.FailedPrecondition, 'etcdserver: Peer URLs already exists'],
   [KvErrorCode.InvalidSnapshot]: [GrpcCode.Unknown, ''],
 };
 

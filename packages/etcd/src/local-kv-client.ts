@@ -75,7 +75,9 @@ export function createLocalKvClient(options: LocalKvClientOptions = {}): LocalKv
       };
     },
     async members(): Promise<readonly KvMember[]> {
-      return [{ id: memberId, name: memberId, peerUrls: [], clientUrls: [], isLearner: false }];
+      // What MemberUpdate (or a caller's memberAttrs) recorded; the member id names it otherwise.
+      const a = sm.members.get(memberId);
+      return [{ id: memberId, name: a?.name ?? memberId, peerUrls: a?.peerUrls ?? [], clientUrls: a?.clientUrls ?? [], isLearner: false }];
     },
     identity: () => ({ clusterId, memberId, raftTerm: term }),
     watch: (watchOptions, listener) => sm.watch(watchOptions, listener),

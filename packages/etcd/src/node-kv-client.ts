@@ -8,6 +8,7 @@ import type { KvClient, KvClientStatus, KvMember } from './kv-client.js';
 import type { MetricsSource, NodeMetrics } from './metrics.js';
 import type { KvCommand, KvQuery, KvQueryResult, KvResult, KvResultOf, KvStateMachine } from 'meshraft/kv';
 import type { MeshraftNode } from 'meshraft';
+import { peerUrl } from './peer-url.js';
 
 export type KvNode = MeshraftNode<KvCommand, KvResult, KvQuery, KvQueryResult>;
 
@@ -45,13 +46,20 @@ export function createNodeKvClient(node: KvNode, options: NodeKvClientOptions = 
       };
     },
     async members(): Promise<readonly KvMember[]> {
-      return node.status().members.map((m) => ({
-        id: m.id,
-        name: m.id,
-        peerUrls: [],
-        clientUrls: [],
-        isLearner: m.role === 'learner',
-      }));
+      // The replicated attributes, for current members only: a member that has not published
+      // lists as etcd lists an unstarted one (no name, no client URLs). Without the state
+      // machine, the node id stands in for the name.
+      const table = options.stateMachine?.members;
+      return node.status().members.map((m) => {
+        const attrs = table?.get(m.id);
+        return {
+          id: m.id,
+          name: table ? (attrs?.name ?? '') : m.id,
+          peerUrls: attrs?.peerUrls ?? [peerUrl(m.id)],
+          clientUrls: attrs?.clientUrls ?? [],
+          isLearner: m.role === 'learner',
+        };
+      });
     },
     addMember: (id, learner) => (learner ? node.addLearner(id) : node.addLearner(id).then(() => node.promote(id))),
     removeMember: (id) => node.remove(id),

@@ -7,3 +7,4 @@ export * from './signaling/index.js';
 export * from './scheduler.js';
 export { Emitter } from './emitter.js';
 export { writeTrace, writeTracing } from './write-trace.js';
+export { Backoff, type BackoffOptions } from './backoff.js';

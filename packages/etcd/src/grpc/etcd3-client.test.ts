@@ -65,6 +65,12 @@ describe('etcd3 npm client over gRPC', () => {
     expect(status.leader).toBe(status.header.member_id);
     const members = await client.cluster.memberList({});
     expect(members.members.map((m) => m.peerURLs)).toEqual([['http://m1.meshraft.invalid:2380']]);
+    // MemberUpdate records the peer URLs as given; malformed ones are refused as etcd 3.5 does.
+    const ID = members.members[0]!.ID;
+    await client.cluster.memberUpdate({ ID, peerURLs: ['http://10.0.0.2:2380', 'http://10.0.0.1:2380'] });
+    expect((await client.cluster.memberList({})).members.map((m) => [m.name, m.peerURLs])).toEqual([['m1', ['http://10.0.0.2:2380', 'http://10.0.0.1:2380']]]);
+    await expect(client.cluster.memberUpdate({ ID, peerURLs: ['10.0.0.1'] })).rejects.toThrow(/given member URLs are invalid/);
+    await expect(client.cluster.memberUpdate({ ID: '1234', peerURLs: ['http://h:1'] })).rejects.toThrow(/member not found/);
     const json = await (await fetch(`${server.url}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: Buffer.from('x').toString('base64') }) })).json();
     expect((json as { count: string }).count).toBe('1');
     const chunks: Buffer[] = [];

@@ -10,6 +10,7 @@ import type { KvFailure } from 'meshraft/kv';
 import { badRequest, EtcdStatusError, grpcStatus } from '../etcd-errors.js';
 import type { KvClient, KvMember } from '../kv-client.js';
 import { toEtcdId } from '../member-id.js';
+import { isMemberUrl, nodeIdOfPeerUrl, PEER_HOST, peerUrl } from '../peer-url.js';
 import { header, int, memberMsg, payloadBytes, rangeMsg, toDeleteRange, toPut, toRange, toTxn, txnMsg, kvMsg, type Msg } from './messages.js';
 import { wireBytes } from './proto.js';
 
@@ -22,6 +23,7 @@ export interface KvServiceOptions {
 
 const PEER_URL_EXISTS = () => new EtcdStatusError(Status.FAILED_PRECONDITION, 'etcdserver: Peer URLs already exists');
 const MEMBER_NOT_FOUND = () => new EtcdStatusError(Status.NOT_FOUND, 'etcdserver: member not found');
+const BAD_URLS = () => new EtcdStatusError(Status.INVALID_ARGUMENT, 'etcdserver: given member URLs are invalid');
 const TOO_LARGE = () => new EtcdStatusError(Status.INVALID_ARGUMENT, 'etcdserver: request is too large');
 const NOT_SUPPORTED = (what: string) => new EtcdStatusError(Status.UNIMPLEMENTED, `etcdserver: ${what} is not supported by meshraft`);
 
@@ -46,26 +48,6 @@ export function unary(fn: (req: Msg) => Promise<Msg | KvFailure>) {
         (err: unknown) => callback(serviceError(err)),
       );
   };
-}
-
-/**
- * A meshraft member's peer URL names its node: `http://NODE-ID.meshraft.invalid:2380`. Members
- * reach each other through signaling, not at a URL; `.invalid` (RFC 2606) says so, and the form
- * is one etcdctl accepts (http, host:port, no path). Ids that are not DNS labels are hex-encoded
- * behind `x--`.
- */
-const PEER_HOST = '.meshraft.invalid:2380';
-const LABEL = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
-
-export function peerUrl(id: string): string {
-  const label = LABEL.test(id) && !id.startsWith('x--') ? id : `x--${Buffer.from(id).toString('hex')}`;
-  return `http://${label}${PEER_HOST}`;
-}
-
-function nodeIdOfPeerUrl(url: string): string {
-  const m = /^http:\/\/([a-z0-9-]+)\.meshraft\.invalid:2380\/?$/.exec(url);
-  if (!m) throw badRequest(`etcdserver: meshraft peer URLs are http://NODE-ID${PEER_HOST}, got "${url}"`);
-  return m[1]!.startsWith('x--') ? Buffer.from(m[1]!.slice(3), 'hex').toString() : m[1]!;
 }
 
 export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
@@ -140,7 +122,8 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
       if (urls.length !== 1) throw badRequest(`etcdserver: a meshraft member has exactly one peer URL, http://NODE-ID${PEER_HOST}`);
       const id = nodeIdOfPeerUrl(urls[0]!);
       if (!kv.addMember) throw NOT_SUPPORTED('MemberAdd');
-      if ((await kv.members()).some((m) => m.id === id)) throw PEER_URL_EXISTS();
+      // The node itself, or another member that MemberUpdate gave this URL.
+      if ((await members()).some((m) => m.id === id || m.peerUrls.includes(urls[0]!))) throw PEER_URL_EXISTS();
       const learner = req.isLearner === true;
       await kv.addMember(id, learner);
       const member: KvMember = { id, name: '', peerUrls: [peerUrl(id)], clientUrls: [], isLearner: learner };
@@ -150,6 +133,10 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
       const m = await memberById(String(req.ID));
       if (!kv.removeMember) throw NOT_SUPPORTED('MemberRemove');
       await kv.removeMember(m.id);
+      // Its attributes go too (so a later member with its URLs is not refused); best effort: a
+      // left-over entry is harmless, member lists show current members only. A member that
+      // removed itself can no longer propose, so it does not try.
+      if (m.id !== kv.identity().memberId) await kv.propose({ type: 'memberAttrs', id: m.id, forget: true }).catch(() => {});
       return { header: h(await currentRevision()), members: await memberList() };
     }),
     MemberUpdate: unary(async (req) => {
@@ -158,9 +145,10 @@ export function createKvServices(kv: KvClient, opts: KvServiceOptions) {
       // etcd refuses a URL another member has before anything else about the URLs.
       const others = new Set((await members()).filter((o) => o.id !== m.id).flatMap((o) => o.peerUrls));
       if (urls.some((u) => others.has(u))) throw PEER_URL_EXISTS();
-      // A meshraft member's only peer URL is its node id, which cannot change.
-      if (urls.length !== 1 || nodeIdOfPeerUrl(urls[0]!) !== m.id) throw badRequest(`etcdserver: a meshraft member keeps its peer URL, http://NODE-ID${PEER_HOST}`);
-      return { header: h(await currentRevision()), members: await memberList() };
+      if (urls.length === 0 || !urls.every(isMemberUrl)) throw BAD_URLS();
+      // Recorded in the replicated state; the apply refuses URLs another member recorded meanwhile.
+      const r = await kv.propose({ type: 'memberAttrs', id: m.id, peerUrls: urls });
+      return r.ok ? { header: h(await currentRevision()), members: await memberList() } : r;
     }),
     MemberPromote: unary(async (req) => {
       const m = await memberById(String(req.ID));

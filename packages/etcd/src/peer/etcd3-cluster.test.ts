@@ -62,6 +62,14 @@ async function scenario(peers: PeerProcess[], options: Omit<IOptions, 'hosts'>, 
       const list = await a.cluster.memberList({});
       return list.members.length === 3 && list.members.every((m) => !m.isLearner) ? true : undefined;
     });
+    // Every member lists every member's published name and client URL, and a peer URL.
+    for (const cl of clients) {
+      await eventually('published member attributes', async () => {
+        const list = (await cl.cluster.memberList({})).members;
+        const shown = list.map((m) => `${m.name} ${m.clientURLs.join()} ${m.peerURLs.length}`).sort();
+        return shown.join('|') === peers.map((p, i) => `${'abc'[i]} ${p.url} 1`).join('|') ? true : undefined;
+      });
+    }
     const first = await b.put('k/1').value('one').exec();
     await c.put('k/2').value('two');
     await a.put('k/1').value('uno');

@@ -128,9 +128,10 @@ describe('etcdctl 3.4 against meshraft and a three-member etcd', () => {
         startPeer(['--cluster', 'ctl', '--signaling', signaling, '--data', await dirs.make(), '--id', id, '--tick-ms', '50', ...(id === 'a' ? ['--bootstrap'] : [])]),
       ),
     );
+    // Three voters that have published their client URLs (as etcd's helper waits for every one).
     await eventually('three meshraft voters', async () => {
-      const members = (await post(peers[0]!.url, '/v3/cluster/member/list')).json.members as { isLearner?: boolean }[] | undefined;
-      return members?.length === 3 && members.every((m) => !m.isLearner) ? true : undefined;
+      const members = (await post(peers[0]!.url, '/v3/cluster/member/list')).json.members as { isLearner?: boolean; clientURLs?: string[] }[] | undefined;
+      return members?.length === 3 && members.every((m) => !m.isLearner && m.clientURLs?.length) ? true : undefined;
     });
     await eventually('etcd up', async () => ((await etcdctl(theirs(), ['endpoint', 'health', '--cluster'])).code === 0 ? true : undefined));
   }, 120_000);
@@ -153,16 +154,16 @@ describe('etcdctl 3.4 against meshraft and a three-member etcd', () => {
     expect(await o).toEqual(await t);
   });
 
-  it('endpoint health: the same output; with --cluster meshraft checks only the answering member', async () => {
+  it('endpoint health, with and without --cluster: the same output', async () => {
     const lines = (r: Run) => normalize(r.out + r.err).trim().split('\n').sort();
     const healthy = 'http://HOST is healthy: successfully committed proposal: took = T';
     const [t, o] = [await etcdctl(theirs(), ['endpoint', 'health']), await etcdctl(ours(), ['endpoint', 'health'])];
     expect([o.code, lines(o)]).toEqual([t.code, lines(t)]);
     expect(lines(o)).toEqual([healthy, healthy, healthy]);
-    // Difference: --cluster takes the endpoints from MemberList's client URLs, and a meshraft
-    // member lists only its own (docs/etcd.md, Membership), so one member is checked, not three.
-    const [tc, oc] = [await etcdctl(theirs(), ['endpoint', 'health', '--cluster']), await etcdctl(ours(), ['endpoint', 'health', '--cluster'])];
-    expect([lines(tc), lines(oc)]).toEqual([[healthy, healthy, healthy], [healthy]]);
+    // --cluster takes the endpoints from MemberList's client URLs, which every member publishes.
+    const [tc, oc] = [await etcdctl(theirs(), ['endpoint', 'health', '--cluster']), await etcdctl(peers[0]!.url, ['endpoint', 'health', '--cluster'])];
+    expect([oc.code, lines(oc)]).toEqual([tc.code, lines(tc)]);
+    expect(lines(oc)).toEqual([healthy, healthy, healthy]);
   });
 
   it('endpoint status (simple, table, json): the same shape; ids, version, db size and raft counters differ', async () => {
@@ -186,21 +187,21 @@ describe('etcdctl 3.4 against meshraft and a three-member etcd', () => {
     expect((JSON.parse(oj.out) as unknown[]).length).toBe(3);
   });
 
-  it('member list: same shape; ids, names, peer URLs and other members\' client URLs differ', async () => {
+  it('member list: same shape, every member\'s client URL; ids, names and peer URLs differ', async () => {
     const rows = (out: string) => out.trim().split('\n').map((l) => l.split(', '));
     const [t, o] = [rows((await etcdctl(theirs(), ['member', 'list'])).out), rows((await etcdctl(peers[0]!.url, ['member', 'list'])).out)];
     // Both: three started voters, six columns.
     expect(o.map((r) => [r.length, r[1], r[5]])).toEqual(t.map((r) => [r.length, r[1], r[5]]));
-    // Difference: meshraft has no member names beyond the node id, and peer URLs are http://ID.meshraft.invalid:2380.
+    // Difference: names default to the node id (no --name here), and peer URLs are http://ID.meshraft.invalid:2380.
     expect(o.map((r) => r.slice(2, 4).join(', ')).sort()).toEqual([
       'a, http://a.meshraft.invalid:2380',
       'b, http://b.meshraft.invalid:2380',
       'c, http://c.meshraft.invalid:2380',
     ]);
     expect(t.map((r) => r[2]).sort()).toEqual(['e1', 'e2', 'e3']);
-    // Difference: etcd lists every member's client URL; a meshraft member knows only its own.
+    // Both list every member's client URL (each meshraft member publishes its own).
     expect(t.every((r) => /^http:\/\/127\.0\.0\.1:\d+$/.test(r[4]!))).toBe(true);
-    expect(o.filter((r) => r[4] !== '').map((r) => r[4])).toEqual([peers[0]!.url]);
+    expect(o.map((r) => r[4]).sort()).toEqual(peers.map((p) => p.url).sort());
   });
 
   it('member add --learner and member remove', async () => {
@@ -210,9 +211,8 @@ describe('etcdctl 3.4 against meshraft and a three-member etcd', () => {
     expect(add.out).toMatch(/^Member +[0-9a-f]+ added to cluster +[0-9a-f]+/);
     const id = /Member +([0-9a-f]+) added/.exec(add.out)![1]!;
     const listed = await etcdctl(peers[0]!.url, ['member', 'list']);
-    // Difference: etcd lists a member that never connected as "unstarted" with no name; meshraft
-    // knows no more than the node id, so it shows the id as the name and says started.
-    expect(listed.out).toContain(`${id}, started, d, http://d.meshraft.invalid:2380, , true`);
+    // As etcd: a member that has not published its name yet is "unstarted", with no name.
+    expect(listed.out).toContain(`${id}, unstarted, , http://d.meshraft.invalid:2380, , true`);
     const removed = await etcdctl(peers[0]!.url, ['member', 'remove', id]);
     expect([removed.code, removed.out]).toEqual([0, expect.stringMatching(/^Member +[0-9a-f]+ removed from cluster +[0-9a-f]+/)]);
     const bad = await etcdctl(peers[0]!.url, ['member', 'add', 'e', '--peer-urls=http://10.0.0.1:2380']);

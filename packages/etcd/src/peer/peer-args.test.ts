@@ -62,6 +62,20 @@ describe('parseCommand', () => {
     expect(usage([...base, '--auto-compaction-mode', 'revision', '--auto-compaction-retention', '1h']).message).toMatch(/revisions/);
   });
 
+  it('peer: --name and --advertise-client-urls (comma-separated), within the member table\'s bounds', () => {
+    const member = (args: string[]) => {
+      const c = parseCommand([...base, ...args]);
+      return c.command === 'peer' ? [c.config.name, c.config.advertiseClientUrls] : undefined;
+    };
+    expect(member(['--name', 'n', '--advertise-client-urls', 'http://a:1, https://b:2'])).toEqual(['n', ['http://a:1', 'https://b:2']]);
+    expect(member([])).toEqual([undefined, undefined]);
+    expect(usage([...base, '--name', '']).message).toMatch(/--name must be 1 to 256/);
+    expect(usage([...base, '--name', 'x'.repeat(257)]).message).toMatch(/--name/);
+    for (const bad of ['a:1', 'http://a', 'http://a:1/path', 'ftp://a:1', `http://${'h'.repeat(520)}:1`, Array.from({ length: 17 }, (_, i) => `http://h:${i + 1}`).join(',')]) {
+      expect(usage([...base, '--advertise-client-urls', bad]).message).toMatch(/--advertise-client-urls must be up to 16/);
+    }
+  });
+
   it('signaling: port, host and limits', () => {
     expect(parseCommand(['signaling', '--port', '0', '--rate', '10'])).toEqual({ command: 'signaling', config: { port: 0, host: '0.0.0.0', messagesPerSecond: 10 } });
     expect(parseCommand(['signaling', '--max-connections', '100', '--max-connections-per-ip', '5'])).toMatchObject({

@@ -6,6 +6,8 @@
  */
 import { parseArgs } from 'node:util';
 import { parseIceServer } from '@meshraft/transport/webrtc';
+import { MAX_MEMBER_TEXT, MAX_MEMBER_URL_LENGTH, MAX_MEMBER_URLS } from 'meshraft/kv';
+import { isMemberUrl } from '../peer-url.js';
 import { UsageError } from './peer-errors.js';
 import { PEER_FLAGS, SIGNALING_FLAGS, usage, type FlagTable, type HelpTopic } from './peer-flags.js';
 
@@ -54,7 +56,10 @@ export interface PeerConfig {
   readonly http?: HttpAddress;
   /** TLS on the client port (https:// listen URL, or --cert-file with --http). */
   readonly tls?: ClientTlsFiles;
-  readonly advertiseClientUrls?: string;
+  /** Client URLs to publish (`--advertise-client-urls`); default: the URL the client server bound. */
+  readonly advertiseClientUrls?: readonly string[];
+  /** Member name to publish (`--name`); default: the node id. */
+  readonly name?: string;
   readonly maxRequestBytes: number;
   readonly autoCompaction?: AutoCompaction;
   readonly relayOnly: boolean;
@@ -163,6 +168,7 @@ function parsePeer(args: readonly string[]): Command {
     bootstrap: v.bootstrap === true,
     ...(v.secret !== undefined && { secret: v.secret as string }),
     ...client,
+    ...memberFlags(v),
     relayOnly: v['relay-only'] === true,
     ...ice,
     tickMs: int('tick-ms', v['tick-ms'] as string | undefined, 1, 60_000) ?? 100,
@@ -173,8 +179,20 @@ function parsePeer(args: readonly string[]): Command {
   return { command: 'peer', config };
 }
 
+/** What the peer publishes as its member attributes, within the replicated table's limits. */
+function memberFlags(v: Flags): Pick<PeerConfig, 'name' | 'advertiseClientUrls'> {
+  const name = v.name as string | undefined;
+  if (name !== undefined && (name === '' || name.length > MAX_MEMBER_TEXT)) throw new UsageError(`--name must be 1 to ${MAX_MEMBER_TEXT} characters`);
+  const advertise = v['advertise-client-urls'] as string | undefined;
+  const urls = advertise?.split(',').map((u) => u.trim());
+  if (urls && (urls.length > MAX_MEMBER_URLS || urls.some((u) => !isMemberUrl(u) || u.length > MAX_MEMBER_URL_LENGTH))) {
+    throw new UsageError(`--advertise-client-urls must be up to ${MAX_MEMBER_URLS} comma-separated http(s)://HOST:PORT URLs of at most ${MAX_MEMBER_URL_LENGTH} characters, got "${advertise}"`);
+  }
+  return { ...(name !== undefined && { name }), ...(urls && { advertiseClientUrls: urls }) };
+}
+
 /** The client-port flags: where to listen, TLS, limits and auto-compaction. */
-function clientFlags(v: Flags): Pick<PeerConfig, 'http' | 'tls' | 'advertiseClientUrls' | 'maxRequestBytes' | 'autoCompaction'> {
+function clientFlags(v: Flags): Pick<PeerConfig, 'http' | 'tls' | 'maxRequestBytes' | 'autoCompaction'> {
   const str = (name: string) => v[name] as string | undefined;
   const listen = str('listen-client-urls');
   if (listen !== undefined && v.http !== undefined) throw new UsageError('--http and --listen-client-urls are the same thing: give one');
@@ -209,7 +227,6 @@ function clientFlags(v: Flags): Pick<PeerConfig, 'http' | 'tls' | 'advertiseClie
       keyFile !== undefined && {
         tls: { certFile, keyFile, ...(ca !== undefined && { trustedCaFile: ca }), clientCertAuth: v['client-cert-auth'] === true },
       }),
-    ...(str('advertise-client-urls') !== undefined && { advertiseClientUrls: str('advertise-client-urls')! }),
     maxRequestBytes: int('max-request-bytes', str('max-request-bytes'), 1024) ?? 1.5 * 1024 * 1024,
     ...(autoCompaction !== undefined && { autoCompaction }),
   };

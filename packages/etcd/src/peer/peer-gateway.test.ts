@@ -3,7 +3,7 @@
  * --bootstrap, every endpoint over HTTP, and a member without a leader answering 503.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { b64, killAll, post, startPeer, startSignaling, tempDirs, unb64, type PeerProcess } from './__tests__/peer-process.js';
+import { b64, eventually, killAll, post, startPeer, startSignaling, tempDirs, unb64, type PeerProcess } from './__tests__/peer-process.js';
 
 const dirs = tempDirs();
 let signaling: string;
@@ -61,8 +61,9 @@ describe('etcd gateway on a peer', () => {
     expect(Number(s.raftIndex)).toBeGreaterThan(0);
     expect(Number(s.raftTerm)).toBeGreaterThan(0);
 
-    const list = await post(peer.url, '/v3/cluster/member/list');
-    expect((list.json.members as { name: string }[]).map((m) => m.name)).toEqual(['solo']);
+    // The name (the node id, no --name given) is published through Raft right after the start.
+    const names = async () => ((await post(peer.url, '/v3/cluster/member/list')).json.members as { name?: string }[]).map((m) => m.name ?? '');
+    await eventually('the published name', async () => ((await names()).join() === 'solo' ? true : undefined));
   });
 
   it('serves Prometheus metrics', async () => {

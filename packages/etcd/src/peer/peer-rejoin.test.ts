@@ -32,7 +32,8 @@ describe('a replaced voter returning', () => {
     const a = peers.get('a')!;
     const shape = async () => {
       const ms = await members(a);
-      return ms.length === 4 && ms.filter((m) => m.isLearner).length === 1 ? ms : undefined;
+      // Names are the node ids once each member has published them.
+      return ms.length === 4 && ms.filter((m) => m.isLearner).length === 1 && ms.every((m) => m.name) ? ms : undefined;
     };
     const formed = await eventually('three voters and a learner', shape, 60_000);
     const learner = formed.find((m) => m.isLearner)!.name!;

@@ -25,6 +25,7 @@ import { askRoom, isFreshDataDir, newPeerId, writeForkFile } from './founding.js
 import { ClusterExistsError, ListenError, UsageError } from './peer-errors.js';
 import { createPeerKvClient } from './peer-kv-client.js';
 import { logNodeEvents, type PeerLog } from './peer-log.js';
+import { forgetRemovedMembers, publishMemberAttrs } from './member-publish.js';
 
 /** Room for the KV command's encoding around a request's keys and values. */
 const PROPOSAL_HEADROOM_BYTES = 64 * 1024;
@@ -172,13 +173,10 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
   let http: EtcdServer | null = null;
   if (config.http) {
     const base = createPeerKvClient(node, { stateMachine, requestTimeoutMs: config.requestTimeoutMs });
-    let advertised = config.advertiseClientUrls;
     const kv = {
       ...base,
       // etcd's minimum TTL: 1.5 election timeouts, in whole seconds.
       leases: { view: stateMachine.leases, remainingMs: (id: number) => leaseKeeper.remainingMs(id), minTtl: Math.ceil((1.5 * electionTimeoutMs) / 1000) },
-      // Only this member's client URL is known here (members do not gossip theirs).
-      members: async () => (await base.members()).map((m) => (m.id === node.id && advertised ? { ...m, clientUrls: [advertised] } : m)),
     };
     try {
       http = await serveEtcd(kv, {
@@ -195,9 +193,18 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
       await node.stop();
       throw err;
     }
-    advertised ??= http.url;
     log.notice(`etcd gateway listening on ${http.url} (gRPC and JSON${tls ? ', TLS' : ''})`);
   }
+  // Never awaited: a peer serves (and joins) while its attributes are still on their way.
+  const stopPublishing = publishMemberAttrs({
+    node,
+    stateMachine,
+    name: config.name ?? node.id,
+    clientUrls: config.advertiseClientUrls ?? (http ? [http.url] : []),
+    log,
+    timeoutMs: config.requestTimeoutMs,
+  });
+  const stopForgetting = forgetRemovedMembers(node, stateMachine, config.requestTimeoutMs);
   const stopCompaction = config.autoCompaction ? startAutoCompaction(node, stateMachine, config.autoCompaction, log) : () => {};
   let stopping: Promise<void> | undefined;
   const running = node;
@@ -207,6 +214,8 @@ export async function startPeer(config: PeerConfig, log: PeerLog): Promise<Peer>
     stop: () =>
       (stopping ??= (async () => {
         stopCompaction();
+        stopPublishing();
+        stopForgetting();
         stopLeaseRole();
         leaseKeeper.stop();
         await http?.close();

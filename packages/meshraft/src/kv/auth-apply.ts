@@ -8,10 +8,10 @@ import type { Bytes } from './bytes.js';
 import type { AuthErrorCode } from './auth-errors.js';
 import { AuthStoreError, type AuthStore } from './auth-store.js';
 import type { AuthCommand, AuthIdentity, AuthResult } from './auth-types.js';
-import type { CompactCommand, InvalidCommand, KvCommand, KvFailure } from './kv-types.js';
+import type { CompactCommand, InvalidCommand, KvCommand, KvFailure, MemberAttrsCommand } from './kv-types.js';
 
 /** The commands apply checks: writes and the lease commands. */
-export type CheckedCommand = Exclude<KvCommand, InvalidCommand | CompactCommand | AuthCommand>;
+export type CheckedCommand = Exclude<KvCommand, InvalidCommand | CompactCommand | AuthCommand | MemberAttrsCommand>;
 
 /** Runs an auth command; `revision` is the KV store's, for the result. */
 export function applyAuthCommand(auth: AuthStore, cmd: AuthCommand, revision: number): AuthResult | KvFailure {

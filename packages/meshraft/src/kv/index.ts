@@ -31,6 +31,7 @@ export {
   type BytesLike,
 } from './bytes.js';
 export { MAX_TXN_DEPTH, parseKvCommand, parseKvQuery } from './kv-command-parser.js';
+export { MAX_MEMBER_ATTRS_ENTRIES, MAX_MEMBER_TEXT, MAX_MEMBER_URL_LENGTH, MAX_MEMBER_URLS } from './member-attrs.js';
 export {
   createCounterStateMachine,
   CounterSnapshotError,

@@ -19,6 +19,7 @@ import type {
 } from './kv-types.js';
 import type { Bytes } from './bytes.js';
 import { parseAuthCommand, parseAuthIdentity } from './auth-codec.js';
+import { parseMemberAttrsCommand } from './member-attrs.js';
 
 /** Nested txns deeper than this are rejected, which bounds recursion on hostile input. */
 export const MAX_TXN_DEPTH = 8;
@@ -222,10 +223,12 @@ export function parseKvCommand(x: unknown): KvCommand {
       return { type: 'leaseKeepAlive', id: leaseId(f.id, 'command.id') };
     case 'leaseRevoke':
       return withAs(withOptional<KvCommand>({ type: 'leaseRevoke', id: leaseId(f.id, 'command.id') }, { refreshes: optCount(f.refreshes, 'command.refreshes') }));
+    case 'memberAttrs':
+      return parseMemberAttrsCommand(f);
     case 'invalid':
       return { type: 'invalid', reason: typeof f.reason === 'string' ? f.reason : 'invalid command' };
     default:
-      throw invalid('command.type', 'expected put, deleteRange, txn, compact, leaseGrant, leaseKeepAlive, leaseRevoke or auth');
+      throw invalid('command.type', 'expected put, deleteRange, txn, compact, leaseGrant, leaseKeepAlive, leaseRevoke, auth or memberAttrs');
   }
 }
 

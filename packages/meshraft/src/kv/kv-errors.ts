@@ -29,6 +29,8 @@ export const KvErrorCode = {
   Compacted: 'KV_COMPACTED',
   /** A read asked for a revision the store has not reached. */
   FutureRevision: 'KV_FUTURE_REVISION',
+  /** A memberAttrs command gave peer URLs another member has recorded (etcd: "Peer URLs already exists"). */
+  PeerUrlExists: 'KV_PEER_URL_EXISTS',
   /** `restore` was given bytes that are not a snapshot of this state machine. */
   InvalidSnapshot: 'KV_INVALID_SNAPSHOT',
 } as const;

@@ -5,7 +5,8 @@
  * order, `history` one `[revision, events]` per recorded revision, each event
  * `[isDelete, kv, prevKv|null]` with kvs as six-field arrays, `leases` three fields
  * (id, ttl, refreshes) per lease in id order, then optionally the auth state (auth-codec, absent while
- * auth was never used). Equal states give byte-identical snapshots. Formats
+ * auth was never used), then optionally the member-attributes table (member-attrs; absent while
+ * empty, with auth null before it when auth is absent). Equal states give byte-identical snapshots. Formats
  * 2 (no leases) and 1 (`[1, revision, ...keys]`, no history) are still read.
  */
 import { bytesToBinary } from './bytes.js';
@@ -27,6 +28,8 @@ export interface KvSnapshotState {
   readonly leases: readonly LeaseInfo[];
   /** The auth store's encoded state, when it holds any. */
   readonly auth?: unknown;
+  /** The member-attributes table's encoded form, when it holds any. */
+  readonly members?: unknown;
 }
 
 export interface DecodedKvSnapshot {
@@ -36,6 +39,7 @@ export interface DecodedKvSnapshot {
   readonly history: Revision[];
   readonly leases: LeaseInfo[];
   readonly auth?: unknown;
+  readonly members?: unknown;
 }
 
 /** A key's six fields, in order: key, value, createRevision, modRevision, version, lease. */
@@ -54,8 +58,8 @@ function writeKv(out: MsgpackOut, kv: KeyValue): void {
 }
 
 /** Walks the snapshot's fields in order, for a sizing pass and a writing pass alike. */
-function walkKvSnapshot(out: MsgpackOut, state: KvSnapshotState, kvs: readonly KeyValue[], auth: Uint8Array | undefined): void {
-  out.array(auth === undefined ? 6 : 7);
+function walkKvSnapshot(out: MsgpackOut, state: KvSnapshotState, kvs: readonly KeyValue[], tail: readonly Uint8Array[]): void {
+  out.array(6 + tail.length);
   out.int(FORMAT);
   out.int(state.revision);
   out.int(state.compactRevision);
@@ -80,20 +84,29 @@ function walkKvSnapshot(out: MsgpackOut, state: KvSnapshotState, kvs: readonly K
     out.int(l.ttl);
     out.int(l.refreshes);
   }
-  if (auth !== undefined) out.raw(auth);
+  for (const field of tail) out.raw(field);
+}
+
+/**
+ * The optional trailing fields, each already msgpack: left off while absent, so older snapshots
+ * keep their bytes (auth as the 7th; the member table as the 8th, after auth or null).
+ */
+function trailingFields(state: KvSnapshotState): Uint8Array[] {
+  if (state.members !== undefined) return [pack(state.auth ?? null), pack(state.members)];
+  return state.auth === undefined ? [] : [pack(state.auth)];
 }
 
 /** Written straight into the output buffer (msgpack-writer): the same bytes msgpackr gave. */
 export function encodeKvSnapshot(state: KvSnapshotState): Uint8Array {
   const kvs = [...state.kvs];
-  const auth = state.auth === undefined ? undefined : pack(state.auth);
-  return writeMsgpack((out) => walkKvSnapshot(out, state, kvs, auth));
+  const tail = trailingFields(state);
+  return writeMsgpack((out) => walkKvSnapshot(out, state, kvs, tail));
 }
 
 /** The byte length `encodeKvSnapshot(state)` would have, without building it (etcd's dbSize). */
 export function kvSnapshotSize(state: KvSnapshotState): number {
   const sizer = new MsgpackSizer();
-  walkKvSnapshot(sizer, state, [...state.kvs], state.auth === undefined ? undefined : pack(state.auth));
+  walkKvSnapshot(sizer, state, [...state.kvs], trailingFields(state));
   return sizer.bytes;
 }
 
@@ -168,12 +181,14 @@ export function decodeKvSnapshot(data: Uint8Array): DecodedKvSnapshot {
   const revision: unknown = flat[1];
   if (!isCount(revision) || revision < 1) throw bad('bad revision');
   if (flat[0] === 1) return { revision, kvs: readKeys(flat, 2), compactRevision: revision, history: [], leases: [] };
-  const withAuth = flat[0] === FORMAT && flat.length === 7;
-  if (flat.length !== (flat[0] === 2 ? 5 : 6) && !withAuth) throw bad('wrong number of fields');
+  const optional = flat[0] === FORMAT && (flat.length === 7 || flat.length === 8);
+  if (flat.length !== (flat[0] === 2 ? 5 : 6) && !optional) throw bad('wrong number of fields');
   const compactRevision: unknown = flat[2];
   if (!isCount(compactRevision) || compactRevision < 1 || compactRevision > revision) throw bad('bad compact revision');
   if (!Array.isArray(flat[3])) throw bad('bad key list');
   const leases = flat[0] === 2 ? [] : readLeases(flat[5]);
   const base = { revision, kvs: readKeys(flat[3] as unknown[], 0), compactRevision, history: readHistory(flat[4]), leases };
-  return withAuth ? { ...base, auth: flat[6] } : base;
+  if (!optional) return base;
+  const auth = flat[6] === null ? {} : { auth: flat[6] };
+  return flat.length === 8 ? { ...base, ...auth, members: flat[7] } : { ...base, ...auth };
 }

@@ -5,7 +5,8 @@
  * `createRevision` and `modRevision`, and txns whose compares are all evaluated before any of
  * their writes. Failed commands are rolled back whole and answered with a KvFailure.
  */
-import { EMPTY_BYTES, bytesToBinary, compareBytes } from './bytes.js';
+import { EMPTY_BYTES, bytesToBinary } from './bytes.js';
+import { compareHolds } from './kv-compare.js';
 import { KeyIndex, toBinaryRange } from './key-index.js';
 import { parseKvCommand, parseKvQuery } from './kv-command-parser.js';
 import { KvError, KvErrorCode } from './kv-errors.js';
@@ -24,6 +25,7 @@ import type {
   LeaseGrantCommand,
   LeaseKeepAliveCommand,
   KvCommand,
+  MemberAttrsCommand,
   KvFailure,
   KvQuery,
   KvQueryResult,
@@ -50,6 +52,7 @@ import { AUTH_MESSAGES, AuthStore } from './auth-store.js';
 import { applyAuthCommand, appliedCommandError } from './auth-apply.js';
 import { decodeAuthState, encodeAuthState } from './auth-codec.js';
 import type { AuthCommand } from './auth-types.js';
+import { MemberAttrsTable, decodeMemberAttrs, type MemberAttrsView } from './member-attrs.js';
 
 /** etcd's default `--max-txn-ops`. */
 export const DEFAULT_MAX_TXN_OPS = 128;
@@ -93,6 +96,8 @@ export interface KvStateMachine extends StateMachine<KvCommand, KvResult, KvQuer
   readonly auth: AuthView;
   /** This replica's leases, and the events the member's lease keeper follows. */
   readonly leases: LeaseView;
+  /** The replicated member attributes (name, peer and client URLs), read-only. */
+  readonly members: MemberAttrsView;
 }
 
 /** What readers may ask the auth store (its checks), without the means to change it. */
@@ -117,46 +122,6 @@ function tombstone(kv: KeyValue, revision: number): KeyValue {
   return { key: kv.key, value: EMPTY_BYTES, createRevision: 0, modRevision: revision, version: 0, lease: 0 };
 }
 
-const ZERO_KV: KeyValue = {
-  key: EMPTY_BYTES,
-  value: EMPTY_BYTES,
-  createRevision: 0,
-  modRevision: 0,
-  version: 0,
-  lease: 0,
-};
-
-function compareKv(kv: KeyValue, c: Compare): boolean {
-  let d: number;
-  switch (c.target) {
-    case 'value':
-      d = compareBytes(kv.value, c.value);
-      break;
-    case 'version':
-      d = kv.version - c.version;
-      break;
-    case 'createRevision':
-      d = kv.createRevision - c.createRevision;
-      break;
-    case 'modRevision':
-      d = kv.modRevision - c.modRevision;
-      break;
-    case 'lease':
-      d = kv.lease - c.lease;
-      break;
-  }
-  switch (c.result) {
-    case 'equal':
-      return d === 0;
-    case 'notEqual':
-      return d !== 0;
-    case 'greater':
-      return d > 0;
-    case 'less':
-      return d < 0;
-  }
-}
-
 export function createKvStateMachine(options: KvStateMachineOptions = {}): KvStateMachine {
   const maxTxnOps = options.maxTxnOps ?? DEFAULT_MAX_TXN_OPS;
   const index = new KeyIndex();
@@ -169,14 +134,12 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   };
   let revision = 1;
   const auth = new AuthStore();
+  const members = new MemberAttrsTable();
   // Commands this instance decoded are already parsed; apply skips parsing them again.
   const decoded = new WeakSet<object>();
 
   function evalCompare(c: Compare): boolean {
-    const kvs = [...index.range(toBinaryRange(c))];
-    // etcd: a value compare on a missing key fails; other targets compare the missing key as zeros.
-    if (kvs.length === 0) return c.target === 'value' ? false : compareKv(ZERO_KV, c);
-    return kvs.every((kv) => compareKv(kv, c));
+    return compareHolds([...index.range(toBinaryRange(c))], c);
   }
 
   function decidePaths(txn: TxnCommand, paths: Map<TxnCommand, boolean>): void {
@@ -296,11 +259,16 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   const leaseKeys = (id: number): Uint8Array[] => leases.keys(id).map((k) => index.get(k)?.key ?? EMPTY_BYTES);
 
   function apply(command: KvCommand, _ctx: ApplyContext): KvResult {
-    let cmd: Exclude<KvCommand, InvalidCommand | CompactCommand | LeaseGrantCommand | LeaseKeepAliveCommand | AuthCommand>;
+    let cmd: Exclude<KvCommand, InvalidCommand | CompactCommand | LeaseGrantCommand | LeaseKeepAliveCommand | AuthCommand | MemberAttrsCommand>;
     try {
       const parsed = decoded.has(command) ? command : parseKvCommand(command);
       if (parsed.type === 'invalid') return failure(KvErrorCode.InvalidCommand, parsed.reason, revision);
       if (parsed.type === 'auth') return applyAuthCommand(auth, parsed, revision);
+      // Proposed by members themselves and by the etcd layer's root-only MemberUpdate; no key changes.
+      if (parsed.type === 'memberAttrs') {
+        members.apply(parsed);
+        return { type: 'memberAttrs', ok: true, revision };
+      }
       checkCommand(parsed, maxTxnOps);
       if (parsed.type === 'compact') return runCompact(parsed);
       const denied = appliedCommandError(auth, parsed, leaseKeys);
@@ -360,6 +328,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
   }
 
   function snapshotState(): KvSnapshotState {
+    const table = members.encode();
     return {
       revision,
       kvs: [...index.entries()].map(([, kv]) => kv),
@@ -368,14 +337,17 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
       leases: leases.list(),
       // Absent while auth was never used, so such snapshots keep their old bytes.
       ...(!auth.pristine && { auth: encodeAuthState(auth.state()) }),
+      ...(table !== undefined && { members: table }),
     };
   }
 
   function restore(data: Uint8Array): void {
     const next = decodeKvSnapshot(data);
     const nextAuth = next.auth === undefined ? new AuthStore().state() : decodeAuthState(next.auth);
+    const nextMembers = decodeMemberAttrs(next.members);
     history.load(next.compactRevision, next.history);
     auth.load(nextAuth);
+    members.load(nextMembers);
     leases.load(next.leases, next.kvs.map((kv) => [bytesToBinary(kv.key), kv.lease] as const));
     emitLease({ type: 'reset', leases: leases.list() });
     if (watchers.size === 0) {
@@ -435,6 +407,7 @@ export function createKvStateMachine(options: KvStateMachineOptions = {}): KvSta
       }
     },
     auth,
+    members,
     watch: (options, listener) => watchers.add(options, listener),
     leases: {
       get: (id) => leases.get(id),

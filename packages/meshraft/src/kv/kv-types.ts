@@ -18,8 +18,10 @@ import type {
   LeaseRevokeCommand,
   LeaseRevokeResult,
 } from './lease-types.js';
+import type { MemberAttrsCommand, MemberAttrsResult } from './member-attrs.js';
 
 export type * from './lease-types.js';
+export type { MemberAttrs, MemberAttrsCommand, MemberAttrsResult, MemberAttrsView } from './member-attrs.js';
 
 /** A stored key, as etcd's mvccpb.KeyValue. */
 export interface KeyValue {
@@ -117,7 +119,7 @@ export interface CompactCommand {
   readonly revision: number;
 }
 
-export type KvCommand = PutCommand | DeleteRangeCommand | TxnCommand | CompactCommand | LeaseCommand | AuthCommand | InvalidCommand;
+export type KvCommand = PutCommand | DeleteRangeCommand | TxnCommand | CompactCommand | LeaseCommand | AuthCommand | MemberAttrsCommand | InvalidCommand;
 export type KvQuery = RangeQuery;
 
 /** `revision` on every result is the store revision once the command took effect. */
@@ -173,7 +175,7 @@ export interface CompactResult {
   readonly revision: number;
 }
 
-export type KvResult = PutResult | DeleteRangeResult | TxnResult | CompactResult | LeaseResult | AuthResult | KvFailure;
+export type KvResult = PutResult | DeleteRangeResult | TxnResult | CompactResult | LeaseResult | AuthResult | MemberAttrsResult | KvFailure;
 export type KvQueryResult = RangeResult | KvFailure;
 
 /** The result type of a given command type, for typed wrappers around `apply`/`propose`. */
@@ -194,7 +196,9 @@ export type KvResultOf<C extends KvCommand> =
                   ? LeaseRevokeResult
                   : C extends AuthCommand
                     ? AuthResult
-                    : never)
+                    : C extends MemberAttrsCommand
+                      ? MemberAttrsResult
+                      : never)
   | KvFailure;
 
 export interface WatchOptions extends KeyRange {

@@ -34,7 +34,10 @@ export function errorLines(s: string): string[] {
   return s.split('\n').filter((l) => l.startsWith('Error'));
 }
 
-/** Until `peer` lists three voters and reports a leader; a peer that exits fails at once, with its output. */
+/**
+ * Until `peer` lists three voters that have published their names and client URLs (as etcd's
+ * helper waits for every client URL) and reports a leader; a peer that exits fails at once, with its output.
+ */
 async function meshraftReady(peer: PeerProcess, what: string): Promise<void> {
   let ready = false;
   const exit = peer.exited.then((s) => {
@@ -44,8 +47,8 @@ async function meshraftReady(peer: PeerProcess, what: string): Promise<void> {
   await Promise.race([
     exit,
     eventually(`${what}: three voters and a leader`, async () => {
-      const members = (await post(peer.url, '/v3/cluster/member/list')).json.members as { isLearner?: boolean }[] | undefined;
-      if (members?.length !== 3 || members.some((m) => m.isLearner)) return undefined;
+      const members = (await post(peer.url, '/v3/cluster/member/list')).json.members as { isLearner?: boolean; name?: string; clientURLs?: string[] }[] | undefined;
+      if (members?.length !== 3 || members.some((m) => m.isLearner || !m.name || !m.clientURLs?.length)) return undefined;
       return String((await post(peer.url, '/v3/maintenance/status')).json.leader ?? '0') !== '0' ? true : undefined;
     }),
   ]);
@@ -55,8 +58,8 @@ async function meshraftReady(peer: PeerProcess, what: string): Promise<void> {
 export interface ComparedClusters {
   readonly peers: readonly PeerProcess[];
   readonly etcd: EtcdCluster;
-  /** SIGTERMs meshraft peer `i` and starts it again on its data directory (a new client URL). */
-  restart(i: number): Promise<PeerProcess>;
+  /** SIGTERMs meshraft peer `i` and starts it again on its data directory (a new client URL), with `extra` flags. */
+  restart(i: number, extra?: readonly string[]): Promise<PeerProcess>;
 }
 
 /**
@@ -82,9 +85,9 @@ export async function startComparedClusters(cluster: string, makeDir: () => Prom
   return {
     peers,
     etcd,
-    async restart(i) {
+    async restart(i, extra = []) {
       await peers[i]!.kill('SIGTERM');
-      peers[i] = await startPeer(args[i]!.filter((a) => a !== '--bootstrap'));
+      peers[i] = await startPeer([...args[i]!.filter((a) => a !== '--bootstrap'), ...extra]);
       return peers[i]!;
     },
   };

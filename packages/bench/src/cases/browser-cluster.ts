@@ -118,7 +118,8 @@ async function openCluster(chromium: Chromium, launch: object, origin: string, r
   const url = `${origin}/?room=${room}&test&tick=${TICK_MS}`;
   const tabs: Tab[] = [];
   try {
-    tabs.push(await openTab(chromium, launch, url));
+    // Only a tab opened with `found` founds a board; the others join it (docs/demo.md).
+    tabs.push(await openTab(chromium, launch, `${url}&found=1`));
     await waitFor(async () => (await tabs[0]!.status()).role === 'leader', 'the founding tab');
     tabs.push(await openTab(chromium, launch, url), await openTab(chromium, launch, url));
     let leaderId = '';

@@ -27,10 +27,11 @@ describe('WebRTC transport when a peer process restarts', () => {
     h.add(async () => second.kill());
     const atSecond = collect(second);
     // Until the new channel is up, a's state may be anything; a frame that a accepts must land.
-    await until(() => second.links().some((l) => l.peer === 'a' && l.state === 'webrtc'), 'the new process connected');
+    // a may learn of the restart only by ping liveness (3 missed pings, 2 s apart) under load.
+    await until(() => second.links().some((l) => l.peer === 'a' && l.state === 'webrtc'), 'the new process connected', 30_000);
     await untilState(a, id, 'webrtc');
     expect(a.send(id, new Uint8Array([2]))).toBe(true);
-    await until(() => atSecond.get('a')?.length === 1, 'frame to the restarted process');
+    await until(() => atSecond.get('a')?.length === 1, 'frame to the restarted process', 30_000);
     expect(atSecond.get('a')).toEqual([new Uint8Array([2])]);
     expect(stateOf(a, id)).toBe('webrtc');
   });

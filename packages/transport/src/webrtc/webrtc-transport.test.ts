@@ -136,7 +136,9 @@ describe('WebRTC transport (two in one process, real data channels)', () => {
     const atB = collect(b);
     expect(rtc.channels).toHaveLength(1);
     rtc.channels[0]!.close();
-    await until(() => history.join() === 'relay,webrtc', `relay then webrtc (saw ${history.join()})`);
+    // @roamhq/wrtc does not always report a channel closed under it; then the ping liveness check
+    // (3 missed pings, 2 s apart) finds it, and the reconnect follows: allow for that path.
+    await until(() => history.join() === 'relay,webrtc', `relay then webrtc (saw ${history.join()})`, 30_000);
     expect(rtc.channels).toHaveLength(2);
     expect(a.send('b', bytes(100, 5))).toBe(true);
     await until(() => atB.get('a')?.length === 1, 'frame after reconnect');

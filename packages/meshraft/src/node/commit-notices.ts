@@ -28,8 +28,8 @@ export class CommitNotices {
     private readonly transmit: (m: Message) => void,
   ) {}
 
-  /** Sends `m`, or holds it if it only carries a commit index. */
-  send(m: Message): void {
+  /** Sends `m`, or holds it if it only carries a commit index (never when `urgent`). */
+  send(m: Message, urgent = false): void {
     if (this.delayMs <= 0 || m.type !== 'app') {
       this.transmit(m);
       return;
@@ -37,7 +37,7 @@ export class CommitNotices {
     const held = this.held.get(m.to);
     const awaited = this.awaited.get(m.to);
     if (awaited !== undefined && m.commit >= awaited) this.awaited.delete(m.to);
-    if (m.entries.length === 0 && !(awaited !== undefined && m.commit >= awaited)) {
+    if (m.entries.length === 0 && !urgent && !(awaited !== undefined && m.commit >= awaited)) {
       if (held) held.m = m; // the newer notice replaces the older one, on the older one's timer
       else this.held.set(m.to, { m, timer: this.timers.setTimeout(() => this.release(m.to), this.delayMs) });
       return;

@@ -287,6 +287,31 @@ describe('host loop', () => {
     await node.stop();
   });
 
+  it('holds a commit-only append, except one that commits a conf change (FOUND-BUGS 17)', async () => {
+    const { log, core, release, timers, node } = await setup();
+    const notice = (to: string, commit: number): Message => ({ type: 'app', from: 'a', to, term: 2, index: 2, logTerm: 2, entries: [], commit });
+    core.readies.push(
+      ready({ softState: { role: 'leader', lead: 'a' }, hardState: { term: 2, vote: 'a', commit: 0 }, entries: [entry(1, new Uint8Array(), 2), confEntry(2)] }),
+    );
+    await timers.advance(100);
+    release();
+    await flush();
+    // An ordinary commit: the notice waits for a later append (or the 2 ms delay).
+    core.readies.push(ready({ hardState: { term: 2, vote: 'a', commit: 1 }, committedEntries: [entry(1, new Uint8Array(), 2)], messages: [notice('b', 1)] }));
+    await timers.advance(100);
+    release();
+    await flush();
+    expect(log.filter((l) => l === 'send b frame')).toHaveLength(0);
+    // The conf change's commit goes out in its own Ready: a leader that just removed itself may stop
+    // before a held notice would leave, and the new voters would never learn the configuration.
+    core.readies.push(ready({ hardState: { term: 2, vote: 'a', commit: 2 }, committedEntries: [{ ...confEntry(2), term: 2 }], messages: [notice('c', 2)] }));
+    await timers.advance(100);
+    release();
+    await flush();
+    expect(log).toContain('send c frame');
+    await node.stop();
+  });
+
   it('writes the commit index before applying a conf change it covers', async () => {
     const { log, core, release, timers, node, updates } = await setup();
     core.readies.push(ready({ entries: [entry(1, new Uint8Array()), confEntry(2)], hardState: { term: 1, vote: 'a', commit: 0 } }));

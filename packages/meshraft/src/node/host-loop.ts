@@ -128,15 +128,19 @@ export class HostLoop<R> {
     const newTermOrVote = hs !== undefined && (hs.term !== this.persistedHard.term || hs.vote !== this.persistedHard.vote);
     const state = { leader: view.isLeader, termOrVotePending: newTermOrVote };
     const early = rd.messages.filter((m) => canSendBeforePersist(m, state));
+    // A commit that covers a conf change is told at once, not held (commit-notices.ts): a leader
+    // that removed itself or left may be gone before a held notice would go out, and the new
+    // voters would never learn the configuration they must elect in (FOUND-BUGS 17).
+    const commitsConfChange = rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
+    const urgent = commitsConfChange;
     if (writeTracing) writeTrace('ready', rd.entries.at(-1)?.index ?? '', rd.committedEntries.at(-1)?.index ?? '');
-    for (const m of early) this.sendRaft(m);
+    for (const m of early) this.sendRaft(m, urgent);
     // Transports write at the end of the current microtask turn: let them, before the save's
     // encoding and write calls, so the followers' round trip (the longer leg) starts first.
     if (early.length > 0) await Promise.resolve();
     // A commit index that covers a conf change is written before that change applies: on restart
     // the core starts from the snapshot's configuration and must see (via the commit index) that
     // committed conf changes are pending, or a stale configuration could let it elect itself.
-    const commitsConfChange = rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
     const commitOnly = hs !== undefined && !rd.snapshot && rd.entries.length === 0 && !newTermOrVote && !commitsConfChange;
     if (commitOnly) {
       // Only the commit index moved: nothing anyone was promised depends on it (etcd does not
@@ -159,7 +163,7 @@ export class HostLoop<R> {
       this.deferredHard = undefined;
     }
     // Persisted: now the messages that promise it (votes, append acks) may go out.
-    for (const m of rd.messages) if (!early.includes(m)) this.sendRaft(m);
+    for (const m of rd.messages) if (!early.includes(m)) this.sendRaft(m, urgent);
     // The same before applying: a follower's acks go out before its state machine runs.
     if (rd.messages.length > early.length && rd.committedEntries.length > 0) await Promise.resolve();
     if (rd.snapshot && rd.snapshot.metadata.index > applier.applied) {
@@ -190,13 +194,13 @@ export class HostLoop<R> {
     this.on.emitStatus();
   }
 
-  private sendRaft(m: Message): void {
+  private sendRaft(m: Message, urgent = false): void {
     const { ctx } = this;
     if (m.to === ctx.id) {
       ctx.core.step(m);
       return;
     }
-    this.notices.send(m);
+    this.notices.send(m, urgent);
   }
 
   private transmit(m: Message): void {

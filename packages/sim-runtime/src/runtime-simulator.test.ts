@@ -70,11 +70,12 @@ describe('runtime host (real MeshraftNodes)', () => {
     // fails most seeds on `lease-expiry` first, as the keeper shares it), seed 3 and then 18 once
     // leaders held commit-only appends and the host loop let transports write first: the first seed
     // of `pnpm -s sim --host runtime --seeds 1..60 --bug lease-past-expiry` that fails on a stale read.
-    'lease-past-expiry': { seed: 56, kinds: ['stale-read'] },
+    // 62 since a conf change's commit notice is sent at once (FOUND-BUGS 17).
+    'lease-past-expiry': { seed: 62, kinds: ['stale-read'] },
     // First violating seed of `pnpm -s sim --host runtime --seeds 1..80 --bug lease-follower-expiry`
     // (16 before departures joined the fault mix, 20 before commit-only appends were held, 7 before
-    // a follower's forwarded proposals got their commit notice at once).
-    'lease-follower-expiry': { seed: 6, kinds: ['lease-safety'] },
+    // a follower's forwarded proposals got their commit notice at once, 6 before a conf change's did).
+    'lease-follower-expiry': { seed: 38, kinds: ['lease-safety'] },
   };
   for (const bug of RUNTIME_BUGS) {
     it(`catches --bug ${bug}`, async () => {

@@ -36,8 +36,9 @@ export class CommitNotices {
     }
     const held = this.held.get(m.to);
     const awaited = this.awaited.get(m.to);
-    if (awaited !== undefined && m.commit >= awaited) this.awaited.delete(m.to);
-    if (m.entries.length === 0 && !urgent && !(awaited !== undefined && m.commit >= awaited)) {
+    const commitsForwarded = awaited !== undefined && m.commit >= awaited;
+    if (commitsForwarded) this.awaited.delete(m.to);
+    if (m.entries.length === 0 && !urgent && !commitsForwarded) {
       if (held) held.m = m; // the newer notice replaces the older one, on the older one's timer
       else this.held.set(m.to, { m, timer: this.timers.setTimeout(() => this.release(m.to), this.delayMs) });
       return;

@@ -132,9 +132,8 @@ export class HostLoop<R> {
     // that removed itself or left may be gone before a held notice would go out, and the new
     // voters would never learn the configuration they must elect in (FOUND-BUGS 17).
     const commitsConfChange = rd.committedEntries.some((e) => e.type === EntryType.ConfChange);
-    const urgent = commitsConfChange;
     if (writeTracing) writeTrace('ready', rd.entries.at(-1)?.index ?? '', rd.committedEntries.at(-1)?.index ?? '');
-    for (const m of early) this.sendRaft(m, urgent);
+    for (const m of early) this.sendRaft(m, commitsConfChange);
     // Transports write at the end of the current microtask turn: let them, before the save's
     // encoding and write calls, so the followers' round trip (the longer leg) starts first.
     if (early.length > 0) await Promise.resolve();
@@ -163,7 +162,7 @@ export class HostLoop<R> {
       this.deferredHard = undefined;
     }
     // Persisted: now the messages that promise it (votes, append acks) may go out.
-    for (const m of rd.messages) if (!early.includes(m)) this.sendRaft(m, urgent);
+    for (const m of rd.messages) if (!early.includes(m)) this.sendRaft(m, commitsConfChange);
     // The same before applying: a follower's acks go out before its state machine runs.
     if (rd.messages.length > early.length && rd.committedEntries.length > 0) await Promise.resolve();
     if (rd.snapshot && rd.snapshot.metadata.index > applier.applied) {
